@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Parses the environment once with a zod schema and returns typed config.
+ * Fails fast with every problem listed, one per line, so a bad deploy is obvious.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined> = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join(".") || "(env)"}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}
+
+/** The documented development secret. Accepted only outside production. */
+export const DEV_JWT_SECRET = "sonocode-dev-secret-change-me-0123456789";
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+const optionalUrl = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value === "" ? undefined : value))
+  .pipe(z.url().optional());
+
+/** Variables every process shares; each service extends it with its own. */
+export const baseEnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").default(DEV_JWT_SECRET),
+  REDIS_URL: optionalUrl,
+  /** Namespaces BullMQ keys and the Socket.IO channel, so several platforms can share one Redis. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sonocode"),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+/** Refuses the development secret in production: the check the services run at start-up. */
+export function assertProductionSafe(config: { NODE_ENV: string; JWT_SECRET: string }): void {
+  if (config.NODE_ENV === "production" && config.JWT_SECRET === DEV_JWT_SECRET) {
+    throw new ConfigError("JWT_SECRET is the development default; set a real secret (32+ characters) in production");
+  }
+}
+
+export const storeEnvSchema = z.object({
+  /** postgres://... selects a PostgreSQL server. */
+  DATABASE_URL: optionalUrl,
+  /** mongodb://... selects MongoDB (setting both URLs is a configuration error). */
+  MONGO_URL: optionalUrl,
+  MONGO_DB: z.string().default("sonocode"),
+  /** PGlite data directory when neither URL is set. */
+  DATA_DIR: z.string().default("./.data"),
+});
+
+export const portsEnvSchema = z.object({
+  HOST: z.string().default("127.0.0.1"),
+  PROBLEM_SERVICE_PORT: port(4001),
+  SUBMISSION_SERVICE_PORT: port(4002),
+  SOCKET_SERVICE_PORT: port(4003),
+  EVALUATOR_PORT: port(4004),
+});
+
+export { port as portSchema, optionalUrl as optionalUrlSchema };

@@ -1,0 +1,101 @@
+import { z } from "zod";
+import { isoDateSchema, objectIdSchema } from "./common.js";
+import { languageInputSchema, languageSchema } from "./languages.js";
+
+export const DIFFICULTIES = ["easy", "medium", "hard"] as const;
+export const difficultySchema = z.enum(DIFFICULTIES);
+export type Difficulty = z.infer<typeof difficultySchema>;
+
+/** Bounds on what an admin may configure; the judge enforces them too. */
+export const PROBLEM_LIMITS = {
+  timeLimitMs: { min: 100, max: 20_000, default: 2_000 },
+  memoryLimitMb: { min: 16, max: 1_024, default: 256 },
+  maxTestCases: 500,
+  maxTestCaseBytes: 8 * 1024 * 1024,
+} as const;
+
+export const CHECKER_TYPES = ["exact", "tokens", "float"] as const;
+export const checkerSchema = z.object({
+  type: z.enum(CHECKER_TYPES),
+  /** For "float": absolute or relative tolerance (whichever is looser). */
+  epsilon: z.number().positive().max(1).optional(),
+});
+export type Checker = z.infer<typeof checkerSchema>;
+export const DEFAULT_CHECKER: Checker = { type: "exact" };
+
+export const testCaseSchema = z.object({
+  input: z.string().max(PROBLEM_LIMITS.maxTestCaseBytes),
+  output: z.string().max(PROBLEM_LIMITS.maxTestCaseBytes),
+  hidden: z.boolean().default(false),
+});
+export type TestCase = z.infer<typeof testCaseSchema>;
+
+export const codeStubSchema = z.object({
+  language: languageInputSchema,
+  startSnippet: z.string().max(64 * 1024).default(""),
+  userSnippet: z.string().max(64 * 1024).default(""),
+  endSnippet: z.string().max(64 * 1024).default(""),
+});
+export type CodeStub = z.infer<typeof codeStubSchema>;
+
+/** Body of POST/PUT /api/v1/problems. */
+export const problemInputSchema = z.object({
+  title: z.string().trim().min(1).max(200),
+  description: z.string().min(1).max(100_000),
+  difficulty: difficultySchema,
+  testCases: z.array(testCaseSchema).min(1).max(PROBLEM_LIMITS.maxTestCases),
+  codeStubs: z
+    .array(codeStubSchema)
+    .max(16)
+    .default([])
+    .refine((stubs) => new Set(stubs.map((s) => s.language)).size === stubs.length, "one code stub per language"),
+  editorial: z.string().max(100_000).optional(),
+  timeLimitMs: z.number().int().min(PROBLEM_LIMITS.timeLimitMs.min).max(PROBLEM_LIMITS.timeLimitMs.max).optional(),
+  memoryLimitMb: z.number().int().min(PROBLEM_LIMITS.memoryLimitMb.min).max(PROBLEM_LIMITS.memoryLimitMb.max).optional(),
+  checker: checkerSchema.optional(),
+  /** Judge every test even after a failure (default: stop at the first failing test). */
+  runAllTests: z.boolean().optional(),
+});
+export type ProblemInput = z.infer<typeof problemInputSchema>;
+
+/** Body of PATCH /api/v1/problems/:id: any subset of the fields, at least one. */
+export const problemPatchSchema = problemInputSchema
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, "patch must change at least one field");
+export type ProblemPatch = z.infer<typeof problemPatchSchema>;
+
+/** The stored document (admin view). */
+export const problemSchema = z.object({
+  _id: objectIdSchema,
+  title: z.string(),
+  description: z.string(),
+  difficulty: difficultySchema,
+  testCases: z.array(z.object({ input: z.string(), output: z.string(), hidden: z.boolean() })),
+  codeStubs: z.array(
+    z.object({ language: languageSchema, startSnippet: z.string(), userSnippet: z.string(), endSnippet: z.string() }),
+  ),
+  editorial: z.string().optional(),
+  timeLimitMs: z.number().int().optional(),
+  memoryLimitMb: z.number().int().optional(),
+  checker: checkerSchema.optional(),
+  runAllTests: z.boolean().optional(),
+  createdAt: isoDateSchema,
+  updatedAt: isoDateSchema,
+});
+export type Problem = z.infer<typeof problemSchema>;
+
+/** What a non-admin sees: no hidden test cases, no editorial. */
+export const publicProblemSchema = problemSchema.omit({ editorial: true }).extend({
+  testCases: z.array(z.object({ input: z.string(), output: z.string(), hidden: z.literal(false) })),
+  totalTestCases: z.number().int(),
+});
+export type PublicProblem = z.infer<typeof publicProblemSchema>;
+
+export function toPublicProblem(problem: Problem): PublicProblem {
+  const { editorial: _editorial, testCases, ...rest } = problem;
+  return {
+    ...rest,
+    testCases: testCases.filter((t) => !t.hidden).map((t) => ({ input: t.input, output: t.output, hidden: false as const })),
+    totalTestCases: testCases.length,
+  };
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { objectIdSchema } from "./common.js";
+import { languageSchema } from "./languages.js";
+import { checkerSchema } from "./problem.js";
+import { verdictFieldsSchema } from "./submission.js";
+
+/**
+ * BullMQ queue names. Do not rename: producers and consumers in different
+ * processes (and versions, during a rolling deploy) meet on these names.
+ */
+export const QUEUES = {
+  submission: "SubmissionQueue",
+  evaluation: "EvaluationQueue",
+} as const;
+
+/** Job names on EvaluationQueue. Do not rename. */
+export const EVALUATION_JOBS = {
+  progress: "progress",
+  result: "result",
+} as const;
+
+/** Job name on SubmissionQueue (jobId = submissionId, so a submission is queued once). */
+export const SUBMISSION_JOB = "evaluate" as const;
+
+export const judgeTestCaseSchema = z.object({
+  input: z.string(),
+  output: z.string(),
+  hidden: z.boolean(),
+});
+
+/** Payload of a SubmissionQueue job: everything the evaluator needs, so it never reads the database. */
+export const submissionJobSchema = z.object({
+  submissionId: objectIdSchema,
+  userId: z.string(),
+  problemId: objectIdSchema,
+  language: languageSchema,
+  /** The whole program: the stub's startSnippet + user code + endSnippet. */
+  source: z.string(),
+  testCases: z.array(judgeTestCaseSchema).min(1),
+  timeLimitMs: z.number().int().positive(),
+  memoryLimitMb: z.number().int().positive(),
+  checker: checkerSchema,
+  runAllTests: z.boolean(),
+});
+export type SubmissionJob = z.infer<typeof submissionJobSchema>;
+
+/** EvaluationQueue "progress" job: the evaluator started, or finished one more test. */
+export const progressEventSchema = z.object({
+  submissionId: objectIdSchema,
+  userId: z.string(),
+  status: z.literal("Running"),
+  passed: z.number().int().min(0),
+  total: z.number().int().min(0),
+});
+export type ProgressEvent = z.infer<typeof progressEventSchema>;
+
+/** EvaluationQueue "result" job: the final verdict of one submission. */
+export const evaluationResultSchema = verdictFieldsSchema.extend({
+  submissionId: objectIdSchema,
+  userId: z.string(),
+});
+export type EvaluationResult = z.infer<typeof evaluationResultSchema>;

@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { objectIdSchema } from "./common.js";
+import { submissionSchema } from "./submission.js";
+
+/** Socket.IO event names sent to clients. Do not rename (submissionPayloadResponse is the original system's name). */
+export const SOCKET_EVENTS = {
+  result: "submissionPayloadResponse",
+  progress: "submission:progress",
+} as const;
+
+/** Every tab of one user joins this room; results are emitted to it, never to a stored socket id. */
+export function userRoom(userId: string): string {
+  return `user:${userId}`;
+}
+
+export const socketResultPayloadSchema = submissionSchema;
+export const socketProgressPayloadSchema = z.object({
+  submissionId: objectIdSchema,
+  status: z.literal("Running"),
+  passed: z.number().int().min(0),
+  total: z.number().int().min(0),
+});
+export type SocketProgressPayload = z.infer<typeof socketProgressPayloadSchema>;
+
+/** Typed event maps for socket.io's generics. */
+export interface ServerToClientEvents {
+  submissionPayloadResponse: (payload: z.infer<typeof socketResultPayloadSchema>) => void;
+  "submission:progress": (payload: SocketProgressPayload) => void;
+}
+// Clients send nothing the server acts on: identity comes from the handshake token only.
+export type ClientToServerEvents = Record<string, never>;

@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { isoDateSchema, objectIdSchema } from "./common.js";
+import { languageInputSchema, languageSchema } from "./languages.js";
+import { finalStatusSchema, submissionStatusSchema, testStatusSchema } from "./statuses.js";
+
+/** Default cap on submitted code; the HTTP body limit is derived from it (413 beyond). */
+export const DEFAULT_MAX_CODE_BYTES = 64 * 1024;
+
+/** Body of POST /api/v1/submissions. The user id comes from the token, never from the body. */
+export const submissionInputSchema = z.object({
+  problemId: objectIdSchema,
+  language: languageInputSchema,
+  code: z.string().min(1, "code must not be empty"),
+});
+export type SubmissionInput = z.infer<typeof submissionInputSchema>;
+
+export const testResultSchema = z.object({
+  index: z.number().int().min(0),
+  status: testStatusSchema,
+  timeMs: z.number().int().min(0),
+  wallTimeMs: z.number().int().min(0).optional(),
+  memoryKb: z.number().int().min(0),
+  /** RE: the signal that killed the program (e.g. "SIGSEGV") or the exit code. */
+  signal: z.string().optional(),
+  exitCode: z.number().int().optional(),
+});
+export type TestResult = z.infer<typeof testResultSchema>;
+
+/** Shown only when the failing test is not hidden; long texts are truncated for display. */
+export const failedTestSchema = z.object({
+  index: z.number().int().min(0),
+  input: z.string(),
+  expected: z.string(),
+  actual: z.string(),
+});
+export type FailedTest = z.infer<typeof failedTestSchema>;
+
+/** The verdict part of a submission, as the evaluator reports it. */
+export const verdictFieldsSchema = z.object({
+  status: finalStatusSchema,
+  passed: z.number().int().min(0),
+  total: z.number().int().min(0),
+  timeMs: z.number().int().min(0).nullable(),
+  memoryKb: z.number().int().min(0).nullable(),
+  results: z.array(testResultSchema),
+  compileOutput: z.string().nullable(),
+  failedTest: failedTestSchema.nullable(),
+  /** Human-readable note (IE reason, RE signal); never user code, never host paths. */
+  message: z.string().nullable().optional(),
+});
+export type VerdictFields = z.infer<typeof verdictFieldsSchema>;
+
+/** The stored document and the body of GET /api/v1/submissions/:id. */
+export const submissionSchema = z.object({
+  _id: objectIdSchema,
+  userId: z.string(),
+  problemId: objectIdSchema,
+  language: languageSchema,
+  code: z.string(),
+  status: submissionStatusSchema,
+  passed: z.number().int().min(0),
+  total: z.number().int().min(0),
+  timeMs: z.number().int().min(0).nullable(),
+  memoryKb: z.number().int().min(0).nullable(),
+  results: z.array(testResultSchema),
+  compileOutput: z.string().nullable(),
+  failedTest: failedTestSchema.nullable(),
+  message: z.string().nullable().optional(),
+  createdAt: isoDateSchema,
+  updatedAt: isoDateSchema,
+});
+export type Submission = z.infer<typeof submissionSchema>;
+
+/** What the store needs to create a Pending submission. */
+export type NewSubmission = Pick<Submission, "userId" | "problemId" | "language" | "code" | "total">;
+
+/** The 201 body's data.submission. */
+export const createdSubmissionSchema = submissionSchema.pick({
+  _id: true,
+  userId: true,
+  problemId: true,
+  language: true,
+  status: true,
+  createdAt: true,
+});
+
+/** List items omit the code and per-test details. */
+export const submissionSummarySchema = submissionSchema.omit({ code: true, results: true, failedTest: true, compileOutput: true });
+export type SubmissionSummary = z.infer<typeof submissionSummarySchema>;
+
+export const submissionListQuerySchema = z.object({
+  problemId: objectIdSchema.optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+export type SubmissionListQuery = z.infer<typeof submissionListQuerySchema>;

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs and prepares everything SonoCode needs on a Debian machine that has only
+# Node and npm. Idempotent and quick when everything is already there.
+#   bash scripts/setup.sh            what `npm start` needs (npm packages, Redis, bwrap, runtime rootfs)
+#   bash scripts/setup.sh --test     also PostgreSQL and Docker (daemon + runtime image) for the test suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# 1. npm packages, from the committed lockfile; skipped when the lockfile has not changed.
+stamp=node_modules/.sonocode-lock-hash
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$stamp"
+fi
+
+# 2. Debian packages.
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v bwrap >/dev/null || need+=(bubblewrap)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+if [ "$want_test" = 1 ]; then
+  [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
+  command -v dockerd >/dev/null || need+=(docker.io)
+fi
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    log "missing: ${need[*]}. Install them with: sudo apt-get install ${need[*]}"
+    exit 1
+  fi
+  log "apt-get install ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The Debian packages start their own services; we run throwaway ones on free ports instead.
+  for svc in redis-server postgresql; do
+    service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+# 3. The judge runtime root filesystem (every language toolchain), cached by content hash.
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/runtime/build-rootfs.sh
+else
+  log "not root: skipping the runtime rootfs build (run 'sudo bash scripts/runtime/build-rootfs.sh')"
+fi
+
+# 4. For the tests: a Docker daemon and the runtime imported as an image.
+if [ "$want_test" = 1 ] && [ "$(id -u)" = 0 ]; then
+  bash scripts/runtime/docker-image.sh
+fi
