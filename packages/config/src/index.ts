@@ -65,3 +65,11 @@ export const portsEnvSchema = z.object({
 });
 
 export { port as portSchema, optionalUrl as optionalUrlSchema };
+
+export const sandboxEnvSchema = z.object({
+  /** bwrap: namespaces (default on Linux); docker: one hardened container per submission; auto: bwrap, else docker, else refuse. */
+  SANDBOX_ENGINE: z.enum(["bwrap", "docker", "auto"]).default("auto"),
+  SANDBOX_ROOTFS: z.string().default("/var/lib/sonocode/runtime/rootfs"),
+  SANDBOX_DOCKER_IMAGE: z.string().default("sonocode-runtime:latest"),
+  EVALUATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+});

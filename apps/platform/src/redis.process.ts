@@ -1,0 +1,71 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import type { Logger } from "@sonocode/logger";
+
+export interface LocalRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function redisAnswers(port: number): boolean {
+  const ping = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "ping"], { encoding: "utf8", timeout: 2_000 });
+  return ping.stdout?.trim() === "PONG";
+}
+
+/**
+ * Embedded mode's Redis: a redis-server child on a free loopback port. The queue
+ * survives a restart (append-only file under dataDir), so a Pending submission
+ * queued before a crash is still judged after it. noeviction: BullMQ requires it.
+ */
+export async function startLocalRedis(options: { dataDir: string; logger: Logger }): Promise<LocalRedis> {
+  const which = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" });
+  if (which.status !== 0) {
+    throw new Error("redis-server is not installed: run 'npm start' (it installs it) or 'sudo apt-get install redis-server', or set REDIS_URL");
+  }
+  const dir = resolve(options.dataDir, "redis");
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", "", "--maxmemory-policy", "noeviction"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let exited = false;
+  child.once("exit", (code) => {
+    exited = true;
+    if (code !== 0 && code !== null) options.logger.error({ code }, "local redis-server exited");
+  });
+  const deadline = Date.now() + 10_000;
+  while (!redisAnswers(port)) {
+    if (exited || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`local redis-server did not start on port ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  options.logger.info({ port }, "local redis-server started");
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolveStop) => {
+        if (exited) return resolveStop();
+        child.once("exit", () => resolveStop());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+      }),
+  };
+}
