@@ -1,0 +1,64 @@
+import express from "express";
+import { AppError } from "@sonocode/errors";
+import type { Logger } from "@sonocode/logger";
+import type { ProblemRepository } from "@sonocode/store";
+import { ProblemsService } from "./domain/problems.service.js";
+import { errorHandler } from "./http/error-handler.middleware.js";
+import { requestContext } from "./http/request-context.middleware.js";
+import { buildOpenApiDocument } from "./openapi/openapi.document.js";
+import { healthRouter, type HealthCheck } from "./routes/health.router.js";
+import { methodNotAllowed, problemsRouter } from "./routes/problems.router.js";
+
+export interface ProblemAppDeps {
+  problems: ProblemRepository;
+  jwtSecret: string;
+  logger: Logger;
+  /** Dependency checks for GET /health (e.g. a db ping): "ok" or a short, non-secret reason. */
+  health?: HealthCheck;
+  /** express.json limit for problem bodies (default "10mb": problems embed their test data). */
+  jsonBodyLimit?: string | number;
+}
+
+export const DEFAULT_JSON_BODY_LIMIT = "10mb";
+
+/**
+ * Builds the problem-service HTTP app. It never listens and never reads process.*:
+ * main.ts (or a test, or the embedded launcher) decides where it runs.
+ */
+export function buildProblemApp(deps: ProblemAppDeps): express.Express {
+  const app = express();
+  // No framework fingerprint; "simple" query parsing (node:querystring) so ?a[b]=1 stays a
+  // flat string key instead of a nested object the schemas would have to fight.
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+
+  app.use(requestContext(deps.logger));
+
+  app.use(healthRouter({ health: deps.health }));
+
+  // Built once: the contracts do not change while the process runs.
+  const openApiDocument = buildOpenApiDocument();
+  // The one response outside the envelope: OpenAPI tooling expects the bare document.
+  app
+    .route("/openapi.json")
+    .get((_req, res) => {
+      res.json(openApiDocument);
+    })
+    .all(methodNotAllowed(["GET", "HEAD"]));
+
+  app.use(
+    "/api/v1/problems",
+    problemsRouter({
+      service: new ProblemsService(deps.problems),
+      jwtSecret: deps.jwtSecret,
+      jsonBodyLimit: deps.jsonBodyLimit ?? DEFAULT_JSON_BODY_LIMIT,
+    }),
+  );
+
+  // Anything no route claimed: a 404 in the envelope, not Express's HTML page.
+  app.use((req, _res, next) => {
+    next(new AppError("ROUTE_NOT_FOUND", `route ${req.method} ${req.path.slice(0, 200)} not found`));
+  });
+  app.use(errorHandler());
+  return app;
+}

@@ -1,0 +1,80 @@
+import {
+  objectIdSchema,
+  pageInfo,
+  toPublicProblem,
+  type AuthClaims,
+  type Difficulty,
+  type PageInfo,
+  type PaginationQuery,
+  type Problem,
+  type ProblemInput,
+  type ProblemPatch,
+  type PublicProblem,
+} from "@sonocode/contracts";
+import { AppError } from "@sonocode/errors";
+import type { ProblemRepository } from "@sonocode/store";
+
+/** What a caller may see: admins get the stored document, everyone else the public view. */
+export type ProblemView = Problem | PublicProblem;
+
+export function canSeeHidden(viewer: AuthClaims | undefined): boolean {
+  return viewer?.role === "admin";
+}
+
+export function viewFor(problem: Problem, viewer: AuthClaims | undefined): ProblemView {
+  return canSeeHidden(viewer) ? problem : toPublicProblem(problem);
+}
+
+/** Validates a path id before it reaches the store, so a bad id is a 400, never a driver error. */
+export function parseProblemId(raw: unknown): string {
+  const parsed = objectIdSchema.safeParse(raw);
+  if (!parsed.success) throw new AppError("INVALID_ID", "problem id must be a 24-character hex ObjectId");
+  return parsed.data;
+}
+
+function notFound(id: string): AppError {
+  return AppError.notFound("PROBLEM_NOT_FOUND", `problem ${id} not found`);
+}
+
+/** The problem use cases, independent of HTTP: routes parse, this decides. */
+export class ProblemsService {
+  constructor(private readonly problems: ProblemRepository) {}
+
+  create(input: ProblemInput): Promise<Problem> {
+    return this.problems.create(input);
+  }
+
+  async get(id: string, viewer: AuthClaims | undefined): Promise<ProblemView> {
+    const problem = await this.problems.findById(id);
+    if (!problem) throw notFound(id);
+    return viewFor(problem, viewer);
+  }
+
+  async list(
+    query: PaginationQuery & { difficulty?: Difficulty | undefined },
+    viewer: AuthClaims | undefined,
+  ): Promise<{ problems: ProblemView[]; pagination: PageInfo }> {
+    const page = await this.problems.list(query);
+    return {
+      problems: page.items.map((problem) => viewFor(problem, viewer)),
+      pagination: pageInfo(query, page.total),
+    };
+  }
+
+  async replace(id: string, input: ProblemInput): Promise<Problem> {
+    const problem = await this.problems.replace(id, input);
+    if (!problem) throw notFound(id);
+    return problem;
+  }
+
+  async update(id: string, patch: ProblemPatch): Promise<Problem> {
+    const problem = await this.problems.update(id, patch);
+    if (!problem) throw notFound(id);
+    return problem;
+  }
+
+  async delete(id: string): Promise<{ _id: string }> {
+    if (!(await this.problems.delete(id))) throw notFound(id);
+    return { _id: id };
+  }
+}

@@ -1,0 +1,137 @@
+import { z } from "zod";
+import {
+  envelopeSchema,
+  objectIdSchema,
+  pageInfoSchema,
+  problemInputSchema,
+  problemPatchSchema,
+  problemSchema,
+  publicProblemSchema,
+} from "@sonocode/contracts";
+import { problemListQuerySchema } from "../routes/problems.router.js";
+
+type JsonObject = Record<string, unknown>;
+
+/**
+ * Every schema of the document comes from the zod contracts through z.toJSONSchema,
+ * so the document cannot drift from what the routes validate. Components are
+ * converted in "input" mode: the contracts' ids use a lowercasing transform, which
+ * JSON Schema cannot express on the output side, while the input side (a 24-hex
+ * pattern) describes the served value exactly.
+ */
+function components(): Record<string, JsonObject> {
+  const registry = z.registry<{ id: string }>();
+  const problemOrPublic = z.union([problemSchema, publicProblemSchema]);
+  registry.add(problemInputSchema, { id: "ProblemInput" });
+  registry.add(problemPatchSchema, { id: "ProblemPatch" });
+  registry.add(problemSchema, { id: "Problem" });
+  registry.add(publicProblemSchema, { id: "PublicProblem" });
+  registry.add(pageInfoSchema, { id: "PageInfo" });
+  registry.add(envelopeSchema(z.object({})), { id: "ErrorEnvelope" });
+  registry.add(envelopeSchema(problemOrPublic), { id: "ProblemEnvelope" });
+  registry.add(envelopeSchema(problemSchema), { id: "AdminProblemEnvelope" });
+  registry.add(envelopeSchema(z.object({ problems: z.array(problemOrPublic), pagination: pageInfoSchema })), {
+    id: "ProblemListEnvelope",
+  });
+  registry.add(envelopeSchema(z.object({ _id: objectIdSchema })), { id: "DeletedEnvelope" });
+  registry.add(envelopeSchema(z.object({ pong: z.literal(true) })), { id: "PongEnvelope" });
+  registry.add(
+    envelopeSchema(z.object({ status: z.string(), checks: z.record(z.string(), z.string()) })),
+    { id: "HealthEnvelope" },
+  );
+  const { schemas } = z.toJSONSchema(registry, {
+    io: "input",
+    uri: (id) => `#/components/schemas/${id}`,
+  }) as { schemas: Record<string, JsonObject> };
+  // OpenAPI 3.1 declares the dialect once, and a component is addressed by its path:
+  // a per-component $schema is noise and an $id with a fragment is invalid in 2020-12.
+  for (const schema of Object.values(schemas)) {
+    delete schema.$schema;
+    delete schema.$id;
+  }
+  return schemas;
+}
+
+function queryParameters(): JsonObject[] {
+  const schema = z.toJSONSchema(problemListQuerySchema, { io: "input" }) as { properties?: Record<string, JsonObject> };
+  return Object.entries(schema.properties ?? {}).map(([name, property]) => ({ name, in: "query", required: false, schema: property }));
+}
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string, description: string) => ({ description, content: { "application/json": { schema: ref(id) } } });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [String(status), json("ErrorEnvelope", `error (status ${status})`)]));
+const idParameter = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[0-9a-fA-F]{24}$" },
+};
+const admin = [{ bearerAuth: [] }];
+const optionalAuth = [{}, { bearerAuth: [] }];
+const body = (id: string) => ({ required: true, content: { "application/json": { schema: ref(id) } } });
+
+export function buildOpenApiDocument(): JsonObject {
+  return {
+    openapi: "3.1.0",
+    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    info: {
+      title: "SonoCode problem-service",
+      version: "1.0.0",
+      description:
+        "Problems with visible and hidden test cases. Anonymous callers and role `user` get the public view (no hidden tests, no editorial); admins get the stored document.",
+    },
+    paths: {
+      "/ping": { get: { operationId: "ping", responses: { "200": json("PongEnvelope", "alive") } } },
+      "/health": {
+        get: {
+          operationId: "health",
+          responses: { "200": json("HealthEnvelope", "every dependency answers"), "503": json("HealthEnvelope", "a dependency failed") },
+        },
+      },
+      "/api/v1/problems": {
+        get: {
+          operationId: "listProblems",
+          security: optionalAuth,
+          parameters: queryParameters(),
+          responses: { "200": json("ProblemListEnvelope", "a page of problems"), ...errors(400, 401) },
+        },
+        post: {
+          operationId: "createProblem",
+          security: admin,
+          requestBody: body("ProblemInput"),
+          responses: { "201": json("AdminProblemEnvelope", "created"), ...errors(400, 401, 403, 413, 415) },
+        },
+      },
+      "/api/v1/problems/{id}": {
+        parameters: [idParameter],
+        get: {
+          operationId: "getProblem",
+          security: optionalAuth,
+          responses: { "200": json("ProblemEnvelope", "the problem (admin: full document)"), ...errors(400, 401, 404) },
+        },
+        put: {
+          operationId: "replaceProblem",
+          security: admin,
+          requestBody: body("ProblemInput"),
+          responses: { "200": json("AdminProblemEnvelope", "replaced"), ...errors(400, 401, 403, 404, 413, 415) },
+        },
+        patch: {
+          operationId: "updateProblem",
+          security: admin,
+          requestBody: body("ProblemPatch"),
+          responses: { "200": json("AdminProblemEnvelope", "updated"), ...errors(400, 401, 403, 404, 413, 415) },
+        },
+        delete: {
+          operationId: "deleteProblem",
+          security: admin,
+          responses: { "200": json("DeletedEnvelope", "deleted"), ...errors(400, 401, 403, 404) },
+        },
+      },
+    },
+    components: {
+      schemas: components(),
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+    },
+  };
+}

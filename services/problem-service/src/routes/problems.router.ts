@@ -1,0 +1,87 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { difficultySchema, paginationQuerySchema, problemInputSchema, problemPatchSchema } from "@sonocode/contracts";
+import { AppError, ok, validationError } from "@sonocode/errors";
+import type { z } from "zod";
+import { ProblemsService, parseProblemId } from "../domain/problems.service.js";
+import { optionalAuth, requireAdmin } from "../http/auth.middleware.js";
+
+export const problemListQuerySchema = paginationQuerySchema.extend({
+  difficulty: difficultySchema.optional(),
+});
+
+/** Media types accepted for a request body; anything else is a 415, never an empty body. */
+export const JSON_MEDIA_TYPES = ["application/json", "application/*+json"];
+
+export interface ProblemsRouterOptions {
+  service: ProblemsService;
+  jwtSecret: string;
+  /** express.json limit: problems embed test data, so this is far above the usual 100kb. */
+  jsonBodyLimit: string | number;
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, where);
+  return result.data;
+}
+
+/** 405 with an Allow header for a known path, instead of Express's bare OPTIONS reply or a 404. */
+export function methodNotAllowed(allow: string[]): RequestHandler {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader("allow", allow.join(", "));
+    next(new AppError("METHOD_NOT_ALLOWED", `method not allowed; allowed: ${allow.join(", ")}`));
+  };
+}
+
+export function problemsRouter(options: ProblemsRouterOptions): express.Router {
+  const { service, jwtSecret } = options;
+  const router = express.Router();
+  const anyone = optionalAuth(jwtSecret);
+  const admin = requireAdmin(jwtSecret);
+
+  const requireJson: RequestHandler = (req, _res, next) => {
+    if (!req.is(JSON_MEDIA_TYPES)) {
+      next(new AppError("UNSUPPORTED_MEDIA_TYPE", "request body must be JSON (Content-Type: application/json)"));
+      return;
+    }
+    next();
+  };
+  // Auth runs before the body is read: an anonymous 10 MB upload is refused without parsing it.
+  const jsonBody = [requireJson, express.json({ limit: options.jsonBodyLimit, type: JSON_MEDIA_TYPES, strict: true })];
+
+  router
+    .route("/")
+    .get(anyone, async (req, res) => {
+      const query = parse(problemListQuerySchema, req.query, "query");
+      res.json(ok(await service.list(query, req.auth), "problems fetched"));
+    })
+    .post(admin, ...jsonBody, async (req, res) => {
+      const input = parse(problemInputSchema, req.body, "problem");
+      res.status(201).json(ok(await service.create(input), "problem created"));
+    })
+    .all(methodNotAllowed(["GET", "HEAD", "POST"]));
+
+  router
+    .route("/:id")
+    .get(anyone, async (req, res) => {
+      const id = parseProblemId(req.params.id);
+      res.json(ok(await service.get(id, req.auth), "problem fetched"));
+    })
+    .put(admin, ...jsonBody, async (req, res) => {
+      const id = parseProblemId(req.params.id);
+      const input = parse(problemInputSchema, req.body, "problem");
+      res.json(ok(await service.replace(id, input), "problem replaced"));
+    })
+    .patch(admin, ...jsonBody, async (req, res) => {
+      const id = parseProblemId(req.params.id);
+      const patch = parse(problemPatchSchema, req.body, "problem patch");
+      res.json(ok(await service.update(id, patch), "problem updated"));
+    })
+    .delete(admin, async (req, res) => {
+      const id = parseProblemId(req.params.id);
+      res.json(ok(await service.delete(id), "problem deleted"));
+    })
+    .all(methodNotAllowed(["GET", "HEAD", "PUT", "PATCH", "DELETE"]));
+
+  return router;
+}
