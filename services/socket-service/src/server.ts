@@ -1,0 +1,83 @@
+import type { Server as HttpServer } from "node:http";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { userRoom, type ClientToServerEvents, type ServerToClientEvents } from "@sonocode/contracts";
+import type { Logger } from "@sonocode/logger";
+import { socketAuthMiddleware, type InterServerEvents, type SocketData } from "./auth.js";
+import { connectRedis, pingRedis, quitRedis } from "./redis.js";
+
+export type SonoSocketServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface SocketServerDeps {
+  redisUrl: string;
+  /** REDIS_PREFIX: the adapter channel is `${prefix}:socket.io`, the key the submission-service's Emitter uses. */
+  prefix: string;
+  jwtSecret: string;
+  logger: Logger;
+  corsOrigin?: string | string[];
+}
+
+export interface SocketServer {
+  io: SonoSocketServer;
+  /** Rejects when the adapter's Redis does not answer (used by GET /health). */
+  redisPing(): Promise<void>;
+  /** Disconnects every socket, closes Socket.IO (and, as Socket.IO does, the attached http server), quits Redis. */
+  close(): Promise<void>;
+}
+
+/** The adapter's Redis key; the emitter side must build exactly the same string. */
+export function socketAdapterKey(prefix: string): string {
+  return `${prefix}:socket.io`;
+}
+
+/**
+ * Attaches Socket.IO to an existing http server (it never listens itself).
+ * Identity comes from the handshake token only; each socket joins user:<sub> and
+ * nothing else, so results reach every tab of that user on every instance.
+ */
+export async function createSocketServer(httpServer: HttpServer, deps: SocketServerDeps): Promise<SocketServer> {
+  const logger = deps.logger;
+  const pub = await connectRedis(deps.redisUrl, "socket-adapter-pub", logger);
+  let sub;
+  try {
+    sub = await connectRedis(deps.redisUrl, "socket-adapter-sub", logger);
+  } catch (error) {
+    await quitRedis(pub);
+    throw error;
+  }
+
+  const io: SonoSocketServer = new Server(httpServer, {
+    adapter: createAdapter(pub, sub, { key: socketAdapterKey(deps.prefix) }),
+    ...(deps.corsOrigin === undefined ? {} : { cors: { origin: deps.corsOrigin, credentials: false } }),
+    // Clients send nothing but the handshake: a small buffer limits what a socket can push at us.
+    maxHttpBufferSize: 16 * 1024,
+    serveClient: false,
+  });
+
+  io.use(socketAuthMiddleware(deps.jwtSecret, logger));
+
+  io.on("connection", (socket) => {
+    const userId = socket.data.claims.sub;
+    // Joined synchronously in the connection handler, before the client can see "connect".
+    void socket.join(userRoom(userId));
+    logger.debug({ socketId: socket.id, userId }, "socket connected");
+    // No event handlers on purpose: a client-sent "join" or userId is ignored, never acted on.
+    socket.on("disconnect", (reason) => {
+      logger.debug({ socketId: socket.id, userId, reason }, "socket disconnected");
+    });
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    io,
+    redisPing: () => pingRedis(pub),
+    close() {
+      closing ??= (async () => {
+        io.disconnectSockets(true);
+        await io.close();
+        await Promise.all([quitRedis(pub), quitRedis(sub)]);
+      })();
+      return closing;
+    },
+  };
+}

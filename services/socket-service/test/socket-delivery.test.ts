@@ -1,0 +1,159 @@
+// Delivery through rooms: the submission-service's @socket.io/redis-emitter publishes to
+// user:<id>; every tab of that user, on any instance, gets it exactly once; nobody else does.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { Emitter } from "@socket.io/redis-emitter";
+import { signToken } from "@sonocode/auth";
+import { SOCKET_EVENTS, userRoom, type ServerToClientEvents, type SocketProgressPayload } from "@sonocode/contracts";
+import { silentLogger } from "@sonocode/logger";
+import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
+import { createSocketService, socketAdapterKey, type SocketService } from "../src/index.js";
+import { connect, listen, sleep, type ClientSocket } from "./helpers.js";
+
+const secret = "socket-delivery-test-secret-0123456789abc";
+const prefix = uniqueName("sock-delivery");
+let instanceA: SocketService;
+let instanceB: SocketService;
+let urlA: string;
+let urlB: string;
+let emitterRedis: Redis;
+let emitter: Emitter<ServerToClientEvents>;
+const sockets: ClientSocket[] = [];
+
+const submissionId = "0123456789abcdef01234567";
+
+function progress(passed: number): SocketProgressPayload {
+  return { submissionId, status: "Running", passed, total: 3 };
+}
+
+/** Connects as `sub` and records every progress payload the socket receives. */
+async function tab(url: string, sub: string, extra: Parameters<typeof connect>[1] = {}): Promise<{ socket: ClientSocket; received: SocketProgressPayload[] }> {
+  const token = await signToken({ sub, role: "user" }, secret);
+  const socket = await connect(url, { ...extra, auth: { ...(extra.auth ?? {}), token } });
+  sockets.push(socket);
+  const received: SocketProgressPayload[] = [];
+  socket.on(SOCKET_EVENTS.progress, (payload) => received.push(payload));
+  return { socket, received };
+}
+
+before(async () => {
+  // Two instances on one Redis and one prefix, as in a scaled-out deployment.
+  instanceA = await createSocketService({ redisUrl: testRedisUrl(), prefix, jwtSecret: secret, logger: silentLogger() });
+  instanceB = await createSocketService({ redisUrl: testRedisUrl(), prefix, jwtSecret: secret, logger: silentLogger() });
+  urlA = await listen(instanceA.httpServer);
+  urlB = await listen(instanceB.httpServer);
+  // Exactly what the submission-service does.
+  emitterRedis = new Redis(testRedisUrl());
+  emitter = new Emitter<ServerToClientEvents>(emitterRedis, { key: `${prefix}:socket.io` });
+});
+
+after(async () => {
+  for (const socket of sockets) socket.close();
+  await instanceA.close();
+  await instanceB.close();
+  await emitterRedis.quit();
+});
+
+test("the adapter key is the one the emitter uses", () => {
+  assert.equal(socketAdapterKey(prefix), `${prefix}:socket.io`);
+});
+
+test("two tabs of one user both receive an emitter event; another user does not", async () => {
+  const tab1 = await tab(urlA, "alice-1");
+  const tab2 = await tab(urlA, "alice-1");
+  const bob = await tab(urlA, "bob-1");
+
+  emitter.to(userRoom("alice-1")).emit(SOCKET_EVENTS.progress, progress(1));
+
+  await eventually(() => tab1.received.length === 1 && tab2.received.length === 1, "both tabs to receive the event", 5_000);
+  assert.deepEqual(tab1.received[0], progress(1));
+  assert.deepEqual(tab2.received[0], progress(1));
+  await sleep(300);
+  assert.equal(bob.received.length, 0);
+  assert.equal(tab1.received.length, 1);
+});
+
+test("the full result event reaches the user too", async () => {
+  const carol = await tab(urlB, "carol-1");
+  const results: unknown[] = [];
+  carol.socket.on(SOCKET_EVENTS.result, (payload) => results.push(payload));
+  const now = new Date().toISOString();
+  const submission = {
+    _id: submissionId,
+    userId: "carol-1",
+    problemId: "abcdefabcdefabcdefabcdef",
+    language: "PYTHON" as const,
+    code: "print(1)",
+    status: "Success" as const,
+    passed: 1,
+    total: 1,
+    timeMs: 10,
+    memoryKb: 1000,
+    results: [],
+    compileOutput: null,
+    failedTest: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  emitter.to(userRoom("carol-1")).emit(SOCKET_EVENTS.result, submission);
+  await eventually(() => results.length === 1, "the result event", 5_000);
+  assert.deepEqual(results[0], submission);
+});
+
+test("an emitter event reaches a user connected on instance B exactly once", async () => {
+  const dave = await tab(urlB, "dave-1");
+  const erin = await tab(urlA, "erin-1");
+
+  emitter.to(userRoom("dave-1")).emit(SOCKET_EVENTS.progress, progress(2));
+
+  await eventually(() => dave.received.length >= 1, "dave to receive the event", 5_000);
+  // Both instances get the Redis message; only B holds dave's socket. Wait to catch a duplicate.
+  await sleep(500);
+  assert.equal(dave.received.length, 1);
+  assert.equal(erin.received.length, 0);
+});
+
+test("a user with tabs on both instances gets one copy per tab", async () => {
+  const onA = await tab(urlA, "frank-1");
+  const onB = await tab(urlB, "frank-1");
+  emitter.to(userRoom("frank-1")).emit(SOCKET_EVENTS.progress, progress(3));
+  await eventually(() => onA.received.length >= 1 && onB.received.length >= 1, "both tabs", 5_000);
+  await sleep(500);
+  assert.equal(onA.received.length, 1);
+  assert.equal(onB.received.length, 1);
+});
+
+test("a client claiming another user's id (auth, query, join events) gets nothing extra", async () => {
+  const victim = await tab(urlA, "victim-1");
+  const attacker = await tab(urlB, "mallory-1", { auth: { userId: "victim-1" }, query: { userId: "victim-1" } });
+  // The original system let a client pick its room; these must all be ignored.
+  const raw = attacker.socket as unknown as { emit(event: string, ...args: unknown[]): void };
+  raw.emit("join", "victim-1");
+  raw.emit("join", userRoom("victim-1"));
+  raw.emit("setUserId", { userId: "victim-1" });
+  raw.emit("subscribe", { room: userRoom("victim-1") });
+  await sleep(200);
+
+  const [serverSide] = await instanceB.io.in(userRoom("mallory-1")).fetchSockets();
+  assert.ok(serverSide);
+  assert.deepEqual([...serverSide.rooms].sort(), [serverSide.id, userRoom("mallory-1")].sort());
+
+  emitter.to(userRoom("victim-1")).emit(SOCKET_EVENTS.progress, progress(1));
+  await eventually(() => victim.received.length === 1, "the victim's own event", 5_000);
+  await sleep(300);
+  assert.equal(attacker.received.length, 0);
+  assert.ok(attacker.socket.connected);
+});
+
+test("close() disconnects sockets and releases the port", async () => {
+  const extra = await createSocketService({ redisUrl: testRedisUrl(), prefix, jwtSecret: secret, logger: silentLogger() });
+  const url = await listen(extra.httpServer);
+  const token = await signToken({ sub: "gina-1", role: "user" }, secret);
+  const socket = await connect(url, { auth: { token } });
+  const disconnected = new Promise<string>((resolve) => socket.once("disconnect", (reason) => resolve(reason)));
+  await extra.close();
+  assert.equal(typeof (await disconnected), "string");
+  assert.equal(extra.httpServer.listening, false);
+  socket.close();
+});
