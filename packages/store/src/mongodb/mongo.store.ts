@@ -1,0 +1,323 @@
+import {
+  ACTIVE_STATUSES,
+  verdictFieldsSchema,
+  type Checker,
+  type Difficulty,
+  type FailedTest,
+  type Language,
+  type NewSubmission,
+  type PaginationQuery,
+  type Problem,
+  type ProblemInput,
+  type ProblemPatch,
+  type Submission,
+  type SubmissionListQuery,
+  type SubmissionStatus,
+  type TestResult,
+  type VerdictFields,
+} from "@sonocode/contracts";
+// The driver's own ObjectId (a re-export of bson), so instanceof checks inside the driver hold.
+import { MongoClient, ObjectId, type Collection, type Db, type Filter, type UpdateFilter, type WithId } from "mongodb";
+import { toProblem, toSubmission } from "../documents.js";
+import { normalizeId } from "../object-id.js";
+import type { Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
+
+/**
+ * The original document model: ObjectId `_id` (and `problemId`), Date timestamps,
+ * test cases and stubs embedded in the problem. Ids and dates are converted to
+ * the contracts' hex strings and ISO strings only at this boundary.
+ */
+interface ProblemDoc {
+  _id: ObjectId;
+  title: string;
+  description: string;
+  difficulty: Difficulty;
+  testCases: { input: string; output: string; hidden: boolean }[];
+  codeStubs: { language: Language; startSnippet: string; userSnippet: string; endSnippet: string }[];
+  editorial?: string;
+  timeLimitMs?: number;
+  memoryLimitMb?: number;
+  checker?: Checker;
+  runAllTests?: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface SubmissionDoc {
+  _id: ObjectId;
+  userId: string;
+  problemId: ObjectId;
+  language: Language;
+  code: string;
+  status: SubmissionStatus;
+  passed: number;
+  total: number;
+  timeMs: number | null;
+  memoryKb: number | null;
+  results: TestResult[];
+  compileOutput: string | null;
+  failedTest: FailedTest | null;
+  message: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const PROBLEM_FIELDS = [
+  "title",
+  "description",
+  "difficulty",
+  "testCases",
+  "codeStubs",
+  "editorial",
+  "timeLimitMs",
+  "memoryLimitMb",
+  "checker",
+  "runAllTests",
+] as const satisfies readonly (keyof ProblemInput)[];
+type ProblemField = (typeof PROBLEM_FIELDS)[number];
+
+const ACTIVE: SubmissionStatus[] = [...ACTIVE_STATUSES];
+/** Newest first; _id breaks ties between documents created in the same millisecond. */
+const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
+
+function objectId(id: string): ObjectId | null {
+  const key = normalizeId(id);
+  return key === null ? null : ObjectId.createFromHexString(key);
+}
+
+function problemFromDoc(doc: WithId<ProblemDoc>): Problem {
+  return toProblem({ ...doc, _id: doc._id.toHexString(), createdAt: doc.createdAt.toISOString(), updatedAt: doc.updatedAt.toISOString() });
+}
+
+function submissionFromDoc(doc: WithId<SubmissionDoc>): Submission {
+  return toSubmission({
+    ...doc,
+    _id: doc._id.toHexString(),
+    problemId: doc.problemId.toHexString(),
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  });
+}
+
+/** $set for the given fields, plus $unset for those given as undefined when `unsetMissing` (PUT semantics). */
+function problemUpdate(fields: Partial<ProblemInput>, unsetMissing: boolean): UpdateFilter<ProblemDoc> {
+  const set: Record<string, unknown> = { updatedAt: new Date() };
+  const unset: Record<string, ""> = {};
+  for (const field of PROBLEM_FIELDS) {
+    const value = fields[field];
+    if (value !== undefined) set[field] = value;
+    else if (unsetMissing) unset[field] = "";
+  }
+  // An empty $unset is rejected by servers before 5.0, so it is only sent when needed.
+  return (Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<ProblemDoc>;
+}
+
+class MongoProblems implements ProblemRepository {
+  constructor(private readonly collection: Collection<ProblemDoc>) {}
+
+  async create(input: ProblemInput): Promise<Problem> {
+    const now = new Date();
+    const doc: ProblemDoc = { _id: new ObjectId(), ...pickDefined(input), createdAt: now, updatedAt: now } as ProblemDoc;
+    await this.collection.insertOne(doc);
+    return problemFromDoc(doc);
+  }
+
+  async findById(id: string): Promise<Problem | null> {
+    const _id = objectId(id);
+    if (_id === null) return null;
+    const doc = await this.collection.findOne({ _id });
+    return doc ? problemFromDoc(doc) : null;
+  }
+
+  async list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Problem>> {
+    const filter: Filter<ProblemDoc> = query.difficulty ? { difficulty: query.difficulty } : {};
+    const [docs, total] = await Promise.all([
+      this.collection
+        .find(filter)
+        .sort(NEWEST_FIRST)
+        .skip((query.page - 1) * query.limit)
+        .limit(query.limit)
+        .toArray(),
+      this.collection.countDocuments(filter),
+    ]);
+    return { items: docs.map(problemFromDoc), total };
+  }
+
+  async replace(id: string, input: ProblemInput): Promise<Problem | null> {
+    return this.apply(id, problemUpdate(input, true));
+  }
+
+  async update(id: string, patch: ProblemPatch): Promise<Problem | null> {
+    return this.apply(id, problemUpdate(patch, false));
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const _id = objectId(id);
+    if (_id === null) return false;
+    const result = await this.collection.deleteOne({ _id });
+    return result.deletedCount === 1;
+  }
+
+  private async apply(id: string, update: UpdateFilter<ProblemDoc>): Promise<Problem | null> {
+    const _id = objectId(id);
+    if (_id === null) return null;
+    // Updating (not replacing) the document keeps _id and createdAt by construction.
+    const doc = await this.collection.findOneAndUpdate({ _id }, update, { returnDocument: "after" });
+    return doc ? problemFromDoc(doc) : null;
+  }
+}
+
+class MongoSubmissions implements SubmissionRepository {
+  constructor(private readonly collection: Collection<SubmissionDoc>) {}
+
+  async create(input: NewSubmission): Promise<Submission> {
+    const problemId = objectId(input.problemId);
+    if (problemId === null) throw new TypeError("problemId must be a 24-hex ObjectId");
+    const now = new Date();
+    const doc: SubmissionDoc = {
+      _id: new ObjectId(),
+      userId: input.userId,
+      problemId,
+      language: input.language,
+      code: input.code,
+      status: "Pending",
+      passed: 0,
+      total: input.total,
+      timeMs: null,
+      memoryKb: null,
+      results: [],
+      compileOutput: null,
+      failedTest: null,
+      message: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.collection.insertOne(doc);
+    return submissionFromDoc(doc);
+  }
+
+  async findById(id: string): Promise<Submission | null> {
+    const _id = objectId(id);
+    if (_id === null) return null;
+    const doc = await this.collection.findOne({ _id });
+    return doc ? submissionFromDoc(doc) : null;
+  }
+
+  async listByUser(userId: string, query: SubmissionListQuery): Promise<Page<Submission>> {
+    const filter: Filter<SubmissionDoc> = { userId };
+    if (query.problemId !== undefined) {
+      const problemId = objectId(query.problemId);
+      if (problemId === null) return { items: [], total: 0 };
+      filter.problemId = problemId;
+    }
+    const [docs, total] = await Promise.all([
+      this.collection
+        .find(filter)
+        .sort(NEWEST_FIRST)
+        .skip((query.page - 1) * query.limit)
+        .limit(query.limit)
+        .toArray(),
+      this.collection.countDocuments(filter),
+    ]);
+    return { items: docs.map(submissionFromDoc), total };
+  }
+
+  async markRunning(id: string, progress: { passed: number; total: number }): Promise<Submission | null> {
+    const _id = objectId(id);
+    if (_id === null) return null;
+    // The status filter makes this a no-op on a final submission: never regresses.
+    const doc = await this.collection.findOneAndUpdate(
+      { _id, status: { $in: ACTIVE } },
+      { $set: { status: "Running", passed: progress.passed, total: progress.total, updatedAt: new Date() } },
+      { returnDocument: "after" },
+    );
+    return doc ? submissionFromDoc(doc) : null;
+  }
+
+  async finalize(id: string, verdict: VerdictFields): Promise<{ submission: Submission; applied: boolean } | null> {
+    const _id = objectId(id);
+    if (_id === null) return null;
+    const v = verdictFieldsSchema.parse(verdict);
+    // Single-document findOneAndUpdate is atomic: of concurrent finalizers only
+    // one matches the active-status filter; the others get null and read back.
+    const doc = await this.collection.findOneAndUpdate(
+      { _id, status: { $in: ACTIVE } },
+      {
+        $set: {
+          status: v.status,
+          passed: v.passed,
+          total: v.total,
+          timeMs: v.timeMs,
+          memoryKb: v.memoryKb,
+          results: v.results,
+          compileOutput: v.compileOutput,
+          failedTest: v.failedTest,
+          message: v.message ?? null,
+          updatedAt: new Date(),
+        },
+      },
+      { returnDocument: "after" },
+    );
+    if (doc) return { submission: submissionFromDoc(doc), applied: true };
+    const current = await this.collection.findOne({ _id });
+    return current ? { submission: submissionFromDoc(current), applied: false } : null;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const _id = objectId(id);
+    if (_id === null) return false;
+    const result = await this.collection.deleteOne({ _id });
+    return result.deletedCount === 1;
+  }
+}
+
+function pickDefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Indexes the judge's queries need. Each sort index ends with _id so the
+ * newest-first tie-breaker is served by the index too (no in-memory sort).
+ * createIndexes is idempotent for identical specs, so concurrent start-ups are safe.
+ */
+async function ensureIndexes(db: Db): Promise<void> {
+  await Promise.all([
+    db.collection<SubmissionDoc>("submissions").createIndexes([
+      { key: { userId: 1, problemId: 1, createdAt: -1, _id: -1 }, name: "userId_problemId_createdAt" },
+      { key: { userId: 1, createdAt: -1, _id: -1 }, name: "userId_createdAt" },
+      { key: { status: 1, createdAt: 1 }, name: "status_createdAt" },
+    ]),
+    db.collection<ProblemDoc>("problems").createIndexes([
+      { key: { difficulty: 1, createdAt: -1, _id: -1 }, name: "difficulty_createdAt" },
+      { key: { createdAt: -1, _id: -1 }, name: "createdAt" },
+    ]),
+  ]);
+}
+
+/** Connects, creates indexes, and returns a Store; the client is closed if start-up fails. */
+export async function createMongoStore(url: string, dbName: string): Promise<Store> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+  let db: Db;
+  try {
+    await client.connect();
+    db = client.db(dbName);
+    await ensureIndexes(db);
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw error;
+  }
+  let closed = false;
+  return {
+    kind: "mongodb",
+    problems: new MongoProblems(db.collection<ProblemDoc>("problems")),
+    submissions: new MongoSubmissions(db.collection<SubmissionDoc>("submissions")),
+    ping: async () => {
+      await db.command({ ping: 1 });
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await client.close();
+    },
+  };
+}

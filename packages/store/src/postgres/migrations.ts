@@ -1,0 +1,124 @@
+import type { SqlClient, SqlExecutor } from "./sql-client.js";
+
+/**
+ * Versioned schema migrations, applied at start-up. Never edit a migration that
+ * has shipped: add a new version. Each start runs every pending migration in one
+ * transaction, so a failure leaves the schema as it was.
+ *
+ * Schema decision: columns for every scalar the judge filters, sorts or updates
+ * (status, user_id, problem_id, difficulty, created_at, counters), JSONB only for
+ * the nested arrays/objects that are always read and written whole (test cases,
+ * code stubs, per-test results, failed test, checker). That keeps the hot queries
+ * plain B-tree index scans (a user's submissions newest first, optionally for one
+ * problem; active submissions by age for recovery; problems by difficulty) and lets
+ * finalize be a single conditional UPDATE on typed columns, while the document
+ * shape of the contracts is rebuilt at the boundary. A whole-document JSONB column
+ * would need expression indexes and jsonb_set for every status transition.
+ *
+ * Ids are the contracts' 24-hex ObjectId strings stored as text (lowercase): no
+ * conversion at the boundary, and they sort by creation second, which makes them
+ * a deterministic tie-breaker after created_at.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "problems and submissions",
+    sql: `
+      CREATE TABLE problems (
+        id              text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{24}$'),
+        title           text NOT NULL,
+        description     text NOT NULL,
+        difficulty      text NOT NULL CHECK (difficulty IN ('easy', 'medium', 'hard')),
+        test_cases      jsonb NOT NULL,
+        code_stubs      jsonb NOT NULL,
+        editorial       text,
+        time_limit_ms   integer,
+        memory_limit_mb integer,
+        checker         jsonb,
+        run_all_tests   boolean,
+        created_at      timestamptz NOT NULL,
+        updated_at      timestamptz NOT NULL
+      );
+      -- The problem list, all or by difficulty, newest first.
+      CREATE INDEX problems_created_idx ON problems (created_at DESC, id DESC);
+      CREATE INDEX problems_difficulty_created_idx ON problems (difficulty, created_at DESC, id DESC);
+
+      CREATE TABLE submissions (
+        id             text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{24}$'),
+        user_id        text NOT NULL,
+        -- No foreign key: a submission outlives an edited or deleted problem, as
+        -- in the original document model.
+        problem_id     text NOT NULL,
+        language       text NOT NULL,
+        code           text NOT NULL,
+        status         text NOT NULL CHECK (status IN ('Pending','Running','Success','WA','TLE','MLE','RE','CE','OLE','IE')),
+        passed         integer NOT NULL DEFAULT 0,
+        total          integer NOT NULL DEFAULT 0,
+        time_ms        integer,
+        memory_kb      integer,
+        results        jsonb NOT NULL DEFAULT '[]'::jsonb,
+        compile_output text,
+        failed_test    jsonb,
+        message        text,
+        created_at     timestamptz NOT NULL,
+        updated_at     timestamptz NOT NULL
+      );
+      -- "My submissions" (all problems) and "my submissions for this problem",
+      -- newest first: both are index range scans with no sort step.
+      CREATE INDEX submissions_user_created_idx ON submissions (user_id, created_at DESC, id DESC);
+      CREATE INDEX submissions_user_problem_created_idx ON submissions (user_id, problem_id, created_at DESC, id DESC);
+      -- Recovery of stuck work: Pending/Running submissions oldest first.
+      CREATE INDEX submissions_status_created_idx ON submissions (status, created_at);
+    `,
+  },
+];
+
+/** Arbitrary constant key for pg_advisory_xact_lock, shared by every process migrating this database. */
+const MIGRATION_LOCK_KEY = 7_305_190_441;
+
+/**
+ * Applies pending migrations; returns the versions applied by this call (empty
+ * when the schema was already current). Safe when several processes start at
+ * once: the transaction first takes a transaction-scoped advisory lock, so the
+ * others wait, then see the versions already recorded and apply nothing. PGlite
+ * is a single connection, so there the lock is uncontended but harmless.
+ */
+export async function runMigrations(client: SqlClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  return client.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
+    await tx.query(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const done = new Set((await tx.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((row) => row.version));
+    const applied: number[] = [];
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(migration.version)) continue;
+      await execScript(tx, migration.sql);
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}
+
+/**
+ * Extended-protocol queries (the only kind both drivers share with parameters)
+ * accept one statement each, so a script is split on the semicolons that end a
+ * line. Migrations are written to respect that: no semicolons inside bodies.
+ */
+async function execScript(tx: SqlExecutor, script: string): Promise<void> {
+  const statements = script
+    .split(/;\s*$/m)
+    .map((statement) => statement.replace(/^\s*--.*$/gm, "").trim())
+    .filter((statement) => statement.length > 0);
+  for (const statement of statements) await tx.query(statement);
+}

@@ -1,0 +1,318 @@
+import {
+  verdictFieldsSchema,
+  type Difficulty,
+  type NewSubmission,
+  type PaginationQuery,
+  type Problem,
+  type ProblemInput,
+  type ProblemPatch,
+  type Submission,
+  type SubmissionListQuery,
+  type VerdictFields,
+} from "@sonocode/contracts";
+import { isoDate, toProblem, toSubmission } from "../documents.js";
+import { newObjectId, normalizeId } from "../object-id.js";
+import type { Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
+import { runMigrations } from "./migrations.js";
+import type { SqlClient, SqlExecutor } from "./sql-client.js";
+
+/** Problem fields and their columns; `json` columns are written as `$n::jsonb`. */
+const PROBLEM_COLUMNS = {
+  title: { column: "title", json: false },
+  description: { column: "description", json: false },
+  difficulty: { column: "difficulty", json: false },
+  testCases: { column: "test_cases", json: true },
+  codeStubs: { column: "code_stubs", json: true },
+  editorial: { column: "editorial", json: false },
+  timeLimitMs: { column: "time_limit_ms", json: false },
+  memoryLimitMb: { column: "memory_limit_mb", json: false },
+  checker: { column: "checker", json: true },
+  runAllTests: { column: "run_all_tests", json: false },
+} as const satisfies Record<keyof ProblemInput, { column: string; json: boolean }>;
+
+type ProblemField = keyof typeof PROBLEM_COLUMNS;
+const PROBLEM_FIELDS = Object.keys(PROBLEM_COLUMNS) as ProblemField[];
+
+const ACTIVE = "('Pending', 'Running')";
+
+interface ProblemRow {
+  id: string;
+  title: string;
+  description: string;
+  difficulty: string;
+  test_cases: unknown;
+  code_stubs: unknown;
+  editorial: string | null;
+  time_limit_ms: number | null;
+  memory_limit_mb: number | null;
+  checker: unknown;
+  run_all_tests: boolean | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+interface SubmissionRow {
+  id: string;
+  user_id: string;
+  problem_id: string;
+  language: string;
+  code: string;
+  status: string;
+  passed: number;
+  total: number;
+  time_ms: number | null;
+  memory_kb: number | null;
+  results: unknown;
+  compile_output: string | null;
+  failed_test: unknown;
+  message: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+function problemFromRow(row: ProblemRow): Problem {
+  return toProblem({
+    _id: row.id,
+    title: row.title,
+    description: row.description,
+    difficulty: row.difficulty,
+    testCases: row.test_cases,
+    codeStubs: row.code_stubs,
+    editorial: row.editorial,
+    timeLimitMs: row.time_limit_ms,
+    memoryLimitMb: row.memory_limit_mb,
+    checker: row.checker,
+    runAllTests: row.run_all_tests,
+    createdAt: isoDate(row.created_at),
+    updatedAt: isoDate(row.updated_at),
+  });
+}
+
+function submissionFromRow(row: SubmissionRow): Submission {
+  return toSubmission({
+    _id: row.id,
+    userId: row.user_id,
+    problemId: row.problem_id,
+    language: row.language,
+    code: row.code,
+    status: row.status,
+    passed: row.passed,
+    total: row.total,
+    timeMs: row.time_ms,
+    memoryKb: row.memory_kb,
+    results: row.results,
+    compileOutput: row.compile_output,
+    failedTest: row.failed_test,
+    message: row.message,
+    createdAt: isoDate(row.created_at),
+    updatedAt: isoDate(row.updated_at),
+  });
+}
+
+/** The SQL parameter for one problem field: JSON text for jsonb columns, null for absent optionals. */
+function problemParam(field: ProblemField, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  return PROBLEM_COLUMNS[field].json ? JSON.stringify(value) : value;
+}
+
+function placeholder(field: ProblemField, index: number): string {
+  return PROBLEM_COLUMNS[field].json ? `$${index}::jsonb` : `$${index}`;
+}
+
+function offset(query: { page: number; limit: number }): number {
+  return (query.page - 1) * query.limit;
+}
+
+class PostgresProblems implements ProblemRepository {
+  constructor(private readonly db: SqlExecutor) {}
+
+  async create(input: ProblemInput): Promise<Problem> {
+    const now = new Date().toISOString();
+    const params: unknown[] = [newObjectId(), now, now];
+    const columns = ["id", "created_at", "updated_at"];
+    const values = ["$1", "$2::timestamptz", "$3::timestamptz"];
+    for (const field of PROBLEM_FIELDS) {
+      params.push(problemParam(field, input[field]));
+      columns.push(PROBLEM_COLUMNS[field].column);
+      values.push(placeholder(field, params.length));
+    }
+    const { rows } = await this.db.query<ProblemRow>(
+      `INSERT INTO problems (${columns.join(", ")}) VALUES (${values.join(", ")}) RETURNING *`,
+      params,
+    );
+    return problemFromRow(rows[0]!);
+  }
+
+  async findById(id: string): Promise<Problem | null> {
+    const key = normalizeId(id);
+    if (key === null) return null;
+    const { rows } = await this.db.query<ProblemRow>("SELECT * FROM problems WHERE id = $1", [key]);
+    return rows[0] ? problemFromRow(rows[0]) : null;
+  }
+
+  async list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Problem>> {
+    const where = query.difficulty ? "WHERE difficulty = $1" : "";
+    const filter = query.difficulty ? [query.difficulty] : [];
+    const n = filter.length;
+    const [items, count] = await Promise.all([
+      this.db.query<ProblemRow>(
+        `SELECT * FROM problems ${where} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...filter, query.limit, offset(query)],
+      ),
+      this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM problems ${where}`, filter),
+    ]);
+    return { items: items.rows.map(problemFromRow), total: count.rows[0]?.total ?? 0 };
+  }
+
+  replace(id: string, input: ProblemInput): Promise<Problem | null> {
+    // Every field is written; absent optionals become NULL (i.e. removed).
+    return this.set(id, PROBLEM_FIELDS.map((field) => [field, input[field]]));
+  }
+
+  update(id: string, patch: ProblemPatch): Promise<Problem | null> {
+    const entries = PROBLEM_FIELDS.filter((field) => patch[field] !== undefined).map((field): [ProblemField, unknown] => [field, patch[field]]);
+    return this.set(id, entries);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const key = normalizeId(id);
+    if (key === null) return false;
+    const { rows } = await this.db.query("DELETE FROM problems WHERE id = $1 RETURNING id", [key]);
+    return rows.length > 0;
+  }
+
+  private async set(id: string, entries: readonly (readonly [ProblemField, unknown])[]): Promise<Problem | null> {
+    const key = normalizeId(id);
+    if (key === null) return null;
+    const params: unknown[] = [key, new Date().toISOString()];
+    const assignments = ["updated_at = $2::timestamptz"];
+    for (const [field, value] of entries) {
+      params.push(problemParam(field, value));
+      assignments.push(`${PROBLEM_COLUMNS[field].column} = ${placeholder(field, params.length)}`);
+    }
+    const { rows } = await this.db.query<ProblemRow>(`UPDATE problems SET ${assignments.join(", ")} WHERE id = $1 RETURNING *`, params);
+    return rows[0] ? problemFromRow(rows[0]) : null;
+  }
+}
+
+class PostgresSubmissions implements SubmissionRepository {
+  constructor(private readonly db: SqlExecutor) {}
+
+  async create(input: NewSubmission): Promise<Submission> {
+    const problemId = normalizeId(input.problemId);
+    if (problemId === null) throw new TypeError("problemId must be a 24-hex ObjectId");
+    const now = new Date().toISOString();
+    const { rows } = await this.db.query<SubmissionRow>(
+      `INSERT INTO submissions (id, user_id, problem_id, language, code, status, passed, total, results, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'Pending', 0, $6, '[]'::jsonb, $7::timestamptz, $7::timestamptz)
+       RETURNING *`,
+      [newObjectId(), input.userId, problemId, input.language, input.code, input.total, now],
+    );
+    return submissionFromRow(rows[0]!);
+  }
+
+  async findById(id: string): Promise<Submission | null> {
+    const key = normalizeId(id);
+    if (key === null) return null;
+    return this.read(this.db, key);
+  }
+
+  async listByUser(userId: string, query: SubmissionListQuery): Promise<Page<Submission>> {
+    const params: unknown[] = [userId];
+    let where = "WHERE user_id = $1";
+    if (query.problemId !== undefined) {
+      const problemId = normalizeId(query.problemId);
+      if (problemId === null) return { items: [], total: 0 };
+      params.push(problemId);
+      where += " AND problem_id = $2";
+    }
+    const n = params.length;
+    const [items, count] = await Promise.all([
+      this.db.query<SubmissionRow>(
+        `SELECT * FROM submissions ${where} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...params, query.limit, offset(query)],
+      ),
+      this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM submissions ${where}`, params),
+    ]);
+    return { items: items.rows.map(submissionFromRow), total: count.rows[0]?.total ?? 0 };
+  }
+
+  async markRunning(id: string, progress: { passed: number; total: number }): Promise<Submission | null> {
+    const key = normalizeId(id);
+    if (key === null) return null;
+    // The status guard is in the WHERE clause, so a late progress event racing a
+    // final result can never move a final submission back to Running.
+    const { rows } = await this.db.query<SubmissionRow>(
+      `UPDATE submissions SET status = 'Running', passed = $2, total = $3, updated_at = $4::timestamptz
+       WHERE id = $1 AND status IN ${ACTIVE} RETURNING *`,
+      [key, progress.passed, progress.total, new Date().toISOString()],
+    );
+    return rows[0] ? submissionFromRow(rows[0]) : null;
+  }
+
+  async finalize(id: string, verdict: VerdictFields): Promise<{ submission: Submission; applied: boolean } | null> {
+    const key = normalizeId(id);
+    if (key === null) return null;
+    // A verdict with a non-final status would break the "final never changes" rule.
+    const v = verdictFieldsSchema.parse(verdict);
+    // One conditional UPDATE: row locking makes concurrent finalizers queue on the
+    // row, and the loser re-checks the WHERE against the committed final status
+    // and updates nothing. No read-modify-write window exists.
+    const { rows } = await this.db.query<SubmissionRow>(
+      `UPDATE submissions
+          SET status = $2, passed = $3, total = $4, time_ms = $5, memory_kb = $6, results = $7::jsonb,
+              compile_output = $8, failed_test = $9::jsonb, message = $10, updated_at = $11::timestamptz
+        WHERE id = $1 AND status IN ${ACTIVE}
+        RETURNING *`,
+      [
+        key,
+        v.status,
+        v.passed,
+        v.total,
+        v.timeMs,
+        v.memoryKb,
+        JSON.stringify(v.results),
+        v.compileOutput,
+        v.failedTest === null ? null : JSON.stringify(v.failedTest),
+        v.message ?? null,
+        new Date().toISOString(),
+      ],
+    );
+    if (rows[0]) return { submission: submissionFromRow(rows[0]), applied: true };
+    const current = await this.read(this.db, key);
+    return current ? { submission: current, applied: false } : null;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const key = normalizeId(id);
+    if (key === null) return false;
+    const { rows } = await this.db.query("DELETE FROM submissions WHERE id = $1 RETURNING id", [key]);
+    return rows.length > 0;
+  }
+
+  private async read(db: SqlExecutor, key: string): Promise<Submission | null> {
+    const { rows } = await db.query<SubmissionRow>("SELECT * FROM submissions WHERE id = $1", [key]);
+    return rows[0] ? submissionFromRow(rows[0]) : null;
+  }
+}
+
+/** A Store over PGlite or a PostgreSQL server. Migrates before returning; closes the client if that fails. */
+export async function createPostgresStore(client: SqlClient): Promise<Store> {
+  try {
+    await runMigrations(client);
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw error;
+  }
+  const problems = new PostgresProblems(client);
+  const submissions = new PostgresSubmissions(client);
+  return {
+    kind: client.dialect,
+    problems,
+    submissions,
+    ping: async () => {
+      await client.query("SELECT 1");
+    },
+    close: () => client.close(),
+  };
+}

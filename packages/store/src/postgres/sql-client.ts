@@ -1,0 +1,99 @@
+import { mkdir } from "node:fs/promises";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+
+/**
+ * The tiny query interface the PostgreSQL adapter is written against, so one
+ * implementation serves both PGlite (in-process) and a real server (pg.Pool).
+ * Parameters are positional ($1, $2...); jsonb values are passed as JSON text
+ * and cast in SQL (`$n::jsonb`), because pg would turn a JS array into a
+ * PostgreSQL array literal and PGlite would double-encode a pre-stringified value
+ * if the parameter were typed jsonb without the text round-trip.
+ */
+export interface SqlExecutor {
+  query<R extends object = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+}
+
+export interface SqlResult<R> {
+  rows: R[];
+  /** Rows inserted, updated, deleted or returned by the statement. */
+  rowCount: number;
+}
+
+export type SqlDialect = "pglite" | "postgres";
+
+export interface SqlClient extends SqlExecutor {
+  readonly dialect: SqlDialect;
+  /** Runs fn inside BEGIN/COMMIT on one connection; ROLLBACK when fn throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * PGlite is a single connection. Its own mutex already serialises query() and
+ * transaction() calls (a top-level query waits for an open transaction to end),
+ * so concurrent callers are safe without another lock here; what must not
+ * happen is issuing top-level queries from inside a transaction callback (that
+ * would deadlock), which is why the callback gets `tx`, never the client.
+ */
+export async function openPglite(dataDir: string | null): Promise<SqlClient> {
+  if (dataDir !== null) await mkdir(dataDir, { recursive: true });
+  const db = dataDir === null ? await PGlite.create() : await PGlite.create(dataDir);
+  const run = async <R extends object>(
+    executor: { query<T>(q: string, p?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }> },
+    text: string,
+    params: readonly unknown[] = [],
+  ): Promise<SqlResult<R>> => {
+    const result = await executor.query<R>(text, [...params]);
+    return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
+  };
+  return {
+    dialect: "pglite",
+    query: (text, params) => run(db, text, params),
+    transaction: (fn) => db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) })),
+    close: async () => {
+      if (!db.closed) await db.close();
+    },
+  };
+}
+
+/** A pooled client for a real PostgreSQL server. */
+export function openPostgres(url: string, options: { max?: number } = {}): SqlClient {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle client losing its connection emits 'error' on the pool; unhandled it
+  // would crash the process. The next query fails (and reports) instead.
+  pool.on("error", () => {});
+  const run = async <R extends object>(executor: pg.Pool | pg.PoolClient, text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> => {
+    const result = await executor.query<R & pg.QueryResultRow>(text, [...params]);
+    return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
+  };
+  let closed = false;
+  return {
+    dialect: "postgres",
+    query: (text, params) => run(pool, text, params),
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      // A connection whose ROLLBACK failed is in an unknown state: destroy it
+      // rather than hand it back to the pool.
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN");
+        const value = await fn({ query: (text, params) => run(client, text, params) });
+        await client.query("COMMIT");
+        return value;
+      } catch (error) {
+        await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
