@@ -1,0 +1,88 @@
+import { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";
+import type { Logger } from "@sonocode/logger";
+import type { Store } from "@sonocode/store";
+import type { Queue } from "bullmq";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { randomUUID } from "node:crypto";
+import type { ProblemClient } from "./clients/problem.client.js";
+import { SubmissionsService } from "./domain/submissions.service.js";
+import { authPlugin } from "./plugins/auth.plugin.js";
+import { errorsPlugin, frameworkErrorHandler } from "./plugins/errors.plugin.js";
+import { swaggerPlugin } from "./plugins/swagger.plugin.js";
+import { healthRoutes } from "./routes/health.routes.js";
+import { submissionsRoutes } from "./routes/submissions.routes.js";
+
+export interface SubmissionAppDeps {
+  store: Store;
+  problems: ProblemClient;
+  /** BullMQ producer for SubmissionQueue (see createSubmissionQueue). */
+  submissionQueue: Queue;
+  jwtSecret: string;
+  logger: Logger;
+  /** Largest accepted `code`, in UTF-8 bytes (413 beyond). */
+  maxCodeBytes?: number;
+  /** Extra readiness checks; any value other than "ok" turns /health into a 503. */
+  health?: () => Promise<Record<string, string>>;
+  /** How long POST waits for the queue before answering 503. */
+  enqueueTimeoutMs?: number;
+}
+
+/** Room for JSON escaping of the code (a newline is two bytes in JSON) and the other fields. */
+export function bodyLimitFor(maxCodeBytes: number): number {
+  return maxCodeBytes * 2 + 16 * 1024;
+}
+
+/**
+ * Builds the HTTP app: never listens and never reads process.*, so tests and the
+ * embedded launcher drive exactly what main.ts runs.
+ */
+export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<FastifyInstance> {
+  const maxCodeBytes = deps.maxCodeBytes ?? DEFAULT_MAX_CODE_BYTES;
+  const app = Fastify({
+    // Typed as Fastify's base logger so the app is a plain FastifyInstance; it is still the pino root.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    genReqId: (request) => {
+      // Accept a caller's correlation id only when it is short and plain; it ends up in logs.
+      const incoming = request.headers["x-request-id"];
+      return typeof incoming === "string" && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    },
+    requestIdLogLabel: "reqId",
+    bodyLimit: bodyLimitFor(maxCodeBytes),
+    // Errors Fastify raises before routing (bad URL encoding) still get the envelope.
+    frameworkErrors: frameworkErrorHandler,
+    // Route ids are ObjectIds; a longer parameter is rejected by validation anyway.
+    maxParamLength: 200,
+    return503OnClosing: true,
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Only JSON bodies: a text/plain body is a 415, not a string the schema then rejects.
+  app.removeContentTypeParser("text/plain");
+
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { jwtSecret: deps.jwtSecret });
+  await app.register(swaggerPlugin);
+
+  const service = new SubmissionsService({
+    store: deps.store,
+    problems: deps.problems,
+    queue: deps.submissionQueue,
+    maxCodeBytes,
+    ...(deps.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: deps.enqueueTimeoutMs }),
+  });
+  await app.register(healthRoutes, {
+    store: deps.store,
+    queue: deps.submissionQueue,
+    ...(deps.health ? { health: deps.health } : {}),
+  });
+  await app.register(submissionsRoutes, { service });
+
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("x-request-id", request.id);
+    return payload;
+  });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,12 @@
+export { buildSubmissionApp, bodyLimitFor, type SubmissionAppDeps } from "./app.js";
+export { createProblemClient, type ProblemClient, type ProblemClientOptions } from "./clients/problem.client.js";
+export { createSubmissionQueue, enqueueSubmission, type SubmissionQueueHandle, type SubmissionQueueOptions } from "./queues/submission.queue.js";
+export {
+  createResultConsumer,
+  socketAdapterKey,
+  DEFAULT_RESULT_CONCURRENCY,
+  type ResultConsumerDeps,
+  type ResultConsumerHandle,
+} from "./workers/results.consumer.js";
+export { buildSource } from "./domain/source.builder.js";
+export { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";

@@ -1,0 +1,88 @@
+import { QUEUES, SUBMISSION_JOB, submissionJobSchema, type SubmissionJob } from "@sonocode/contracts";
+import { AppError } from "@sonocode/errors";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+
+export interface SubmissionQueueOptions {
+  redisUrl: string;
+  /** BullMQ key prefix (REDIS_PREFIX): the evaluator must use the same one. */
+  prefix: string;
+}
+
+export interface SubmissionQueueHandle {
+  queue: Queue;
+  close(): Promise<void>;
+}
+
+/** Bounded history: completed/failed jobs are diagnostics, not the record (the database is). */
+const KEEP_COMPLETED = { count: 1_000, age: 24 * 3600 };
+const KEEP_FAILED = { count: 5_000, age: 7 * 24 * 3600 };
+
+/**
+ * Producer side of SubmissionQueue. The connection refuses to buffer commands
+ * while Redis is away (enableOfflineQueue: false), so an outage surfaces as a
+ * fast 503 instead of a request that hangs and a job that appears later for a
+ * submission we have already rolled back.
+ */
+export function createSubmissionQueue(options: SubmissionQueueOptions): SubmissionQueueHandle {
+  const connection = new Redis(options.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // A half-open connection must not hold a request forever either.
+    commandTimeout: 5_000,
+    connectTimeout: 5_000,
+  });
+  // ioredis emits connection errors as events; without a listener they become crashes.
+  connection.on("error", () => {});
+  const queue = new Queue(QUEUES.submission, {
+    connection,
+    prefix: options.prefix,
+    defaultJobOptions: {
+      // jobId = submissionId makes a retried add a no-op, so a second attempt is safe.
+      attempts: 2,
+      backoff: { type: "exponential", delay: 1_000 },
+      removeOnComplete: KEEP_COMPLETED,
+      removeOnFail: KEEP_FAILED,
+    },
+  });
+  queue.on("error", () => {});
+  return {
+    queue,
+    async close() {
+      await queue.close().catch(() => {});
+      connection.disconnect();
+    },
+  };
+}
+
+/** How long a request waits for the producer connection before answering 503. */
+export const DEFAULT_ENQUEUE_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Adds the job with jobId = submissionId. Waits for the connection to be ready
+ * *before* issuing the add (waiting issues no command), so a timed-out request
+ * leaves no job behind. Any failure is QUEUE_UNAVAILABLE.
+ */
+export async function enqueueSubmission(queue: Queue, job: SubmissionJob, timeoutMs = DEFAULT_ENQUEUE_TIMEOUT_MS): Promise<void> {
+  const payload = submissionJobSchema.parse(job);
+  try {
+    await withTimeout(queue.waitUntilReady(), timeoutMs, "queue connection not ready");
+    await withTimeout(queue.add(SUBMISSION_JOB, payload, { jobId: payload.submissionId }), timeoutMs, "enqueue timed out");
+  } catch (error) {
+    throw new AppError("QUEUE_UNAVAILABLE", "submission queue is unavailable; try again shortly", { cause: error });
+  }
+}
+
+/** Health probe for the producer connection. */
+export async function pingQueue(queue: Queue, timeoutMs = 1_000): Promise<void> {
+  const client = await withTimeout(queue.client, timeoutMs, "queue connection not ready");
+  await withTimeout(client.runCommand("ping", []), timeoutMs, "redis ping timed out");
+}
