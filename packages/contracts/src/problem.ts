@@ -38,17 +38,18 @@ export const codeStubSchema = z.object({
 });
 export type CodeStub = z.infer<typeof codeStubSchema>;
 
+const codeStubsSchema = z
+  .array(codeStubSchema)
+  .max(16)
+  .refine((stubs) => new Set(stubs.map((s) => s.language)).size === stubs.length, "one code stub per language");
+
 /** Body of POST/PUT /api/v1/problems. */
 export const problemInputSchema = z.object({
   title: z.string().trim().min(1).max(200),
   description: z.string().min(1).max(100_000),
   difficulty: difficultySchema,
   testCases: z.array(testCaseSchema).min(1).max(PROBLEM_LIMITS.maxTestCases),
-  codeStubs: z
-    .array(codeStubSchema)
-    .max(16)
-    .default([])
-    .refine((stubs) => new Set(stubs.map((s) => s.language)).size === stubs.length, "one code stub per language"),
+  codeStubs: codeStubsSchema.default([]),
   editorial: z.string().max(100_000).optional(),
   timeLimitMs: z.number().int().min(PROBLEM_LIMITS.timeLimitMs.min).max(PROBLEM_LIMITS.timeLimitMs.max).optional(),
   memoryLimitMb: z.number().int().min(PROBLEM_LIMITS.memoryLimitMb.min).max(PROBLEM_LIMITS.memoryLimitMb.max).optional(),
@@ -59,7 +60,10 @@ export const problemInputSchema = z.object({
 export type ProblemInput = z.infer<typeof problemInputSchema>;
 
 /** Body of PATCH /api/v1/problems/:id: any subset of the fields, at least one. */
+// codeStubs is re-declared without its default: zod 4 applies defaults inside
+// .partial(), so every PATCH would otherwise wipe the stubs and `{}` would pass.
 export const problemPatchSchema = problemInputSchema
+  .extend({ codeStubs: codeStubsSchema })
   .partial()
   .refine((patch) => Object.keys(patch).length > 0, "patch must change at least one field");
 export type ProblemPatch = z.infer<typeof problemPatchSchema>;
