@@ -73,4 +73,17 @@ describe("pglite specifics", () => {
     await store.close(); // idempotent
     assert.ok((await stat(join(dataDir, "pglite"))).isDirectory());
   });
+
+  it("refuses to open one data directory twice in a process (that would corrupt it), and allows it after close", async () => {
+    const dataDir = join(scratch, "twice");
+    const first = await createStore({ kind: "pglite", dataDir });
+    try {
+      await assert.rejects(createStore({ kind: "pglite", dataDir: join(dataDir, ".") }), /already open in this process/);
+      await first.problems.list({ page: 1, limit: 1 });
+    } finally {
+      await first.close();
+    }
+    const again = await createStore({ kind: "pglite", dataDir });
+    await again.close();
+  });
 });

@@ -10,6 +10,7 @@ import {
   type ProblemInput,
   type VerdictFields,
 } from "@sonocode/contracts";
+import { isAppError } from "@sonocode/errors";
 import { newObjectId, type Store } from "../src/index.js";
 
 export interface HarnessDatabase {
@@ -114,6 +115,21 @@ export function storeContract(name: string, harness: StoreHarness): void {
         assert.equal(found?.title, "Ünïcödé ✓ 'quotes' \"dq\"");
         assert.equal(found?.testCases[0]?.input.length, 300_000);
         assert.equal(found?.testCases[0]?.output, "😀\n\\n");
+      });
+
+      it("stores NUL characters faithfully or refuses them as a validation error, never a 500", async () => {
+        try {
+          const created = await store.problems.create(problemInput({ testCases: [{ input: "a\u0000b", output: "c" }] }));
+          assert.equal((await store.problems.findById(created._id))?.testCases[0]?.input, "a\u0000b");
+        } catch (error) {
+          assert.ok(isAppError(error) && error.code === "VALIDATION_FAILED", String(error));
+        }
+        try {
+          const created = await store.submissions.create(newSubmission({ code: "a\u0000b" }));
+          assert.equal((await store.submissions.findById(created._id))?.code, "a\u0000b");
+        } catch (error) {
+          assert.ok(isAppError(error) && error.code === "VALIDATION_FAILED", String(error));
+        }
       });
 
       it("lists newest first with pagination, totals and a difficulty filter", async () => {

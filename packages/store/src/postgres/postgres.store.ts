@@ -10,6 +10,7 @@ import {
   type SubmissionListQuery,
   type VerdictFields,
 } from "@sonocode/contracts";
+import { AppError } from "@sonocode/errors";
 import { isoDate, toProblem, toSubmission } from "../documents.js";
 import { newObjectId, normalizeId } from "../object-id.js";
 import type { Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
@@ -296,6 +297,30 @@ class PostgresSubmissions implements SubmissionRepository {
   }
 }
 
+/** SQLSTATEs PostgreSQL raises for a NUL character in text (22021) or in jsonb (22P05). */
+const NUL_ERRORS = new Set(["22021", "22P05"]);
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000, which the contracts' strings
+ * allow. Such input is the client's fault, so it becomes a 400 with a clear
+ * message instead of an opaque 500 (MongoDB stores it as is).
+ */
+function withInputErrors(db: SqlExecutor): SqlExecutor {
+  return {
+    query: async <R extends object>(text: string, params?: readonly unknown[]) => {
+      try {
+        return await db.query<R>(text, params);
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (typeof code === "string" && NUL_ERRORS.has(code)) {
+          throw new AppError("VALIDATION_FAILED", "text must not contain NUL (\\u0000) characters", { cause: error });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
 /** A Store over PGlite or a PostgreSQL server. Migrates before returning; closes the client if that fails. */
 export async function createPostgresStore(client: SqlClient): Promise<Store> {
   try {
@@ -304,8 +329,9 @@ export async function createPostgresStore(client: SqlClient): Promise<Store> {
     await client.close().catch(() => {});
     throw error;
   }
-  const problems = new PostgresProblems(client);
-  const submissions = new PostgresSubmissions(client);
+  const db = withInputErrors(client);
+  const problems = new PostgresProblems(db);
+  const submissions = new PostgresSubmissions(db);
   return {
     kind: client.dialect,
     problems,

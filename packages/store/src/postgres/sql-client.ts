@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 
@@ -29,6 +30,8 @@ export interface SqlClient extends SqlExecutor {
   close(): Promise<void>;
 }
 
+const openDataDirs = new Set<string>();
+
 /**
  * PGlite is a single connection. Its own mutex already serialises query() and
  * transaction() calls (a top-level query waits for an open transaction to end),
@@ -37,8 +40,22 @@ export interface SqlClient extends SqlExecutor {
  * would deadlock), which is why the callback gets `tx`, never the client.
  */
 export async function openPglite(dataDir: string | null): Promise<SqlClient> {
-  if (dataDir !== null) await mkdir(dataDir, { recursive: true });
-  const db = dataDir === null ? await PGlite.create() : await PGlite.create(dataDir);
+  const key = dataDir === null ? null : resolve(dataDir);
+  // Two PGlite instances on one directory corrupt it (each thinks it owns the
+  // files). In embedded mode several services share a process, so the second
+  // open must fail loudly: they are meant to share one Store.
+  if (key !== null) {
+    if (openDataDirs.has(key)) throw new Error(`PGlite data directory ${key} is already open in this process: share one Store instead of opening it twice`);
+    openDataDirs.add(key);
+  }
+  let db: PGlite;
+  try {
+    if (key !== null) await mkdir(key, { recursive: true });
+    db = key === null ? await PGlite.create() : await PGlite.create(key);
+  } catch (error) {
+    if (key !== null) openDataDirs.delete(key);
+    throw error;
+  }
   const run = async <R extends object>(
     executor: { query<T>(q: string, p?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }> },
     text: string,
@@ -52,7 +69,11 @@ export async function openPglite(dataDir: string | null): Promise<SqlClient> {
     query: (text, params) => run(db, text, params),
     transaction: (fn) => db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) })),
     close: async () => {
-      if (!db.closed) await db.close();
+      try {
+        if (!db.closed) await db.close();
+      } finally {
+        if (key !== null) openDataDirs.delete(key);
+      }
     },
   };
 }
