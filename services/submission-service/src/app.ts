@@ -39,6 +39,7 @@ export function bodyLimitFor(maxCodeBytes: number): number {
  */
 export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<FastifyInstance> {
   const maxCodeBytes = deps.maxCodeBytes ?? DEFAULT_MAX_CODE_BYTES;
+  // Request logs carry "reqId" (Fastify's default label) through request.log children.
   const app = Fastify({
     // Typed as Fastify's base logger so the app is a plain FastifyInstance; it is still the pino root.
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -47,12 +48,11 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
       const incoming = request.headers["x-request-id"];
       return typeof incoming === "string" && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     },
-    requestIdLogLabel: "reqId",
     bodyLimit: bodyLimitFor(maxCodeBytes),
     // Errors Fastify raises before routing (bad URL encoding) still get the envelope.
     frameworkErrors: frameworkErrorHandler,
     // Route ids are ObjectIds; a longer parameter is rejected by validation anyway.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
   });
 
