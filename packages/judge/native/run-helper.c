@@ -1,0 +1,102 @@
+/*
+ * sonocode run helper: the first process bwrap starts inside the sandbox.
+ *
+ * Why it exists: bwrap's pid-1 reaper folds "killed by signal N" into exit code
+ * 128+N, so a program calling exit(139) would look like a SIGSEGV. This helper
+ * forks the user program, waits for it and reports the exact outcome on a status
+ * fd, and applies the per-run rlimits right before exec so bwrap itself runs
+ * unconstrained. It is compiled once with the runtime's own gcc (static) and
+ * bind-mounted read-only; it never reads user data.
+ *
+ * usage: run <status-fd> <fsize-bytes> <nofile> <stack-bytes> <cpu-seconds> -- argv...
+ * status line: "exit N MAXRSS_KB" | "signal N MAXRSS_KB" | "execfail ERRNO"
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static unsigned long long num(const char *s) {
+  char *end = NULL;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || !end || *end) _exit(120);
+  return v;
+}
+
+static void limit(int resource, rlim_t soft, rlim_t hard) {
+  struct rlimit rl = {soft, hard};
+  if (setrlimit(resource, &rl) != 0) _exit(121);
+}
+
+static void report(int fd, const char *kind, int value, long maxrss_kb) {
+  char line[96];
+  int n = snprintf(line, sizeof line, "%s %d %ld\n", kind, value, maxrss_kb);
+  if (fd >= 0 && n > 0) (void)!write(fd, line, (size_t)n);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 8 || strcmp(argv[6], "--") != 0) _exit(122);
+  int status_fd = (int)num(argv[1]);
+  rlim_t fsize = (rlim_t)num(argv[2]);
+  rlim_t nofile = (rlim_t)num(argv[3]);
+  rlim_t stack = (rlim_t)num(argv[4]);
+  rlim_t cpu = (rlim_t)num(argv[5]);
+  char **cmd = argv + 7;
+
+  /* The exec-error pipe is close-on-exec: EOF means exec succeeded. */
+  int errpipe[2];
+  if (pipe2(errpipe, O_CLOEXEC) != 0) _exit(123);
+  if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0) _exit(124);
+
+  pid_t child = fork();
+  if (child < 0) _exit(125);
+  if (child == 0) {
+    /* Nothing the engine passed in (info/block/status fds) may reach user code. */
+    for (int fd = 3; fd < 1024; fd++)
+      if (fd != errpipe[1]) close(fd);
+    limit(RLIMIT_CORE, 0, 0);
+    limit(RLIMIT_FSIZE, fsize, fsize);
+    limit(RLIMIT_NOFILE, nofile, nofile);
+    limit(RLIMIT_STACK, stack, stack);
+    /* CPU rlimit is only a backstop: the host polls the cgroup and kills earlier. */
+    limit(RLIMIT_CPU, cpu, cpu + 1);
+    signal(SIGPIPE, SIG_DFL);
+    execv(cmd[0], cmd);
+    int err = errno;
+    (void)!write(errpipe[1], &err, sizeof err);
+    _exit(127);
+  }
+  close(errpipe[1]);
+  int err = 0;
+  ssize_t got;
+  do got = read(errpipe[0], &err, sizeof err); while (got < 0 && errno == EINTR);
+  if (got == (ssize_t)sizeof err) {
+    report(status_fd, "execfail", err, 0);
+    waitpid(child, NULL, 0);
+    _exit(127);
+  }
+
+  int st = 0;
+  struct rusage ru;
+  memset(&ru, 0, sizeof ru);
+  for (;;) {
+    pid_t r = wait4(child, &st, 0, &ru);
+    if (r == child) break;
+    if (r < 0 && errno != EINTR) _exit(126);
+  }
+  if (WIFSIGNALED(st)) {
+    report(status_fd, "signal", WTERMSIG(st), ru.ru_maxrss);
+    _exit(128 + WTERMSIG(st));
+  }
+  report(status_fd, "exit", WEXITSTATUS(st), ru.ru_maxrss);
+  _exit(WEXITSTATUS(st));
+}

@@ -1,0 +1,526 @@
+// The bubblewrap engine: every run is a fresh set of namespaces (user, pid, net,
+// mount, ipc, uts, cgroup) over the read-only runtime rootfs, started as an
+// unprivileged host uid, placed in its own cgroup before any user code runs.
+//
+// Launch sequence of one run (why it looks like this):
+//  1. spawn bwrap as the session's host uid with --block-fd 3 --info-fd 4: bwrap
+//     builds the sandbox, reports its child's host pid on fd 4, then blocks on fd 3
+//     before exec'ing anything inside.
+//  2. we write that pid into the run's cgroup (memory, pids, cpu), then unblock
+//     fd 3. Everything the program forks inherits the cgroup: no escape window.
+//  3. inside, our static run helper (native/run-helper.c) applies rlimits, forks
+//     the program, and reports its exact exit code or signal on fd 5.
+//  4. the child of bwrap is pid 1 of the new pid namespace: when it exits (or we
+//     SIGKILL bwrap, which --die-with-parent turns into SIGKILL of pid 1) the kernel
+//     kills every process left in the namespace. We still empty and remove the
+//     cgroup afterwards, so nothing survives a run.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { constants as fsConstants } from "node:fs";
+import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, open, readFile, realpath, rename, rm, stat } from "node:fs/promises";
+import { constants as osConstants, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { createCgroupManager, type CgroupManager, type RunCgroup } from "../sandbox/cgroup.js";
+import type { LimitHit, RunOutcome, RunSpec, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
+
+export const DEFAULT_ROOTFS = "/var/lib/sonocode/runtime/rootfs";
+
+export interface BwrapEngineOptions {
+  /** The runtime root filesystem, bound read-only as / (default /var/lib/sonocode/runtime/rootfs). */
+  rootfs?: string;
+  logger?: Logger;
+  /** Parent cgroup relative to each hierarchy's root (default "sonocode"). */
+  cgroupRoot?: string;
+  /** Host directory for per-session work dirs and the compiled helper (default $TMPDIR/sonocode-judge). */
+  workRoot?: string;
+  bwrapPath?: string;
+  /** Sessions run as host uid/gid hostUidBase + slot, so concurrent sessions cannot touch each other even outside the namespaces. */
+  hostUidBase?: number;
+}
+
+/** The uid/gid the program sees inside the sandbox. */
+const SANDBOX_UID = 65534;
+const HELPER_SOURCE_URL = new URL("../../native/run-helper.c", import.meta.url);
+/** The helper dir is bound over /run (an empty dir in the rootfs), so no mount point has to be created in the read-only root. */
+const HELPER_IN_SANDBOX = "/run/run";
+const STATUS_FD = 5;
+const STDERR_KEEP_BYTES = 64 * 1024;
+const OPEN_FILES = 512;
+const TMP_BYTES_RUN = 64 * 1024 * 1024;
+const SHM_BYTES_RUN = 16 * 1024 * 1024;
+const TMP_BYTES_WRITABLE = 512 * 1024 * 1024;
+const BASE_ENV: Record<string, string> = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8" };
+const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+// First name wins: SIGABRT before its alias SIGIOT, SIGIO before SIGPOLL.
+const SIGNAL_NAMES = new Map<number, string>();
+for (const [name, num] of Object.entries(osConstants.signals)) if (!SIGNAL_NAMES.has(num)) SIGNAL_NAMES.set(num, name);
+
+function signalName(num: number): string {
+  return SIGNAL_NAMES.get(num) ?? `SIG${num}`;
+}
+
+/** An engine failure: never the user's fault; messages stay free of host paths. */
+export class SandboxError extends Error {
+  override readonly name = "SandboxError";
+}
+
+interface Slots {
+  take(): number;
+  release(slot: number): void;
+}
+
+function createSlots(): Slots {
+  const used = new Set<number>();
+  return {
+    take() {
+      let slot = 0;
+      while (used.has(slot)) slot++;
+      used.add(slot);
+      return slot;
+    },
+    release(slot) {
+      used.delete(slot);
+    },
+  };
+}
+
+/** The work root must be ours, a real directory, and not writable by anyone else (it lives in /tmp by default). */
+async function ensureWorkRoot(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  const info = await lstat(dir);
+  const uid = process.getuid?.() ?? 0;
+  if (!info.isDirectory() || info.uid !== uid) throw new SandboxError("sandbox work root is not a directory owned by the judge");
+  await chmod(dir, 0o711);
+}
+
+export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngine {
+  const logger = options.logger;
+  const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
+  const workRoot = options.workRoot ?? join(tmpdir(), "sonocode-judge");
+  const uidBase = options.hostUidBase ?? 61_000;
+  const slots = createSlots();
+  let ready: Promise<{ rootfs: string; helperDir: string; cgroups: CgroupManager }> | null = null;
+
+  async function buildHelper(rootfs: string, cgroups: CgroupManager): Promise<string> {
+    const source = await readFile(HELPER_SOURCE_URL);
+    const hash = createHash("sha256").update(source).update(rootfs).digest("hex").slice(0, 16);
+    const helperDir = join(workRoot, `helper-${hash}`);
+    try {
+      const info = await lstat(join(helperDir, "run"));
+      if (info.isFile() && info.uid === (process.getuid?.() ?? 0)) return helperDir;
+    } catch {
+      /* build it */
+    }
+    // Compile with the runtime's own gcc, in the sandbox: no host compiler needed, and the binary matches the rootfs.
+    const session = await openSession({ rootfs, helperDir: null, cgroups });
+    try {
+      await session.writeFile("run-helper.c", source.toString("utf8"));
+      const out = await session.run({
+        argv: ["/usr/bin/gcc", "-O2", "-static", "-o", "/box/run", "/box/run-helper.c"],
+        stdin: "",
+        limits: { cpuTimeMs: 30_000, wallTimeMs: 60_000, memoryBytes: 512 << 20, outputBytes: 64 << 10, processes: 32, fileSizeBytes: 64 << 20 },
+        writableWorkDir: true,
+      });
+      if (out.exitCode !== 0) throw new SandboxError(`cannot build the sandbox run helper: ${out.stderr.slice(0, 2000)}`);
+      const staging = await mkdtemp(join(workRoot, "helper-tmp-"));
+      await copyFile(join(session.dir, "run"), join(staging, "run"), fsConstants.COPYFILE_EXCL);
+      await chmod(join(staging, "run"), 0o755);
+      await chmod(staging, 0o755);
+      try {
+        await rename(staging, helperDir);
+      } catch {
+        // Another process won the race; its helper is identical.
+        await rm(staging, { recursive: true, force: true });
+      }
+      return helperDir;
+    } finally {
+      await session.dispose();
+    }
+  }
+
+  function init() {
+    ready ??= (async () => {
+      let rootfs: string;
+      try {
+        rootfs = await realpath(options.rootfs ?? DEFAULT_ROOTFS);
+        if (!(await stat(join(rootfs, "usr/bin/true"))).isFile()) throw new Error("no /usr/bin/true");
+      } catch {
+        throw new SandboxError("bwrap engine: the runtime rootfs is missing; build it with scripts/runtime/build-rootfs.sh");
+      }
+      try {
+        await stat(bwrapPath);
+      } catch {
+        throw new SandboxError("bwrap engine: bubblewrap is not installed (apt-get install bubblewrap)");
+      }
+      if ((process.getuid?.() ?? -1) !== 0) throw new SandboxError("bwrap engine: the judge must run as root to manage cgroups and sandbox uids");
+      await ensureWorkRoot(workRoot);
+      const cgroups = await createCgroupManager({ parent: options.cgroupRoot ?? "sonocode" });
+      const helperDir = await buildHelper(rootfs, cgroups);
+      logger?.info({ engine: "bwrap", cgroup: cgroups.version }, "bwrap engine ready");
+      return { rootfs, helperDir, cgroups };
+    })();
+    ready.catch(() => {
+      ready = null;
+    });
+    return ready;
+  }
+
+  async function openSession(ctx: { rootfs: string; helperDir: string | null; cgroups: CgroupManager }): Promise<BwrapSession> {
+    const slot = slots.take();
+    const uid = uidBase + slot;
+    try {
+      const dir = await mkdtemp(join(workRoot, "s-"));
+      await chmod(dir, 0o700);
+      await chown(dir, uid, uid);
+      return new BwrapSession({ ...ctx, dir, uid, bwrapPath, logger, release: () => slots.release(slot) });
+    } catch (error) {
+      slots.release(slot);
+      throw error;
+    }
+  }
+
+  return {
+    name: "bwrap",
+    async check() {
+      const ctx = await init();
+      const session = await openSession(ctx);
+      try {
+        const out = await session.run({
+          argv: ["/usr/bin/true"],
+          stdin: "",
+          limits: { cpuTimeMs: 2_000, wallTimeMs: 5_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 8, fileSizeBytes: 1 << 20 },
+        });
+        if (out.exitCode !== 0) throw new SandboxError("bwrap engine: a trivial sandboxed run failed");
+      } finally {
+        await session.dispose();
+      }
+    },
+    async open() {
+      return openSession(await init());
+    },
+    async close() {
+      // Sessions own their resources; nothing global to release but the cached init.
+      ready = null;
+    },
+  };
+}
+
+interface SessionContext {
+  rootfs: string;
+  helperDir: string | null;
+  cgroups: CgroupManager;
+  dir: string;
+  uid: number;
+  bwrapPath: string;
+  logger: Logger | undefined;
+  release: () => void;
+}
+
+class BwrapSession implements SandboxSession {
+  private disposed = false;
+  private readonly active = new Set<() => void>();
+  readonly dir: string;
+
+  constructor(private readonly ctx: SessionContext) {
+    this.dir = ctx.dir;
+  }
+
+  async writeFile(name: string, content: string): Promise<void> {
+    if (!SAFE_NAME.test(name)) throw new SandboxError("invalid sandbox file name");
+    // O_NOFOLLOW|O_EXCL: never write through anything the sandbox may have planted.
+    const handle = await open(
+      join(this.dir, name),
+      fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
+      0o644,
+    );
+    try {
+      await handle.writeFile(content, "utf8");
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private bwrapArgs(spec: RunSpec): string[] {
+    const writable = spec.writableWorkDir ?? true;
+    const env = { ...BASE_ENV, ...(spec.env ?? {}) };
+    const args = [
+      "--unshare-all",
+      // Explicit: --unshare-all only implies a user namespace when bwrap is not privileged.
+      "--unshare-user",
+      "--disable-userns",
+      "--uid", String(SANDBOX_UID),
+      "--gid", String(SANDBOX_UID),
+      "--hostname", "sandbox",
+      "--die-with-parent",
+      "--new-session",
+      "--cap-drop", "ALL",
+      "--ro-bind", this.ctx.rootfs, "/",
+      "--proc", "/proc",
+      "--dev", "/dev",
+      "--size", String(writable ? TMP_BYTES_WRITABLE : TMP_BYTES_RUN), "--tmpfs", "/tmp",
+      "--size", String(SHM_BYTES_RUN), "--tmpfs", "/dev/shm",
+      writable ? "--bind" : "--ro-bind", this.dir, "/box",
+      "--chdir", "/box",
+      "--clearenv",
+    ];
+    for (const [key, value] of Object.entries(env)) args.push("--setenv", key, value);
+    args.push("--block-fd", "3", "--info-fd", "4");
+    if (this.ctx.helperDir) {
+      args.push("--ro-bind", this.ctx.helperDir, "/run");
+      const stackBytes = Math.min(spec.limits.memoryBytes, 1 << 30);
+      const cpuSeconds = Math.ceil(spec.limits.cpuTimeMs / 1000) + 1;
+      args.push(
+        "--",
+        HELPER_IN_SANDBOX,
+        String(STATUS_FD),
+        String(spec.limits.fileSizeBytes),
+        String(OPEN_FILES),
+        String(stackBytes),
+        String(cpuSeconds),
+        "--",
+        ...spec.argv,
+      );
+    } else {
+      // Only while bootstrapping the helper itself (our own gcc run, no user code).
+      args.push("--", ...spec.argv);
+    }
+    return args;
+  }
+
+  async run(spec: RunSpec): Promise<RunOutcome> {
+    if (this.disposed) throw new SandboxError("session disposed");
+    if (spec.argv.length === 0 || !spec.argv[0]?.startsWith("/")) throw new SandboxError("argv[0] must be an absolute path");
+    const cgroup = this.ctx.cgroups.create({ memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + 3 });
+    try {
+      return await this.runIn(cgroup, spec);
+    } finally {
+      await cgroup.destroy();
+    }
+  }
+
+  private runIn(cgroup: RunCgroup, spec: RunSpec): Promise<RunOutcome> {
+    const { limits } = spec;
+    return new Promise<RunOutcome>((resolve, reject) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(this.ctx.bwrapPath, this.bwrapArgs(spec), {
+          stdio: ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe"],
+          // bwrap's own environ is visible as /proc/1/environ inside: give it nothing.
+          env: {},
+          uid: this.ctx.uid,
+          gid: this.ctx.uid,
+        });
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      const stdin = child.stdin!;
+      const stdout = child.stdout!;
+      const stderr = child.stderr!;
+      const blockFd = child.stdio[3] as NodeJS.WritableStream & { destroy(): void };
+      const infoFd = child.stdio[4] as NodeJS.ReadableStream;
+      const statusFd = child.stdio[5] as NodeJS.ReadableStream;
+
+      const outChunks: Buffer[] = [];
+      const errChunks: Buffer[] = [];
+      let outBytes = 0;
+      let errKept = 0;
+      let totalOutput = 0;
+      let info = "";
+      let status = "";
+      let started = false;
+      let startNs = 0n;
+      let endNs = 0n;
+      let reason: LimitHit = null;
+      let killed = false;
+      let settled = false;
+      let setupError: Error | null = null;
+      const timers: NodeJS.Timeout[] = [];
+
+      const kill = (why: LimitHit) => {
+        if (killed) return;
+        killed = true;
+        reason ??= why;
+        if (endNs === 0n && started) endNs = process.hrtime.bigint();
+        child.kill("SIGKILL");
+        // bwrap's death already takes the namespace down; this catches anything racing it.
+        void cgroup.killAll().catch(() => undefined);
+      };
+      const abort = () => kill(null);
+      this.active.add(abort);
+
+      const onOutput = (chunk: Buffer, isErr: boolean) => {
+        totalOutput += chunk.length;
+        if (totalOutput > limits.outputBytes) {
+          kill("output");
+          return;
+        }
+        if (isErr) {
+          if (errKept < STDERR_KEEP_BYTES) {
+            const part = chunk.subarray(0, STDERR_KEEP_BYTES - errKept);
+            errChunks.push(part);
+            errKept += part.length;
+          }
+        } else {
+          outChunks.push(chunk);
+          outBytes += chunk.length;
+        }
+      };
+      stdout.on("data", (c: Buffer) => onOutput(c, false));
+      stderr.on("data", (c: Buffer) => onOutput(c, true));
+      statusFd.on("data", (c: Buffer) => {
+        status += c.toString("latin1");
+      });
+      for (const stream of [stdin, stdout, stderr, blockFd, infoFd, statusFd] as NodeJS.EventEmitter[]) {
+        // EPIPE on stdin (program did not read it) or resets after a kill are normal.
+        stream.on("error", () => undefined);
+      }
+
+      const startProgram = (pid: number) => {
+        try {
+          cgroup.attach(pid);
+        } catch (error) {
+          setupError = error as Error;
+          kill(null);
+          return;
+        }
+        started = true;
+        startNs = process.hrtime.bigint();
+        blockFd.write(Buffer.from([1]));
+        blockFd.end();
+        stdin.end(spec.stdin);
+        const pollMs = Math.max(10, Math.min(100, Math.floor(limits.cpuTimeMs / 20)));
+        timers.push(
+          setInterval(() => {
+            try {
+              if (cgroup.cpuTimeMs() > limits.cpuTimeMs) kill("time");
+            } catch {
+              /* the group is going away */
+            }
+          }, pollMs),
+          setTimeout(() => kill("wall"), limits.wallTimeMs),
+        );
+      };
+
+      infoFd.on("data", (c: Buffer) => {
+        if (started || killed) return;
+        info += c.toString("utf8");
+        const match = /"child-pid"\s*:\s*(\d+)/.exec(info);
+        if (match) startProgram(Number(match[1]));
+      });
+      // Setup itself must not hang (e.g. a wedged mount): bound it independently of the program.
+      timers.push(
+        setTimeout(() => {
+          if (!started) {
+            setupError = new SandboxError("sandbox setup timed out");
+            kill(null);
+          }
+        }, 10_000 + limits.wallTimeMs),
+      );
+
+      child.on("error", (error) => {
+        setupError ??= error;
+      });
+      child.on("close", (code, sig) => {
+        if (settled) return;
+        settled = true;
+        if (endNs === 0n) endNs = process.hrtime.bigint();
+        for (const t of timers) clearTimeout(t);
+        this.active.delete(abort);
+        void this.finish({ cgroup, spec, code, sig, status, started, setupError, reason, killed, startNs, endNs, stderr: Buffer.concat(errChunks), stdout: Buffer.concat(outChunks, outBytes) }).then(resolve, reject);
+      });
+    });
+  }
+
+  private async finish(r: {
+    cgroup: RunCgroup;
+    spec: RunSpec;
+    code: number | null;
+    sig: NodeJS.Signals | null;
+    status: string;
+    started: boolean;
+    setupError: Error | null;
+    reason: LimitHit;
+    killed: boolean;
+    startNs: bigint;
+    endNs: bigint;
+    stdout: Buffer;
+    stderr: Buffer;
+  }): Promise<RunOutcome> {
+    if (r.setupError) {
+      this.ctx.logger?.error({ err: r.setupError }, "sandbox setup failed");
+      throw new SandboxError("sandbox setup failed");
+    }
+    await r.cgroup.killAll();
+    const stats = r.cgroup.stats();
+    const wallTimeMs = r.started ? Number((r.endNs - r.startNs) / 1_000_000n) : 0;
+    const stderrText = r.stderr.toString("utf8");
+    let exitCode: number | null = null;
+    let signal: string | null = null;
+    let maxRssKb = 0;
+    const line = /^(exit|signal|execfail) (-?\d+)(?: (\d+))?$/m.exec(r.status);
+    if (line) {
+      const value = Number(line[2]);
+      if (line[1] === "execfail") {
+        this.ctx.logger?.error({ errno: value, argv0: r.spec.argv[0] }, "sandboxed exec failed");
+        throw new SandboxError("sandboxed program could not be started");
+      }
+      if (line[1] === "exit") exitCode = value;
+      else signal = signalName(value);
+      maxRssKb = Number(line[3] ?? 0);
+    } else if (!r.started) {
+      this.ctx.logger?.error({ code: r.code, stderr: stderrText.slice(0, 500) }, "bwrap exited before the program started");
+      throw new SandboxError("sandbox failed to start");
+    } else if (r.killed || r.sig) {
+      signal = "SIGKILL";
+    } else if (this.ctx.helperDir === null) {
+      exitCode = r.code;
+    } else {
+      // The helper itself was killed (the program signalled its own supervisor): report bwrap's view.
+      const code = r.code ?? 1;
+      if (code > 128) signal = signalName(code - 128);
+      else exitCode = code;
+    }
+
+    const clean = exitCode === 0 && signal === null;
+    let limit: LimitHit = null;
+    // Memory verdicts come from the cgroup, never from the signal: an OOM kill, or the
+    // limit reached by a program that then failed (e.g. a runtime's own allocation error).
+    if (stats.oomKilled || (stats.limitReached && !clean)) limit = "memory";
+    else if (r.reason === "output") limit = "output";
+    else if (stats.cpuTimeMs > r.spec.limits.cpuTimeMs || r.reason === "time") limit = "time";
+    else if (r.reason === "wall" || wallTimeMs > r.spec.limits.wallTimeMs) limit = "wall";
+    else if (signal === "SIGXCPU") limit = "time";
+
+    return {
+      exitCode,
+      signal,
+      stdout: r.stdout.toString("utf8"),
+      stderr: stderrText,
+      cpuTimeMs: stats.cpuTimeMs,
+      wallTimeMs,
+      // Reported memory is the program's peak RSS (stable across runs); the cgroup peak also
+      // counts page cache the run happened to fault in first, so it is only the fallback.
+      memoryKb: limit === "memory" ? Math.max(maxRssKb, stats.memoryPeakKb) : maxRssKb || stats.memoryPeakKb,
+      limit,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const abort of this.active) abort();
+    // Give killed runs a moment to be reaped before removing the dir under them.
+    for (let i = 0; i < 200 && this.active.size > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    try {
+      // rm -r uses lstat and unlinks symlinks instead of following them.
+      await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch (error) {
+      this.ctx.logger?.warn({ err: error }, "could not remove a sandbox work dir");
+    } finally {
+      this.ctx.release();
+    }
+  }
+}

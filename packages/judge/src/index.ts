@@ -1,0 +1,63 @@
+// @sonocode/judge: judge(request) -> verdict inside a sandbox engine (bwrap or docker).
+import type { Logger } from "pino";
+import { createBwrapEngine, DEFAULT_ROOTFS } from "./engines/bwrap.engine.js";
+import { createDockerEngine } from "./engines/docker.engine.js";
+import { createJudgeWithEngine, type Judge } from "./judge.js";
+import type { SandboxEngine } from "./sandbox/sandbox.js";
+
+export type { Judge, JudgeProgress, JudgeCallOptions, JudgeCoreOptions } from "./judge.js";
+export { createJudgeWithEngine, FAILED_TEST_DISPLAY_CHARS, WALL_TIME_FACTOR } from "./judge.js";
+export { LANGUAGE_REGISTRY, languageSpec, type LanguageSpec, type RunContext } from "./languages.js";
+export { checkOutput, checkExact, checkTokens, checkFloat, floatsEqual, normalizeLines, DEFAULT_FLOAT_EPSILON } from "./checkers.js";
+export { createBwrapEngine, SandboxError, DEFAULT_ROOTFS, type BwrapEngineOptions } from "./engines/bwrap.engine.js";
+export { createDockerEngine } from "./engines/docker.engine.js";
+export type { SandboxEngine, SandboxSession, RunSpec, RunLimits, RunOutcome, LimitHit } from "./sandbox/sandbox.js";
+
+export const DEFAULT_DOCKER_IMAGE = "sonocode-runtime:latest";
+
+export interface JudgeOptions {
+  /** "auto": bwrap if it works here, else docker if a daemon answers, else an error. Never unsandboxed. */
+  engine: "bwrap" | "docker" | "auto";
+  /** Runtime root filesystem for bwrap (default /var/lib/sonocode/runtime/rootfs). */
+  rootfs?: string;
+  /** Runtime image for docker (default sonocode-runtime:latest). */
+  dockerImage?: string;
+  logger?: Logger;
+  /** Parent cgroup for bwrap runs, relative to each hierarchy root (default "sonocode"). */
+  cgroupRoot?: string;
+  /** Submissions judged at once (default: number of CPUs). */
+  maxConcurrency?: number;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function selectEngine(options: JudgeOptions): Promise<SandboxEngine> {
+  const bwrap = () =>
+    createBwrapEngine({ rootfs: options.rootfs ?? DEFAULT_ROOTFS, logger: options.logger, cgroupRoot: options.cgroupRoot });
+  const docker = () => createDockerEngine({ image: options.dockerImage ?? DEFAULT_DOCKER_IMAGE, logger: options.logger });
+  if (options.engine === "bwrap" || options.engine === "docker") {
+    const engine = options.engine === "bwrap" ? bwrap() : docker();
+    await engine.check();
+    return engine;
+  }
+  const failures: string[] = [];
+  for (const make of [bwrap, docker]) {
+    const engine = make();
+    try {
+      await engine.check();
+      options.logger?.info({ engine: engine.name }, "sandbox engine selected");
+      return engine;
+    } catch (error) {
+      failures.push(`${engine.name}: ${errorText(error)}`);
+      await engine.close().catch(() => undefined);
+    }
+  }
+  throw new Error(`no sandbox engine works on this host (user code is never run unsandboxed): ${failures.join("; ")}`);
+}
+
+export async function createJudge(options: JudgeOptions): Promise<Judge> {
+  const engine = await selectEngine(options);
+  return createJudgeWithEngine(engine, { logger: options.logger, maxConcurrency: options.maxConcurrency });
+}

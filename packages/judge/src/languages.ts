@@ -1,0 +1,106 @@
+// The declarative language registry: one entry per language says where the source
+// goes, how to compile it and how to run it, all as argv arrays (never a shell
+// string). Paths are inside the runtime rootfs; /box is the session's work dir,
+// /tmp a fresh per-run tmpfs. Adding a language = its packages in
+// scripts/runtime/build-rootfs.sh + one entry here + a case in the language tests.
+import type { Language } from "@sonocode/contracts";
+
+export interface RunContext {
+  /** The memory limit of this run in MiB; runtimes with their own heap caps are told about it. */
+  memoryLimitMb: number;
+}
+
+export interface LanguageSpec {
+  readonly language: Language;
+  /** File name of the source inside /box. */
+  readonly sourceFile: string;
+  /** Compile (or syntax-check) argv; null when nothing has to happen before running. */
+  readonly compile: readonly string[] | null;
+  /** Run argv for one test, given the run's limits. */
+  readonly run: (ctx: RunContext) => readonly string[];
+  /** Extra environment for both steps (the sandbox starts empty plus PATH/HOME/LANG). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Scales the CPU limit for runtimes with a heavy start (JIT warm-up, interpreter). */
+  readonly timeMultiplier?: number;
+}
+
+// A JVM that cannot see the cgroup (no /sys in the sandbox) would size its heap
+// from host RAM; pinning -Xmx to the limit lets the cgroup, not an OutOfMemoryError,
+// decide MLE. Serial GC and one visible CPU keep its thread count and startup low.
+const JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:ActiveProcessorCount=1", "-Xshare:auto"];
+
+export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
+  CPP: {
+    language: "CPP",
+    sourceFile: "main.cpp",
+    compile: ["/usr/bin/g++", "-O2", "-std=c++17", "-pipe", "-o", "/box/main", "/box/main.cpp"],
+    run: () => ["/box/main"],
+  },
+  C: {
+    language: "C",
+    sourceFile: "main.c",
+    compile: ["/usr/bin/gcc", "-O2", "-std=gnu17", "-pipe", "-o", "/box/main", "/box/main.c", "-lm"],
+    run: () => ["/box/main"],
+  },
+  JAVA: {
+    language: "JAVA",
+    sourceFile: "Main.java",
+    compile: ["/usr/bin/javac", "-J-Xmx512m", ...JVM_FLAGS.map((f) => `-J${f}`), "-J-XX:TieredStopAtLevel=1", "-encoding", "UTF-8", "-d", "/box", "/box/Main.java"],
+    run: ({ memoryLimitMb }) => ["/usr/bin/java", `-Xmx${memoryLimitMb}m`, "-Xss64m", ...JVM_FLAGS, "-cp", "/box", "Main"],
+    timeMultiplier: 1.5,
+  },
+  PYTHON: {
+    language: "PYTHON",
+    sourceFile: "main.py",
+    // A syntax error is a compile error, as users expect; only the error is printed, the .pyc goes to /tmp.
+    compile: [
+      "/usr/bin/python3",
+      "-c",
+      "import py_compile, sys\ntry:\n    py_compile.compile('/box/main.py', cfile='/tmp/main.pyc', doraise=True)\nexcept py_compile.PyCompileError as e:\n    sys.stderr.write(e.msg)\n    sys.exit(1)",
+    ],
+    run: () => ["/usr/bin/python3", "-B", "/box/main.py"],
+    env: { PYTHONIOENCODING: "utf-8", PYTHONDONTWRITEBYTECODE: "1" },
+  },
+  JAVASCRIPT: {
+    language: "JAVASCRIPT",
+    sourceFile: "main.js",
+    compile: ["/usr/bin/node", "--check", "/box/main.js"],
+    run: ({ memoryLimitMb }) => ["/usr/bin/node", `--max-old-space-size=${memoryLimitMb}`, "/box/main.js"],
+  },
+  TYPESCRIPT: {
+    language: "TYPESCRIPT",
+    sourceFile: "main.ts",
+    // --lib es2020 without DOM and --skipLibCheck keep tsc 4.8 near 3 s instead of 13 s.
+    compile: [
+      "/usr/bin/node",
+      "/usr/share/nodejs/typescript/lib/tsc.js",
+      "--target", "es2020",
+      "--lib", "es2020",
+      "--module", "commonjs",
+      "--skipLibCheck",
+      "--typeRoots", "/usr/share/nodejs/@types",
+      "--types", "node",
+      "--outDir", "/box",
+      "/box/main.ts",
+    ],
+    run: ({ memoryLimitMb }) => ["/usr/bin/node", `--max-old-space-size=${memoryLimitMb}`, "/box/main.js"],
+  },
+  GO: {
+    language: "GO",
+    sourceFile: "main.go",
+    compile: ["/usr/bin/go", "build", "-buildvcs=false", "-o", "/box/main", "/box/main.go"],
+    run: () => ["/box/main"],
+    // The build cache must be writable: /tmp is the per-run tmpfs. GOMAXPROCS keeps the thread count small.
+    env: { GOCACHE: "/tmp/go-cache", GOPATH: "/tmp/go", GO111MODULE: "off", CGO_ENABLED: "0", GOMAXPROCS: "2", GOTOOLCHAIN: "local" },
+  },
+  RUST: {
+    language: "RUST",
+    sourceFile: "main.rs",
+    compile: ["/usr/bin/rustc", "-O", "--edition", "2021", "-o", "/box/main", "/box/main.rs"],
+    run: () => ["/box/main"],
+  },
+};
+
+export function languageSpec(language: Language): LanguageSpec {
+  return LANGUAGE_REGISTRY[language];
+}
