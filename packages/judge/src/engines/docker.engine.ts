@@ -34,7 +34,9 @@ export interface DockerEngineOptions {
 }
 
 const DEFAULT_IMAGE = "sonocode-runtime:latest";
-const USER_UID = 65534; // nobody: every exec'd program
+// Three unprivileged uids, none of which can signal or ptrace another:
+const USER_UID = 65534; // nobody: owns /box; writeFile and writable runs (compile)
+const READONLY_UID = 65532; // runs with writableWorkDir: false (tests): /box is read+exec only
 const INIT_UID = 65533; // tini + sleep: a uid user code cannot signal
 const BASE_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/box", "LANG=C.UTF-8"];
 const MiB = 1024 * 1024;
@@ -74,9 +76,10 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
         Init: true,
         NetworkMode: "none",
         ReadonlyRootfs: true,
-        // exec on /box: compiled programs run from there. uid/gid: only user code writes it.
+        // exec on /box: compiled programs run from there. Owned by USER_UID, 0755: test
+        // runs (READONLY_UID) can read and run the artefacts but not change them.
         Tmpfs: {
-          "/box": `rw,exec,nosuid,nodev,size=${workDirBytes},uid=${USER_UID},gid=${USER_UID},mode=0700`,
+          "/box": `rw,exec,nosuid,nodev,size=${workDirBytes},uid=${USER_UID},gid=${USER_UID},mode=0755`,
           "/tmp": `rw,exec,nosuid,nodev,size=${tmpBytes},mode=1777`,
         },
         ShmSize: 16 * MiB,
@@ -249,7 +252,10 @@ class DockerSession implements SandboxSession {
     const exec = await this.container.exec({
       Cmd: argv,
       Env: env,
-      User: `${USER_UID}:${USER_UID}`,
+      // A mount cannot be made read-only per exec without privileges, so a read-only
+      // work dir is a uid that does not own it (the compiler's umask 022 leaves the
+      // artefacts readable and executable, not writable).
+      User: spec.writableWorkDir === false ? `${READONLY_UID}:${READONLY_UID}` : `${USER_UID}:${USER_UID}`,
       WorkingDir: "/box",
       AttachStdin: true,
       AttachStdout: true,
