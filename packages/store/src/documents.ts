@@ -1,4 +1,18 @@
-import { problemSchema, submissionSchema, type Problem, type Submission } from "@sonocode/contracts";
+import {
+  problemInputSchema,
+  problemPatchSchema,
+  problemSchema,
+  submissionSchema,
+  verdictFieldsSchema,
+  type NewSubmission,
+  type ProblemInput,
+  type ProblemPatch,
+  type Problem,
+  type Submission,
+  type VerdictFields,
+} from "@sonocode/contracts";
+import { validationError } from "@sonocode/errors";
+import { z } from "zod";
 
 /**
  * Every document leaving the store is re-parsed with the contracts' schemas, so
@@ -25,3 +39,26 @@ export function isoDate(value: unknown): string {
   if (typeof value === "string") return new Date(value).toISOString();
   throw new TypeError(`expected a timestamp, got ${typeof value}`);
 }
+
+/**
+ * Writes are checked against the same contracts before they reach the database:
+ * the types already promise the shape, but not the ranges (non-negative counters,
+ * a final verdict status, integer limits), and a row the read path would refuse
+ * must never be written. A failure is a VALIDATION_FAILED AppError (a 400).
+ */
+function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, what);
+  return result.data;
+}
+
+const newSubmissionSchema = submissionSchema.pick({ userId: true, problemId: true, language: true, code: true, total: true });
+const progressSchema = z.object({ passed: z.number().int().min(0), total: z.number().int().min(0) });
+
+export const checkWrite = {
+  problem: (input: ProblemInput): ProblemInput => checked(problemInputSchema, input, "problem"),
+  patch: (patch: ProblemPatch): ProblemPatch => checked(problemPatchSchema, patch, "problem patch"),
+  submission: (input: NewSubmission): NewSubmission => checked(newSubmissionSchema, input, "submission"),
+  progress: (progress: { passed: number; total: number }) => checked(progressSchema, progress, "progress"),
+  verdict: (verdict: VerdictFields): VerdictFields => checked(verdictFieldsSchema, verdict, "verdict"),
+};

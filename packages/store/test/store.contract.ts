@@ -68,6 +68,10 @@ export function verdict(overrides: Partial<VerdictFields> = {}): VerdictFields {
   };
 }
 
+function isValidationError(error: unknown): boolean {
+  return isAppError(error) && error.code === "VALIDATION_FAILED";
+}
+
 const INVALID_IDS = ["", "nope", "123", "zzzzzzzzzzzzzzzzzzzzzzzz", "0123456789abcdef0123456", "0123456789abcdef012345678", "12bytestring", "'; DROP TABLE problems; --"];
 
 export function storeContract(name: string, harness: StoreHarness): void {
@@ -339,8 +343,25 @@ export function storeContract(name: string, harness: StoreHarness): void {
       it("finalize of an unknown id is null; a verdict with a non-final status is refused", async () => {
         assert.equal(await store.submissions.finalize(newObjectId(), verdict()), null);
         const created = await store.submissions.create(newSubmission());
-        await assert.rejects(store.submissions.finalize(created._id, { ...verdict(), status: "Running" } as unknown as VerdictFields));
+        await assert.rejects(store.submissions.finalize(created._id, { ...verdict(), status: "Running" } as unknown as VerdictFields), isValidationError);
         assert.equal((await store.submissions.findById(created._id))?.status, "Pending");
+      });
+
+      it("refuses writes the read path could not parse back, as VALIDATION_FAILED", async () => {
+        await assert.rejects(store.submissions.create(newSubmission({ problemId: "not-an-id" })), isValidationError);
+        await assert.rejects(store.submissions.create(newSubmission({ total: -1 })), isValidationError);
+        const created = await store.submissions.create(newSubmission());
+        await assert.rejects(store.submissions.markRunning(created._id, { passed: -1, total: 2 }), isValidationError);
+        await assert.rejects(store.submissions.markRunning(created._id, { passed: 0.5, total: 2 }), isValidationError);
+        await assert.rejects(store.submissions.finalize(created._id, verdict({ passed: -3 })), isValidationError);
+        assert.equal((await store.submissions.findById(created._id))?.status, "Pending");
+
+        await assert.rejects(store.problems.create({ ...problemInput(), timeLimitMs: 1.5 }), isValidationError);
+        await assert.rejects(store.problems.create({ ...problemInput(), testCases: [] }), isValidationError);
+        const problem = await store.problems.create(problemInput());
+        await assert.rejects(store.problems.update(problem._id, {}), isValidationError);
+        await assert.rejects(store.problems.replace(problem._id, { ...problemInput(), title: "" }), isValidationError);
+        assert.deepEqual(await store.problems.findById(problem._id), problem);
       });
 
       it("deletes a submission once", async () => {

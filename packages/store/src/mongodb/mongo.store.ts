@@ -1,6 +1,5 @@
 import {
   ACTIVE_STATUSES,
-  verdictFieldsSchema,
   type Checker,
   type Difficulty,
   type FailedTest,
@@ -18,7 +17,7 @@ import {
 } from "@sonocode/contracts";
 // The driver's own ObjectId (a re-export of bson), so instanceof checks inside the driver hold.
 import { MongoClient, ObjectId, type Collection, type Db, type Filter, type UpdateFilter, type WithId } from "mongodb";
-import { toProblem, toSubmission } from "../documents.js";
+import { checkWrite, toProblem, toSubmission } from "../documents.js";
 import { normalizeId } from "../object-id.js";
 import type { Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
 
@@ -115,7 +114,8 @@ function problemUpdate(fields: Partial<ProblemInput>, unsetMissing: boolean): Up
 class MongoProblems implements ProblemRepository {
   constructor(private readonly collection: Collection<ProblemDoc>) {}
 
-  async create(input: ProblemInput): Promise<Problem> {
+  async create(raw: ProblemInput): Promise<Problem> {
+    const input = checkWrite.problem(raw);
     const now = new Date();
     const doc: ProblemDoc = { _id: new ObjectId(), ...pickDefined(input), createdAt: now, updatedAt: now } as ProblemDoc;
     await this.collection.insertOne(doc);
@@ -144,11 +144,13 @@ class MongoProblems implements ProblemRepository {
   }
 
   async replace(id: string, input: ProblemInput): Promise<Problem | null> {
-    return this.apply(id, problemUpdate(input, true));
+    if (normalizeId(id) === null) return null;
+    return this.apply(id, problemUpdate(checkWrite.problem(input), true));
   }
 
   async update(id: string, patch: ProblemPatch): Promise<Problem | null> {
-    return this.apply(id, problemUpdate(patch, false));
+    if (normalizeId(id) === null) return null;
+    return this.apply(id, problemUpdate(checkWrite.patch(patch), false));
   }
 
   async delete(id: string): Promise<boolean> {
@@ -170,9 +172,9 @@ class MongoProblems implements ProblemRepository {
 class MongoSubmissions implements SubmissionRepository {
   constructor(private readonly collection: Collection<SubmissionDoc>) {}
 
-  async create(input: NewSubmission): Promise<Submission> {
-    const problemId = objectId(input.problemId);
-    if (problemId === null) throw new TypeError("problemId must be a 24-hex ObjectId");
+  async create(raw: NewSubmission): Promise<Submission> {
+    const input = checkWrite.submission(raw);
+    const problemId = ObjectId.createFromHexString(input.problemId);
     const now = new Date();
     const doc: SubmissionDoc = {
       _id: new ObjectId(),
@@ -222,9 +224,10 @@ class MongoSubmissions implements SubmissionRepository {
     return { items: docs.map(submissionFromDoc), total };
   }
 
-  async markRunning(id: string, progress: { passed: number; total: number }): Promise<Submission | null> {
+  async markRunning(id: string, raw: { passed: number; total: number }): Promise<Submission | null> {
     const _id = objectId(id);
     if (_id === null) return null;
+    const progress = checkWrite.progress(raw);
     // The status filter makes this a no-op on a final submission: never regresses.
     const doc = await this.collection.findOneAndUpdate(
       { _id, status: { $in: ACTIVE } },
@@ -237,7 +240,7 @@ class MongoSubmissions implements SubmissionRepository {
   async finalize(id: string, verdict: VerdictFields): Promise<{ submission: Submission; applied: boolean } | null> {
     const _id = objectId(id);
     if (_id === null) return null;
-    const v = verdictFieldsSchema.parse(verdict);
+    const v = checkWrite.verdict(verdict);
     // Single-document findOneAndUpdate is atomic: of concurrent finalizers only
     // one matches the active-status filter; the others get null and read back.
     const doc = await this.collection.findOneAndUpdate(

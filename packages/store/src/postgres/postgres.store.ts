@@ -1,5 +1,4 @@
 import {
-  verdictFieldsSchema,
   type Difficulty,
   type NewSubmission,
   type PaginationQuery,
@@ -11,7 +10,7 @@ import {
   type VerdictFields,
 } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
-import { isoDate, toProblem, toSubmission } from "../documents.js";
+import { checkWrite, isoDate, toProblem, toSubmission } from "../documents.js";
 import { newObjectId, normalizeId } from "../object-id.js";
 import type { Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
 import { runMigrations } from "./migrations.js";
@@ -127,7 +126,8 @@ function offset(query: { page: number; limit: number }): number {
 class PostgresProblems implements ProblemRepository {
   constructor(private readonly db: SqlExecutor) {}
 
-  async create(input: ProblemInput): Promise<Problem> {
+  async create(raw: ProblemInput): Promise<Problem> {
+    const input = checkWrite.problem(raw);
     const now = new Date().toISOString();
     const params: unknown[] = [newObjectId(), now, now];
     const columns = ["id", "created_at", "updated_at"];
@@ -165,12 +165,16 @@ class PostgresProblems implements ProblemRepository {
     return { items: items.rows.map(problemFromRow), total: count.rows[0]?.total ?? 0 };
   }
 
-  replace(id: string, input: ProblemInput): Promise<Problem | null> {
+  async replace(id: string, raw: ProblemInput): Promise<Problem | null> {
+    if (normalizeId(id) === null) return null;
+    const input = checkWrite.problem(raw);
     // Every field is written; absent optionals become NULL (i.e. removed).
     return this.set(id, PROBLEM_FIELDS.map((field) => [field, input[field]]));
   }
 
-  update(id: string, patch: ProblemPatch): Promise<Problem | null> {
+  async update(id: string, raw: ProblemPatch): Promise<Problem | null> {
+    if (normalizeId(id) === null) return null;
+    const patch = checkWrite.patch(raw);
     const entries = PROBLEM_FIELDS.filter((field) => patch[field] !== undefined).map((field): [ProblemField, unknown] => [field, patch[field]]);
     return this.set(id, entries);
   }
@@ -199,15 +203,14 @@ class PostgresProblems implements ProblemRepository {
 class PostgresSubmissions implements SubmissionRepository {
   constructor(private readonly db: SqlExecutor) {}
 
-  async create(input: NewSubmission): Promise<Submission> {
-    const problemId = normalizeId(input.problemId);
-    if (problemId === null) throw new TypeError("problemId must be a 24-hex ObjectId");
+  async create(raw: NewSubmission): Promise<Submission> {
+    const input = checkWrite.submission(raw);
     const now = new Date().toISOString();
     const { rows } = await this.db.query<SubmissionRow>(
       `INSERT INTO submissions (id, user_id, problem_id, language, code, status, passed, total, results, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, 'Pending', 0, $6, '[]'::jsonb, $7::timestamptz, $7::timestamptz)
        RETURNING *`,
-      [newObjectId(), input.userId, problemId, input.language, input.code, input.total, now],
+      [newObjectId(), input.userId, input.problemId, input.language, input.code, input.total, now],
     );
     return submissionFromRow(rows[0]!);
   }
@@ -238,9 +241,10 @@ class PostgresSubmissions implements SubmissionRepository {
     return { items: items.rows.map(submissionFromRow), total: count.rows[0]?.total ?? 0 };
   }
 
-  async markRunning(id: string, progress: { passed: number; total: number }): Promise<Submission | null> {
+  async markRunning(id: string, raw: { passed: number; total: number }): Promise<Submission | null> {
     const key = normalizeId(id);
     if (key === null) return null;
+    const progress = checkWrite.progress(raw);
     // The status guard is in the WHERE clause, so a late progress event racing a
     // final result can never move a final submission back to Running.
     const { rows } = await this.db.query<SubmissionRow>(
@@ -255,7 +259,7 @@ class PostgresSubmissions implements SubmissionRepository {
     const key = normalizeId(id);
     if (key === null) return null;
     // A verdict with a non-final status would break the "final never changes" rule.
-    const v = verdictFieldsSchema.parse(verdict);
+    const v = checkWrite.verdict(verdict);
     // One conditional UPDATE: row locking makes concurrent finalizers queue on the
     // row, and the loser re-checks the WHERE against the committed final status
     // and updates nothing. No read-modify-write window exists.
