@@ -1,7 +1,8 @@
 // The Docker sandbox engine: one fresh, locked-down container per submission
 // (SandboxSession), one `docker exec` per run. The container's init is tini with a
-// `sleep` child running as a uid of its own (65533), so user code (65534) can neither
-// signal nor ptrace it; every run is killed back to that baseline before the next one.
+// `sleep` child running as a uid of its own (65533), so user code (65534, or 65532 for
+// read-only runs) can neither signal nor ptrace it; after every run the container is
+// killed back to that baseline, so nothing a run started is alive for the next one.
 //
 // Docker knows nothing about "runs" inside a container, so per-run figures come from
 // the container's cgroup, read on the host (docker.cgroup.ts): the memory limit is
@@ -10,6 +11,7 @@
 // kernel's own counter. CPU/wall limits are enforced by polling from the host, and a
 // kill is "freeze the cgroup, SIGKILL every non-baseline pid, thaw".
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import type { Duplex } from "node:stream";
@@ -34,6 +36,10 @@ export interface DockerEngineOptions {
 }
 
 const DEFAULT_IMAGE = "sonocode-runtime:latest";
+const SESSION_LABEL = "org.sonocode.judge";
+/** host:pid of the judge process that owns a session container, to clean up after a crash. */
+const OWNER_LABEL = "org.sonocode.judge.owner";
+const OWNER = `${hostname()}:${process.pid}`;
 // Three unprivileged uids, none of which can signal or ptrace another:
 const USER_UID = 65534; // nobody: owns /box; writeFile and writable runs (compile)
 const READONLY_UID = 65532; // runs with writableWorkDir: false (tests): /box is read+exec only
@@ -46,6 +52,8 @@ const INITIAL_MEMORY = 1024 * MiB;
 const STARTUP_TIMEOUT_MS = 15_000;
 /** Extra time after the wall limit before we give up on a stream that will not end. */
 const STREAM_GRACE_MS = 10_000;
+/** Threads of runc init while it sets up an exec (it counts against pids.max). */
+const RUNC_PIDS_HEADROOM = 32;
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -71,7 +79,7 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
       Env: BASE_ENV,
       WorkingDir: "/box",
       NetworkDisabled: true,
-      Labels: { "org.sonocode.judge": "session" },
+      Labels: { [SESSION_LABEL]: "session", [OWNER_LABEL]: OWNER },
       HostConfig: {
         Init: true,
         NetworkMode: "none",
@@ -151,6 +159,7 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
         }
         throw new Error(`docker engine: cannot inspect image ${image}: ${errorMessage(err)}`, { cause: err });
       }
+      await removeOrphans(docker, log);
       // A real session proves the rest at once: cgroup access from here, host pid
       // namespace, and that the daemon accepts every hardening option.
       let session: SandboxSession | undefined;
@@ -227,7 +236,10 @@ class DockerSession implements SandboxSession {
     const baseUsage = cg.memoryUsage();
     const memoryCeiling = baseUsage + limits.memoryBytes;
     cg.setMemoryLimit(memoryCeiling);
-    cg.setPidsLimit(this.baseline.size + limits.processes);
+    // runc's init (a multi-threaded Go program) lives in the container's pids cgroup
+    // until it execs the program; the run's own limit is applied once the program runs.
+    const pidsMax = this.baseline.size + limits.processes;
+    cg.setPidsLimit(pidsMax + RUNC_PIDS_HEADROOM);
     const oomBefore = cg.oomKills();
 
     // prlimit sets per-process rlimits and execs the program (no shell): RLIMIT_FSIZE
@@ -267,6 +279,7 @@ class DockerSession implements SandboxSession {
     let limit: LimitHit = null;
     let failure: Error | null = null;
     let phase: "starting" | "running" = "starting";
+    let seenExec = false;
     // Until the exec'd program replaces runc's init process, keep moving the start
     // line: runc's own CPU time and memory are not the program's.
     let startAt = performance.now();
@@ -300,12 +313,16 @@ class DockerSession implements SandboxSession {
       try {
         if (phase === "starting") {
           const others = cg.pids().filter((p) => !this.baseline.has(p));
-          if (others.length === 0 || others.every(isRuncInit)) {
+          // Empty after runc was seen = the program already came and went between two
+          // ticks: keep the start line where it is.
+          if (others.length > 0) seenExec = true;
+          if ((others.length === 0 && !seenExec) || (others.length > 0 && others.every(isRuncInit))) {
             startAt = now;
             cpuStart = cg.cpuUsageNs();
             cg.resetPeak();
           } else {
             phase = "running";
+            cg.setPidsLimit(pidsMax);
           }
           if (phase === "starting" && now - calledAt > STARTUP_TIMEOUT_MS) {
             failure ??= new Error(`exec did not start within ${STARTUP_TIMEOUT_MS} ms`);
@@ -372,6 +389,12 @@ class DockerSession implements SandboxSession {
 
     const info = await waitExecExit(exec);
     const code = info.ExitCode;
+    const stdout = output.text(1);
+    // The daemon reports its own failure to start the process as exit 126 with the
+    // reason on stdout: that is a sandbox failure, not the program's outcome.
+    if (code === 126 && phase === "starting" && stdout.startsWith("OCI runtime exec failed")) {
+      throw new Error(`docker exec failed: ${stdout.trim().slice(0, 300)}`);
+    }
     let exitCode: number | null = code;
     let signal: string | null = null;
     // The daemon reports a signal death as 128+N, like a shell does.
@@ -391,7 +414,7 @@ class DockerSession implements SandboxSession {
     return {
       exitCode,
       signal,
-      stdout: output.text(1),
+      stdout,
       stderr: output.text(2),
       cpuTimeMs: Math.round(cpuTimeMs),
       wallTimeMs: Math.round(wallTimeMs),
@@ -529,6 +552,35 @@ function isAlive(pid: number): boolean {
     return state !== "Z" && state !== "X";
   } catch {
     return false;
+  }
+}
+
+/**
+ * Removes session containers left by a judge process of this host that is gone
+ * (killed before dispose()). Containers of live processes are never touched.
+ */
+async function removeOrphans(docker: Docker, log: Logger): Promise<void> {
+  try {
+    const list = await docker.listContainers({ all: true, filters: { label: [`${SESSION_LABEL}=session`] } });
+    for (const c of list) {
+      const owner = c.Labels[OWNER_LABEL] ?? "";
+      const sep = owner.lastIndexOf(":");
+      const pid = Number(owner.slice(sep + 1));
+      if (owner.slice(0, sep) !== hostname() || !Number.isInteger(pid) || pid <= 0 || processExists(pid)) continue;
+      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      log.info({ container: c.Id.slice(0, 12) }, "removed a sandbox container left by a crashed judge");
+    }
+  } catch (err) {
+    log.warn({ err }, "could not look for orphaned sandbox containers");
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
