@@ -2,7 +2,7 @@
 // node's test runner (through tsx) over every *.test.ts file. Servers are stopped
 // whatever happens. Tests read TEST_REDIS_URL / TEST_DATABASE_URL (and MONGO_URL when set).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, existsSync, chownSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -44,17 +44,25 @@ function pgBin(name) {
   return existsSync(debian) ? debian : name;
 }
 
+/** Runs a PostgreSQL binary; as root it runs as the postgres user (the server refuses root). */
+function pgCommand(name, args) {
+  const binary = pgBin(name);
+  return process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", binary, ...args]] : [binary, args];
+}
+
 async function startPostgres() {
   const port = await freePort();
   const dir = join(scratch, "pg");
-  const asPostgres = process.getuid?.() === 0 ? ["runuser", "-u", "postgres", "--"] : [];
-  spawnSync("mkdir", ["-p", dir]);
-  if (asPostgres.length) chownSync(scratch, 0, 0), spawnSync("chown", ["-R", "postgres:postgres", dir]), spawnSync("chmod", ["755", scratch]);
-  const init = spawnSync(asPostgres[0] ?? pgBin("initdb"), [...asPostgres.slice(1), pgBin("initdb"), "-D", dir, "-U", "postgres", "--auth=trust", "-E", "UTF8"].slice(asPostgres.length ? 0 : 1), { encoding: "utf8" });
+  mkdirSync(dir, { recursive: true });
+  if (process.getuid?.() === 0) {
+    chmodSync(scratch, 0o755);
+    spawnSync("chown", ["-R", "postgres:postgres", dir]);
+  }
+  const [initdb, initArgs] = pgCommand("initdb", ["-D", dir, "-U", "postgres", "--auth=trust", "-E", "UTF8"]);
+  const init = spawnSync(initdb, initArgs, { encoding: "utf8" });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-  const args = [pgBin("postgres"), "-D", dir, "-p", String(port), "-k", dir, "-h", "127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300"];
-  const child = asPostgres.length ? spawn(asPostgres[0], [...asPostgres.slice(1), ...args], { stdio: "ignore" }) : spawn(args[0], args.slice(1), { stdio: "ignore" });
-  children.push(child);
+  const [postgres, args] = pgCommand("postgres", ["-D", dir, "-p", String(port), "-k", dir, "-h", "127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300"]);
+  children.push(spawn(postgres, args, { stdio: "ignore" }));
   await waitFor(() => spawnSync(pgBin("pg_isready"), ["-h", "127.0.0.1", "-p", String(port)]).status === 0, "postgres");
   return `postgres://postgres@127.0.0.1:${port}/postgres`;
 }

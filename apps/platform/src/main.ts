@@ -27,7 +27,7 @@ const platform = await startPlatform({
   evaluatorConcurrency: config.EVALUATOR_CONCURRENCY,
   maxCodeBytes: config.MAX_CODE_BYTES,
   seed: config.SEED,
-  logger,
+  loggerFor: (service) => (service === "platform" ? logger : createLogger({ service, level: config.LOG_LEVEL })),
 });
 
 logger.info({ urls: platform.urls, store: platform.store.kind, sandbox: platform.judge.engine }, "SonoCode is up");

@@ -29,7 +29,8 @@ export interface PlatformOptions {
   evaluatorConcurrency: number;
   maxCodeBytes: number;
   seed: boolean;
-  logger: Logger;
+  /** One root logger per service, so every log line carries exactly one `service`. */
+  loggerFor: (service: "platform" | "problem-service" | "submission-service" | "socket-service" | "evaluator-service") => Logger;
 }
 
 export interface Platform {
@@ -64,7 +65,8 @@ function closeServer(server: Server): Promise<void> {
  * started is stopped by close(), in reverse order.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
-  const { logger, host } = options;
+  const { host, loggerFor } = options;
+  const logger = loggerFor("platform");
   const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
   const close = async () => {
     for (const { name, stop } of stops.reverse()) {
@@ -92,7 +94,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const problemApp = buildProblemApp({
       problems: store.problems,
       jwtSecret: options.jwtSecret,
-      logger: logger.child({ service: "problem-service" }),
+      logger: loggerFor("problem-service"),
       health: async () => (await store.ping(), { database: "ok" }),
     });
     const problemServer = problemApp.listen(options.ports.problem, host) as Server;
@@ -104,7 +106,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       engine: options.sandbox.engine,
       rootfs: options.sandbox.rootfs,
       dockerImage: options.sandbox.dockerImage,
-      logger: logger.child({ component: "judge" }),
+      logger: loggerFor("evaluator-service").child({ component: "judge" }),
     });
     stops.push({ name: "judge", stop: () => judge.close() });
 
@@ -112,7 +114,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       redisUrl,
       prefix: options.prefix,
       judge,
-      logger: logger.child({ service: "evaluator-service" }),
+      logger: loggerFor("evaluator-service"),
       concurrency: options.evaluatorConcurrency,
     });
     stops.push({ name: "evaluator-service", stop: () => evaluator.close() });
@@ -122,12 +124,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       redisUrl,
       prefix: options.prefix,
       jwtSecret: options.jwtSecret,
-      logger: logger.child({ service: "socket-service" }),
+      logger: loggerFor("socket-service"),
     });
     stops.push({ name: "socket-service", stop: () => socket.close() });
     const socketUrl = await listen(socket.httpServer, options.ports.socket, host);
 
-    const submissionLogger = logger.child({ service: "submission-service" });
+    const submissionLogger = loggerFor("submission-service");
     const queue = createSubmissionQueue({ redisUrl, prefix: options.prefix });
     stops.push({ name: "submission-queue", stop: () => queue.close() });
     const consumer = createResultConsumer({ store, redisUrl, prefix: options.prefix, logger: submissionLogger });

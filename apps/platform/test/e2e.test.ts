@@ -31,7 +31,7 @@ describe("platform end to end (embedded wiring)", () => {
       evaluatorConcurrency: 1,
       maxCodeBytes: 64 * 1024,
       seed: false,
-      logger: silentLogger(),
+      loggerFor: () => silentLogger(),
     });
     [admin, alice, bob] = await Promise.all([
       signToken({ sub: "admin-1", role: "admin" }, DEV_JWT_SECRET),

@@ -39,7 +39,7 @@ before(async () => {
     evaluatorConcurrency: 1,
     maxCodeBytes: 64 * 1024,
     seed: false,
-    logger: silentLogger(),
+    loggerFor: () => silentLogger(),
   });
   const socketService = await createSocketService({ redisUrl, prefix, jwtSecret: DEV_JWT_SECRET, logger: silentLogger() });
   extra.push(() => socketService.close());
