@@ -145,13 +145,15 @@ async function judgeInSession(
   if (spec.compile) {
     const limits: RunLimits = {
       cpuTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs,
-      wallTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs * WALL_TIME_FACTOR,
+      // Compilers are I/O-heavy and slow on a loaded host: the wall bound only catches a blocked compiler.
+      wallTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs * 3,
       memoryBytes: JUDGE_DEFAULTS.compileMemoryLimitMb * 1024 * 1024,
       outputBytes: JUDGE_DEFAULTS.compileOutputLimitBytes,
       processes: JUDGE_DEFAULTS.maxProcesses,
       fileSizeBytes: 256 * 1024 * 1024,
     };
     const out = await session.run({ argv: [...spec.compile], stdin: "", limits, env, writableWorkDir: true });
+    call.signal?.throwIfAborted();
     const text = capBytes(`${out.stdout}${out.stderr}`, JUDGE_DEFAULTS.compileOutputLimitBytes);
     compileOutput = text.length > 0 ? text : null;
     const failed = out.limit !== null || out.exitCode !== 0 || out.signal !== null;
@@ -186,6 +188,8 @@ async function judgeInSession(
     call.signal?.throwIfAborted();
     // Tests run with /box read-only: one test cannot tamper with the artefact the next one runs.
     const outcome = await session.run({ argv, stdin: test.input, limits, env, writableWorkDir: false });
+    // An abort kills the running program; that death is not the program's verdict.
+    call.signal?.throwIfAborted();
     const status: TestStatus = outcomeStatus(outcome) ?? (checkOutput(request.checker, test.output, outcome.stdout) ? "Success" : "WA");
     const result: TestResult = {
       index,

@@ -319,9 +319,11 @@ class BwrapSession implements SandboxSession {
       const stdin = child.stdin!;
       const stdout = child.stdout!;
       const stderr = child.stderr!;
-      const blockFd = child.stdio[3] as NodeJS.WritableStream & { destroy(): void };
-      const infoFd = child.stdio[4] as NodeJS.ReadableStream;
-      const statusFd = child.stdio[5] as NodeJS.ReadableStream;
+      // Node types child.stdio as a 5-tuple; we asked for six pipes.
+      const stdio = child.stdio as unknown as Array<NodeJS.ReadWriteStream>;
+      const blockFd = stdio[3]!;
+      const infoFd = stdio[4]!;
+      const statusFd = stdio[5]!;
 
       const outChunks: Buffer[] = [];
       const errChunks: Buffer[] = [];

@@ -1,0 +1,107 @@
+// Sandbox benchmark: per-run overhead of each engine (sandboxed /usr/bin/true minus a
+// native /bin/true spawn) and end-to-end time to judge A+B in Python and C++ over 10 tests.
+//
+//   npm run bench:sandbox                 # every engine that works here
+//   npm run bench:sandbox -- bwrap        # only bwrap (or: docker, bwrap docker)
+//   BENCH_RUNS=200 npm run bench:sandbox  # more samples
+import { spawn } from "node:child_process";
+import type { JudgeRequest } from "@sonocode/contracts";
+import { createBwrapEngine, createDockerEngine, createJudgeWithEngine, type RunLimits, type SandboxEngine } from "../src/index.js";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 100);
+const JUDGE_ROUNDS = Number(process.env.BENCH_JUDGE_ROUNDS ?? 5);
+const LIMITS: RunLimits = { cpuTimeMs: 2_000, wallTimeMs: 5_000, memoryBytes: 256 << 20, outputBytes: 1 << 20, processes: 64, fileSizeBytes: 1 << 20 };
+
+const TESTS = Array.from({ length: 10 }, (_, i) => ({ input: `${i} ${i * 7}\n`, output: `${i * 8}\n` }));
+const SOLUTIONS: Record<string, JudgeRequest> = {
+  "python A+B x10": { language: "PYTHON", source: "a, b = map(int, input().split())\nprint(a + b)", tests: TESTS },
+  "c++ A+B x10": { language: "CPP", source: "#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<'\\n';}", tests: TESTS },
+};
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function stats(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { median: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+function nativeTrue(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn("/bin/true", [], { stdio: ["pipe", "pipe", "pipe"] });
+    child.on("error", reject);
+    child.on("close", () => resolve(performance.now() - t0));
+  });
+}
+
+const ms = (n: number) => `${n.toFixed(1)} ms`.padStart(10);
+
+async function benchEngine(engine: SandboxEngine, native: { median: number }) {
+  const t0 = performance.now();
+  await engine.check();
+  const checkMs = performance.now() - t0;
+  const session = await engine.open();
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < RUNS + 5; i++) {
+      const t = performance.now();
+      const out = await session.run({ argv: ["/usr/bin/true"], stdin: "", limits: LIMITS, writableWorkDir: false });
+      if (out.exitCode !== 0) throw new Error(`sandboxed /usr/bin/true failed: ${JSON.stringify(out)}`);
+      if (i >= 5) samples.push(performance.now() - t); // the first runs warm caches
+    }
+  } finally {
+    await session.dispose();
+  }
+  const run = stats(samples);
+  const overhead = stats(samples.map((s) => s - native.median));
+
+  const judge = createJudgeWithEngine(engine, { maxConcurrency: 1 });
+  const judged: Record<string, { median: number; p99: number }> = {};
+  for (const [name, request] of Object.entries(SOLUTIONS)) {
+    const times: number[] = [];
+    for (let i = 0; i < JUDGE_ROUNDS + 1; i++) {
+      const t = performance.now();
+      const verdict = await judge.judge(request);
+      if (verdict.status !== "Success") throw new Error(`${name} on ${engine.name}: ${verdict.status} ${verdict.message ?? ""}`);
+      if (i > 0) times.push(performance.now() - t);
+    }
+    judged[name] = stats(times);
+  }
+  await judge.close();
+  return { checkMs, run, overhead, judged };
+}
+
+async function main() {
+  const wanted = process.argv.slice(2).filter((a) => a === "bwrap" || a === "docker");
+  const engines = wanted.length > 0 ? wanted : ["bwrap", "docker"];
+  const nativeSamples: number[] = [];
+  for (let i = 0; i < RUNS + 5; i++) {
+    const t = await nativeTrue();
+    if (i >= 5) nativeSamples.push(t);
+  }
+  const native = stats(nativeSamples);
+  console.log(`host: native /bin/true spawn median ${native.median.toFixed(1)} ms, p99 ${native.p99.toFixed(1)} ms (${RUNS} runs)\n`);
+  const rows: string[] = [];
+  rows.push(["engine", "run median", "run p99", "ovh median", "ovh p99", ...Object.keys(SOLUTIONS).map((n) => n.padStart(16))].join(" | "));
+  for (const name of engines) {
+    const engine = name === "bwrap" ? createBwrapEngine({}) : createDockerEngine({});
+    try {
+      const r = await benchEngine(engine, native);
+      rows.push(
+        [name.padEnd(6), ms(r.run.median), ms(r.run.p99).padStart(7), ms(r.overhead.median), ms(r.overhead.p99).padStart(7), ...Object.values(r.judged).map((j) => ms(j.median).padStart(16))].join(" | "),
+      );
+    } catch (error) {
+      rows.push(`${name.padEnd(6)} | unavailable: ${error instanceof Error ? error.message : String(error)}`);
+      if (wanted.length > 0) process.exitCode = 1;
+    } finally {
+      await engine.close().catch(() => undefined);
+    }
+  }
+  console.log(rows.join("\n"));
+  console.log(`\nrun = one sandboxed /usr/bin/true (spawn, cgroup, namespaces, teardown); ovh = run minus the native median; judge columns = median of ${JUDGE_ROUNDS} judgements (compile + 10 runs).`);
+}
+
+await main();
