@@ -172,6 +172,25 @@ describe("problem-service body validation", () => {
     assert.equal(charset.status, 415);
   });
 
+  it("text no store can keep (NUL, lone surrogates) is 400 with its path, never a 500", async () => {
+    const cases: [unknown, string][] = [
+      [sampleProblem({ title: "a\u0000b" }), "title"],
+      [sampleProblem({ testCases: [{ input: "\ud800", output: "1", hidden: false }] }), "testCases.0.input"],
+      [sampleProblem({ editorial: "\udfff tail" }), "editorial"],
+      [sampleProblem({ codeStubs: [{ language: "C", startSnippet: "", userSnippet: "\u0000", endSnippet: "" }] }), "codeStubs.0.userSnippet"],
+    ];
+    for (const [json, path] of cases) {
+      const res = await post(json);
+      assert.equal(res.status, 400, `${path}: ${res.text}`);
+      assert.equal(res.body.error.code, "VALIDATION_FAILED");
+      assert.deepEqual((res.body.error as { details: { path: string }[] }).details.map((d) => d.path), [path]);
+    }
+    // A well-formed astral character (a surrogate pair) is fine.
+    const emoji = await post(sampleProblem({ title: "Sum \u{1F600}" }));
+    assert.equal(emoji.status, 201, emoji.text);
+    assert.equal((emoji.body.data as { title: string }).title, "Sum \u{1F600}");
+  });
+
   it("prototype-pollution keys are stripped, not merged", async () => {
     const body = `{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},${JSON.stringify(sampleProblem()).slice(1)}`;
     const res = await call(server, "POST", "/api/v1/problems", { token: server.adminToken, body, headers: { "content-type": "application/json" } });

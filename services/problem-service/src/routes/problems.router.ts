@@ -3,6 +3,7 @@ import { difficultySchema, paginationQuerySchema, problemInputSchema, problemPat
 import { AppError, ok, validationError } from "@sonocode/errors";
 import type { z } from "zod";
 import { ProblemsService, parseProblemId } from "../domain/problems.service.js";
+import { assertStorableText } from "../domain/storable-text.validator.js";
 import { optionalAuth, requireAdmin } from "../http/auth.middleware.js";
 
 export const problemListQuerySchema = paginationQuerySchema.extend({
@@ -23,6 +24,13 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(result.error, where);
   return result.data;
+}
+
+/** Bodies are also checked for text no store can keep (NUL, lone surrogates). */
+function parseBody<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const data = parse(schema, value, where);
+  assertStorableText(data, where);
+  return data;
 }
 
 /** 405 with an Allow header for a known path, instead of Express's bare OPTIONS reply or a 404. */
@@ -56,7 +64,7 @@ export function problemsRouter(options: ProblemsRouterOptions): express.Router {
       res.json(ok(await service.list(query, req.auth), "problems fetched"));
     })
     .post(admin, ...jsonBody, async (req, res) => {
-      const input = parse(problemInputSchema, req.body, "problem");
+      const input = parseBody(problemInputSchema, req.body, "problem");
       res.status(201).json(ok(await service.create(input), "problem created"));
     })
     .all(methodNotAllowed(["GET", "HEAD", "POST"]));
@@ -69,12 +77,12 @@ export function problemsRouter(options: ProblemsRouterOptions): express.Router {
     })
     .put(admin, ...jsonBody, async (req, res) => {
       const id = parseProblemId(req.params.id);
-      const input = parse(problemInputSchema, req.body, "problem");
+      const input = parseBody(problemInputSchema, req.body, "problem");
       res.json(ok(await service.replace(id, input), "problem replaced"));
     })
     .patch(admin, ...jsonBody, async (req, res) => {
       const id = parseProblemId(req.params.id);
-      const patch = parse(problemPatchSchema, req.body, "problem patch");
+      const patch = parseBody(problemPatchSchema, req.body, "problem patch");
       res.json(ok(await service.update(id, patch), "problem updated"));
     })
     .delete(admin, async (req, res) => {
