@@ -95,7 +95,7 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
       assert.equal(out.exitCode, 0);
       assert.equal(out.limit, null);
       assert.ok(out.cpuTimeMs >= 0 && out.cpuTimeMs < 200, `cpu ${out.cpuTimeMs}`);
-      assert.ok(out.wallTimeMs >= 0 && out.wallTimeMs < 1000, `wall ${out.wallTimeMs}`);
+      assert.ok(out.wallTimeMs >= 0 && out.wallTimeMs < 3_000, `wall ${out.wallTimeMs}`);
       assert.ok(out.memoryKb < 16 * 1024, `memory ${out.memoryKb}`);
     }
   });
@@ -126,10 +126,10 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
   });
 
   test("CPU time limit: a busy loop is killed, limit time", async () => {
-    const out = await session.run(py("while True: pass", { cpuTimeMs: 500, wallTimeMs: 5_000 }));
+    // A generous wall limit: on a loaded CI host the loop may get a fraction of a core.
+    const out = await session.run(py("while True: pass", { cpuTimeMs: 500, wallTimeMs: 30_000 }));
     assert.equal(out.limit, "time");
     assert.ok(out.cpuTimeMs >= 500 && out.cpuTimeMs < 1_500, `cpu ${out.cpuTimeMs}`);
-    assert.ok(out.wallTimeMs < 3_000, `wall ${out.wallTimeMs}`);
   });
 
   test("wall time limit: a sleeper is killed, limit wall", async () => {
@@ -137,7 +137,7 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
     const out = await session.run(sh("sleep 30", { limits: { ...LIMITS, wallTimeMs: 700 } }));
     assert.equal(out.limit, "wall");
     assert.ok(out.cpuTimeMs < 200);
-    assert.ok(performance.now() - started < 3_000);
+    assert.ok(performance.now() - started < 6_000);
   });
 
   test("memory is measured per run from the cgroup; over the limit is limit memory", async () => {
@@ -168,13 +168,27 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
   });
 
   test("nothing survives a run: background and double-forked processes are killed", async () => {
+    const t0 = performance.now();
+    await session.run(sh("echo plain"));
+    const plainMs = performance.now() - t0;
     const started = performance.now();
     const spawn = await session.run(sh("(sleep 300 &) ; (setsid sh -c 'sleep 301 & sleep 302' &) ; nohup sleep 303 >/dev/null 2>&1 & echo spawned"));
     assert.equal(spawn.stdout, "spawned\n");
-    // A leftover holding the exec's stdio must not stall the run (the daemon waits ~2 s for it).
-    assert.ok(performance.now() - started < 1_500, `run took ${performance.now() - started} ms`);
+    // A leftover holding the exec's stdio must not stall the run (the daemon would wait ~2 s for it).
+    const tookMs = performance.now() - started;
+    assert.ok(tookMs < plainMs + 1_500, `run took ${tookMs} ms, a plain one ${plainMs} ms`);
     const ps = await session.run(sh("for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done"));
     assert.doesNotMatch(ps.stdout, /sleep 30[0-3]/);
+  });
+
+  test("/tmp and /dev/shm: compile leftovers stay, a test's leftovers are gone for the next test", async () => {
+    const compile = await session.run(sh("echo artefact > /tmp/from-compile && echo ok"));
+    assert.equal(compile.stdout, "ok\n");
+    const first = await session.run(sh("cat /tmp/from-compile; mkdir /tmp/d && touch /tmp/d/x /dev/shm/y /tmp/.hidden && chmod 000 /tmp/d && echo left", { writableWorkDir: false }));
+    assert.equal(first.stdout, "artefact\nleft\n");
+    const second = await session.run(sh("ls -A /tmp /dev/shm", { writableWorkDir: false }));
+    assert.doesNotMatch(second.stdout, /\bd\b|\by\b|hidden/);
+    assert.match(second.stdout, /from-compile/);
   });
 
   test("a fork bomb hits the pids limit, is killed, and the session goes on", async () => {
