@@ -12,7 +12,7 @@
 // kill is "freeze the cgroup, SIGKILL every non-baseline pid, thaw".
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import type { Duplex } from "node:stream";
 import Docker from "dockerode";
@@ -132,7 +132,7 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
           sessionLog.debug({ err }, "cannot protect the container init from the OOM killer");
         }
       }
-      const session = new DockerSession(container, cg, new Set(baseline), workDirBytes, sessionLog, () => sessions.delete(session));
+      const session = new DockerSession(container, info.State.Pid, cg, new Set(baseline), workDirBytes, sessionLog, () => sessions.delete(session));
       sessions.add(session);
       sessionLog.debug({ cgroup: cg.describe, cgroupVersion: cg.version }, "docker session opened");
       return session;
@@ -188,8 +188,12 @@ class DockerSession implements SandboxSession {
   private disposed = false;
   private busy = false;
 
+  /** Names in /tmp and /dev/shm after the last writable run (compile): what read-only runs may see. */
+  private scratchBaseline = new Set<string>();
+
   constructor(
     private readonly container: Docker.Container,
+    private readonly initPid: number,
     private readonly cg: ContainerCgroup,
     private readonly baseline: Set<number>,
     private readonly workDirBytes: number,
@@ -381,6 +385,7 @@ class DockerSession implements SandboxSession {
 
     while (reaping) await reaping;
     await this.reap(); // whatever is left of this run dies here
+    await this.resetScratch(spec.writableWorkDir !== false);
 
     const cpuTimeMs = Math.max(0, (cg.cpuUsageNs() - cpuStart) / 1e6);
     const peak = cg.peak();
@@ -446,6 +451,42 @@ class DockerSession implements SandboxSession {
       for (let i = 0; i < 40 && others().length > 0; i++) await sleep(i < 10 ? 1 : 5);
     }
     throw new Error(`processes survive SIGKILL in the sandbox: ${others().join(",")}`);
+  }
+
+  /**
+   * /tmp and /dev/shm live as long as the container, but a test must not see what an
+   * earlier test left there. Listing them from the host is cheap (a readdir through
+   * /proc/<init>/root, which never follows anything); only when a read-only run left
+   * something do we pay for a cleanup exec, as that run's uid (its files are the only
+   * ones it could create). A writable run (compile) sets what later runs may see.
+   */
+  private async resetScratch(writable: boolean): Promise<void> {
+    if (writable) {
+      this.scratchBaseline = new Set(this.scratchEntries());
+      return;
+    }
+    if (this.scratchEntries().every((e) => this.scratchBaseline.has(e))) return;
+    const exec = await this.container.exec({
+      Cmd: ["/bin/sh", "-c", `chmod -R u+rwx /tmp /dev/shm 2>/dev/null; find /tmp /dev/shm -mindepth 1 -user ${READONLY_UID} -delete 2>/dev/null; exit 0`],
+      User: `${READONLY_UID}:${READONLY_UID}`,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({});
+    stream.resume();
+    await new Promise<void>((resolve) => {
+      stream.once("end", resolve);
+      stream.once("close", resolve);
+      stream.on("error", () => resolve());
+    });
+    await this.reap();
+    const left = this.scratchEntries().filter((e) => !this.scratchBaseline.has(e));
+    if (left.length > 0) throw new Error(`could not clean the sandbox scratch dirs (${left.length} entries left)`);
+  }
+
+  private scratchEntries(): string[] {
+    const root = `/proc/${this.initPid}/root`;
+    return [...readdirSync(`${root}/tmp`).map((n) => `tmp/${n}`), ...readdirSync(`${root}/dev/shm`).map((n) => `shm/${n}`)];
   }
 
   private assertAlive(): void {
@@ -536,10 +577,16 @@ class OutputCollector {
   }
 }
 
+/**
+ * runc's init process, before it execve()s the program. The name alone ("runc:[2:INIT]")
+ * could be forged with prctl(PR_SET_NAME) to dodge the limits, the executable cannot:
+ * runc runs from a binary outside the container (shown as "/" or a host runc path).
+ */
 function isRuncInit(pid: number): boolean {
   try {
-    // runc's init re-execs itself as "runc:[2:INIT]" until it execve()s the program.
-    return readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("runc:[");
+    if (!readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("runc:[")) return false;
+    const exe = readlinkSync(`/proc/${pid}/exe`);
+    return exe === "/" || /^\/usr\/(local\/)?s?bin\/runc$/.test(exe);
   } catch {
     return false;
   }
