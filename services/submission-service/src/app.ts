@@ -5,6 +5,8 @@ import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type { ProblemClient } from "./clients/problem.client.js";
 import { SubmissionsService } from "./domain/submissions.service.js";
 import { authPlugin } from "./plugins/auth.plugin.js";
@@ -26,6 +28,19 @@ export interface SubmissionAppDeps {
   health?: () => Promise<Record<string, string>>;
   /** How long POST waits for the queue before answering 503. */
   enqueueTimeoutMs?: number;
+}
+
+/**
+ * Requests Node's HTTP parser rejects never reach Fastify's routing; answer
+ * them in the envelope too instead of Fastify's default body.
+ */
+function clientErrorHandler(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) return;
+  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+  const body = JSON.stringify({ success: false, message: "malformed HTTP request", error: { code: "BAD_REQUEST" }, data: {} });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Bad Request"}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Room for JSON escaping of the code (a newline is two bytes in JSON) and the other fields. */
@@ -51,6 +66,7 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
     bodyLimit: bodyLimitFor(maxCodeBytes),
     // Errors Fastify raises before routing (bad URL encoding) still get the envelope.
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Route ids are ObjectIds; a longer parameter is rejected by validation anyway.
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,

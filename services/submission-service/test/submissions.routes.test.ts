@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { LANGUAGES, QUEUES, SUBMISSION_JOB, submissionJobSchema } from "@sonocode/contracts";
 import { Job } from "bullmq";
+import { connect } from "node:net";
 import { bearer, isEnvelope, startHarness, type Harness } from "./harness.js";
 
 const MAX_CODE_BYTES = 4 * 1024;
@@ -270,5 +271,28 @@ describe("service routes", () => {
 
     const docs = await h.app.inject({ method: "GET", url: "/docs" });
     assert.ok(docs.statusCode < 400, String(docs.statusCode));
+  });
+});
+
+describe("over a real port", () => {
+  test("a request Node's HTTP parser rejects still gets the envelope", async () => {
+    const address = await h.app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = new URL(address);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1", () => socket.write("GARBAGE / HTTP/9.9\r\n\u0000\r\n\r\n"));
+      let data = "";
+      socket.on("data", (chunk) => (data += chunk.toString()));
+      socket.on("end", () => resolve(data));
+      socket.on("error", reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 400 /);
+    const body = JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4));
+    assert.ok(isEnvelope(body));
+    assert.equal(body.error.code, "BAD_REQUEST");
+
+    const real = await fetch(`${address}/api/v1/submissions/0123456789abcdef01234567`, { headers: await bearer("nobody") });
+    assert.equal(real.status, 404);
+    const realBody = (await real.json()) as { error: { code: string } };
+    assert.equal(realBody.error.code, "SUBMISSION_NOT_FOUND");
   });
 });

@@ -70,7 +70,7 @@ function send(request: FastifyRequest, reply: FastifyReply, error: unknown): Fas
   if (response.status >= 500) {
     request.log.error({ err: error, errorId: response.errorId }, "request failed");
   } else {
-    request.log.info({ code: response.body.error && "code" in response.body.error ? response.body.error.code : undefined, status: response.status }, "request rejected");
+    request.log.info({ errorCode: "code" in response.body.error ? response.body.error.code : undefined, status: response.status }, "request rejected");
   }
   return reply.status(response.status).type("application/json; charset=utf-8").send(response.body);
 }
