@@ -256,6 +256,11 @@ describe("service routes", () => {
     assert.equal(health.statusCode, 200, health.body);
     assert.deepEqual(health.json().data, { status: "ok", checks: { database: "ok", redis: "ok" } });
 
+    const wrongMethod = await h.app.inject({ method: "DELETE", url: "/api/v1/submissions/0123456789abcdef01234567" });
+    assert.equal(wrongMethod.statusCode, 405);
+    assert.equal(wrongMethod.headers.allow, "GET, HEAD");
+    assert.equal(wrongMethod.json().error.code, "METHOD_NOT_ALLOWED");
+
     const missing = await h.app.inject({ method: "GET", url: "/nope" });
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().error.code, "ROUTE_NOT_FOUND");

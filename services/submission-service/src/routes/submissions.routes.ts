@@ -1,4 +1,4 @@
-import { ok } from "@sonocode/errors";
+import { AppError, ok } from "@sonocode/errors";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { SubmissionsService } from "../domain/submissions.service.js";
@@ -84,4 +84,23 @@ export async function submissionsRoutes(app: FastifyInstance, options: Submissio
     },
     async (request) => ok(await service.listOwn(caller(request), request.query), "submissions fetched"),
   );
+
+  // A known path with the wrong method is a 405 with Allow, not a 404 that suggests a typo in the path.
+  const allowed: [string, string[]][] = [
+    ["/api/v1/submissions", ["GET", "HEAD", "POST"]],
+    ["/api/v1/submission", ["POST"]],
+    ["/api/v1/submissions/:id", ["GET", "HEAD"]],
+  ];
+  for (const [url, allow] of allowed) {
+    const others = ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((method) => !allow.includes(method));
+    app.route({
+      method: others,
+      url,
+      schema: { hide: true },
+      handler: async (_request, reply) => {
+        void reply.header("allow", allow.join(", "));
+        throw new AppError("METHOD_NOT_ALLOWED", `method not allowed; allowed: ${allow.join(", ")}`);
+      },
+    });
+  }
 }
