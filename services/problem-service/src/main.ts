@@ -27,12 +27,20 @@ const app = buildProblemApp({
   },
 });
 
-const server: Server = await new Promise((resolve, reject) => {
-  const listening = app.listen(config.PROBLEM_SERVICE_PORT, config.HOST, (error?: Error) => {
-    if (error) reject(error);
-    else resolve(listening);
+let server: Server;
+try {
+  server = await new Promise((resolve, reject) => {
+    const listening = app.listen(config.PROBLEM_SERVICE_PORT, config.HOST, (error?: Error) => {
+      if (error) reject(error);
+      else resolve(listening);
+    });
   });
-});
+} catch (error) {
+  // e.g. EADDRINUSE: say so once, release the database, and exit non-zero.
+  logger.fatal({ err: error, host: config.HOST, port: config.PROBLEM_SERVICE_PORT }, "problem-service could not listen");
+  await store.close().catch(() => undefined);
+  process.exit(1);
+}
 logger.info({ host: config.HOST, port: config.PROBLEM_SERVICE_PORT, store: store.kind }, "problem-service listening");
 
 let shuttingDown = false;

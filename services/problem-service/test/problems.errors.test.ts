@@ -4,8 +4,17 @@ import { createStore, type Store } from "@sonocode/store";
 import { call, sampleProblem, startTestServer, type TestServer } from "./test-server.helper.js";
 
 describe("problem-service health and server errors", () => {
+  // One store for the health servers: PGlite start-up dominates these tests otherwise.
+  let shared: Store;
+  before(async () => {
+    shared = await createStore({ kind: "pglite", dataDir: null });
+  });
+  after(async () => {
+    await shared.close();
+  });
+
   it("GET /health is 200 with the checks when every dependency answers", async () => {
-    const server = await startTestServer({ deps: { health: async () => ({ database: "ok" }) } });
+    const server = await startTestServer({ store: shared, deps: { health: async () => ({ database: "ok" }) } });
     try {
       const res = await call(server, "GET", "/health");
       assert.equal(res.status, 200);
@@ -17,7 +26,7 @@ describe("problem-service health and server errors", () => {
 
   it("GET /health is 503 DEPENDENCY_UNAVAILABLE when a check fails or throws", async () => {
     for (const health of [async () => ({ database: "unreachable" }), async (): Promise<Record<string, string>> => Promise.reject(new Error("boom"))]) {
-      const server = await startTestServer({ deps: { health } });
+      const server = await startTestServer({ store: shared, deps: { health } });
       try {
         const res = await call(server, "GET", "/health");
         assert.equal(res.status, 503, res.text);
@@ -40,6 +49,7 @@ describe("problem-service health and server errors", () => {
     });
     after(async () => {
       await server.close();
+      await store.close().catch(() => undefined);
     });
 
     it("answers 500 'internal error' with an error id, and logs the error under err with that id", async () => {

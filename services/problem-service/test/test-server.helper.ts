@@ -30,7 +30,7 @@ export interface TestServer {
 
 export interface StartOptions {
   deps?: Partial<Omit<ProblemAppDeps, "problems" | "logger" | "jwtSecret">>;
-  /** Reuse a store (e.g. one the test closes on purpose); otherwise a fresh in-memory PGlite. */
+  /** Reuse a store (the caller then owns closing it); otherwise a fresh in-memory PGlite, closed by close(). */
   store?: Store;
 }
 
@@ -69,7 +69,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await store.close().catch(() => undefined);
+      if (!options.store) await store.close().catch(() => undefined);
     },
   };
 }
