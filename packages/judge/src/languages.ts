@@ -27,7 +27,8 @@ export interface LanguageSpec {
 // A JVM that cannot see the cgroup (no /sys in the sandbox) would size its heap
 // from host RAM; pinning -Xmx to the limit lets the cgroup, not an OutOfMemoryError,
 // decide MLE. Serial GC and one visible CPU keep its thread count and startup low.
-const JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:ActiveProcessorCount=1", "-Xshare:auto"];
+// -UsePerfData: no /tmp/hsperfdata_* file per run (nothing to clean up between tests).
+const JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:ActiveProcessorCount=1", "-Xshare:auto", "-XX:-UsePerfData"];
 
 export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
   CPP: {

@@ -210,7 +210,10 @@ export const ATTACKS: AttackCase[] = [
   {
     name: "kill(-1)",
     request: () => ({ language: "PYTHON", source: `import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('SAFE')`, tests: SAFE }),
-    check: (v) => assertStatus(v, ["RE"]),
+    // bwrap: the program's own supervisor shares its uid, so kill(-1) ends the run (RE).
+    // docker: nothing else runs as the program's uid and Linux never signals the caller,
+    // so it prints SAFE (Success). Either way the judge survives and the next run is normal.
+    check: (v) => assertStatus(v, ["RE", "Success"]),
   },
   {
     name: "killing its parent",

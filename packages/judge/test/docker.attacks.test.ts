@@ -4,17 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createDockerEngine, createJudge } from "../src/index.js";
-import { ATTACKS, defineAttackSuite } from "./attacks.corpus.js";
-
-// One deliberate difference: under bwrap, kill(-1) also kills the program's own
-// supervisor (same uid), so the run ends in RE. In the container nothing else runs as
-// the program's uid (init is uid 65533), so kill(-1) hits nobody - Linux never signals
-// the caller itself - and the program goes on to print SAFE. Both prove the point of
-// the case: the judge survives and the next submission is judged normally.
-const killAll = ATTACKS.find((a) => a.name === "kill(-1)");
-if (killAll) {
-  killAll.check = (verdict) => assert.ok(["RE", "Success"].includes(verdict.status), `kill(-1) ended in ${verdict.status}`);
-}
+import { defineAttackSuite } from "./attacks.corpus.js";
 
 const unavailable = await createDockerEngine({})
   .check()
