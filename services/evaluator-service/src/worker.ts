@@ -1,6 +1,5 @@
 import { Queue, Worker, type Job } from "bullmq";
-import type { Redis } from "ioredis";
-import { Redis as IORedis } from "ioredis";
+import { Redis } from "ioredis";
 import { QUEUES } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
 import { createEvaluationPublisher, type EvaluationPublisher } from "./evaluation.publisher.js";
@@ -55,10 +54,10 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
 
   // Producer connection: the default offline queue lets a publish ride out a short Redis
   // blip instead of failing the job (this is a worker, not an HTTP path that must 503 fast).
-  const producer: Redis = new IORedis(deps.redisUrl, { connectionName: "evaluator-producer" });
+  const producer = new Redis(deps.redisUrl, { connectionName: "evaluator-producer" });
   producer.on("error", onRedisError("evaluator-producer"));
   // Worker connection: BullMQ's blocking commands require maxRetriesPerRequest: null.
-  const consumer: Redis = new IORedis(deps.redisUrl, { connectionName: "evaluator-worker", maxRetriesPerRequest: null });
+  const consumer = new Redis(deps.redisUrl, { connectionName: "evaluator-worker", maxRetriesPerRequest: null });
   consumer.on("error", onRedisError("evaluator-worker"));
 
   const evaluationQueue = new Queue(QUEUES.evaluation, { connection: producer, prefix: deps.prefix });

@@ -20,7 +20,9 @@ export async function connectRedis(url: string, name: string, logger: Logger, op
     await withTimeout(redis.connect(), timeoutMs, `redis ${name}: not ready after ${timeoutMs} ms`);
   } catch (error) {
     redis.disconnect();
-    throw error;
+    // Host and port only: a REDIS_URL may carry a password.
+    const where = URL.canParse(url) ? new URL(url).host : "REDIS_URL";
+    throw new Error(`redis ${name}: cannot connect to ${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return redis;
 }

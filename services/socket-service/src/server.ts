@@ -38,13 +38,10 @@ export function socketAdapterKey(prefix: string): string {
 export async function createSocketServer(httpServer: HttpServer, deps: SocketServerDeps): Promise<SocketServer> {
   const logger = deps.logger;
   const pub = await connectRedis(deps.redisUrl, "socket-adapter-pub", logger);
-  let sub;
-  try {
-    sub = await connectRedis(deps.redisUrl, "socket-adapter-sub", logger);
-  } catch (error) {
+  const sub = await connectRedis(deps.redisUrl, "socket-adapter-sub", logger).catch(async (error: unknown) => {
     await quitRedis(pub);
     throw error;
-  }
+  });
 
   const io: SonoSocketServer = new Server(httpServer, {
     adapter: createAdapter(pub, sub, { key: socketAdapterKey(deps.prefix) }),
