@@ -7,7 +7,8 @@ import { errorHandler } from "./http/error-handler.middleware.js";
 import { requestContext } from "./http/request-context.middleware.js";
 import { buildOpenApiDocument } from "./openapi/openapi.document.js";
 import { healthRouter, type HealthCheck } from "./routes/health.router.js";
-import { methodNotAllowed, problemsRouter } from "./routes/problems.router.js";
+import { methodNotAllowed } from "./http/method-not-allowed.middleware.js";
+import { problemsRouter } from "./routes/problems.router.js";
 
 export interface ProblemAppDeps {
   problems: ProblemRepository;

@@ -1,6 +1,6 @@
 import express from "express";
 import { ok } from "@sonocode/errors";
-import { methodNotAllowed } from "./problems.router.js";
+import { methodNotAllowed } from "../http/method-not-allowed.middleware.js";
 
 export type HealthCheck = () => Promise<Record<string, "ok" | string>>;
 

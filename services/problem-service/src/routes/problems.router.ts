@@ -1,10 +1,11 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import express, { type RequestHandler } from "express";
 import { difficultySchema, paginationQuerySchema, problemInputSchema, problemPatchSchema } from "@sonocode/contracts";
 import { AppError, ok, validationError } from "@sonocode/errors";
 import type { z } from "zod";
 import { ProblemsService, parseProblemId } from "../domain/problems.service.js";
 import { assertStorableText } from "../domain/storable-text.validator.js";
 import { optionalAuth, requireAdmin } from "../http/auth.middleware.js";
+import { methodNotAllowed } from "../http/method-not-allowed.middleware.js";
 
 export const problemListQuerySchema = paginationQuerySchema.extend({
   difficulty: difficultySchema.optional(),
@@ -31,14 +32,6 @@ function parseBody<S extends z.ZodType>(schema: S, value: unknown, where: string
   const data = parse(schema, value, where);
   assertStorableText(data, where);
   return data;
-}
-
-/** 405 with an Allow header for a known path, instead of Express's bare OPTIONS reply or a 404. */
-export function methodNotAllowed(allow: string[]): RequestHandler {
-  return (_req: Request, res: Response, next: NextFunction) => {
-    res.setHeader("allow", allow.join(", "));
-    next(new AppError("METHOD_NOT_ALLOWED", `method not allowed; allowed: ${allow.join(", ")}`));
-  };
 }
 
 export function problemsRouter(options: ProblemsRouterOptions): express.Router {
