@@ -8,6 +8,15 @@ export const SOCKET_EVENTS = {
   progress: "submission:progress",
 } as const;
 
+/**
+ * The Redis key (channel prefix) of the Socket.IO adapter. socket-service builds its
+ * adapter and submission-service its emitter with this one function: if the two ever
+ * differed, results would go to a channel nobody listens on.
+ */
+export function socketIoKey(prefix: string): string {
+  return `${prefix}:socket.io`;
+}
+
 /** Every tab of one user joins this room; results are emitted to it, never to a stored socket id. */
 export function userRoom(userId: string): string {
   return `user:${userId}`;

@@ -20,10 +20,14 @@ export const REDACT_PATHS = [
   "authorization",
   "token",
   "*.token",
+  // Submitted code: top level and one level down (body.code, data.source), but not
+  // err.code, which carries EADDRINUSE and friends.
   "code",
-  "*.code",
+  "body.code",
+  "req.body.code",
+  "data.code",
   "source",
-  "*.source",
+  "data.source",
   "password",
   "*.password",
   "JWT_SECRET",

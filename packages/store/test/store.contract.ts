@@ -136,6 +136,15 @@ export function storeContract(name: string, harness: StoreHarness): void {
         }
       });
 
+      it("refuses or keeps an unpaired surrogate in nested text, never a 500", async () => {
+        try {
+          const created = await store.problems.create(problemInput({ testCases: [{ input: "a\ud800b", output: "c" }] }));
+          assert.ok(await store.problems.findById(created._id));
+        } catch (error) {
+          assert.ok(isAppError(error) && error.code === "VALIDATION_FAILED", String(error));
+        }
+      });
+
       it("lists newest first with pagination, totals and a difficulty filter", async () => {
         const db = await harness.newDatabase();
         const s = await db.open();

@@ -6,7 +6,7 @@ import { createEvaluationPublisher, type EvaluationPublisher } from "./evaluatio
 import type { EvaluatorJudge } from "./judge.port.js";
 import { EvaluatorMetrics } from "./metrics.js";
 import { createEvaluateProcessor, IE_MESSAGES, internalErrorResult, InvalidPayloadError, jobIds, testCount, type EvaluateOutcome } from "./processors/evaluate.processor.js";
-import { pingRedis, quitRedis } from "./redis.js";
+import { pingRedis, quitRedis } from "@sonocode/redis";
 
 export interface EvaluatorWorkerDeps {
   redisUrl: string;

@@ -1,10 +1,10 @@
 import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
-import { userRoom, type ClientToServerEvents, type ServerToClientEvents } from "@sonocode/contracts";
+import { socketIoKey, userRoom, type ClientToServerEvents, type ServerToClientEvents } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
 import { socketAuthMiddleware, type InterServerEvents, type SocketData } from "./auth.js";
-import { connectRedis, pingRedis, quitRedis } from "./redis.js";
+import { connectRedis, pingRedis, quitRedis } from "@sonocode/redis";
 
 export type SonoSocketServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -25,11 +25,6 @@ export interface SocketServer {
   close(): Promise<void>;
 }
 
-/** The adapter's Redis key; the emitter side must build exactly the same string. */
-export function socketAdapterKey(prefix: string): string {
-  return `${prefix}:socket.io`;
-}
-
 /**
  * Attaches Socket.IO to an existing http server (it never listens itself).
  * Identity comes from the handshake token only; each socket joins user:<sub> and
@@ -44,7 +39,7 @@ export async function createSocketServer(httpServer: HttpServer, deps: SocketSer
   });
 
   const io: SonoSocketServer = new Server(httpServer, {
-    adapter: createAdapter(pub, sub, { key: socketAdapterKey(deps.prefix) }),
+    adapter: createAdapter(pub, sub, { key: socketIoKey(deps.prefix) }),
     ...(deps.corsOrigin === undefined ? {} : { cors: { origin: deps.corsOrigin, credentials: false } }),
     // Clients send nothing but the handshake: a small buffer limits what a socket can push at us.
     maxHttpBufferSize: 16 * 1024,

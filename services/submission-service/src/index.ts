@@ -3,7 +3,6 @@ export { createProblemClient, type ProblemClient, type ProblemClientOptions } fr
 export { createSubmissionQueue, enqueueSubmission, type SubmissionQueueHandle, type SubmissionQueueOptions } from "./queues/submission.queue.js";
 export {
   createResultConsumer,
-  socketAdapterKey,
   DEFAULT_RESULT_CONCURRENCY,
   type ResultConsumerDeps,
   type ResultConsumerHandle,

@@ -15,11 +15,11 @@ import {
   type Submission,
 } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
-import { createSocketServer, socketAdapterKey as socketServiceAdapterKey, type SocketServer } from "@sonocode/socket-service";
+import { createSocketServer, type SocketServer } from "@sonocode/socket-service";
 import { eventually } from "@sonocode/testkit";
 import { Queue, type Job } from "bullmq";
 import { io as connectClient, type Socket } from "socket.io-client";
-import { createResultConsumer, socketAdapterKey, type ResultConsumerHandle } from "../src/index.js";
+import { createResultConsumer, type ResultConsumerHandle } from "../src/index.js";
 import { JWT_SECRET, bearer, startHarness, tokenFor, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -107,11 +107,6 @@ after(async () => {
 });
 
 describe("results consumer", () => {
-  test("emits on the same Redis key the socket-service's adapter listens on", () => {
-    assert.equal(socketAdapterKey(h.prefix), `${h.prefix}:socket.io`);
-    assert.equal(socketAdapterKey(h.prefix), socketServiceAdapterKey(h.prefix));
-  });
-
   test("progress: Pending -> Running and the owner's sockets (every tab) get submission:progress; others get nothing", async () => {
     const submission = await createPending("ann");
     const [tab1, tab2, stranger] = await Promise.all([connectAs("ann"), connectAs("ann"), connectAs("bystander")]);

@@ -301,11 +301,15 @@ class PostgresSubmissions implements SubmissionRepository {
   }
 }
 
-/** SQLSTATEs PostgreSQL raises for a NUL character in text (22021) or in jsonb (22P05). */
-const NUL_ERRORS = new Set(["22021", "22P05"]);
+/**
+ * SQLSTATEs PostgreSQL raises for text it cannot store: a NUL character in text
+ * (22021) or jsonb (22P05), and an unpaired UTF-16 surrogate escape in jsonb (22P02;
+ * the only casts of client data in these queries are to jsonb).
+ */
+const UNSTORABLE_TEXT_ERRORS = new Set(["22021", "22P05", "22P02"]);
 
 /**
- * PostgreSQL text and jsonb cannot hold U+0000, which the contracts' strings
+ * PostgreSQL text and jsonb cannot hold U+0000 (nor jsonb a lone surrogate), which the contracts' strings
  * allow. Such input is the client's fault, so it becomes a 400 with a clear
  * message instead of an opaque 500 (MongoDB stores it as is).
  */
@@ -316,8 +320,8 @@ function withInputErrors(db: SqlExecutor): SqlExecutor {
         return await db.query<R>(text, params);
       } catch (error) {
         const code = (error as { code?: unknown } | null)?.code;
-        if (typeof code === "string" && NUL_ERRORS.has(code)) {
-          throw new AppError("VALIDATION_FAILED", "text must not contain NUL (\\u0000) characters", { cause: error });
+        if (typeof code === "string" && UNSTORABLE_TEXT_ERRORS.has(code)) {
+          throw new AppError("VALIDATION_FAILED", "text must not contain NUL (\\u0000) characters or unpaired surrogates", { cause: error });
         }
         throw error;
       }

@@ -4,6 +4,7 @@ import {
   SOCKET_EVENTS,
   evaluationResultSchema,
   progressEventSchema,
+  socketIoKey,
   userRoom,
   type ServerToClientEvents,
 } from "@sonocode/contracts";
@@ -30,15 +31,6 @@ export interface ResultConsumerHandle {
 
 export const DEFAULT_RESULT_CONCURRENCY = 8;
 
-/**
- * The Redis key of the Socket.IO adapter. socket-service builds its adapter with
- * exactly this key; if the two ever differ, results are published to a channel
- * nobody listens on and clients silently stop getting live updates.
- */
-export function socketAdapterKey(prefix: string): string {
-  return `${prefix}:socket.io`;
-}
-
 function parsePayload<S extends z.ZodType>(schema: S, job: Job): z.output<S> {
   const parsed = schema.safeParse(job.data);
   // A malformed payload will be just as malformed on the next attempt.
@@ -57,7 +49,7 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
   const log = deps.logger.child({ component: "results-consumer" });
   const publisher = new Redis(deps.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
   publisher.on("error", (error) => log.warn({ err: error }, "socket emitter redis error"));
-  const key = socketAdapterKey(deps.prefix);
+  const key = socketIoKey(deps.prefix);
 
   /** Publishes one event to a user's room and waits for Redis to accept it. */
   async function emitToUser<E extends keyof ServerToClientEvents>(

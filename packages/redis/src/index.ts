@@ -1,4 +1,5 @@
-// Same small helpers as socket-service/src/redis.ts: services do not import each other.
+// Redis connection helpers shared by every service: connect with a deadline and a
+// clear error, ping with a deadline for health checks, quit without hanging shutdown.
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "@sonocode/logger";
 
@@ -21,7 +22,9 @@ export async function connectRedis(url: string, name: string, logger: Logger, op
     await withTimeout(redis.connect(), timeoutMs, `redis ${name}: not ready after ${timeoutMs} ms`);
   } catch (error) {
     redis.disconnect();
-    throw error;
+    // Host and port only: a REDIS_URL may carry a password.
+    const where = URL.canParse(url) ? new URL(url).host : "REDIS_URL";
+    throw new Error(`redis ${name}: cannot connect to ${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return redis;
 }
