@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
+# setup.sh --test started dockerd and imported the runtime image: Docker tests must run, not skip.
+export SONOCODE_REQUIRE_DOCKER=1
 exec node scripts/run-tests.mjs "$@"

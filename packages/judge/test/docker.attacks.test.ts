@@ -1,17 +1,12 @@
 // The attack corpus against the docker engine: the very cases bwrap.attacks.test.ts
 // runs, through createJudge({ engine: "docker" }). Needs a Docker daemon and the
 // sonocode-runtime image (scripts/runtime/docker-image.sh); skips with the reason otherwise.
-import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createDockerEngine, createJudge } from "../src/index.js";
 import { defineAttackSuite } from "./attacks.corpus.js";
+import { dockerSkipReason } from "./docker.availability.js";
 
-const unavailable = await createDockerEngine({})
-  .check()
-  .then(
-    () => null,
-    (err: unknown) => `docker engine unavailable: ${err instanceof Error ? err.message : String(err)}`,
-  );
+const unavailable = await dockerSkipReason(createDockerEngine({}));
 
 if (unavailable) {
   test("attack corpus (docker)", { skip: unavailable }, () => {});

@@ -7,13 +7,11 @@ import { after, before, describe, test } from "node:test";
 import Docker from "dockerode";
 import { createDockerEngine } from "../src/engines/docker.engine.js";
 import type { RunLimits, RunSpec, SandboxEngine, SandboxSession } from "../src/sandbox/sandbox.js";
+import { dockerSkipReason } from "./docker.availability.js";
 
 const docker = new Docker();
 const engine: SandboxEngine = createDockerEngine({ docker });
-const unavailable = await engine.check().then(
-  () => null,
-  (err: unknown) => `docker engine unavailable: ${err instanceof Error ? err.message : String(err)}`,
-);
+const unavailable = await dockerSkipReason(engine);
 
 const MiB = 1024 * 1024;
 const LIMITS: RunLimits = { cpuTimeMs: 2_000, wallTimeMs: 5_000, memoryBytes: 128 * MiB, outputBytes: MiB, processes: 16, fileSizeBytes: 16 * MiB };
