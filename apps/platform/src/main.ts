@@ -1,71 +1,60 @@
 // Embedded mode: the whole platform in one process (npm start).
 import { assertProductionSafe, loadConfig } from "@sonocode/config";
 import { signToken } from "@sonocode/auth";
+import { onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { storeConfigFromEnv } from "@sonocode/store";
 import { platformEnvSchema } from "./config.js";
 import { startPlatform } from "./platform.js";
 
-const config = loadConfig(platformEnvSchema);
-assertProductionSafe(config);
-const logger = createLogger({ service: "platform", level: config.LOG_LEVEL });
+runMain(async () => {
+  const config = loadConfig(platformEnvSchema);
+  assertProductionSafe(config);
+  const logger = createLogger({ service: "platform", level: config.LOG_LEVEL });
 
-const platform = await startPlatform({
-  host: config.HOST,
-  ports: {
-    problem: config.PROBLEM_SERVICE_PORT,
-    submission: config.SUBMISSION_SERVICE_PORT,
-    socket: config.SOCKET_SERVICE_PORT,
-    evaluator: config.EVALUATOR_PORT,
-  },
-  jwtSecret: config.JWT_SECRET,
-  redisUrl: config.REDIS_URL,
-  prefix: config.REDIS_PREFIX,
-  store: storeConfigFromEnv(config),
-  dataDir: config.DATA_DIR,
-  sandbox: { engine: config.SANDBOX_ENGINE, rootfs: config.SANDBOX_ROOTFS, dockerImage: config.SANDBOX_DOCKER_IMAGE },
-  evaluatorConcurrency: config.EVALUATOR_CONCURRENCY,
-  maxCodeBytes: config.MAX_CODE_BYTES,
-  seed: config.SEED,
-  loggerFor: (service) => (service === "platform" ? logger : createLogger({ service, level: config.LOG_LEVEL })),
+  const platform = await startPlatform({
+    host: config.HOST,
+    ports: {
+      problem: config.PROBLEM_SERVICE_PORT,
+      submission: config.SUBMISSION_SERVICE_PORT,
+      socket: config.SOCKET_SERVICE_PORT,
+      evaluator: config.EVALUATOR_PORT,
+    },
+    jwtSecret: config.JWT_SECRET,
+    redisUrl: config.REDIS_URL,
+    prefix: config.REDIS_PREFIX,
+    store: storeConfigFromEnv(config),
+    dataDir: config.DATA_DIR,
+    sandbox: { engine: config.SANDBOX_ENGINE, rootfs: config.SANDBOX_ROOTFS, dockerImage: config.SANDBOX_DOCKER_IMAGE },
+    evaluatorConcurrency: config.EVALUATOR_CONCURRENCY,
+    maxCodeBytes: config.MAX_CODE_BYTES,
+    seed: config.SEED,
+    loggerFor: (service) => (service === "platform" ? logger : createLogger({ service, level: config.LOG_LEVEL })),
+  });
+
+  logger.info({ urls: platform.urls, store: platform.store.kind, sandbox: platform.judge.engine }, "SonoCode is up");
+  if (config.NODE_ENV !== "production") {
+    const [admin, user] = await Promise.all([
+      signToken({ sub: "admin", role: "admin" }, config.JWT_SECRET),
+      signToken({ sub: "dev-user", role: "user" }, config.JWT_SECRET),
+    ]);
+    process.stdout.write(
+      [
+        "",
+        "SonoCode embedded platform",
+        `  problems    ${platform.urls.problem}/api/v1/problems   (OpenAPI: /openapi.json)`,
+        `  submissions ${platform.urls.submission}/api/v1/submissions   (docs: /docs)`,
+        `  socket.io   ${platform.urls.socket}`,
+        `  evaluator   ${platform.urls.evaluator}/health   /metrics`,
+        `  store ${platform.store.kind}, sandbox ${platform.judge.engine}`,
+        "",
+        "Dev tokens (12 h; mint more with: npm run token -- --sub <id> --role user|admin):",
+        `  admin     ${admin}`,
+        `  dev-user  ${user}`,
+        "",
+      ].join("\n"),
+    );
+  }
+
+  onShutdownSignals({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, stop: () => platform.close() });
 });
-
-logger.info({ urls: platform.urls, store: platform.store.kind, sandbox: platform.judge.engine }, "SonoCode is up");
-if (config.NODE_ENV !== "production") {
-  const [admin, user] = await Promise.all([
-    signToken({ sub: "admin", role: "admin" }, config.JWT_SECRET),
-    signToken({ sub: "dev-user", role: "user" }, config.JWT_SECRET),
-  ]);
-  process.stdout.write(
-    [
-      "",
-      "SonoCode embedded platform",
-      `  problems    ${platform.urls.problem}/api/v1/problems   (OpenAPI: /openapi.json)`,
-      `  submissions ${platform.urls.submission}/api/v1/submissions   (docs: /docs)`,
-      `  socket.io   ${platform.urls.socket}`,
-      `  evaluator   ${platform.urls.evaluator}/health   /metrics`,
-      `  store ${platform.store.kind}, sandbox ${platform.judge.engine}`,
-      "",
-      "Dev tokens (12 h; mint more with: npm run token -- --sub <id> --role user|admin):",
-      `  admin     ${admin}`,
-      `  dev-user  ${user}`,
-      "",
-    ].join("\n"),
-  );
-}
-
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "shutting down");
-  const timer = setTimeout(() => {
-    logger.error("shutdown timed out");
-    process.exit(1);
-  }, config.SHUTDOWN_TIMEOUT_MS);
-  timer.unref();
-  await platform.close();
-  process.exit(0);
-}
-process.once("SIGINT", () => void shutdown("SIGINT"));
-process.once("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,6 +1,6 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
 import { createJudge, type Judge } from "@sonocode/judge";
+import { closeInReverse, listenHttp, type Closer } from "@sonocode/lifecycle";
 import type { Logger } from "@sonocode/logger";
 import { createStore, type Store, type StoreConfig } from "@sonocode/store";
 import { buildProblemApp } from "@sonocode/problem-service";
@@ -41,15 +41,9 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-function listen(server: Server, port: number, host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      const address = server.address() as AddressInfo;
-      resolve(`http://${host}:${address.port}`);
-    });
-  });
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  const { port: bound } = await listenHttp(server, port, host);
+  return `http://${host}:${bound}`;
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -67,28 +61,19 @@ function closeServer(server: Server): Promise<void> {
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const { host, loggerFor } = options;
   const logger = loggerFor("platform");
-  const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
-  const close = async () => {
-    for (const { name, stop } of stops.reverse()) {
-      try {
-        await stop();
-      } catch (err) {
-        logger.error({ err, component: name }, "error while stopping");
-      }
-    }
-    stops.length = 0;
-  };
+  const closers: Closer[] = [];
+  const close = () => closeInReverse(closers, logger);
 
   try {
     let localRedis: LocalRedis | undefined;
     if (!options.redisUrl) {
       localRedis = await startLocalRedis({ dataDir: options.dataDir, logger: logger.child({ component: "redis" }) });
-      stops.push({ name: "redis", stop: () => localRedis!.stop() });
+      closers.push({ name: "redis", close: () => localRedis!.stop() });
     }
     const redisUrl = options.redisUrl ?? localRedis!.url;
 
     const store = await createStore(options.store);
-    stops.push({ name: "store", stop: () => store.close() });
+    closers.push({ name: "store", close: () => store.close() });
     if (options.seed) await seedProblems(store, logger);
 
     const problemApp = buildProblemApp({
@@ -97,10 +82,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger: loggerFor("problem-service"),
       health: async () => (await store.ping(), { database: "ok" }),
     });
-    const problemServer = problemApp.listen(options.ports.problem, host) as Server;
-    await new Promise<void>((resolve, reject) => problemServer.once("listening", resolve).once("error", reject));
-    const problemUrl = `http://${host}:${(problemServer.address() as AddressInfo).port}`;
-    stops.push({ name: "problem-service", stop: () => closeServer(problemServer) });
+    const problemServer = createServer(problemApp);
+    const problemUrl = await listen(problemServer, options.ports.problem, host);
+    closers.push({ name: "problem-service", close: () => closeServer(problemServer) });
 
     const judge = await createJudge({
       engine: options.sandbox.engine,
@@ -108,7 +92,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       dockerImage: options.sandbox.dockerImage,
       logger: loggerFor("evaluator-service").child({ component: "judge" }),
     });
-    stops.push({ name: "judge", stop: () => judge.close() });
+    closers.push({ name: "judge", close: () => judge.close() });
 
     const evaluator = createEvaluatorService({
       redisUrl,
@@ -117,7 +101,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger: loggerFor("evaluator-service"),
       concurrency: options.evaluatorConcurrency,
     });
-    stops.push({ name: "evaluator-service", stop: () => evaluator.close() });
+    closers.push({ name: "evaluator-service", close: () => evaluator.close() });
     const evaluatorUrl = await listen(evaluator.httpServer, options.ports.evaluator, host);
 
     const socket = await createSocketService({
@@ -126,14 +110,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       jwtSecret: options.jwtSecret,
       logger: loggerFor("socket-service"),
     });
-    stops.push({ name: "socket-service", stop: () => socket.close() });
+    closers.push({ name: "socket-service", close: () => socket.close() });
     const socketUrl = await listen(socket.httpServer, options.ports.socket, host);
 
     const submissionLogger = loggerFor("submission-service");
     const queue = createSubmissionQueue({ redisUrl, prefix: options.prefix });
-    stops.push({ name: "submission-queue", stop: () => queue.close() });
+    closers.push({ name: "submission-queue", close: () => queue.close() });
     const consumer = createResultConsumer({ store, redisUrl, prefix: options.prefix, logger: submissionLogger });
-    stops.push({ name: "result-consumer", stop: () => consumer.close() });
+    closers.push({ name: "result-consumer", close: () => consumer.close() });
     const submissionApp = await buildSubmissionApp({
       store,
       problems: createProblemClient({ baseUrl: problemUrl, jwtSecret: options.jwtSecret }),
@@ -142,7 +126,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger: submissionLogger,
       maxCodeBytes: options.maxCodeBytes,
     });
-    stops.push({ name: "submission-service", stop: () => submissionApp.close() });
+    closers.push({ name: "submission-service", close: () => submissionApp.close() });
     const submissionUrl = await submissionApp.listen({ port: options.ports.submission, host });
 
     return {

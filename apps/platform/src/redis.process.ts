@@ -1,24 +1,15 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
+import { freePort } from "@sonocode/lifecycle";
 import type { Logger } from "@sonocode/logger";
+
+// Re-exported for test/distributed.test.ts, which imports it from here.
+export { freePort };
 
 export interface LocalRedis {
   url: string;
   stop(): Promise<void>;
-}
-
-export function freePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function redisAnswers(port: number): boolean {

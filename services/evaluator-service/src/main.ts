@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { assertProductionSafe, baseEnvSchema, ConfigError, loadConfig, portsEnvSchema } from "@sonocode/config";
 import { createJudge } from "@sonocode/judge";
+import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createEvaluatorService } from "./service.js";
 
@@ -16,7 +17,7 @@ const envSchema = baseEnvSchema.extend(portsEnvSchema.shape).extend({
   EVALUATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
 });
 
-async function main(): Promise<void> {
+runMain(async () => {
   const config = loadConfig(envSchema);
   assertProductionSafe(config);
   if (!config.REDIS_URL) {
@@ -39,43 +40,16 @@ async function main(): Promise<void> {
     logger,
     concurrency: config.EVALUATOR_CONCURRENCY,
   });
-  await new Promise<void>((resolve, reject) => {
-    service.httpServer.once("error", reject);
-    service.httpServer.listen(config.EVALUATOR_PORT, config.HOST, () => resolve());
-  });
-  logger.info({ host: config.HOST, port: config.EVALUATOR_PORT, concurrency: config.EVALUATOR_CONCURRENCY }, "evaluator-service listening");
+  const { port } = await listenHttp(service.httpServer, config.EVALUATOR_PORT, config.HOST);
+  logger.info({ host: config.HOST, port, concurrency: config.EVALUATOR_CONCURRENCY }, "evaluator-service listening");
 
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ signal }, "shutting down: finishing the running job");
-    // A job cut off here is not lost: its lock expires and another evaluator re-runs it.
-    const timer = setTimeout(() => {
-      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "shutdown timed out; exiting");
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    (async () => {
-      await service.close(); // http server, worker (drains), queue, Redis
+  onShutdownSignals({
+    logger,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    // A job cut off by the timeout is not lost: its lock expires and another evaluator re-runs it.
+    stop: async () => {
+      await service.close(); // http server, worker (drains the running job), queue, Redis
       await judge.close(); // started first, stopped last
-    })().then(
-      () => {
-        logger.info("evaluator-service stopped");
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-}
-
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error(error);
-  process.exit(1);
+    },
+  });
 });

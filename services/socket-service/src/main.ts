@@ -1,6 +1,7 @@
 // Distributed-mode entry point: the only place that reads the environment, listens and wires signals.
 import { z } from "zod";
 import { assertProductionSafe, baseEnvSchema, ConfigError, loadConfig, portsEnvSchema } from "@sonocode/config";
+import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createSocketService } from "./service.js";
 
@@ -9,7 +10,7 @@ const envSchema = baseEnvSchema.extend(portsEnvSchema.shape).extend({
   SOCKET_CORS_ORIGIN: z.string().trim().optional(),
 });
 
-async function main(): Promise<void> {
+runMain(async () => {
   const config = loadConfig(envSchema);
   assertProductionSafe(config);
   if (!config.REDIS_URL) {
@@ -25,40 +26,9 @@ async function main(): Promise<void> {
     logger,
     ...(corsOrigin ? { corsOrigin } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    service.httpServer.once("error", reject);
-    service.httpServer.listen(config.SOCKET_SERVICE_PORT, config.HOST, () => resolve());
-  });
-  logger.info({ host: config.HOST, port: config.SOCKET_SERVICE_PORT }, "socket-service listening");
+  const { port } = await listenHttp(service.httpServer, config.SOCKET_SERVICE_PORT, config.HOST);
+  logger.info({ host: config.HOST, port }, "socket-service listening");
 
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ signal }, "shutting down");
-    const timer = setTimeout(() => {
-      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "shutdown timed out; exiting");
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    service.close().then(
-      () => {
-        logger.info("socket-service stopped");
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-}
-
-main().catch((error: unknown) => {
-  // Config errors are for humans: print the message, not a stack.
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error(error);
-  process.exit(1);
+  // service.close() stops socket.io and its http server, then the adapter's Redis.
+  onShutdownSignals({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, stop: () => service.close() });
 });

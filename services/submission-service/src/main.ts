@@ -1,6 +1,7 @@
 // Starts submission-service alone (distributed mode). The only place that reads
 // process.env, listens, and handles signals; everything else is built by factories.
 import { ConfigError, assertProductionSafe, loadConfig } from "@sonocode/config";
+import { closeInReverse, onShutdownSignals, runMain, type Closer } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createStore, storeConfigFromEnv } from "@sonocode/store";
 import { buildSubmissionApp } from "./app.js";
@@ -9,7 +10,7 @@ import { submissionEnvSchema } from "./config.js";
 import { createSubmissionQueue } from "./queues/submission.queue.js";
 import { createResultConsumer } from "./workers/results.consumer.js";
 
-async function main(): Promise<void> {
+runMain(async () => {
   const config = loadConfig(submissionEnvSchema);
   assertProductionSafe(config);
   const redisUrl = config.REDIS_URL;
@@ -18,31 +19,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ service: "submission-service", level: config.LOG_LEVEL });
 
-  // Started in order; closed in reverse order by shutdown().
-  const closers: { name: string; close: () => Promise<void> }[] = [];
-  let shuttingDown = false;
-  async function shutdown(reason: string, exitCode: number): Promise<void> {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ reason }, "shutting down");
-    const timer = setTimeout(() => {
-      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "shutdown timed out; exiting");
-      process.exit(1);
-    }, config.SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    for (const { name, close } of closers.reverse()) {
-      try {
-        await close();
-        logger.info({ component: name }, "closed");
-      } catch (error) {
-        logger.error({ err: error, component: name }, "close failed");
-      }
-    }
-    clearTimeout(timer);
-    process.exit(exitCode);
-  }
-  process.once("SIGTERM", () => void shutdown("SIGTERM", 0));
-  process.once("SIGINT", () => void shutdown("SIGINT", 0));
+  // Started in order; closed in reverse order by shutdown(), also when start-up fails half way.
+  const closers: Closer[] = [];
+  const shutdown = onShutdownSignals({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, stop: () => closeInReverse(closers, logger) });
 
   try {
     const store = await createStore(storeConfigFromEnv(config));
@@ -75,10 +54,4 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, "start-up failed");
     await shutdown("start-up failed", 1);
   }
-}
-
-main().catch((error: unknown) => {
-  // Config errors happen before a logger exists: print them plainly.
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
 });
