@@ -5,10 +5,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { signToken } from "@sonocode/auth";
 import { DEV_JWT_SECRET } from "@sonocode/config";
-import { silentLogger } from "@sonocode/logger";
-import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
-import { startPlatform, type Platform } from "../src/platform.js";
-import { AB_PROBLEM, PYTHON_AB_OK, PYTHON_AB_WRONG, call, connectSocket, type ClientSocket } from "./helpers.js";
+import { eventually, uniqueName } from "@sonocode/testkit";
+import type { Platform } from "../src/platform.js";
+import { AB_PROBLEM, PYTHON_AB_OK, PYTHON_AB_WRONG, call, connectSocket, startTestPlatform, type ClientSocket } from "./helpers.js";
 
 describe("platform end to end (embedded wiring)", () => {
   let platform: Platform;
@@ -19,20 +18,7 @@ describe("platform end to end (embedded wiring)", () => {
   const sockets: ClientSocket[] = [];
 
   before(async () => {
-    platform = await startPlatform({
-      host: "127.0.0.1",
-      ports: { problem: 0, submission: 0, socket: 0, evaluator: 0 },
-      jwtSecret: DEV_JWT_SECRET,
-      redisUrl: testRedisUrl(),
-      prefix: uniqueName("e2e"),
-      store: { kind: "pglite", dataDir: null },
-      dataDir: "/tmp/unused",
-      sandbox: { engine: "bwrap" },
-      evaluatorConcurrency: 1,
-      maxCodeBytes: 64 * 1024,
-      seed: false,
-      loggerFor: () => silentLogger(),
-    });
+    platform = await startTestPlatform(uniqueName("e2e"));
     [admin, alice, bob] = await Promise.all([
       signToken({ sub: "admin-1", role: "admin" }, DEV_JWT_SECRET),
       signToken({ sub: "alice", role: "user" }, DEV_JWT_SECRET),

@@ -1,7 +1,29 @@
 import { io, type Socket } from "socket.io-client";
+import { DEV_JWT_SECRET } from "@sonocode/config";
 import type { ServerToClientEvents, ClientToServerEvents } from "@sonocode/contracts";
+import { silentLogger } from "@sonocode/logger";
+import { testRedisUrl } from "@sonocode/testkit";
+import { startPlatform, type Platform } from "../src/platform.js";
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** The embedded platform on the shared test Redis, in-memory PGlite and bwrap, on free ports, silent. */
+export function startTestPlatform(prefix: string): Promise<Platform> {
+  return startPlatform({
+    host: "127.0.0.1",
+    ports: { problem: 0, submission: 0, socket: 0, evaluator: 0 },
+    jwtSecret: DEV_JWT_SECRET,
+    redisUrl: testRedisUrl(),
+    prefix,
+    store: { kind: "pglite", dataDir: null },
+    dataDir: "/tmp/unused",
+    sandbox: { engine: "bwrap" },
+    evaluatorConcurrency: 1,
+    maxCodeBytes: 64 * 1024,
+    seed: false,
+    loggerFor: () => silentLogger(),
+  });
+}
 
 /** HTTP call returning status + parsed envelope. */
 export async function call(

@@ -3,44 +3,25 @@
 // user exactly once, whichever evaluator judged it and whichever instance holds the socket.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { signToken } from "@sonocode/auth";
 import { DEV_JWT_SECRET } from "@sonocode/config";
 import { createEvaluatorService } from "@sonocode/evaluator-service";
 import { createJudge } from "@sonocode/judge";
 import { silentLogger } from "@sonocode/logger";
 import { createSocketService } from "@sonocode/socket-service";
-import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
-import { startPlatform, type Platform } from "../src/platform.js";
-import { AB_PROBLEM, PYTHON_AB_OK, PYTHON_AB_WRONG, call, connectSocket, type ClientSocket } from "./helpers.js";
+import { eventually, listen, uniqueName } from "@sonocode/testkit";
+import type { Platform } from "../src/platform.js";
+import { AB_PROBLEM, PYTHON_AB_OK, PYTHON_AB_WRONG, call, connectSocket, startTestPlatform, type ClientSocket } from "./helpers.js";
 
 let platform: Platform;
 const extra: Array<() => Promise<unknown>> = [];
 const sockets: ClientSocket[] = [];
 let socketB: string;
 
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
-}
-
 before(async () => {
   const prefix = uniqueName("scale");
-  const redisUrl = testRedisUrl();
-  platform = await startPlatform({
-    host: "127.0.0.1",
-    ports: { problem: 0, submission: 0, socket: 0, evaluator: 0 },
-    jwtSecret: DEV_JWT_SECRET,
-    redisUrl,
-    prefix,
-    store: { kind: "pglite", dataDir: null },
-    dataDir: "/tmp/unused",
-    sandbox: { engine: "bwrap" },
-    evaluatorConcurrency: 1,
-    maxCodeBytes: 64 * 1024,
-    seed: false,
-    loggerFor: () => silentLogger(),
-  });
+  platform = await startTestPlatform(prefix);
+  const { redisUrl } = platform;
   const socketService = await createSocketService({ redisUrl, prefix, jwtSecret: DEV_JWT_SECRET, logger: silentLogger() });
   extra.push(() => socketService.close());
   socketB = await listen(socketService.httpServer);

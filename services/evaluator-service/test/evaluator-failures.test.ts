@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { createJudge, type Judge } from "@sonocode/judge";
 import type { JudgeRequest, Verdict } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
-import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
+import { eventually, listen, startPrivateRedis, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { createEvaluatorService, createEvaluatorWorker, type EvaluatorJudge } from "../src/index.js";
-import { SubmissionServiceDouble, listen, startPrivateRedis, submissionJob } from "./helpers.js";
+import { SubmissionServiceDouble, submissionJob } from "./helpers.js";
 
 let judge: Judge;
 

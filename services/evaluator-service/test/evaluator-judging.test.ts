@@ -5,9 +5,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createJudge, type Judge } from "@sonocode/judge";
 import { silentLogger } from "@sonocode/logger";
-import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
+import { eventually, listen, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { createEvaluatorService, type EvaluatorService } from "../src/index.js";
-import { CPP_BROKEN, PYTHON_AB_WRONG, SubmissionServiceDouble, listen, objectId, submissionJob } from "./helpers.js";
+import { CPP_BROKEN, PYTHON_AB_WRONG, SubmissionServiceDouble, objectId, submissionJob } from "./helpers.js";
 
 const prefix = uniqueName("eval");
 let judge: Judge;

@@ -1,5 +1,3 @@
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
 import { randomBytes } from "node:crypto";
 import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
@@ -13,15 +11,6 @@ import {
   type ProgressEvent,
   type SubmissionJob,
 } from "@sonocode/contracts";
-
-export async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return `http://127.0.0.1:${port}`;
-}
 
 export function objectId(): string {
   return randomBytes(12).toString("hex");
@@ -98,47 +87,4 @@ export class SubmissionServiceDouble {
     // Connections passed in are shared, so BullMQ leaves them open: quit them ourselves.
     await Promise.all([this.connection.quit(), this.consumerConnection.quit()]);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A throwaway redis-server of our own, for tests that need to kill Redis. */
-export async function startPrivateRedis(): Promise<{ url: string; kill(): Promise<void> }> {
-  const { spawn } = await import("node:child_process");
-  const { createServer } = await import("node:net");
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port: free } = probe.address() as AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const { Redis } = await import("ioredis");
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => undefined);
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      break;
-    } catch {
-      probe.disconnect();
-      if (Date.now() > deadline) throw new Error("private redis-server did not start");
-      await sleep(50);
-    }
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      await exited;
-    },
-  };
 }

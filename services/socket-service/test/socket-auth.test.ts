@@ -3,9 +3,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { signToken } from "@sonocode/auth";
 import { silentLogger } from "@sonocode/logger";
-import { testRedisUrl, uniqueName } from "@sonocode/testkit";
+import { listen, startPrivateRedis, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { createSocketService, type SocketService } from "../src/index.js";
-import { connect, connectError, listen, startPrivateRedis } from "./helpers.js";
+import { connect, connectError } from "./helpers.js";
 
 const secret = "socket-auth-test-secret-0123456789abcdef";
 let service: SocketService;

@@ -7,9 +7,9 @@ import { Emitter } from "@socket.io/redis-emitter";
 import { signToken } from "@sonocode/auth";
 import { SOCKET_EVENTS, socketIoKey, userRoom, type ServerToClientEvents, type SocketProgressPayload } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
-import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
+import { eventually, listen, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { createSocketService, type SocketService } from "../src/index.js";
-import { connect, listen, sleep, type ClientSocket } from "./helpers.js";
+import { connect, sleep, type ClientSocket } from "./helpers.js";
 
 const secret = "socket-delivery-test-secret-0123456789abc";
 const prefix = uniqueName("sock-delivery");

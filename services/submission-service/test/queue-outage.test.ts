@@ -1,32 +1,18 @@
 // Redis outages on the producer side: the answer is a fast 503 and no half-written state.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createStore, type Store } from "@sonocode/store";
-import { eventually } from "@sonocode/testkit";
-import { Redis } from "ioredis";
+import { freePort, startPrivateRedis } from "@sonocode/testkit";
 import { bearer, startHarness, type Harness } from "./harness.js";
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 const harnesses: Harness[] = [];
-const children: ChildProcess[] = [];
+const redisServers: Array<{ kill(): Promise<void> }> = [];
 let store: Store;
 before(async () => {
   store = await createStore({ kind: "pglite", dataDir: null });
 });
 after(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  for (const redis of redisServers) await redis.kill();
   for (const h of harnesses) await h.close();
   await store.close();
 });
@@ -66,16 +52,10 @@ describe("submission queue outage", () => {
   });
 
   test("Redis dies after start: the next submission is a fast 503 and leaves nothing behind", async () => {
-    const port = await freePort();
-    const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    children.push(redis);
-    const url = `redis://127.0.0.1:${port}`;
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => {});
-    await eventually(async () => probe.connect().then(() => true, () => false), "local redis-server");
-    probe.disconnect();
+    const redis = await startPrivateRedis();
+    redisServers.push(redis);
 
-    const h = await startHarness("outage-late", { redisUrl: url, enqueueTimeoutMs: 1_000, store });
+    const h = await startHarness("outage-late", { redisUrl: redis.url, enqueueTimeoutMs: 1_000, store });
     harnesses.push(h);
     const ok = await h.app.inject({
       method: "POST",
@@ -85,8 +65,7 @@ describe("submission queue outage", () => {
     });
     assert.equal(ok.statusCode, 201, ok.body);
 
-    redis.kill("SIGKILL");
-    await once(redis, "exit");
+    await redis.kill();
     await submitAndExpect503(h, "late");
   });
 });
