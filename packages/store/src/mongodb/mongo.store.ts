@@ -16,7 +16,7 @@ import {
   type VerdictFields,
 } from "@sonocode/contracts";
 // The driver's own ObjectId (a re-export of bson), so instanceof checks inside the driver hold.
-import { MongoClient, ObjectId, type Collection, type Db, type Filter, type UpdateFilter, type WithId } from "mongodb";
+import { MongoClient, ObjectId, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from "mongodb";
 import { checkWrite, toProblem, toSubmission } from "../documents.js";
 import { normalizeId } from "../object-id.js";
 import type { Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
@@ -84,6 +84,20 @@ function objectId(id: string): ObjectId | null {
   return key === null ? null : ObjectId.createFromHexString(key);
 }
 
+/** One page, newest first, with the total matching the filter; the count runs alongside the find. */
+async function findPage<D extends Document, T>(collection: Collection<D>, filter: Filter<D>, query: PaginationQuery, map: (doc: WithId<D>) => T): Promise<Page<T>> {
+  const [docs, total] = await Promise.all([
+    collection
+      .find(filter)
+      .sort(NEWEST_FIRST)
+      .skip((query.page - 1) * query.limit)
+      .limit(query.limit)
+      .toArray(),
+    collection.countDocuments(filter),
+  ]);
+  return { items: docs.map(map), total };
+}
+
 function problemFromDoc(doc: WithId<ProblemDoc>): Problem {
   return toProblem({ ...doc, _id: doc._id.toHexString(), createdAt: doc.createdAt.toISOString(), updatedAt: doc.updatedAt.toISOString() });
 }
@@ -131,16 +145,7 @@ class MongoProblems implements ProblemRepository {
 
   async list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Problem>> {
     const filter: Filter<ProblemDoc> = query.difficulty ? { difficulty: query.difficulty } : {};
-    const [docs, total] = await Promise.all([
-      this.collection
-        .find(filter)
-        .sort(NEWEST_FIRST)
-        .skip((query.page - 1) * query.limit)
-        .limit(query.limit)
-        .toArray(),
-      this.collection.countDocuments(filter),
-    ]);
-    return { items: docs.map(problemFromDoc), total };
+    return findPage(this.collection, filter, query, problemFromDoc);
   }
 
   async replace(id: string, input: ProblemInput): Promise<Problem | null> {
@@ -212,16 +217,7 @@ class MongoSubmissions implements SubmissionRepository {
       if (problemId === null) return { items: [], total: 0 };
       filter.problemId = problemId;
     }
-    const [docs, total] = await Promise.all([
-      this.collection
-        .find(filter)
-        .sort(NEWEST_FIRST)
-        .skip((query.page - 1) * query.limit)
-        .limit(query.limit)
-        .toArray(),
-      this.collection.countDocuments(filter),
-    ]);
-    return { items: docs.map(submissionFromDoc), total };
+    return findPage(this.collection, filter, query, submissionFromDoc);
   }
 
   async markRunning(id: string, raw: { passed: number; total: number }): Promise<Submission | null> {

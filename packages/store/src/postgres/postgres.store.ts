@@ -119,8 +119,21 @@ function placeholder(field: ProblemField, index: number): string {
   return PROBLEM_COLUMNS[field].json ? `$${index}::jsonb` : `$${index}`;
 }
 
-function offset(query: { page: number; limit: number }): number {
-  return (query.page - 1) * query.limit;
+/** One page, newest first, with the total matching `where`; LIMIT and OFFSET take the next two placeholders. */
+async function selectPage<R extends object, T>(
+  db: SqlExecutor,
+  table: "problems" | "submissions",
+  where: string,
+  params: unknown[],
+  query: PaginationQuery,
+  map: (row: R) => T,
+): Promise<Page<T>> {
+  const n = params.length;
+  const [items, count] = await Promise.all([
+    db.query<R>(`SELECT * FROM ${table} ${where} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, query.limit, (query.page - 1) * query.limit]),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${table} ${where}`, params),
+  ]);
+  return { items: items.rows.map(map), total: count.rows[0]?.total ?? 0 };
 }
 
 class PostgresProblems implements ProblemRepository {
@@ -154,15 +167,7 @@ class PostgresProblems implements ProblemRepository {
   async list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Problem>> {
     const where = query.difficulty ? "WHERE difficulty = $1" : "";
     const filter = query.difficulty ? [query.difficulty] : [];
-    const n = filter.length;
-    const [items, count] = await Promise.all([
-      this.db.query<ProblemRow>(
-        `SELECT * FROM problems ${where} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
-        [...filter, query.limit, offset(query)],
-      ),
-      this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM problems ${where}`, filter),
-    ]);
-    return { items: items.rows.map(problemFromRow), total: count.rows[0]?.total ?? 0 };
+    return selectPage(this.db, "problems", where, filter, query, problemFromRow);
   }
 
   async replace(id: string, raw: ProblemInput): Promise<Problem | null> {
@@ -230,15 +235,7 @@ class PostgresSubmissions implements SubmissionRepository {
       params.push(problemId);
       where += " AND problem_id = $2";
     }
-    const n = params.length;
-    const [items, count] = await Promise.all([
-      this.db.query<SubmissionRow>(
-        `SELECT * FROM submissions ${where} ORDER BY created_at DESC, id DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
-        [...params, query.limit, offset(query)],
-      ),
-      this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM submissions ${where}`, params),
-    ]);
-    return { items: items.rows.map(submissionFromRow), total: count.rows[0]?.total ?? 0 };
+    return selectPage(this.db, "submissions", where, params, query, submissionFromRow);
   }
 
   async markRunning(id: string, raw: { passed: number; total: number }): Promise<Submission | null> {
