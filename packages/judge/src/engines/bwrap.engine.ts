@@ -3,13 +3,16 @@
 // unprivileged host uid, placed in its own cgroup before any user code runs.
 //
 // Launch sequence of one run (why it looks like this):
-//  1. spawn bwrap as the session's host uid with --block-fd 3 --info-fd 4: bwrap
-//     builds the sandbox, reports its child's host pid on fd 4, then blocks on fd 3
-//     before exec'ing anything inside.
-//  2. we write that pid into the run's cgroup (memory, pids, cpu), then unblock
-//     fd 3. Everything the program forks inherits the cgroup: no escape window.
+//  1. spawn our static launcher (native/launcher.c) as root. It joins the run's
+//     cgroup (memory, pids, cpu) itself, enters the slot's persistent empty network
+//     namespace, drops to the session's host uid and execs bwrap in place. So bwrap
+//     and everything it forks is in the cgroup from its first instruction (no escape
+//     window, and no block-fd round trip through the judge), and bwrap does not pay
+//     for a new network namespace per run (see sandbox/netns.ts).
+//  2. bwrap reports its child's host pid on fd 3 (--info-fd): that is how we know
+//     the sandbox came up, as opposed to a launcher or bwrap setup failure.
 //  3. inside, our static run helper (native/run-helper.c) applies rlimits, forks
-//     the program, and reports its exact exit code or signal on fd 5.
+//     the program, and reports its exact exit code or signal on fd 4.
 //  4. the child of bwrap is pid 1 of the new pid namespace: when it exits (or we
 //     SIGKILL bwrap, which --die-with-parent turns into SIGKILL of pid 1) the kernel
 //     kills every process left in the namespace. We still empty and remove the
@@ -22,6 +25,7 @@ import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { createCgroupManager, type CgroupManager, type RunCgroup } from "../sandbox/cgroup.js";
+import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../sandbox/netns.js";
 import type { LimitHit, RunOutcome, RunSpec, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
 
 export const DEFAULT_ROOTFS = "/var/lib/sonocode/runtime/rootfs";
@@ -42,9 +46,13 @@ export interface BwrapEngineOptions {
 /** The uid/gid the program sees inside the sandbox. */
 const SANDBOX_UID = 65534;
 const HELPER_SOURCE_URL = new URL("../../native/run-helper.c", import.meta.url);
+const LAUNCHER_SOURCE_URL = new URL("../../native/launcher.c", import.meta.url);
 /** The helper dir is bound over /run (an empty dir in the rootfs), so no mount point has to be created in the read-only root. */
 const HELPER_IN_SANDBOX = "/run/run";
-const STATUS_FD = 5;
+const INFO_FD = 3;
+const STATUS_FD = 4;
+/** Processes in a run's cgroup besides the program's own: bwrap, its pid-1 reaper, the run helper, and one spare. */
+const SUPERVISOR_PROCESSES = 4;
 const STDERR_KEEP_BYTES = 64 * 1024;
 const OPEN_FILES = 512;
 const TMP_BYTES_RUN = 64 * 1024 * 1024;
@@ -105,11 +113,14 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
 
   async function buildHelper(rootfs: string, cgroups: CgroupManager): Promise<string> {
     const source = await readFile(HELPER_SOURCE_URL);
-    const hash = createHash("sha256").update(source).update(rootfs).digest("hex").slice(0, 16);
+    const launcherSource = await readFile(LAUNCHER_SOURCE_URL);
+    const hash = createHash("sha256").update(source).update("\0").update(launcherSource).update(rootfs).digest("hex").slice(0, 16);
     const helperDir = join(workRoot, `helper-${hash}`);
     try {
+      const root = process.getuid?.() ?? 0;
       const info = await lstat(join(helperDir, "run"));
-      if (info.isFile() && info.uid === (process.getuid?.() ?? 0)) return helperDir;
+      const launcher = await lstat(join(helperDir, "launch"));
+      if (info.isFile() && info.uid === root && launcher.isFile() && launcher.uid === root) return helperDir;
     } catch {
       /* build it */
     }
@@ -117,16 +128,21 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
     const session = await openSession({ rootfs, helperDir: null, cgroups });
     try {
       await session.writeFile("run-helper.c", source.toString("utf8"));
-      const out = await session.run({
-        argv: ["/usr/bin/gcc", "-O2", "-static", "-o", "/box/run", "/box/run-helper.c"],
-        stdin: "",
-        limits: { cpuTimeMs: 30_000, wallTimeMs: 60_000, memoryBytes: 512 << 20, outputBytes: 64 << 10, processes: 32, fileSizeBytes: 64 << 20 },
-        writableWorkDir: true,
-      });
-      if (out.exitCode !== 0) throw new SandboxError(`cannot build the sandbox run helper: ${out.stderr.slice(0, 2000)}`);
+      await session.writeFile("launcher.c", launcherSource.toString("utf8"));
+      for (const [out, src] of [["run", "run-helper.c"], ["launch", "launcher.c"]]) {
+        const result = await session.run({
+          argv: ["/usr/bin/gcc", "-O2", "-static", "-o", `/box/${out}`, `/box/${src}`],
+          stdin: "",
+          limits: { cpuTimeMs: 30_000, wallTimeMs: 60_000, memoryBytes: 512 << 20, outputBytes: 64 << 10, processes: 32, fileSizeBytes: 64 << 20 },
+          writableWorkDir: true,
+        });
+        if (result.exitCode !== 0) throw new SandboxError(`cannot build the sandbox ${out} helper: ${result.stderr.slice(0, 2000)}`);
+      }
       const staging = await mkdtemp(join(workRoot, "helper-tmp-"));
-      await copyFile(join(session.dir, "run"), join(staging, "run"), fsConstants.COPYFILE_EXCL);
-      await chmod(join(staging, "run"), 0o755);
+      for (const file of ["run", "launch"]) {
+        await copyFile(join(session.dir, file), join(staging, file), fsConstants.COPYFILE_EXCL);
+        await chmod(join(staging, file), 0o755);
+      }
       await chmod(staging, 0o755);
       try {
         await rename(staging, helperDir);
@@ -157,6 +173,10 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       if ((process.getuid?.() ?? -1) !== 0) throw new SandboxError("bwrap engine: the judge must run as root to manage cgroups and sandbox uids");
       await ensureWorkRoot(workRoot);
       const cgroups = await createCgroupManager({ parent: options.cgroupRoot ?? "sonocode" });
+      // Crash recovery: run groups and slot namespaces whose judge process is gone.
+      const staleGroups = await cgroups.removeStale();
+      const staleNetns = await removeStaleNetns();
+      if (staleGroups > 0 || staleNetns.length > 0) logger?.warn({ staleGroups, staleNetns }, "removed sandbox resources left by a previous judge process");
       const helperDir = await buildHelper(rootfs, cgroups);
       logger?.info({ engine: "bwrap", cgroup: cgroups.version }, "bwrap engine ready");
       return { rootfs, helperDir, cgroups };
@@ -167,14 +187,32 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
     return ready;
   }
 
+  /** One persistent empty network namespace per slot, created on first use and kept until close(). */
+  const slotNetns = new Map<number, Promise<string | null>>();
+  let netnsToken: string | null = null;
+  function netnsFor(slot: number): Promise<string | null> {
+    let made = slotNetns.get(slot);
+    if (!made) {
+      netnsToken ??= newNetnsToken();
+      made = createNetns(netnsName(netnsToken, slot)).then((path) => {
+        if (!path) logger?.warn({ slot }, "persistent network namespaces unavailable (ip netns); falling back to one per run");
+        return path;
+      });
+      made.catch(() => slotNetns.delete(slot));
+      slotNetns.set(slot, made);
+    }
+    return made;
+  }
+
   async function openSession(ctx: { rootfs: string; helperDir: string | null; cgroups: CgroupManager }): Promise<BwrapSession> {
     const slot = slots.take();
     const uid = uidBase + slot;
     try {
+      const netns = ctx.helperDir ? await netnsFor(slot) : null;
       const dir = await mkdtemp(join(workRoot, "s-"));
       await chmod(dir, 0o700);
       await chown(dir, uid, uid);
-      return new BwrapSession({ ...ctx, dir, uid, bwrapPath, logger, release: () => slots.release(slot) });
+      return new BwrapSession({ ...ctx, dir, uid, netns, bwrapPath, logger, release: () => slots.release(slot) });
     } catch (error) {
       slots.release(slot);
       throw error;
@@ -201,8 +239,20 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       return openSession(await init());
     },
     async close() {
-      // Sessions own their resources; nothing global to release but the cached init.
+      // Sessions own their work dirs and run cgroups; the engine owns the slot namespaces.
       ready = null;
+      const token = netnsToken;
+      const names = token ? [...slotNetns.keys()].map((slot) => netnsName(token, slot)) : [];
+      slotNetns.clear();
+      netnsToken = null;
+      for (const name of names) {
+        try {
+          await deleteNetns(name);
+        } catch (error) {
+          logger?.warn({ err: error, netns: name }, "could not remove a sandbox network namespace");
+        }
+      }
+      if (token) releaseNetnsToken(token);
     },
   };
 }
@@ -213,6 +263,8 @@ interface SessionContext {
   cgroups: CgroupManager;
   dir: string;
   uid: number;
+  /** The slot's persistent network namespace, or null: bwrap then creates one per run. */
+  netns: string | null;
   bwrapPath: string;
   logger: Logger | undefined;
   release: () => void;
@@ -246,9 +298,12 @@ class BwrapSession implements SandboxSession {
     const writable = spec.writableWorkDir ?? true;
     const env = { ...BASE_ENV, ...(spec.env ?? {}) };
     const args = [
-      "--unshare-all",
-      // Explicit: --unshare-all only implies a user namespace when bwrap is not privileged.
+      // Every namespace but net: that one is the slot's persistent empty namespace, entered by the launcher.
       "--unshare-user",
+      "--unshare-ipc",
+      "--unshare-pid",
+      "--unshare-uts",
+      "--unshare-cgroup",
       "--disable-userns",
       "--uid", String(SANDBOX_UID),
       "--gid", String(SANDBOX_UID),
@@ -265,8 +320,9 @@ class BwrapSession implements SandboxSession {
       "--chdir", "/box",
       "--clearenv",
     ];
+    if (!this.ctx.netns) args.push("--unshare-net");
     for (const [key, value] of Object.entries(env)) args.push("--setenv", key, value);
-    args.push("--block-fd", "3", "--info-fd", "4");
+    args.push("--info-fd", String(INFO_FD));
     if (this.ctx.helperDir) {
       args.push("--ro-bind", this.ctx.helperDir, "/run");
       const stackBytes = Math.min(spec.limits.memoryBytes, 1 << 30);
@@ -292,7 +348,7 @@ class BwrapSession implements SandboxSession {
   async run(spec: RunSpec): Promise<RunOutcome> {
     if (this.disposed) throw new SandboxError("session disposed");
     if (spec.argv.length === 0 || !spec.argv[0]?.startsWith("/")) throw new SandboxError("argv[0] must be an absolute path");
-    const cgroup = this.ctx.cgroups.create({ memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + 3 });
+    const cgroup = this.ctx.cgroups.create({ memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + SUPERVISOR_PROCESSES });
     try {
       return await this.runIn(cgroup, spec);
     } finally {
@@ -304,14 +360,19 @@ class BwrapSession implements SandboxSession {
     const { limits } = spec;
     return new Promise<RunOutcome>((resolve, reject) => {
       let child: ChildProcess;
+      const startNs = process.hrtime.bigint();
       try {
-        child = spawn(this.ctx.bwrapPath, this.bwrapArgs(spec), {
-          stdio: ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe"],
-          // bwrap's own environ is visible as /proc/1/environ inside: give it nothing.
-          env: {},
-          uid: this.ctx.uid,
-          gid: this.ctx.uid,
-        });
+        const stdio: Array<"pipe"> = ["pipe", "pipe", "pipe", "pipe", "pipe"];
+        if (this.ctx.helperDir) {
+          // Root-side launcher: joins the cgroup, enters the slot netns, drops to the slot uid, execs bwrap.
+          const launcher = join(this.ctx.helperDir, "launch");
+          const argv = [this.ctx.netns ?? "-", String(this.ctx.uid), String(this.ctx.uid), ...cgroup.procsFiles(), "--", this.ctx.bwrapPath, ...this.bwrapArgs(spec)];
+          // bwrap's own environ is visible as /proc/1/environ inside: give it nothing (the launcher also execs with an empty one).
+          child = spawn(launcher, argv, { stdio, env: {} });
+        } else {
+          // Only while bootstrapping the helpers themselves (our own gcc on our own source, no user code).
+          child = spawn(this.ctx.bwrapPath, this.bwrapArgs(spec), { stdio, env: {}, uid: this.ctx.uid, gid: this.ctx.uid });
+        }
       } catch (error) {
         reject(error);
         return;
@@ -319,11 +380,9 @@ class BwrapSession implements SandboxSession {
       const stdin = child.stdin!;
       const stdout = child.stdout!;
       const stderr = child.stderr!;
-      // Node types child.stdio as a 5-tuple; we asked for six pipes.
-      const stdio = child.stdio as unknown as Array<NodeJS.ReadWriteStream>;
-      const blockFd = stdio[3]!;
-      const infoFd = stdio[4]!;
-      const statusFd = stdio[5]!;
+      const stdioStreams = child.stdio as unknown as Array<NodeJS.ReadWriteStream>;
+      const infoFd = stdioStreams[INFO_FD]!;
+      const statusFd = stdioStreams[STATUS_FD]!;
 
       const outChunks: Buffer[] = [];
       const errChunks: Buffer[] = [];
@@ -333,7 +392,6 @@ class BwrapSession implements SandboxSession {
       let info = "";
       let status = "";
       let started = false;
-      let startNs = 0n;
       let endNs = 0n;
       let reason: LimitHit = null;
       let killed = false;
@@ -375,42 +433,30 @@ class BwrapSession implements SandboxSession {
       statusFd.on("data", (c: Buffer) => {
         status += c.toString("latin1");
       });
-      for (const stream of [stdin, stdout, stderr, blockFd, infoFd, statusFd] as NodeJS.EventEmitter[]) {
+      for (const stream of [stdin, stdout, stderr, infoFd, statusFd] as NodeJS.EventEmitter[]) {
         // EPIPE on stdin (program did not read it) or resets after a kill are normal.
         stream.on("error", () => undefined);
       }
 
-      const startProgram = (pid: number) => {
-        try {
-          cgroup.attach(pid);
-        } catch (error) {
-          setupError = error as Error;
-          kill(null);
-          return;
-        }
-        started = true;
-        startNs = process.hrtime.bigint();
-        blockFd.write(Buffer.from([1]));
-        blockFd.end();
-        stdin.end(spec.stdin);
-        const pollMs = Math.max(10, Math.min(100, Math.floor(limits.cpuTimeMs / 20)));
-        timers.push(
-          setInterval(() => {
-            try {
-              if (cgroup.cpuTimeMs() > limits.cpuTimeMs) kill("time");
-            } catch {
-              /* the group is going away */
-            }
-          }, pollMs),
-          setTimeout(() => kill("wall"), limits.wallTimeMs),
-        );
-      };
-
+      // The program may start as soon as bwrap is up: the cgroup already holds it and the
+      // limits run from the spawn, so the timers start now and nothing waits on a round trip.
+      stdin.end(spec.stdin);
+      const pollMs = Math.max(10, Math.min(100, Math.floor(limits.cpuTimeMs / 20)));
+      timers.push(
+        setInterval(() => {
+          try {
+            if (cgroup.cpuTimeMs() > limits.cpuTimeMs) kill("time");
+          } catch {
+            /* the group is going away */
+          }
+        }, pollMs),
+        setTimeout(() => kill("wall"), limits.wallTimeMs),
+      );
       infoFd.on("data", (c: Buffer) => {
-        if (started || killed) return;
+        if (started) return;
         info += c.toString("utf8");
-        const match = /"child-pid"\s*:\s*(\d+)/.exec(info);
-        if (match) startProgram(Number(match[1]));
+        // bwrap writes its child's pid once the namespaces are up: from here on a silent exit is the program's.
+        if (/"child-pid"\s*:\s*\d+/.test(info)) started = true;
       });
       // Setup itself must not hang (e.g. a wedged mount): bound it independently of the program.
       timers.push(
@@ -472,7 +518,7 @@ class BwrapSession implements SandboxSession {
       if (line[1] === "exit") exitCode = value;
       else signal = signalName(value);
       maxRssKb = Number(line[3] ?? 0);
-    } else if (!r.started) {
+    } else if (!r.started && !r.reason) {
       this.ctx.logger?.error({ code: r.code, stderr: stderrText.slice(0, 500) }, "bwrap exited before the program started");
       throw new SandboxError("sandbox failed to start");
     } else if (r.killed || r.sig) {

@@ -2,7 +2,7 @@
 // child per run, on cgroup v2 when its memory+pids controllers are usable, else on
 // the v1 memory/pids/cpuacct hierarchies. The cgroup is the source of truth for
 // CPU time, peak memory and OOM kills, and the way we kill a whole process tree.
-import { readFileSync, writeFileSync, existsSync, mkdirSync, rmdirSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, mkdirSync, rmdirSync, readdirSync } from "node:fs";
 import { rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -25,6 +25,8 @@ export interface CgroupStats {
 export interface RunCgroup {
   /** Moves a process (and its future children) into the group. */
   attach(pid: number): void;
+  /** The cgroup.procs files a process writes "0" to in order to join the group itself (native/launcher.c). */
+  procsFiles(): string[];
   /** CPU time used so far, cheap enough to poll. */
   cpuTimeMs(): number;
   stats(): CgroupStats;
@@ -39,6 +41,42 @@ export interface RunCgroup {
 export interface CgroupManager {
   readonly version: 1 | 2;
   create(limits: CgroupLimits): RunCgroup;
+  /** Removes run groups left behind by judge processes that no longer exist (crash recovery). Returns how many. */
+  removeStale(): Promise<number>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Run groups under parent whose owning judge process is gone: emptied and removed. */
+async function removeStaleIn(parent: string): Promise<number> {
+  let removed = 0;
+  let names: string[] = [];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const pid = Number(/^run-(\d+)-[0-9a-f]+$/.exec(name)?.[1] ?? NaN);
+    // Our own pid is never stale: another engine in this process may be running in it.
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    const dir = join(parent, name);
+    try {
+      killPids(readPids(join(dir, "cgroup.procs")));
+      await removeDir(dir);
+      removed++;
+    } catch {
+      /* left for the next start */
+    }
+  }
+  return removed;
 }
 
 interface MountInfo {
@@ -129,6 +167,9 @@ class V2Run implements RunCgroup {
   attach(pid: number): void {
     writeFileSync(join(this.dir, "cgroup.procs"), String(pid));
   }
+  procsFiles(): string[] {
+    return [join(this.dir, "cgroup.procs")];
+  }
   cpuTimeMs(): number {
     return Math.round((readKeyed(join(this.dir, "cpu.stat")).get("usage_usec") ?? 0) / 1000);
   }
@@ -178,6 +219,9 @@ class V2Run implements RunCgroup {
 class V2Manager implements CgroupManager {
   readonly version = 2 as const;
   constructor(private readonly parent: string) {}
+  removeStale(): Promise<number> {
+    return removeStaleIn(this.parent);
+  }
   create(limits: CgroupLimits): RunCgroup {
     const dir = join(this.parent, runName());
     mkdirSync(dir);
@@ -213,6 +257,9 @@ class V1Run implements RunCgroup {
   }
   attach(pid: number): void {
     for (const dir of this.all()) writeFileSync(join(dir, "cgroup.procs"), String(pid));
+  }
+  procsFiles(): string[] {
+    return this.all().map((dir) => join(dir, "cgroup.procs"));
   }
   cpuTimeMs(): number {
     return Math.round(readInt(join(this.dirs.cpuacct, "cpuacct.usage")) / 1e6);
@@ -272,6 +319,11 @@ class V1Run implements RunCgroup {
 class V1Manager implements CgroupManager {
   readonly version = 1 as const;
   constructor(private readonly parents: V1Dirs) {}
+  async removeStale(): Promise<number> {
+    let removed = 0;
+    for (const dir of new Set(Object.values(this.parents).filter((d): d is string => d !== null))) removed += await removeStaleIn(dir);
+    return removed;
+  }
   create(limits: CgroupLimits): RunCgroup {
     const name = runName();
     const dirs: V1Dirs = {
