@@ -4,9 +4,6 @@ import { resolve } from "node:path";
 import { freePort } from "@sonocode/lifecycle";
 import type { Logger } from "@sonocode/logger";
 
-// Re-exported for test/distributed.test.ts, which imports it from here.
-export { freePort };
-
 export interface LocalRedis {
   url: string;
   stop(): Promise<void>;
