@@ -27,6 +27,7 @@ runMain(async () => {
     dataDir: config.DATA_DIR,
     sandbox: { engine: config.SANDBOX_ENGINE, rootfs: config.SANDBOX_ROOTFS, dockerImage: config.SANDBOX_DOCKER_IMAGE },
     evaluatorConcurrency: config.EVALUATOR_CONCURRENCY,
+  resultConcurrency: config.RESULT_CONCURRENCY,
     maxCodeBytes: config.MAX_CODE_BYTES,
     seed: config.SEED,
     loggerFor: (service) => (service === "platform" ? logger : createLogger({ service, level: config.LOG_LEVEL })),

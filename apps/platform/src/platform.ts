@@ -27,6 +27,7 @@ export interface PlatformOptions {
   dataDir: string;
   sandbox: { engine: "bwrap" | "docker" | "auto"; rootfs?: string | undefined; dockerImage?: string | undefined };
   evaluatorConcurrency: number;
+  resultConcurrency?: number | undefined;
   maxCodeBytes: number;
   seed: boolean;
   /** One root logger per service, so every log line carries exactly one `service`. */
@@ -116,7 +117,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const submissionLogger = loggerFor("submission-service");
     const queue = createSubmissionQueue({ redisUrl, prefix: options.prefix });
     closers.push({ name: "submission-queue", close: () => queue.close() });
-    const consumer = createResultConsumer({ store, redisUrl, prefix: options.prefix, logger: submissionLogger });
+    const consumer = createResultConsumer({
+      store,
+      redisUrl,
+      prefix: options.prefix,
+      logger: submissionLogger,
+      concurrency: options.resultConcurrency,
+    });
     closers.push({ name: "result-consumer", close: () => consumer.close() });
     const submissionApp = await buildSubmissionApp({
       store,

@@ -46,6 +46,13 @@ export function assertProductionSafe(config: { NODE_ENV: string; JWT_SECRET: str
   }
 }
 
+/** A service running alone (distributed mode) needs an external Redis; only embedded mode starts its own. */
+export const distributedRedisEnvSchema = z.object({
+  REDIS_URL: z.url({
+    error: "required when a service runs alone (e.g. redis://127.0.0.1:6379); npm start runs a local Redis for you",
+  }),
+});
+
 export const storeEnvSchema = z.object({
   /** postgres://... selects a PostgreSQL server. */
   DATABASE_URL: optionalUrl,
@@ -69,7 +76,9 @@ export { port as portSchema, optionalUrl as optionalUrlSchema };
 export const sandboxEnvSchema = z.object({
   /** bwrap: namespaces (default on Linux); docker: one hardened container per submission; auto: bwrap, else docker, else refuse. */
   SANDBOX_ENGINE: z.enum(["bwrap", "docker", "auto"]).default("auto"),
-  SANDBOX_ROOTFS: z.string().default("/var/lib/sonocode/runtime/rootfs"),
-  SANDBOX_DOCKER_IMAGE: z.string().default("sonocode-runtime:latest"),
+  /** Unset: the judge's defaults (/var/lib/sonocode/runtime/rootfs, sonocode-runtime:latest). */
+  SANDBOX_ROOTFS: z.string().trim().min(1).optional(),
+  SANDBOX_DOCKER_IMAGE: z.string().trim().min(1).optional(),
+  /** Submissions judged at once by this process; more throughput = more evaluator processes. */
   EVALUATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
 });

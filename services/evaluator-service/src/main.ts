@@ -1,28 +1,15 @@
 // Distributed-mode entry point: the only place that reads the environment, listens and wires signals.
-import { z } from "zod";
-import { assertProductionSafe, baseEnvSchema, ConfigError, loadConfig, portsEnvSchema } from "@sonocode/config";
+import { assertProductionSafe, baseEnvSchema, distributedRedisEnvSchema, loadConfig, portsEnvSchema, sandboxEnvSchema } from "@sonocode/config";
 import { createJudge } from "@sonocode/judge";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createEvaluatorService } from "./service.js";
 
-const envSchema = baseEnvSchema.extend(portsEnvSchema.shape).extend({
-  /** auto: bwrap when it works on this host, else docker. */
-  SANDBOX_ENGINE: z.enum(["bwrap", "docker", "auto"]).default("auto"),
-  /** Runtime root filesystem for bwrap (defaults to the judge's own default). */
-  SANDBOX_ROOTFS: z.string().trim().min(1).optional(),
-  /** Image for the docker engine (defaults to the judge's own default). */
-  SANDBOX_DOCKER_IMAGE: z.string().trim().min(1).optional(),
-  /** Submissions judged at once by this process; more throughput = more evaluator processes. */
-  EVALUATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
-});
+const envSchema = baseEnvSchema.extend(portsEnvSchema.shape).extend(sandboxEnvSchema.shape).extend(distributedRedisEnvSchema.shape);
 
 runMain(async () => {
   const config = loadConfig(envSchema);
   assertProductionSafe(config);
-  if (!config.REDIS_URL) {
-    throw new ConfigError("invalid configuration:\n  REDIS_URL: required for evaluator-service (it consumes SubmissionQueue from Redis)");
-  }
   const logger = createLogger({ service: "evaluator-service", level: config.LOG_LEVEL });
 
   const judge = await createJudge({

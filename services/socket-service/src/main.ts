@@ -1,11 +1,11 @@
 // Distributed-mode entry point: the only place that reads the environment, listens and wires signals.
 import { z } from "zod";
-import { assertProductionSafe, baseEnvSchema, ConfigError, loadConfig, portsEnvSchema } from "@sonocode/config";
+import { assertProductionSafe, baseEnvSchema, distributedRedisEnvSchema, loadConfig, portsEnvSchema } from "@sonocode/config";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createSocketService } from "./service.js";
 
-const envSchema = baseEnvSchema.extend(portsEnvSchema.shape).extend({
+const envSchema = baseEnvSchema.extend(portsEnvSchema.shape).extend(distributedRedisEnvSchema.shape).extend({
   /** Comma-separated browser origins allowed to connect; unset = same origin only. */
   SOCKET_CORS_ORIGIN: z.string().trim().optional(),
 });
@@ -13,9 +13,6 @@ const envSchema = baseEnvSchema.extend(portsEnvSchema.shape).extend({
 runMain(async () => {
   const config = loadConfig(envSchema);
   assertProductionSafe(config);
-  if (!config.REDIS_URL) {
-    throw new ConfigError("invalid configuration:\n  REDIS_URL: required for socket-service (instances share rooms through the Redis adapter)");
-  }
   const logger = createLogger({ service: "socket-service", level: config.LOG_LEVEL });
   const corsOrigin = config.SOCKET_CORS_ORIGIN ? config.SOCKET_CORS_ORIGIN.split(",").map((origin) => origin.trim()).filter(Boolean) : undefined;
 

@@ -9,3 +9,4 @@ export {
 } from "./workers/results.consumer.js";
 export { buildSource } from "./domain/source.builder.js";
 export { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";
+export { submissionEnvSchema, type SubmissionEnv } from "./config.js";

@@ -1,6 +1,6 @@
 // Starts submission-service alone (distributed mode). The only place that reads
 // process.env, listens, and handles signals; everything else is built by factories.
-import { ConfigError, assertProductionSafe, loadConfig } from "@sonocode/config";
+import { assertProductionSafe, distributedRedisEnvSchema, loadConfig } from "@sonocode/config";
 import { closeInReverse, onShutdownSignals, runMain, type Closer } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createStore, storeConfigFromEnv } from "@sonocode/store";
@@ -11,12 +11,8 @@ import { createSubmissionQueue } from "./queues/submission.queue.js";
 import { createResultConsumer } from "./workers/results.consumer.js";
 
 runMain(async () => {
-  const config = loadConfig(submissionEnvSchema);
+  const config = loadConfig(submissionEnvSchema.extend(distributedRedisEnvSchema.shape));
   assertProductionSafe(config);
-  const redisUrl = config.REDIS_URL;
-  if (!redisUrl) {
-    throw new ConfigError("REDIS_URL is required for submission-service in distributed mode (e.g. redis://127.0.0.1:6379); the embedded launcher starts a local Redis for you");
-  }
   const logger = createLogger({ service: "submission-service", level: config.LOG_LEVEL });
 
   // Started in order; closed in reverse order by shutdown(), also when start-up fails half way.
@@ -27,12 +23,12 @@ runMain(async () => {
     const store = await createStore(storeConfigFromEnv(config));
     closers.push({ name: "store", close: () => store.close() });
 
-    const submissionQueue = createSubmissionQueue({ redisUrl, prefix: config.REDIS_PREFIX });
+    const submissionQueue = createSubmissionQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
     closers.push({ name: "submission-queue", close: () => submissionQueue.close() });
 
     const consumer = createResultConsumer({
       store,
-      redisUrl,
+      redisUrl: config.REDIS_URL,
       prefix: config.REDIS_PREFIX,
       logger,
       concurrency: config.RESULT_CONCURRENCY,
