@@ -79,20 +79,22 @@ describe("bwrap network namespaces", { concurrency: false }, () => {
       assert.ok(!client.stdout.includes("CONNECTED"), `a concurrent session reached another slot's abstract socket: ${client.stdout}`);
       assert.match(client.stdout, /refused/);
 
-      // Loopback stays down and unconfigurable: nothing listens or connects on 127.0.0.1.
+      // Loopback stays down and unconfigurable: nothing connects over 127.0.0.1, not even to itself.
       const lo = await py(
         a,
         [
           "import socket",
+          // Binding 127.0.0.1 is allowed with lo down, but nothing can be routed to it.
           "s = socket.socket()",
+          "s.bind(('127.0.0.1', 0)); s.listen(1)",
           "try:",
-          "    s.bind(('127.0.0.1', 0)); s.listen(1); print('BOUND')",
+          "    socket.create_connection(s.getsockname(), timeout=0.5); print('CONNECTED')",
           "except OSError as e:",
-          "    print('nobind', e.errno)",
+          "    print('noconnect', e.errno)",
           "print(open('/proc/net/dev').read().count(':'))",
         ].join("\n"),
       );
-      assert.match(lo.stdout, /nobind/, lo.stdout + lo.stderr);
+      assert.match(lo.stdout, /noconnect/, lo.stdout + lo.stderr);
       assert.equal(lo.stdout.trim().split("\n").pop(), "1", "only lo exists");
       await a.dispose();
       await b.dispose();
