@@ -25,6 +25,7 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v ip >/dev/null || need+=(iproute2)   # ip netns: one empty network namespace per sandbox slot
 if [ "$want_test" = 1 ]; then
   [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
   command -v dockerd >/dev/null || need+=(docker.io)
