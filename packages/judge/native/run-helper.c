@@ -60,9 +60,18 @@ int main(int argc, char **argv) {
   pid_t child = fork();
   if (child < 0) _exit(125);
   if (child == 0) {
-    /* Nothing the engine passed in (info/block/status fds) may reach user code. */
-    for (int fd = 3; fd < 1024; fd++)
-      if (fd != errpipe[1]) close(fd);
+    /* Nothing the engine passed in (info/block/status fds) may reach user code.
+     * close_range is two syscalls instead of ~1000 close() calls (about a millisecond
+     * per run on a VM); the loop (over the whole rlimit, not just 1024) is the fallback
+     * for kernels before 5.9. errpipe[1] is close-on-exec and stays open until exec. */
+    int keep = errpipe[1];
+    if ((keep > 3 && syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u) != 0) ||
+        syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) != 0) {
+      struct rlimit cur;
+      long max = getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_cur != RLIM_INFINITY && cur.rlim_cur < (1u << 20) ? (long)cur.rlim_cur : 1024;
+      for (long fd = 3; fd < max; fd++)
+        if (fd != keep) close((int)fd);
+    }
     limit(RLIMIT_CORE, 0, 0);
     limit(RLIMIT_FSIZE, fsize, fsize);
     limit(RLIMIT_NOFILE, nofile, nofile);

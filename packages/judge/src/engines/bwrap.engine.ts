@@ -5,7 +5,11 @@
 // Launch sequence of one run (why it looks like this):
 //  1. spawn our static launcher (native/launcher.c) as root. It joins the run's
 //     cgroup (memory, pids, cpu) itself, enters the slot's persistent empty network
-//     namespace, drops to the session's host uid and execs bwrap in place. So bwrap
+//     namespace, drops to the session's host uid, reads bwrap's command line from a
+//     control pipe and execs bwrap in place. A session starts the launcher of its next
+//     run while the current run is going: joining a cgroup waits for an RCU grace
+//     period in the kernel (8-16 ms on cgroup v1, most of the old per-run overhead),
+//     and that wait now overlaps the previous run. So bwrap
 //     and everything it forks is in the cgroup from its first instruction (no escape
 //     window, and no block-fd round trip through the judge), and bwrap does not pay
 //     for a new network namespace per run (see sandbox/netns.ts).
@@ -51,6 +55,8 @@ const LAUNCHER_SOURCE_URL = new URL("../../native/launcher.c", import.meta.url);
 const HELPER_IN_SANDBOX = "/run/run";
 const INFO_FD = 3;
 const STATUS_FD = 4;
+/** The launcher reads bwrap's command line from here (NUL-terminated strings, then EOF). */
+const CTL_FD = 5;
 /** Processes in a run's cgroup besides the program's own: bwrap, its pid-1 reaper, the run helper, and one spare. */
 const SUPERVISOR_PROCESSES = 4;
 const STDERR_KEEP_BYTES = 64 * 1024;
@@ -270,9 +276,20 @@ interface SessionContext {
   release: () => void;
 }
 
+/** A launcher already in its (limit-less, not yet used) run cgroup, waiting for bwrap's command line. */
+interface Prepared {
+  cgroup: RunCgroup;
+  child: ChildProcess;
+  dead: boolean;
+}
+
 class BwrapSession implements SandboxSession {
   private disposed = false;
   private readonly active = new Set<() => void>();
+  /** The next run's launcher (see the launch sequence at the top). */
+  private prepared: Prepared | null = null;
+  /** Run cgroups being removed after their run resolved (already empty: finish() killed and waited). */
+  private readonly destroying = new Set<Promise<void>>();
   readonly dir: string;
 
   constructor(private readonly ctx: SessionContext) {
@@ -345,33 +362,106 @@ class BwrapSession implements SandboxSession {
     return args;
   }
 
+  /** Starts a launcher in a fresh run cgroup; it joins it, enters the netns, drops privileges and waits on CTL_FD. */
+  private prepare(): Prepared {
+    const helperDir = this.ctx.helperDir!;
+    const cgroup = this.ctx.cgroups.create();
+    let child: ChildProcess;
+    try {
+      const argv = [this.ctx.netns ?? "-", String(this.ctx.uid), String(this.ctx.uid), String(CTL_FD), ...cgroup.procsFiles()];
+      // bwrap's own environ is visible as /proc/1/environ inside: give it nothing (the launcher also execs with an empty one).
+      child = spawn(join(helperDir, "launch"), argv, { stdio: ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe"], env: {} });
+    } catch (error) {
+      void cgroup.destroy().catch(() => undefined);
+      throw error;
+    }
+    const prepared: Prepared = { cgroup, child, dead: false };
+    const dead = () => {
+      prepared.dead = true;
+    };
+    child.on("exit", dead);
+    child.on("error", dead);
+    for (const stream of child.stdio as unknown as NodeJS.EventEmitter[]) stream?.on("error", () => undefined);
+    return prepared;
+  }
+
+  private discard(prepared: Prepared): Promise<void> {
+    prepared.child.kill("SIGKILL");
+    return prepared.cgroup.destroy();
+  }
+
+  /** The launcher for this run: the prepared one if it is still alive, else a new one. */
+  private takePrepared(): Prepared {
+    const prepared = this.prepared;
+    this.prepared = null;
+    if (prepared && !prepared.dead && prepared.child.exitCode === null && prepared.child.signalCode === null) return prepared;
+    if (prepared) this.track(this.discard(prepared));
+    return this.prepare();
+  }
+
+  private track(destroying: Promise<void>): void {
+    const done = destroying.catch((error) => this.ctx.logger?.warn({ err: error }, "could not remove a run cgroup"));
+    this.destroying.add(done);
+    void done.finally(() => this.destroying.delete(done));
+  }
+
   async run(spec: RunSpec): Promise<RunOutcome> {
     if (this.disposed) throw new SandboxError("session disposed");
     if (spec.argv.length === 0 || !spec.argv[0]?.startsWith("/")) throw new SandboxError("argv[0] must be an absolute path");
-    const cgroup = this.ctx.cgroups.create({ memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + SUPERVISOR_PROCESSES });
-    try {
-      return await this.runIn(cgroup, spec);
-    } finally {
-      await cgroup.destroy();
+    const limits = { memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + SUPERVISOR_PROCESSES };
+    let prepared: Prepared | null = null;
+    let cgroup: RunCgroup;
+    if (this.ctx.helperDir) {
+      prepared = this.takePrepared();
+      cgroup = prepared.cgroup;
+      try {
+        cgroup.setLimits(limits);
+      } catch (error) {
+        await this.discard(prepared);
+        throw error;
+      }
+    } else {
+      cgroup = this.ctx.cgroups.create(limits);
     }
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.runIn(cgroup, spec, prepared?.child ?? null);
+    } catch (error) {
+      prepared?.child.kill("SIGKILL");
+      await cgroup.destroy();
+      throw error;
+    }
+    // finish() has killed everything and waited for the group to be empty: removing it is off the critical path.
+    this.track(cgroup.destroy());
+    return outcome;
   }
 
-  private runIn(cgroup: RunCgroup, spec: RunSpec): Promise<RunOutcome> {
+  private runIn(cgroup: RunCgroup, spec: RunSpec, launcher: ChildProcess | null): Promise<RunOutcome> {
     const { limits } = spec;
     return new Promise<RunOutcome>((resolve, reject) => {
       let child: ChildProcess;
       const startNs = process.hrtime.bigint();
       try {
-        const stdio: Array<"pipe"> = ["pipe", "pipe", "pipe", "pipe", "pipe"];
-        if (this.ctx.helperDir) {
-          // Root-side launcher: joins the cgroup, enters the slot netns, drops to the slot uid, execs bwrap.
-          const launcher = join(this.ctx.helperDir, "launch");
-          const argv = [this.ctx.netns ?? "-", String(this.ctx.uid), String(this.ctx.uid), ...cgroup.procsFiles(), "--", this.ctx.bwrapPath, ...this.bwrapArgs(spec)];
-          // bwrap's own environ is visible as /proc/1/environ inside: give it nothing (the launcher also execs with an empty one).
-          child = spawn(launcher, argv, { stdio, env: {} });
+        if (launcher) {
+          // The launcher is (or is about to be) in the cgroup, in the slot netns, as the slot uid: give it bwrap's command line.
+          child = launcher;
+          const command = [this.ctx.bwrapPath, ...this.bwrapArgs(spec)];
+          // spawn() would refuse these; over the control pipe a NUL would split an argument.
+          if (command.some((a) => a.includes("\0"))) throw new SandboxError("sandbox arguments must not contain NUL");
+          const ctl = (child.stdio as unknown as Array<NodeJS.WritableStream>)[CTL_FD]!;
+          ctl.end(Buffer.from(command.map((a) => `${a}\0`).join(""), "utf8"));
+          // Start the next run's launcher once this one is on its way: its cgroup join overlaps this run.
+          setImmediate(() => {
+            if (this.disposed || this.prepared) return;
+            try {
+              this.prepared = this.prepare();
+            } catch (error) {
+              this.ctx.logger?.warn({ err: error }, "could not start a sandbox launcher in advance");
+            }
+          });
         } else {
           // Only while bootstrapping the helpers themselves (our own gcc on our own source, no user code).
-          child = spawn(this.ctx.bwrapPath, this.bwrapArgs(spec), { stdio, env: {}, uid: this.ctx.uid, gid: this.ctx.uid });
+          child = spawn(this.ctx.bwrapPath, this.bwrapArgs(spec), { stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"], env: {}, uid: this.ctx.uid, gid: this.ctx.uid });
         }
       } catch (error) {
         reject(error);
@@ -471,6 +561,7 @@ class BwrapSession implements SandboxSession {
       child.on("error", (error) => {
         setupError ??= error;
       });
+      if (child.exitCode !== null || child.signalCode !== null) setupError ??= new SandboxError("sandbox launcher exited early");
       child.on("close", (code, sig) => {
         if (settled) return;
         settled = true;
@@ -560,8 +651,12 @@ class BwrapSession implements SandboxSession {
     if (this.disposed) return;
     this.disposed = true;
     for (const abort of this.active) abort();
+    const prepared = this.prepared;
+    this.prepared = null;
+    if (prepared) this.track(this.discard(prepared));
     // Give killed runs a moment to be reaped before removing the dir under them.
     for (let i = 0; i < 200 && this.active.size > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await Promise.all([...this.destroying]);
     try {
       // rm -r uses lstat and unlinks symlinks instead of following them.
       await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });

@@ -23,6 +23,8 @@ export interface CgroupStats {
 }
 
 export interface RunCgroup {
+  /** Sets (or changes, before anything big runs in it) the memory and pids limits. */
+  setLimits(limits: CgroupLimits): void;
   /** Moves a process (and its future children) into the group. */
   attach(pid: number): void;
   /** The cgroup.procs files a process writes "0" to in order to join the group itself (native/launcher.c). */
@@ -40,7 +42,8 @@ export interface RunCgroup {
 
 export interface CgroupManager {
   readonly version: 1 | 2;
-  create(limits: CgroupLimits): RunCgroup;
+  /** A new run group; without limits it is unlimited until setLimits(). */
+  create(limits?: CgroupLimits): RunCgroup;
   /** Removes run groups left behind by judge processes that no longer exist (crash recovery). Returns how many. */
   removeStale(): Promise<number>;
 }
@@ -164,6 +167,12 @@ class V2Run implements RunCgroup {
   private destroyed = false;
   constructor(private readonly dir: string) {}
 
+  setLimits(limits: CgroupLimits): void {
+    writeFileSync(join(this.dir, "memory.max"), String(limits.memoryBytes));
+    // No swap: "memory + swap = memory", so the limit is a real limit.
+    if (existsSync(join(this.dir, "memory.swap.max"))) writeFileSync(join(this.dir, "memory.swap.max"), "0");
+    writeFileSync(join(this.dir, "pids.max"), String(limits.processes));
+  }
   attach(pid: number): void {
     writeFileSync(join(this.dir, "cgroup.procs"), String(pid));
   }
@@ -222,19 +231,17 @@ class V2Manager implements CgroupManager {
   removeStale(): Promise<number> {
     return removeStaleIn(this.parent);
   }
-  create(limits: CgroupLimits): RunCgroup {
+  create(limits?: CgroupLimits): RunCgroup {
     const dir = join(this.parent, runName());
     mkdirSync(dir);
+    const run = new V2Run(dir);
     try {
-      writeFileSync(join(dir, "memory.max"), String(limits.memoryBytes));
-      // No swap: "memory + swap = memory", so the limit is a real limit.
-      if (existsSync(join(dir, "memory.swap.max"))) writeFileSync(join(dir, "memory.swap.max"), "0");
-      writeFileSync(join(dir, "pids.max"), String(limits.processes));
+      if (limits) run.setLimits(limits);
     } catch (error) {
       rmdirSync(dir);
       throw error;
     }
-    return new V2Run(dir);
+    return run;
   }
 }
 
@@ -251,6 +258,17 @@ class V1Run implements RunCgroup {
   private destroyed = false;
   constructor(private readonly dirs: V1Dirs) {}
 
+  setLimits(limits: CgroupLimits): void {
+    const { memory, pids } = this.dirs;
+    // memsw must stay >= the plain limit: raise memsw first when growing, lower it last when shrinking.
+    const memsw = join(memory, "memory.memsw.limit_in_bytes");
+    const hasMemsw = existsSync(memsw);
+    const current = readInt(join(memory, "memory.limit_in_bytes"));
+    if (hasMemsw && limits.memoryBytes > current) writeFileSync(memsw, String(limits.memoryBytes));
+    writeFileSync(join(memory, "memory.limit_in_bytes"), String(limits.memoryBytes));
+    if (hasMemsw) writeFileSync(memsw, String(limits.memoryBytes));
+    writeFileSync(join(pids, "pids.max"), String(limits.processes));
+  }
   private all(): string[] {
     const { memory, pids, cpuacct, freezer } = this.dirs;
     return [...new Set([memory, pids, cpuacct, ...(freezer ? [freezer] : [])])];
@@ -324,7 +342,7 @@ class V1Manager implements CgroupManager {
     for (const dir of new Set(Object.values(this.parents).filter((d): d is string => d !== null))) removed += await removeStaleIn(dir);
     return removed;
   }
-  create(limits: CgroupLimits): RunCgroup {
+  create(limits?: CgroupLimits): RunCgroup {
     const name = runName();
     const dirs: V1Dirs = {
       memory: join(this.parents.memory, name),
@@ -333,16 +351,13 @@ class V1Manager implements CgroupManager {
       freezer: this.parents.freezer ? join(this.parents.freezer, name) : null,
     };
     const made: string[] = [];
+    const run = new V1Run(dirs);
     try {
       for (const dir of new Set(Object.values(dirs).filter((d): d is string => d !== null))) {
         mkdirSync(dir);
         made.push(dir);
       }
-      // Order matters on v1: memsw must stay >= limit, so set the plain limit first.
-      writeFileSync(join(dirs.memory, "memory.limit_in_bytes"), String(limits.memoryBytes));
-      const memsw = join(dirs.memory, "memory.memsw.limit_in_bytes");
-      if (existsSync(memsw)) writeFileSync(memsw, String(limits.memoryBytes));
-      writeFileSync(join(dirs.pids, "pids.max"), String(limits.processes));
+      if (limits) run.setLimits(limits);
     } catch (error) {
       for (const dir of made.reverse()) {
         try {
@@ -353,7 +368,7 @@ class V1Manager implements CgroupManager {
       }
       throw error;
     }
-    return new V1Run(dirs);
+    return run;
   }
 }
 
