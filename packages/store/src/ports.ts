@@ -35,7 +35,8 @@ export interface SubmissionRepository {
   listByUser(userId: string, query: SubmissionListQuery): Promise<Page<Submission>>;
   /**
    * Pending/Running -> Running with the progress counters. Returns the updated
-   * submission, or null when it is absent or already final (never regresses).
+   * submission, or null when it is absent, already final, or already further
+   * along (passed greater than this event's): progress never goes backwards.
    */
   markRunning(id: string, progress: { passed: number; total: number }): Promise<Submission | null>;
   /**

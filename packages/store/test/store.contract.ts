@@ -301,6 +301,14 @@ export function storeContract(name: string, harness: StoreHarness): void {
         assert.equal(await store.submissions.markRunning(newObjectId(), { passed: 0, total: 1 }), null);
       });
 
+      it("markRunning ignores a progress event older than the stored one (results are consumed concurrently)", async () => {
+        const created = await store.submissions.create(newSubmission());
+        await store.submissions.markRunning(created._id, { passed: 2, total: 3 });
+        assert.equal(await store.submissions.markRunning(created._id, { passed: 1, total: 3 }), null);
+        assert.equal((await store.submissions.findById(created._id))?.passed, 2);
+        assert.equal((await store.submissions.markRunning(created._id, { passed: 2, total: 3 }))?.passed, 2, "a repeat is harmless");
+      });
+
       it("finalize writes the verdict once; a replay never changes or regresses it", async () => {
         const created = await store.submissions.create(newSubmission());
         await store.submissions.markRunning(created._id, { passed: 1, total: 2 });

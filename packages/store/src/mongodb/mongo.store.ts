@@ -224,9 +224,10 @@ class MongoSubmissions implements SubmissionRepository {
     const _id = objectId(id);
     if (_id === null) return null;
     const progress = checkWrite.progress(raw);
-    // The status filter makes this a no-op on a final submission: never regresses.
+    // The status filter makes this a no-op on a final submission: never regresses;
+    // the passed filter drops a progress event overtaken by a newer one.
     const doc = await this.collection.findOneAndUpdate(
-      { _id, status: { $in: ACTIVE } },
+      { _id, status: { $in: ACTIVE }, $or: [{ status: "Pending" }, { passed: { $lte: progress.passed } }] },
       { $set: { status: "Running", passed: progress.passed, total: progress.total, updatedAt: new Date() } },
       { returnDocument: "after" },
     );

@@ -243,10 +243,11 @@ class PostgresSubmissions implements SubmissionRepository {
     if (key === null) return null;
     const progress = checkWrite.progress(raw);
     // The status guard is in the WHERE clause, so a late progress event racing a
-    // final result can never move a final submission back to Running.
+    // final result can never move a final submission back to Running; the passed
+    // guard drops a progress event overtaken by a newer one (consumed concurrently).
     const { rows } = await this.db.query<SubmissionRow>(
       `UPDATE submissions SET status = 'Running', passed = $2, total = $3, updated_at = $4::timestamptz
-       WHERE id = $1 AND status IN ${ACTIVE} RETURNING *`,
+       WHERE id = $1 AND status IN ${ACTIVE} AND (status = 'Pending' OR passed <= $2) RETURNING *`,
       [key, progress.passed, progress.total, new Date().toISOString()],
     );
     return rows[0] ? submissionFromRow(rows[0]) : null;
