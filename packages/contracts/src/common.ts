@@ -44,5 +44,7 @@ export const roleSchema = z.enum(ROLES);
 export const authClaimsSchema = z.object({
   sub: z.string().min(1).max(128),
   role: roleSchema,
+  /** Expiry (seconds since the epoch); long-lived connections end when it passes. */
+  exp: z.number().int().optional(),
 });
 export type AuthClaims = z.infer<typeof authClaimsSchema>;

@@ -25,6 +25,9 @@ export interface SocketServer {
   close(): Promise<void>;
 }
 
+/** setTimeout's ceiling (~24.8 days); a token living longer is cut there and the client reconnects. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Attaches Socket.IO to an existing http server (it never listens itself).
  * Identity comes from the handshake token only; each socket joins user:<sub> and
@@ -53,8 +56,14 @@ export async function createSocketServer(httpServer: HttpServer, deps: SocketSer
     // Joined synchronously in the connection handler, before the client can see "connect".
     void socket.join(userRoom(userId));
     logger.debug({ socketId: socket.id, userId }, "socket connected");
+    // The token was checked once, at the handshake: a connection must not outlive it.
+    // The client sees "io server disconnect" and reconnects with a fresh token.
+    const expiresInMs = socket.data.claims.exp === undefined ? null : socket.data.claims.exp * 1000 - Date.now();
+    const expiry = expiresInMs === null ? undefined : setTimeout(() => socket.disconnect(true), Math.min(Math.max(expiresInMs, 0), MAX_TIMER_MS));
+    expiry?.unref();
     // No event handlers on purpose: a client-sent "join" or userId is ignored, never acted on.
     socket.on("disconnect", (reason) => {
+      clearTimeout(expiry);
       logger.debug({ socketId: socket.id, userId, reason }, "socket disconnected");
     });
   });

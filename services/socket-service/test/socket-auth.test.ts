@@ -51,13 +51,26 @@ describe("handshake authentication", () => {
     assert.equal((await connectError(url, { headers: { authorization: `Basic ${token}` } })).message, "unauthorized");
   });
 
+  test("a connection ends when its token expires", async () => {
+    const token = await signToken({ sub: "short-lived", role: "user" }, secret, Math.floor(Date.now() / 1000) + 2);
+    const socket = await connect(url, { auth: { token } });
+    try {
+      const reason = await new Promise<string>((resolve) => socket.once("disconnect", resolve));
+      assert.equal(reason, "io server disconnect");
+    } finally {
+      socket.close();
+    }
+  });
+
   test("accepts a valid token in the auth payload and stores the claims", async () => {
     const token = await signToken({ sub: "user-42", role: "user" }, secret);
     const socket = await connect(url, { auth: { token } });
     try {
       const [server] = await service.io.fetchSockets();
       assert.ok(server);
-      assert.deepEqual(server.data.claims, { sub: "user-42", role: "user" });
+      assert.equal(server.data.claims.sub, "user-42");
+      assert.equal(server.data.claims.role, "user");
+      assert.ok(server.data.claims.exp && server.data.claims.exp * 1000 > Date.now());
       assert.ok(server.rooms.has("user:user-42"));
     } finally {
       socket.close();
