@@ -105,3 +105,4 @@ export function runMain(main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+export { createProbeHandler, sendJson, type ProbeHandlerOptions } from "./probes.js";
