@@ -168,6 +168,14 @@ async function judgeInSession(
               : "Compilation failed";
       return { status: "CE", passed: 0, total, timeMs: null, memoryKb: null, results: [], compileOutput: compileOutput ?? why, failedTest: null, message: why };
     }
+    if (spec.artefact) {
+      const probe = await session.run({ argv: ["/usr/bin/test", "-f", spec.artefact.path], stdin: "", limits, env, writableWorkDir: false });
+      if (probe.limit !== null || probe.signal !== null) throw new Error(`artefact probe failed (${probe.limit ?? probe.signal})`);
+      if (probe.exitCode !== 0) {
+        const why = spec.artefact.missing;
+        return { status: "CE", passed: 0, total, timeMs: null, memoryKb: null, results: [], compileOutput: compileOutput ? `${compileOutput}\n${why}` : why, failedTest: null, message: why };
+      }
+    }
   }
 
   const cpuTimeMs = Math.round(request.timeLimitMs * (spec.timeMultiplier ?? 1));

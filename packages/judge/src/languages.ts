@@ -16,6 +16,12 @@ export interface LanguageSpec {
   readonly sourceFile: string;
   /** Compile (or syntax-check) argv; null when nothing has to happen before running. */
   readonly compile: readonly string[] | null;
+  /**
+   * A file the compile step must have produced, checked before any test runs: a
+   * successful compile that cannot produce it is the user's mistake (CE), not a
+   * runtime error on every test.
+   */
+  readonly artefact?: { readonly path: string; readonly missing: string };
   /** Run argv for one test, given the run's limits. */
   readonly run: (ctx: RunContext) => readonly string[];
   /** Extra environment for both steps (the sandbox starts empty plus PATH/HOME/LANG). */
@@ -47,6 +53,8 @@ export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
     language: "JAVA",
     sourceFile: "Main.java",
     compile: ["/usr/bin/javac", "-J-Xmx512m", ...JVM_FLAGS.map((f) => `-J${f}`), "-J-XX:TieredStopAtLevel=1", "-encoding", "UTF-8", "-d", "/box", "/box/Main.java"],
+    // javac happily compiles a non-public `class Solution` in Main.java; `java Main` would then fail on every test.
+    artefact: { path: "/box/Main.class", missing: "no class named Main: the class with main() must be called Main" },
     run: ({ memoryLimitMb }) => ["/usr/bin/java", `-Xmx${memoryLimitMb}m`, "-Xss64m", ...JVM_FLAGS, "-cp", "/box", "Main"],
     timeMultiplier: 1.5,
   },

@@ -80,6 +80,17 @@ describe("languages (bwrap)", () => {
     assert.equal(v.failedTest, null);
   });
 
+  it("a Java program without a class Main is CE, not RE on every test", async () => {
+    const v = await judge.judge({
+      language: "JAVA",
+      source: "import java.util.*;\nclass Solution { public static void main(String[] a) { System.out.println(3); } }",
+      tests: AB_TESTS,
+    });
+    assert.equal(v.status, "CE", JSON.stringify(v));
+    assert.match(v.message ?? "", /class named Main/);
+    assert.deepEqual(v.results, []);
+  });
+
   it("RE reports the signal name", async () => {
     const v = await judge.judge({ language: "C", source: "#include <signal.h>\nint main(void){raise(SIGFPE);return 0;}", tests: AB_TESTS });
     assert.equal(v.status, "RE");
