@@ -19,6 +19,7 @@ import Docker from "dockerode";
 import { pino, type Logger } from "pino";
 import type { LimitHit, RunOutcome, RunSpec, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
 import { openContainerCgroup, type ContainerCgroup } from "./docker.cgroup.js";
+import { processAlive } from "../sandbox/process-alive.js";
 
 export interface DockerEngineOptions {
   /** Imported from our own rootfs by scripts/runtime/docker-image.sh; never pulled. */
@@ -613,7 +614,7 @@ async function removeOrphans(docker: Docker, log: Logger): Promise<void> {
       const owner = c.Labels[OWNER_LABEL] ?? "";
       const sep = owner.lastIndexOf(":");
       const pid = Number(owner.slice(sep + 1));
-      if (owner.slice(0, sep) !== hostname() || !Number.isInteger(pid) || pid <= 0 || processExists(pid)) continue;
+      if (owner.slice(0, sep) !== hostname() || !Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
       await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
       log.info({ container: c.Id.slice(0, 12) }, "removed a sandbox container left by a crashed judge");
     }
@@ -622,14 +623,6 @@ async function removeOrphans(docker: Docker, log: Logger): Promise<void> {
   }
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 async function waitExecExit(exec: Docker.Exec): Promise<{ ExitCode: number | null }> {
   for (let i = 0; ; i++) {

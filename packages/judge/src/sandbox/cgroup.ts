@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync, existsSync, mkdirSync, rmdirSync, readdirS
 import { rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { processAlive } from "./process-alive.js";
 
 export interface CgroupLimits {
   memoryBytes: number;
@@ -48,14 +49,6 @@ export interface CgroupManager {
   removeStale(): Promise<number>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Run groups under parent whose owning judge process is gone: emptied and removed. */
 async function removeStaleIn(parent: string): Promise<number> {
@@ -69,7 +62,7 @@ async function removeStaleIn(parent: string): Promise<number> {
   for (const name of names) {
     const pid = Number(/^run-(\d+)-[0-9a-f]+$/.exec(name)?.[1] ?? NaN);
     // Our own pid is never stale: another engine in this process may be running in it.
-    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
     const dir = join(parent, name);
     try {
       killPids(readPids(join(dir, "cgroup.procs")));

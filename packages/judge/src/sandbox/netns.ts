@@ -17,6 +17,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
+import { processAlive } from "./process-alive.js";
 
 const run = promisify(execFile);
 export const NETNS_DIR = "/run/netns";
@@ -27,14 +28,6 @@ function ipPath(): string | null {
   return IP_CANDIDATES.find((p) => existsSync(p)) ?? null;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Tokens of the engines alive in this process. */
 const liveTokens = new Set<string>();
@@ -82,7 +75,7 @@ export async function removeStaleNetns(): Promise<string[]> {
     const match = /^sonocode-(\d+)-([0-9a-f]+)-\d+$/.exec(name);
     if (!match) continue;
     const pid = Number(match[1]);
-    if (pid === process.pid ? liveTokens.has(match[2]!) : alive(pid)) continue;
+    if (pid === process.pid ? liveTokens.has(match[2]!) : processAlive(pid)) continue;
     try {
       await deleteNetns(name);
       removed.push(name);
