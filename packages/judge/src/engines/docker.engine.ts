@@ -623,7 +623,6 @@ async function removeOrphans(docker: Docker, log: Logger): Promise<void> {
   }
 }
 
-
 async function waitExecExit(exec: Docker.Exec): Promise<{ ExitCode: number | null }> {
   for (let i = 0; ; i++) {
     const info = await exec.inspect();

@@ -49,7 +49,6 @@ export interface CgroupManager {
   removeStale(): Promise<number>;
 }
 
-
 /** Run groups under parent whose owning judge process is gone: emptied and removed. */
 async function removeStaleIn(parent: string): Promise<number> {
   let removed = 0;

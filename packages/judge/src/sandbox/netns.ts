@@ -28,7 +28,6 @@ function ipPath(): string | null {
   return IP_CANDIDATES.find((p) => existsSync(p)) ?? null;
 }
 
-
 /** Tokens of the engines alive in this process. */
 const liveTokens = new Set<string>();
 
