@@ -16,14 +16,16 @@
 //  2. bwrap reports its child's host pid on fd 3 (--info-fd): that is how we know
 //     the sandbox came up, as opposed to a launcher or bwrap setup failure.
 //  3. inside, our static run helper (native/run-helper.c) applies rlimits, forks
-//     the program, and reports its exact exit code or signal on fd 4.
+//     the program, and reports its exact exit code or signal on fd 4. bwrap has
+//     installed our seccomp filter (native/seccomp-filter.c, --seccomp on fd 6) in
+//     the sandbox's pid 1 and before exec'ing the helper: every process inside is filtered.
 //  4. the child of bwrap is pid 1 of the new pid namespace: when it exits (or we
 //     SIGKILL bwrap, which --die-with-parent turns into SIGKILL of pid 1) the kernel
 //     kills every process left in the namespace. We still empty and remove the
 //     cgroup afterwards, so nothing survives a run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
+import { closeSync, constants as fsConstants, openSync } from "node:fs";
 import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, open, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,12 +53,17 @@ export interface BwrapEngineOptions {
 const SANDBOX_UID = 65534;
 const HELPER_SOURCE_URL = new URL("../../native/run-helper.c", import.meta.url);
 const LAUNCHER_SOURCE_URL = new URL("../../native/launcher.c", import.meta.url);
+const SECCOMP_SOURCE_URL = new URL("../../native/seccomp-filter.c", import.meta.url);
+/** The compiled seccomp filter in the helper dir (classic BPF, for bwrap --seccomp). */
+const SECCOMP_FILE = "seccomp.bpf";
 /** The helper dir is bound over /run (an empty dir in the rootfs), so no mount point has to be created in the read-only root. */
 const HELPER_IN_SANDBOX = "/run/run";
 const INFO_FD = 3;
 const STATUS_FD = 4;
 /** The launcher reads bwrap's command line from here (NUL-terminated strings, then EOF). */
 const CTL_FD = 5;
+/** bwrap reads the seccomp filter from here (a fresh read-only open of SECCOMP_FILE per run). */
+const SECCOMP_FD = 6;
 /** Processes in a run's cgroup besides the program's own: bwrap, its pid-1 reaper, the run helper, and one spare. */
 const SUPERVISOR_PROCESSES = 4;
 const STDERR_KEEP_BYTES = 64 * 1024;
@@ -120,13 +127,15 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
   async function buildHelper(rootfs: string, cgroups: CgroupManager): Promise<string> {
     const source = await readFile(HELPER_SOURCE_URL);
     const launcherSource = await readFile(LAUNCHER_SOURCE_URL);
-    const hash = createHash("sha256").update(source).update("\0").update(launcherSource).update(rootfs).digest("hex").slice(0, 16);
+    const seccompSource = await readFile(SECCOMP_SOURCE_URL);
+    const hash = createHash("sha256").update(source).update("\0").update(launcherSource).update("\0").update(seccompSource).update(rootfs).digest("hex").slice(0, 16);
     const helperDir = join(workRoot, `helper-${hash}`);
     try {
       const root = process.getuid?.() ?? 0;
       const info = await lstat(join(helperDir, "run"));
       const launcher = await lstat(join(helperDir, "launch"));
-      if (info.isFile() && info.uid === root && launcher.isFile() && launcher.uid === root) return helperDir;
+      const filter = await lstat(join(helperDir, SECCOMP_FILE));
+      if (info.isFile() && info.uid === root && launcher.isFile() && launcher.uid === root && filter.isFile() && filter.uid === root) return helperDir;
     } catch {
       /* build it */
     }
@@ -135,19 +144,21 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
     try {
       await session.writeFile("run-helper.c", source.toString("utf8"));
       await session.writeFile("launcher.c", launcherSource.toString("utf8"));
-      for (const [out, src] of [["run", "run-helper.c"], ["launch", "launcher.c"]]) {
-        const result = await session.run({
-          argv: ["/usr/bin/gcc", "-O2", "-static", "-o", `/box/${out}`, `/box/${src}`],
-          stdin: "",
-          limits: { cpuTimeMs: 30_000, wallTimeMs: 60_000, memoryBytes: 512 << 20, outputBytes: 64 << 10, processes: 32, fileSizeBytes: 64 << 20 },
-          writableWorkDir: true,
-        });
+      await session.writeFile("seccomp-filter.c", seccompSource.toString("utf8"));
+      const limits = { cpuTimeMs: 30_000, wallTimeMs: 60_000, memoryBytes: 512 << 20, outputBytes: 64 << 10, processes: 32, fileSizeBytes: 64 << 20 };
+      for (const [out, src] of [["run", "run-helper.c"], ["launch", "launcher.c"], ["seccomp-filter", "seccomp-filter.c"]]) {
+        const result = await session.run({ argv: ["/usr/bin/gcc", "-O2", "-static", "-o", `/box/${out}`, `/box/${src}`], stdin: "", limits, writableWorkDir: true });
         if (result.exitCode !== 0) throw new SandboxError(`cannot build the sandbox ${out} helper: ${result.stderr.slice(0, 2000)}`);
       }
+      // The filter is data: generate it once, with the rootfs's own headers (syscall numbers, struct layout).
+      const generated = await session.run({ argv: ["/box/seccomp-filter", `/box/${SECCOMP_FILE}`], stdin: "", limits, writableWorkDir: true });
+      const filterSize = generated.exitCode === 0 ? (await lstat(join(session.dir, SECCOMP_FILE))).size : 0;
+      // bwrap wants whole struct sock_filter entries (8 bytes each); the kernel takes at most 4096.
+      if (filterSize === 0 || filterSize % 8 !== 0 || filterSize > 4096 * 8) throw new SandboxError(`cannot generate the sandbox seccomp filter: ${generated.stderr.slice(0, 2000)}`);
       const staging = await mkdtemp(join(workRoot, "helper-tmp-"));
-      for (const file of ["run", "launch"]) {
+      for (const [file, mode] of [["run", 0o755], ["launch", 0o755], [SECCOMP_FILE, 0o644]] as const) {
         await copyFile(join(session.dir, file), join(staging, file), fsConstants.COPYFILE_EXCL);
-        await chmod(join(staging, file), 0o755);
+        await chmod(join(staging, file), mode);
       }
       await chmod(staging, 0o755);
       try {
@@ -341,6 +352,8 @@ class BwrapSession implements SandboxSession {
     for (const [key, value] of Object.entries(env)) args.push("--setenv", key, value);
     args.push("--info-fd", String(INFO_FD));
     if (this.ctx.helperDir) {
+      // Installed by bwrap last thing before exec, in pid 1 and in the helper (inherited by all it runs).
+      args.push("--seccomp", String(SECCOMP_FD));
       args.push("--ro-bind", this.ctx.helperDir, "/run");
       const stackBytes = Math.min(spec.limits.memoryBytes, 1 << 30);
       const cpuSeconds = Math.ceil(spec.limits.cpuTimeMs / 1000) + 1;
@@ -367,13 +380,18 @@ class BwrapSession implements SandboxSession {
     const helperDir = this.ctx.helperDir!;
     const cgroup = this.ctx.cgroups.create();
     let child: ChildProcess;
+    let filter: number | null = null;
     try {
       const argv = [this.ctx.netns ?? "-", String(this.ctx.uid), String(this.ctx.uid), String(CTL_FD), ...cgroup.procsFiles()];
+      // A fresh open per run: bwrap reads the filter to EOF, so a shared file offset would leave the next run an empty one.
+      filter = openSync(join(helperDir, SECCOMP_FILE), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
       // bwrap's own environ is visible as /proc/1/environ inside: give it nothing (the launcher also execs with an empty one).
-      child = spawn(join(helperDir, "launch"), argv, { stdio: ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe"], env: {} });
+      child = spawn(join(helperDir, "launch"), argv, { stdio: ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe", filter], env: {} });
     } catch (error) {
       void cgroup.destroy().catch(() => undefined);
       throw error;
+    } finally {
+      if (filter !== null) closeSync(filter);
     }
     const prepared: Prepared = { cgroup, child, dead: false };
     const dead = () => {
