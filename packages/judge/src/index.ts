@@ -9,7 +9,8 @@ export type { Judge, JudgeProgress, JudgeCallOptions, JudgeCoreOptions } from ".
 export { createJudgeWithEngine, FAILED_TEST_DISPLAY_CHARS, WALL_TIME_FACTOR } from "./judge.js";
 export { LANGUAGE_REGISTRY, languageSpec, type LanguageSpec, type RunContext } from "./languages.js";
 export { checkOutput, checkExact, checkTokens, checkFloat, floatsEqual, normalizeLines, DEFAULT_FLOAT_EPSILON } from "./checkers.js";
-export { createBwrapEngine, SandboxError, DEFAULT_ROOTFS, type BwrapEngineOptions } from "./engines/bwrap.engine.js";
+export { createBwrapEngine, DEFAULT_ROOTFS, type BwrapEngineOptions } from "./engines/bwrap.engine.js";
+export { SandboxError, isSandboxError } from "./errors.js";
 export { createDockerEngine } from "./engines/docker.engine.js";
 export type { SandboxEngine, SandboxSession, RunSpec, RunLimits, RunOutcome, LimitHit } from "./sandbox/sandbox.js";
 

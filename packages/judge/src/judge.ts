@@ -15,6 +15,7 @@ import {
 } from "@sonocode/contracts";
 import type { Logger } from "pino";
 import { checkOutput } from "./checkers.js";
+import { SandboxError } from "./errors.js";
 import { languageSpec } from "./languages.js";
 import type { RunLimits, RunOutcome, SandboxEngine, SandboxSession } from "./sandbox/sandbox.js";
 
@@ -30,7 +31,13 @@ export interface JudgeCallOptions {
 
 export interface Judge {
   readonly engine: "bwrap" | "docker";
+  /**
+   * Resolves the verdict; rejects with SandboxError when the sandbox (not the program) failed,
+   * so the caller retries instead of blaming the user.
+   */
   judge(request: JudgeRequest, options?: JudgeCallOptions): Promise<Verdict>;
+  /** One trivial sandboxed run; rejects with SandboxError when the engine does not work. */
+  selfTest(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,10 +132,6 @@ function describe(status: TestStatus, index: number, outcome: RunOutcome): strin
         ? `Runtime error on ${test}: killed by ${outcome.signal}`
         : `Runtime error on ${test}: exit code ${outcome.exitCode ?? "unknown"}`;
   }
-}
-
-function internalError(message: string): Verdict {
-  return { status: "IE", passed: 0, total: 0, timeMs: null, memoryKb: null, results: [], compileOutput: null, failedTest: null, message };
 }
 
 async function judgeInSession(
@@ -281,11 +284,18 @@ export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreO
         if (call.signal?.aborted) throw call.signal.reason ?? error;
         // Never the user's fault, and never a host path in what they see: details go to the log only.
         logger?.error({ err: error, engine: engine.name, language: request.language }, "judge internal error");
-        return { ...internalError("Internal error: the sandbox failed; the submission was not judged"), total: request.tests.length };
+        throw error instanceof SandboxError ? error : new SandboxError("the sandbox failed; the submission was not judged", { cause: error });
       } finally {
         call.signal?.removeEventListener("abort", onAbort);
         await session?.dispose().catch((error: unknown) => logger?.warn({ err: error }, "sandbox dispose failed"));
         release();
+      }
+    },
+    async selfTest() {
+      try {
+        await engine.check();
+      } catch (error) {
+        throw error instanceof SandboxError ? error : new SandboxError(`sandbox self-test failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
     },
     async close() {

@@ -32,6 +32,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { createCgroupManager, type CgroupManager, type RunCgroup } from "../sandbox/cgroup.js";
 import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../sandbox/netns.js";
+import { SandboxError } from "../errors.js";
 import type { LimitHit, RunOutcome, RunSpec, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
 
 export const DEFAULT_ROOTFS = "/var/lib/sonocode/runtime/rootfs";
@@ -80,11 +81,6 @@ for (const [name, num] of Object.entries(osConstants.signals)) if (!SIGNAL_NAMES
 
 function signalName(num: number): string {
   return SIGNAL_NAMES.get(num) ?? `SIG${num}`;
-}
-
-/** An engine failure: never the user's fault; messages stay free of host paths. */
-export class SandboxError extends Error {
-  override readonly name = "SandboxError";
 }
 
 interface Slots {
