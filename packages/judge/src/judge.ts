@@ -17,7 +17,8 @@ import type { Logger } from "pino";
 import { checkOutput } from "./checkers.js";
 import { SandboxError } from "./errors.js";
 import { languageSpec } from "./languages.js";
-import type { RunLimits, RunOutcome, SandboxEngine, SandboxSession } from "./sandbox/sandbox.js";
+import type { LimitHit, RunLimits, RunOutcome, SandboxEngine, SandboxSession } from "./sandbox/sandbox.js";
+import { classifyRun, exitedCleanly, reportedMemoryKb } from "./verdict.js";
 
 export interface JudgeProgress {
   passed: number;
@@ -98,8 +99,8 @@ class Semaphore {
   }
 }
 
-function outcomeStatus(outcome: RunOutcome): TestStatus | null {
-  switch (outcome.limit) {
+function outcomeStatus(outcome: RunOutcome, limit: LimitHit): TestStatus | null {
+  switch (limit) {
     case "memory":
       return "MLE";
     case "time":
@@ -157,23 +158,25 @@ async function judgeInSession(
     };
     const out = await session.run({ argv: [...spec.compile], stdin: "", limits, env, writableWorkDir: true });
     call.signal?.throwIfAborted();
-    const text = capBytes(`${out.stdout}${out.stderr}`, JUDGE_DEFAULTS.compileOutputLimitBytes);
+    const text = capBytes(`${out.stdout.toString("utf8")}${out.stderr.toString("utf8")}`, JUDGE_DEFAULTS.compileOutputLimitBytes);
     compileOutput = text.length > 0 ? text : null;
-    const failed = out.limit !== null || out.exitCode !== 0 || out.signal !== null;
+    const hit = classifyRun(out, limits);
+    const failed = hit !== null || !exitedCleanly(out);
     if (failed) {
       const why =
-        out.limit === "time" || out.limit === "wall"
+        hit === "time" || hit === "wall"
           ? "Compilation exceeded the time limit"
-          : out.limit === "memory"
+          : hit === "memory"
             ? "Compilation exceeded the memory limit"
-            : out.limit === "output"
+            : hit === "output"
               ? "Compilation produced too much output"
               : "Compilation failed";
       return { status: "CE", passed: 0, total, timeMs: null, memoryKb: null, results: [], compileOutput: compileOutput ?? why, failedTest: null, message: why };
     }
     if (spec.artefact) {
       const probe = await session.run({ argv: ["/usr/bin/test", "-f", spec.artefact.path], stdin: "", limits, env, writableWorkDir: false });
-      if (probe.limit !== null || probe.signal !== null) throw new Error(`artefact probe failed (${probe.limit ?? probe.signal})`);
+      const probeHit = classifyRun(probe, limits);
+      if (probeHit !== null || probe.signal !== null) throw new Error(`artefact probe failed (${probeHit ?? probe.signal})`);
       if (probe.exitCode !== 0) {
         const why = spec.artefact.missing;
         return { status: "CE", passed: 0, total, timeMs: null, memoryKb: null, results: [], compileOutput: compileOutput ? `${compileOutput}\n${why}` : why, failedTest: null, message: why };
@@ -201,13 +204,14 @@ async function judgeInSession(
     const outcome = await session.run({ argv, stdin: test.input, limits, env, writableWorkDir: false });
     // An abort kills the running program; that death is not the program's verdict.
     call.signal?.throwIfAborted();
-    const status: TestStatus = outcomeStatus(outcome) ?? (checkOutput(request.checker, test.output, outcome.stdout) ? "Success" : "WA");
+    const hit = classifyRun(outcome, limits);
+    const status: TestStatus = outcomeStatus(outcome, hit) ?? (checkOutput(request.checker, test.output, outcome.stdout.toString("utf8")) ? "Success" : "WA");
     const result: TestResult = {
       index,
       status,
       timeMs: Math.max(0, Math.round(outcome.cpuTimeMs)),
       wallTimeMs: Math.max(0, Math.round(outcome.wallTimeMs)),
-      memoryKb: Math.max(0, Math.round(outcome.memoryKb)),
+      memoryKb: reportedMemoryKb(outcome, hit),
     };
     if (status === "RE") {
       if (outcome.signal) result.signal = outcome.signal;
@@ -232,7 +236,7 @@ async function judgeInSession(
         index: firstFailure.index,
         input: truncate(test.input),
         expected: truncate(test.output),
-        actual: truncate(firstFailure.outcome.stdout),
+        actual: truncate(firstFailure.outcome.stdout.toString("utf8")),
       };
     }
   }

@@ -12,6 +12,7 @@ import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { JudgeRequest, Verdict } from "@sonocode/contracts";
 import type { Judge, SandboxEngine } from "../src/index.js";
+import { textSession } from "./run-text.js";
 
 export interface AttackContext {
   /** A secret written on the host, at hostCanaryPaths; it must never show up in a verdict. */
@@ -425,7 +426,7 @@ export function defineAttackSuite(options: AttackSuiteOptions): void {
     it("host side never follows symlinks planted in the work dir", async () => {
       const engine = options.makeEngine();
       await engine.check();
-      const session = await engine.open();
+      const session = textSession(await engine.open());
       try {
         const planted = await session.run({
           argv: ["/usr/bin/python3", "-c", `import os\nos.symlink(${JSON.stringify(ctx.hostCanaryDir)}, '/box/link')\nos.symlink(${JSON.stringify(ctx.hostCanaryPaths[0])}, '/box/main.py')\nos.symlink('/etc/passwd', '/box/out.txt')`],

@@ -10,9 +10,13 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createBwrapEngine, type RunLimits, type SandboxSession } from "../src/index.js";
 import { listNetns, netnsName } from "../src/sandbox/netns.js";
+import { asText } from "./run-text.js";
 
 const LIMITS: RunLimits = { cpuTimeMs: 3_000, wallTimeMs: 8_000, memoryBytes: 256 << 20, outputBytes: 1 << 20, processes: 16, fileSizeBytes: 1 << 20 };
-const py = (session: SandboxSession, code: string) => session.run({ argv: ["/usr/bin/python3", "-c", code], stdin: "", limits: LIMITS, writableWorkDir: false });
+const py = async (session: SandboxSession, code: string) => {
+  const spec = { argv: ["/usr/bin/python3", "-c", code], stdin: "", limits: LIMITS, writableWorkDir: false };
+  return asText(await session.run(spec), spec);
+};
 
 function memoryCgroupParent(): string | null {
   for (const line of readFileSync("/proc/self/mounts", "utf8").split("\n")) {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { JudgeRequest, Verdict } from "@sonocode/contracts";
 import { createBwrapEngine, createJudge, type Judge, type RunLimits } from "../src/index.js";
+import { textSession } from "./run-text.js";
 
 const PROBES: Array<[name: string, call: string, expected: string]> = [
   ["ptrace", "ptrace(PTRACE_TRACEME, 0, 0, 0)", "EPERM"],
@@ -97,7 +98,7 @@ describe("bwrap seccomp filter", () => {
   it("covers every process in the sandbox: supervisors, compilers, runtimes", async () => {
     const engine = createBwrapEngine({});
     await engine.check();
-    const session = await engine.open();
+    const session = textSession(await engine.open());
     const limits: RunLimits = { cpuTimeMs: 3_000, wallTimeMs: 8_000, memoryBytes: 256 << 20, outputBytes: 1 << 20, processes: 16, fileSizeBytes: 1 << 20 };
     try {
       const run = await session.run({

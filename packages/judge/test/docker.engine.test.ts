@@ -8,6 +8,7 @@ import Docker from "dockerode";
 import { createDockerEngine } from "../src/engines/docker.engine.js";
 import type { RunLimits, RunSpec, SandboxEngine, SandboxSession } from "../src/sandbox/sandbox.js";
 import { dockerSkipReason } from "./docker.availability.js";
+import { textSession, type TextSession } from "./run-text.js";
 
 const docker = new Docker();
 const engine: SandboxEngine = createDockerEngine({ docker });
@@ -25,12 +26,12 @@ async function sessionContainers(): Promise<string[]> {
 }
 
 describe("docker engine", { skip: unavailable ?? false }, () => {
-  let session: SandboxSession;
+  let session: TextSession;
   let containerId: string;
 
   before(async () => {
     const known = new Set(await sessionContainers());
-    session = await engine.open();
+    session = textSession(await engine.open());
     const fresh = (await sessionContainers()).filter((id) => !known.has(id));
     assert.ok(fresh[0], "open() created a container");
     containerId = fresh[0];

@@ -25,7 +25,7 @@
 //     cgroup afterwards, so nothing survives a run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, constants as fsConstants, openSync } from "node:fs";
+import { closeSync, createReadStream, constants as fsConstants, openSync } from "node:fs";
 import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, open, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,7 +33,7 @@ import type { Logger } from "pino";
 import { createCgroupManager, type CgroupManager, type RunCgroup } from "../sandbox/cgroup.js";
 import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../sandbox/netns.js";
 import { SandboxError } from "../errors.js";
-import type { LimitHit, RunOutcome, RunSpec, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
+import type { RunOutcome, RunSpec, SandboxEngine, SandboxSession, Watchdog } from "../sandbox/sandbox.js";
 
 export const DEFAULT_ROOTFS = "/var/lib/sonocode/runtime/rootfs";
 
@@ -144,13 +144,13 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       const limits = { cpuTimeMs: 30_000, wallTimeMs: 60_000, memoryBytes: 512 << 20, outputBytes: 64 << 10, processes: 32, fileSizeBytes: 64 << 20 };
       for (const [out, src] of [["run", "run-helper.c"], ["launch", "launcher.c"], ["seccomp-filter", "seccomp-filter.c"]]) {
         const result = await session.run({ argv: ["/usr/bin/gcc", "-O2", "-static", "-o", `/box/${out}`, `/box/${src}`], stdin: "", limits, writableWorkDir: true });
-        if (result.exitCode !== 0) throw new SandboxError(`cannot build the sandbox ${out} helper: ${result.stderr.slice(0, 2000)}`);
+        if (result.exitCode !== 0) throw new SandboxError(`cannot build the sandbox ${out} helper: ${result.stderr.toString("utf8", 0, 2000)}`);
       }
       // The filter is data: generate it once, with the rootfs's own headers (syscall numbers, struct layout).
       const generated = await session.run({ argv: ["/box/seccomp-filter", `/box/${SECCOMP_FILE}`], stdin: "", limits, writableWorkDir: true });
       const filterSize = generated.exitCode === 0 ? (await lstat(join(session.dir, SECCOMP_FILE))).size : 0;
       // bwrap wants whole struct sock_filter entries (8 bytes each); the kernel takes at most 4096.
-      if (filterSize === 0 || filterSize % 8 !== 0 || filterSize > 4096 * 8) throw new SandboxError(`cannot generate the sandbox seccomp filter: ${generated.stderr.slice(0, 2000)}`);
+      if (filterSize === 0 || filterSize % 8 !== 0 || filterSize > 4096 * 8) throw new SandboxError(`cannot generate the sandbox seccomp filter: ${generated.stderr.toString("utf8", 0, 2000)}`);
       const staging = await mkdtemp(join(workRoot, "helper-tmp-"));
       for (const [file, mode] of [["run", 0o755], ["launch", 0o755], [SECCOMP_FILE, 0o644]] as const) {
         await copyFile(join(session.dir, file), join(staging, file), fsConstants.COPYFILE_EXCL);
@@ -492,18 +492,20 @@ class BwrapSession implements SandboxSession {
       const errChunks: Buffer[] = [];
       let outBytes = 0;
       let errKept = 0;
+      let errBytes = 0;
+      let outTotal = 0;
       let totalOutput = 0;
       let info = "";
       let status = "";
       let started = false;
       let endNs = 0n;
-      let reason: LimitHit = null;
+      let reason: Watchdog | null = null;
       let killed = false;
       let settled = false;
       let setupError: Error | null = null;
       const timers: NodeJS.Timeout[] = [];
 
-      const kill = (why: LimitHit) => {
+      const kill = (why: Watchdog | null) => {
         if (killed) return;
         killed = true;
         reason ??= why;
@@ -517,6 +519,8 @@ class BwrapSession implements SandboxSession {
 
       const onOutput = (chunk: Buffer, isErr: boolean) => {
         totalOutput += chunk.length;
+        if (isErr) errBytes += chunk.length;
+        else outTotal += chunk.length;
         if (totalOutput > limits.outputBytes) {
           kill("output");
           return;
@@ -544,12 +548,23 @@ class BwrapSession implements SandboxSession {
 
       // The program may start as soon as bwrap is up: the cgroup already holds it and the
       // limits run from the spawn, so the timers start now and nothing waits on a round trip.
-      stdin.end(spec.stdin);
+      // A host file (a cached test input) is streamed, never read whole into memory.
+      const stdinSpec = spec.stdin;
+      const input = typeof stdinSpec === "string" ? null : createReadStream(stdinSpec.path);
+      if (input) {
+        input.on("error", (error) => {
+          setupError ??= new SandboxError("cannot read the run's stdin file", { cause: error });
+          kill(null);
+        });
+        input.pipe(stdin);
+      } else {
+        stdin.end(stdinSpec as string);
+      }
       const pollMs = Math.max(10, Math.min(100, Math.floor(limits.cpuTimeMs / 20)));
       timers.push(
         setInterval(() => {
           try {
-            if (cgroup.cpuTimeMs() > limits.cpuTimeMs) kill("time");
+            if (cgroup.cpuTimeMs() > limits.cpuTimeMs) kill("cpu");
           } catch {
             /* the group is going away */
           }
@@ -582,7 +597,9 @@ class BwrapSession implements SandboxSession {
         if (endNs === 0n) endNs = process.hrtime.bigint();
         for (const t of timers) clearTimeout(t);
         this.active.delete(abort);
-        void this.finish({ cgroup, spec, code, sig, status, started, setupError, reason, killed, startNs, endNs, stderr: Buffer.concat(errChunks), stdout: Buffer.concat(outChunks, outBytes) }).then(resolve, reject);
+        // The program is gone: a stdin file it did not read to the end is closed here.
+        input?.destroy();
+        void this.finish({ cgroup, spec, code, sig, status, started, setupError, reason, killed, startNs, endNs, stderr: Buffer.concat(errChunks), stdout: Buffer.concat(outChunks, outBytes), stdoutBytes: outTotal, stderrBytes: errBytes }).then(resolve, reject);
       });
     });
   }
@@ -595,12 +612,14 @@ class BwrapSession implements SandboxSession {
     status: string;
     started: boolean;
     setupError: Error | null;
-    reason: LimitHit;
+    reason: Watchdog | null;
     killed: boolean;
     startNs: bigint;
     endNs: bigint;
     stdout: Buffer;
     stderr: Buffer;
+    stdoutBytes: number;
+    stderrBytes: number;
   }): Promise<RunOutcome> {
     if (r.setupError) {
       this.ctx.logger?.error({ err: r.setupError }, "sandbox setup failed");
@@ -609,7 +628,6 @@ class BwrapSession implements SandboxSession {
     await r.cgroup.killAll();
     const stats = r.cgroup.stats();
     const wallTimeMs = r.started ? Number((r.endNs - r.startNs) / 1_000_000n) : 0;
-    const stderrText = r.stderr.toString("utf8");
     let exitCode: number | null = null;
     let signal: string | null = null;
     let maxRssKb = 0;
@@ -624,7 +642,7 @@ class BwrapSession implements SandboxSession {
       else signal = signalName(value);
       maxRssKb = Number(line[3] ?? 0);
     } else if (!r.started && !r.reason) {
-      this.ctx.logger?.error({ code: r.code, stderr: stderrText.slice(0, 500) }, "bwrap exited before the program started");
+      this.ctx.logger?.error({ code: r.code, stderr: r.stderr.toString("utf8", 0, 500) }, "bwrap exited before the program started");
       throw new SandboxError("sandbox failed to start");
     } else if (r.killed || r.sig) {
       signal = "SIGKILL";
@@ -637,27 +655,23 @@ class BwrapSession implements SandboxSession {
       else exitCode = code;
     }
 
-    const clean = exitCode === 0 && signal === null;
-    let limit: LimitHit = null;
-    // Memory verdicts come from the cgroup, never from the signal: an OOM kill, or the
-    // limit reached by a program that then failed (e.g. a runtime's own allocation error).
-    if (stats.oomKilled || (stats.limitReached && !clean)) limit = "memory";
-    else if (r.reason === "output") limit = "output";
-    else if (stats.cpuTimeMs > r.spec.limits.cpuTimeMs || r.reason === "time") limit = "time";
-    else if (r.reason === "wall" || wallTimeMs > r.spec.limits.wallTimeMs) limit = "wall";
-    else if (signal === "SIGXCPU") limit = "time";
-
+    // Facts only: the core (verdict.ts) decides which limit, if any, this was.
     return {
       exitCode,
       signal,
-      stdout: r.stdout.toString("utf8"),
-      stderr: stderrText,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      stdoutBytes: r.stdoutBytes,
+      stderrBytes: r.stderrBytes,
       cpuTimeMs: stats.cpuTimeMs,
       wallTimeMs,
-      // Reported memory is the program's peak RSS (stable across runs); the cgroup peak also
-      // counts page cache the run happened to fault in first, so it is only the fallback.
-      memoryKb: limit === "memory" ? Math.max(maxRssKb, stats.memoryPeakKb) : maxRssKb || stats.memoryPeakKb,
-      limit,
+      // The program's peak RSS (stable across runs); the cgroup peak also counts page cache
+      // the run happened to fault in first, so it is only the fallback.
+      memoryKb: maxRssKb || stats.memoryPeakKb,
+      cgroupPeakKb: stats.memoryPeakKb,
+      oomKilled: stats.oomKilled,
+      memoryLimitHit: stats.limitReached,
+      watchdog: r.reason,
     };
   }
 

@@ -12,12 +12,12 @@
 // kill is "freeze the cgroup, SIGKILL every non-baseline pid, thaw".
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { createReadStream, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import type { Duplex } from "node:stream";
 import Docker from "dockerode";
 import { pino, type Logger } from "pino";
-import type { LimitHit, RunOutcome, RunSpec, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
+import type { RunOutcome, RunSpec, SandboxEngine, SandboxSession, Watchdog } from "../sandbox/sandbox.js";
 import { openContainerCgroup, type ContainerCgroup } from "./docker.cgroup.js";
 import { processAlive } from "../sandbox/process-alive.js";
 
@@ -171,7 +171,7 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
           stdin: "",
           limits: { cpuTimeMs: 5_000, wallTimeMs: 10_000, memoryBytes: 64 * MiB, outputBytes: 4096, processes: 4, fileSizeBytes: 4096 },
         });
-        if (out.exitCode !== 0) throw new Error(`/bin/true exited with ${out.exitCode ?? out.signal}: ${out.stderr.slice(0, 200)}`);
+        if (out.exitCode !== 0) throw new Error(`/bin/true exited with ${out.exitCode ?? out.signal}: ${out.stderr.toString("utf8", 0, 200)}`);
       } catch (err) {
         throw new Error(`docker engine: a smoke session in ${image} failed: ${errorMessage(err)}`, { cause: err });
       } finally {
@@ -213,7 +213,7 @@ class DockerSession implements SandboxSession {
       stdin: content,
       limits: { cpuTimeMs: 5_000, wallTimeMs: 15_000, memoryBytes: 64 * MiB, outputBytes: 4096, processes: 4, fileSizeBytes: bytes + 1 },
     });
-    if (out.exitCode !== 0) throw new Error(`writing ${name} into the sandbox failed (${out.exitCode ?? out.signal}): ${out.stderr.trim().slice(0, 300)}`);
+    if (out.exitCode !== 0) throw new Error(`writing ${name} into the sandbox failed (${out.exitCode ?? out.signal}): ${out.stderr.toString("utf8").trim().slice(0, 300)}`);
   }
 
   async run(spec: RunSpec): Promise<RunOutcome> {
@@ -281,7 +281,7 @@ class DockerSession implements SandboxSession {
     });
     const stream: Duplex = await exec.start({ hijack: true, stdin: true });
 
-    let limit: LimitHit = null;
+    let watchdog: Watchdog | null = null;
     let failure: Error | null = null;
     let phase: "starting" | "running" = "starting";
     let seenExec = false;
@@ -296,8 +296,8 @@ class DockerSession implements SandboxSession {
     let reaping: Promise<void> | null = null;
     let finished = false;
 
-    const kill = (why: LimitHit) => {
-      if (why && limit === null) limit = why;
+    const kill = (why: Watchdog | null) => {
+      if (why && watchdog === null) watchdog = why;
       if (reaping) return;
       reaping = this.reap()
         .catch((err: unknown) => {
@@ -338,7 +338,7 @@ class DockerSession implements SandboxSession {
         if (phase === "running") {
           cg.sample();
           const cpuMs = (cg.cpuUsageNs() - cpuStart) / 1e6;
-          if (cpuMs > limits.cpuTimeMs) kill("time");
+          if (cpuMs > limits.cpuTimeMs) kill("cpu");
           else if (now - startAt > limits.wallTimeMs) kill("wall");
           if (mainPid === null) {
             if (!inspecting) {
@@ -378,8 +378,22 @@ class DockerSession implements SandboxSession {
       stream.on("error", (err) => this.log.debug({ err }, "exec stream error"));
     });
     tick();
-    stream.end(Buffer.from(spec.stdin, "utf8"));
+    // A host file (a cached test input) is streamed, never read whole into memory; pipe() half-closes at its end.
+    const stdinSpec = spec.stdin;
+    const input = typeof stdinSpec === "string" ? null : createReadStream(stdinSpec.path);
+    if (input) {
+      input.on("error", (err) => {
+        failure ??= new Error("cannot read the run's stdin file", { cause: err });
+        kill(null);
+        stream.destroy();
+      });
+      input.pipe(stream);
+    } else {
+      stream.end(Buffer.from(stdinSpec as string, "utf8"));
+    }
     await streamDone;
+    // The program is gone: a stdin file it did not read to the end is closed here.
+    input?.destroy();
     finished = true;
     clearTimeout(timer);
     endAt ??= performance.now();
@@ -395,11 +409,11 @@ class DockerSession implements SandboxSession {
 
     const info = await waitExecExit(exec);
     const code = info.ExitCode;
-    const stdout = output.text(1);
+    const stdout = output.bytes(1);
     // The daemon reports its own failure to start the process as exit 126 with the
     // reason on stdout: that is a sandbox failure, not the program's outcome.
-    if (code === 126 && phase === "starting" && stdout.startsWith("OCI runtime exec failed")) {
-      throw new Error(`docker exec failed: ${stdout.trim().slice(0, 300)}`);
+    if (code === 126 && phase === "starting" && stdout.toString("latin1", 0, 64).startsWith("OCI runtime exec failed")) {
+      throw new Error(`docker exec failed: ${stdout.toString("utf8", 0, 300).trim()}`);
     }
     let exitCode: number | null = code;
     let signal: string | null = null;
@@ -412,20 +426,23 @@ class DockerSession implements SandboxSession {
       }
     }
     const wallTimeMs = Math.max(0, endAt - startAt);
-    const failed = exitCode !== 0;
-    if (oomKilled || (failed && peak >= memoryCeiling)) limit = "memory";
-    else if (limit === null && cpuTimeMs > limits.cpuTimeMs) limit = "time";
-    else if (limit === null && wallTimeMs > limits.wallTimeMs) limit = "wall";
+    const memoryKb = Math.round(Math.max(0, peak - baseUsage) / 1024);
 
+    // Facts only: the core (verdict.ts) decides which limit, if any, this was.
     return {
       exitCode,
       signal,
       stdout,
-      stderr: output.text(2),
+      stderr: output.bytes(2),
+      stdoutBytes: output.written(1),
+      stderrBytes: output.written(2),
       cpuTimeMs: Math.round(cpuTimeMs),
       wallTimeMs: Math.round(wallTimeMs),
-      memoryKb: Math.round(Math.max(0, peak - baseUsage) / 1024),
-      limit,
+      memoryKb,
+      cgroupPeakKb: memoryKb,
+      oomKilled,
+      memoryLimitHit: peak >= memoryCeiling,
+      watchdog,
     };
   }
 
@@ -527,6 +544,10 @@ class OutputCollector {
   private total = 0;
   private kept = 0;
   private overflowed = false;
+  private readonly writtenBytes = new Map<number, number>([
+    [1, 0],
+    [2, 0],
+  ]);
   private readonly chunks = new Map<number, Buffer[]>([
     [1, []],
     [2, []],
@@ -561,6 +582,8 @@ class OutputCollector {
 
   private payload(data: Buffer): void {
     this.total += data.length;
+    const id = this.streamId === 2 ? 2 : 1;
+    this.writtenBytes.set(id, (this.writtenBytes.get(id) ?? 0) + data.length);
     const room = this.limit - this.kept;
     if (room > 0) {
       const keep = data.length <= room ? data : data.subarray(0, room);
@@ -573,8 +596,14 @@ class OutputCollector {
     }
   }
 
-  text(id: 1 | 2): string {
-    return Buffer.concat(this.chunks.get(id) ?? []).toString("utf8");
+  /** The kept bytes of stdout (1) or stderr (2), undecoded. */
+  bytes(id: 1 | 2): Buffer {
+    return Buffer.concat(this.chunks.get(id) ?? []);
+  }
+
+  /** Bytes the program wrote to stdout (1) or stderr (2), kept or not. */
+  written(id: 1 | 2): number {
+    return this.writtenBytes.get(id) ?? 0;
   }
 }
 

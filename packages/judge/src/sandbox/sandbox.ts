@@ -1,15 +1,19 @@
 // The seam between the judge and its sandbox engines (bwrap, docker).
 // The judge compiles once and runs every test inside ONE session (one work dir,
 // and for docker one container); each run() is one sandboxed process tree.
+//
+// Engines report facts, the core decides: a RunOutcome is only what the kernel and
+// the engine's own watchdogs measured. Which limit a run hit, and so its verdict, is
+// decided once, in verdict.ts, identically for every engine.
 
 export interface RunLimits {
-  /** CPU time (user+sys) of the whole process tree; over it -> limit "time". */
+  /** CPU time (user+sys) of the whole process tree; the engine's cpu watchdog kills past it. */
   cpuTimeMs: number;
-  /** Wall-clock time; a sleeping or blocked program is killed here -> limit "wall". */
+  /** Wall-clock time; a sleeping or blocked program is killed here by the wall watchdog. */
   wallTimeMs: number;
-  /** Peak memory of the process tree, enforced and measured through the cgroup -> limit "memory". */
+  /** Peak memory of the process tree, enforced and measured through the cgroup. */
   memoryBytes: number;
-  /** Bytes of stdout+stderr kept; a program writing more is killed -> limit "output". */
+  /** Bytes of stdout+stderr kept; a program writing more is killed by the output watchdog. */
   outputBytes: number;
   /** Max processes/threads in the tree (pids cgroup). */
   processes: number;
@@ -17,11 +21,14 @@ export interface RunLimits {
   fileSizeBytes: number;
 }
 
+/** What a run's stdin is: bytes from memory, or a host file streamed in (a cached test input). */
+export type RunStdin = string | { readonly path: string };
+
 export interface RunSpec {
   /** argv[0] is an absolute path inside the runtime root. Never a shell string. */
   argv: string[];
-  /** Bytes fed to stdin through a pipe or file, never through a shell. */
-  stdin: string;
+  /** Fed through a pipe or stream, never through a shell. A `path` is an absolute host path, read by the host (never by the sandbox). */
+  stdin: RunStdin;
   limits: RunLimits;
   /** Extra environment (the sandbox starts from an empty environment plus PATH/HOME/LANG). */
   env?: Record<string, string>;
@@ -29,19 +36,39 @@ export interface RunSpec {
   writableWorkDir?: boolean;
 }
 
+/** The engine watchdog that killed the run, if one did. */
+export type Watchdog = "cpu" | "wall" | "output";
+
+/** Which limit a run hit, as decided by the core (verdict.ts) from a RunOutcome. */
 export type LimitHit = "time" | "wall" | "memory" | "output" | null;
 
+/** Measurements of one run. No verdicts: see classifyRun() in verdict.ts. */
 export interface RunOutcome {
+  /** Exit status when the program exited; null when it died by a signal. */
   exitCode: number | null;
-  /** e.g. "SIGSEGV" when the program died by a signal. */
+  /** e.g. "SIGSEGV" when the program died by a signal (SIGKILL when a watchdog killed it). */
   signal: string | null;
-  stdout: string;
-  stderr: string;
+  /** Raw bytes as written by the program (kept up to the output limit): never decoded by an engine. */
+  stdout: Buffer;
+  /** Raw bytes (engines may keep less of stderr than of stdout). */
+  stderr: Buffer;
+  /** Bytes the program wrote to stdout / stderr in total, kept or not. */
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** CPU time (user+sys) of the run's process tree, from the cgroup. */
   cpuTimeMs: number;
+  /** Wall time from the program's start to its end (or kill), measured on the host. */
   wallTimeMs: number;
+  /** The program's peak memory as the engine measures it best (peak RSS, else the cgroup peak). */
   memoryKb: number;
-  /** Which limit ended the run, if any. */
-  limit: LimitHit;
+  /** Peak charge of the run's cgroup (baseline of a shared container subtracted). */
+  cgroupPeakKb: number;
+  /** The kernel OOM-killed a process of the run (cgroup oom_kill counter). */
+  oomKilled: boolean;
+  /** The cgroup's memory limit was reached at least once (failcnt / events max, or peak at the ceiling). */
+  memoryLimitHit: boolean;
+  /** The watchdog that killed the run, if any (null also when the run was aborted from outside). */
+  watchdog: Watchdog | null;
 }
 
 /** One submission's sandbox: a private work dir (/box inside) that lives across compile + all runs. */
