@@ -6,3 +6,4 @@ export * from "./submission.js";
 export * from "./queues.js";
 export * from "./socket.js";
 export * from "./judge.js";
+export * from "./storable-text.js";

@@ -2,6 +2,10 @@ import { z } from "zod";
 import { isoDateSchema, objectIdSchema } from "./common.js";
 import { languageInputSchema, languageSchema } from "./languages.js";
 import { finalStatusSchema, submissionStatusSchema, testStatusSchema } from "./statuses.js";
+import { isStorableText } from "./storable-text.js";
+
+/** Text every store accepts (no NUL, no lone surrogate): see storableText(). */
+export const storableStringSchema = z.string().refine(isStorableText, { message: "text a database cannot store (NUL or a lone surrogate); pass it through storableText()" });
 
 /** Default cap on submitted code; the HTTP body limit is derived from it (413 beyond). */
 export const DEFAULT_MAX_CODE_BYTES = 64 * 1024;
@@ -21,7 +25,7 @@ export const testResultSchema = z.object({
   wallTimeMs: z.number().int().min(0).optional(),
   memoryKb: z.number().int().min(0),
   /** RE: the signal that killed the program (e.g. "SIGSEGV") or the exit code. */
-  signal: z.string().optional(),
+  signal: storableStringSchema.optional(),
   exitCode: z.number().int().optional(),
 });
 export type TestResult = z.infer<typeof testResultSchema>;
@@ -29,9 +33,9 @@ export type TestResult = z.infer<typeof testResultSchema>;
 /** Shown only when the failing test is not hidden; long texts are truncated for display. */
 export const failedTestSchema = z.object({
   index: z.number().int().min(0),
-  input: z.string(),
-  expected: z.string(),
-  actual: z.string(),
+  input: storableStringSchema,
+  expected: storableStringSchema,
+  actual: storableStringSchema,
 });
 export type FailedTest = z.infer<typeof failedTestSchema>;
 
@@ -43,10 +47,10 @@ export const verdictFieldsSchema = z.object({
   timeMs: z.number().int().min(0).nullable(),
   memoryKb: z.number().int().min(0).nullable(),
   results: z.array(testResultSchema),
-  compileOutput: z.string().nullable(),
+  compileOutput: storableStringSchema.nullable(),
   failedTest: failedTestSchema.nullable(),
   /** Human-readable note (IE reason, RE signal); never user code, never host paths. */
-  message: z.string().nullable().optional(),
+  message: storableStringSchema.nullable().optional(),
 });
 export type VerdictFields = z.infer<typeof verdictFieldsSchema>;
 

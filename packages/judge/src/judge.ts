@@ -6,6 +6,7 @@ import {
   JUDGE_DEFAULTS,
   PROBLEM_LIMITS,
   judgeRequestSchema,
+  storableText,
   type FailedTest,
   type JudgeRequest,
   type ParsedJudgeRequest,
@@ -54,18 +55,20 @@ export const FAILED_TEST_DISPLAY_CHARS = 4 * 1024;
 export const WALL_TIME_FACTOR = 2;
 const WALL_TIME_GRACE_MS = 1_000;
 
-function truncate(text: string, max = FAILED_TEST_DISPLAY_CHARS): string {
-  return text.length <= max ? text : `${text.slice(0, max)}\n… (truncated, ${text.length - max} more characters)`;
+/** Every text shown to the user crosses the one storable-text rule (contracts/storable-text.ts). */
+function display(text: string | Buffer, max = FAILED_TEST_DISPLAY_CHARS): string {
+  return storableText(text, { maxCodePoints: max });
 }
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
 
-function capBytes(text: string, maxBytes: number): string {
-  const buf = Buffer.from(text, "utf8");
-  if (buf.length <= maxBytes) return text;
-  return `${buf.subarray(0, maxBytes).toString("utf8")}\n… (compiler output truncated)`;
+function compilerText(out: RunOutcome): string {
+  return storableText(Buffer.concat([out.stdout, out.stderr]), {
+    maxCodePoints: JUDGE_DEFAULTS.compileOutputLimitBytes,
+    truncatedNote: () => "\n… (compiler output truncated)",
+  });
 }
 
 class Semaphore {
@@ -158,7 +161,7 @@ async function judgeInSession(
     };
     const out = await session.run({ argv: [...spec.compile], stdin: "", limits, env, writableWorkDir: true });
     call.signal?.throwIfAborted();
-    const text = capBytes(`${out.stdout.toString("utf8")}${out.stderr.toString("utf8")}`, JUDGE_DEFAULTS.compileOutputLimitBytes);
+    const text = compilerText(out);
     compileOutput = text.length > 0 ? text : null;
     const hit = classifyRun(out, limits);
     const failed = hit !== null || !exitedCleanly(out);
@@ -234,9 +237,9 @@ async function judgeInSession(
     if (!test.hidden) {
       failedTest = {
         index: firstFailure.index,
-        input: truncate(test.input),
-        expected: truncate(test.output),
-        actual: truncate(firstFailure.outcome.stdout.toString("utf8")),
+        input: display(test.input),
+        expected: display(test.output),
+        actual: display(firstFailure.outcome.stdout),
       };
     }
   }
