@@ -20,8 +20,12 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_REQUESTS: 429,
   INTERNAL: 500,
+  /** Another service (details.component names it) is down or answered with an outage. */
   DEPENDENCY_UNAVAILABLE: 503,
+  /** Redis (the queues) is unreachable. */
   QUEUE_UNAVAILABLE: 503,
+  /** The database is unreachable, refusing connections, or timing out (packages/store maps these). */
+  DATABASE_UNAVAILABLE: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -31,12 +35,15 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: unknown;
+  /** Sent as Retry-After (seconds) by the transports: rate limits and outages say when to come back. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = ERROR_CODES[code];
     this.details = options.details;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   static badRequest(message: string, details?: unknown) {
@@ -82,6 +89,12 @@ export interface ErrorResponse {
   body: Envelope<Record<string, never>>;
   /** Set for 5xx: the id the client sees and the log line carries. */
   errorId?: string;
+  /** Seconds for a Retry-After header, when the error says when to retry. */
+  retryAfterSeconds?: number;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**
@@ -91,16 +104,20 @@ export interface ErrorResponse {
  */
 export function toErrorResponse(error: unknown): ErrorResponse {
   if (isAppError(error)) {
+    const retry = error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterSeconds)) };
     if (error.status >= 500) {
       const errorId = randomUUID();
+      // A designed 5xx (an outage) may name the component that is down; the id always comes last so it cannot be overridden.
+      const details = isPlainObject(error.details) ? { ...error.details, errorId } : { errorId };
       return {
         status: error.status,
         errorId,
-        body: { success: false, message: error.message, error: { code: error.code, details: { errorId } }, data: {} },
+        ...retry,
+        body: { success: false, message: error.message, error: { code: error.code, details }, data: {} },
       };
     }
     const errorBody = error.details === undefined ? { code: error.code } : { code: error.code, details: error.details };
-    return { status: error.status, body: { success: false, message: error.message, error: errorBody, data: {} } };
+    return { status: error.status, ...retry, body: { success: false, message: error.message, error: errorBody, data: {} } };
   }
   if (error instanceof z.ZodError) {
     return toErrorResponse(validationError(error));

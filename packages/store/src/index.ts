@@ -2,3 +2,4 @@ export type { Page, ProblemRepository, Store, StoreConfig, StoreKind, Submission
 export { createStore } from "./create-store.js";
 export { storeConfigFromEnv, StoreConfigError, type StoreEnv } from "./config.js";
 export { newObjectId, normalizeId } from "./object-id.js";
+export { databaseUnavailable, isConnectionError, isDatabaseUnavailable, withOutageMapping } from "./outage.js";

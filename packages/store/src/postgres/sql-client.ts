@@ -78,9 +78,35 @@ export async function openPglite(dataDir: string | null): Promise<SqlClient> {
   };
 }
 
+export interface PostgresPoolOptions {
+  max?: number;
+  /** Waiting for a connection (a new one, or a free one from a busy pool) gives up after this. */
+  connectionTimeoutMs?: number;
+  /** Server-side statement_timeout and client-side read timeout of every query. */
+  queryTimeoutMs?: number;
+}
+
+/**
+ * Deadlines that keep a request under ~10 s when the server is away or wedged:
+ * a connect (or a wait for a pooled connection) gives up after 3 s, a statement
+ * after 6 s. The largest writes (a 10 MB problem) take well under a second.
+ */
+export const POSTGRES_TIMEOUTS = { connectionTimeoutMs: 3_000, queryTimeoutMs: 6_000 } as const;
+
 /** A pooled client for a real PostgreSQL server. */
-export function openPostgres(url: string, options: { max?: number } = {}): SqlClient {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+export function openPostgres(url: string, options: PostgresPoolOptions = {}): SqlClient {
+  const queryTimeoutMs = options.queryTimeoutMs ?? POSTGRES_TIMEOUTS.queryTimeoutMs;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? POSTGRES_TIMEOUTS.connectionTimeoutMs,
+    // The server cancels a runaway statement; the client stops waiting on a server that went silent.
+    statement_timeout: queryTimeoutMs,
+    query_timeout: queryTimeoutMs + 1_000,
+    // A dead peer (host down, cable cut) is noticed by TCP keepalive instead of never.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
   // An idle client losing its connection emits 'error' on the pool; unhandled it
   // would crash the process. The next query fails (and reports) instead.
   pool.on("error", () => {});
