@@ -184,12 +184,12 @@ describe("results consumer", () => {
     assert.equal(await h.store.submissions.findById("0123456789abcdef01234567"), null);
   });
 
-  test("an invalid payload or unknown job name fails at once (UnrecoverableError), without retries", async () => {
+  test("an ownerless invalid payload or unknown job name fails at once (UnrecoverableError), without retries", async () => {
     const submission = await createPending("dan");
     for (const [name, data] of [
-      [EVALUATION_JOBS.result, { submissionId: submission._id, status: "Success" }],
+      [EVALUATION_JOBS.result, { submissionId: "not-an-id", status: "Success" }],
       [EVALUATION_JOBS.progress, { submissionId: "not-an-id", userId: "dan", status: "Running", passed: 0, total: 1 }],
-      [EVALUATION_JOBS.result, { ...verdict(submission._id, "dan"), status: "Pending" }],
+      [EVALUATION_JOBS.progress, { submissionId: submission._id, userId: "dan", status: "Success", passed: 0, total: 1 }],
       ["mystery", { submissionId: submission._id }],
     ] as const) {
       const { state, job } = await settled(await evaluationQueue.add(name, data, { attempts: 3, backoff: { type: "fixed", delay: 10 } }));
@@ -198,5 +198,56 @@ describe("results consumer", () => {
     }
     const untouched = await h.store.submissions.findById(submission._id);
     assert.equal(untouched?.status, "Pending");
+  });
+
+  test("a malformed result that names its submission makes it IE (never left non-final), with the final event", async () => {
+    const submission = await createPending("eve");
+    const inbox = await connectAs("eve");
+    for (const data of [{ submissionId: submission._id, status: "Success", total: 2 }]) {
+      const { state, job } = await settled(await evaluationQueue.add(EVALUATION_JOBS.result, data, { attempts: 3 }));
+      assert.equal(state, "completed");
+      assert.equal(job.returnvalue, "refused");
+    }
+    const stored = await h.store.submissions.findById(submission._id);
+    assert.equal(stored?.status, "IE");
+    assert.equal(stored?.total, 2);
+    assert.match(stored?.message ?? "", /report was malformed/);
+    await eventually(() => inbox.results.length === 1, "IE notification");
+    assert.equal((inbox.results[0] as Submission).status, "IE");
+  });
+
+  test("a verdict the store refuses (a time PostgreSQL's integer column cannot hold) becomes IE with a clear message, not a dropped job", async () => {
+    const submission = await createPending("fay");
+    const inbox = await connectAs("fay");
+    const refused = verdict(submission._id, "fay", { timeMs: 3_000_000_000 });
+    const { state, job } = await settled(await evaluationQueue.add(EVALUATION_JOBS.result, refused, { attempts: 3 }));
+    assert.equal(state, "completed");
+    assert.equal(job.returnvalue, "refused");
+    assert.equal(job.attemptsStarted, 1, "not retried: retrying cannot make the store accept it");
+    const stored = await h.store.submissions.findById(submission._id);
+    assert.equal(stored?.status, "IE");
+    assert.match(stored?.message ?? "", /verdict could not be stored/);
+    assert.equal(stored?.timeMs, null);
+    await eventually(() => inbox.results.length === 1, "IE notification");
+  });
+
+  test("replay of a result whose write landed but whose emit never happened (consumer died in between) emits the final event, once", async () => {
+    const submission = await createPending("gus");
+    const inbox = await connectAs("gus");
+    const { submissionId: _id, userId: _u, ...fields } = verdict(submission._id, "gus");
+    // The write of a consumer that then died: final in the database, nothing emitted.
+    const written = await h.store.submissions.finalize(submission._id, fields);
+    assert.equal(written?.applied, true);
+
+    const replay = await settled(await evaluationQueue.add(EVALUATION_JOBS.result, verdict(submission._id, "gus")));
+    assert.equal(replay.job.returnvalue, "replayed");
+    await eventually(() => inbox.results.length === 1, "final event on replay");
+    assert.deepEqual(inbox.results[0], await h.store.submissions.findById(submission._id));
+
+    // A second replay finds the emit recorded: clients would dedupe anyway, but nothing is sent twice.
+    const again = await settled(await evaluationQueue.add(EVALUATION_JOBS.result, verdict(submission._id, "gus")));
+    assert.equal(again.job.returnvalue, "replayed");
+    await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    assert.equal(inbox.results.length, 1);
   });
 });

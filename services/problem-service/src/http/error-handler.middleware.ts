@@ -73,6 +73,7 @@ export function errorHandler(): ErrorRequestHandler {
     } else {
       req.log.debug({ error: response.body.error, status: response.status }, "request rejected");
     }
+    if (response.retryAfterSeconds !== undefined) res.setHeader("retry-after", String(response.retryAfterSeconds));
     res.status(response.status).json(response.body);
   };
 }

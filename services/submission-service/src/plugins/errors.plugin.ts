@@ -67,11 +67,15 @@ export function toHttpError(error: unknown): ErrorResponse {
 
 function send(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const response = toHttpError(error);
-  if (response.status >= 500) {
+  if (response.status === 503) {
+    // An outage is designed behaviour (the client retries), not a bug: logged without the stack noise of a 500.
+    request.log.warn({ err: error, errorId: response.errorId, errorCode: "code" in response.body.error ? response.body.error.code : undefined }, "dependency unavailable");
+  } else if (response.status >= 500) {
     request.log.error({ err: error, errorId: response.errorId }, "request failed");
   } else {
     request.log.info({ errorCode: "code" in response.body.error ? response.body.error.code : undefined, status: response.status }, "request rejected");
   }
+  if (response.retryAfterSeconds !== undefined) void reply.header("retry-after", String(response.retryAfterSeconds));
   return reply.status(response.status).type("application/json; charset=utf-8").send(response.body);
 }
 

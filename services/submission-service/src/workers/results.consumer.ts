@@ -1,19 +1,11 @@
-import {
-  EVALUATION_JOBS,
-  QUEUES,
-  SOCKET_EVENTS,
-  evaluationResultSchema,
-  progressEventSchema,
-  socketIoKey,
-  userRoom,
-  type ServerToClientEvents,
-} from "@sonocode/contracts";
+import { EVALUATION_JOBS, QUEUES, evaluationResultSchema, objectIdSchema, progressEventSchema, type Submission, type VerdictFields } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
-import type { Store } from "@sonocode/store";
-import { Emitter } from "@socket.io/redis-emitter";
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { isDatabaseUnavailable, type Store } from "@sonocode/store";
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import type { z } from "zod";
+import { z } from "zod";
+import { IE_REASONS, internalErrorVerdict } from "../domain/internal-error.verdict.js";
+import { createSubmissionNotifier } from "../notifications/submission.notifier.js";
 
 export interface ResultConsumerDeps {
   store: Store;
@@ -22,6 +14,8 @@ export interface ResultConsumerDeps {
   prefix: string;
   logger: Logger;
   concurrency?: number;
+  /** Back-off while the database is away: first wait and cap (tests shorten them). */
+  outageBackoff?: { initialMs: number; maxMs: number };
 }
 
 export interface ResultConsumerHandle {
@@ -30,90 +24,140 @@ export interface ResultConsumerHandle {
 }
 
 export const DEFAULT_RESULT_CONCURRENCY = 8;
+export const DEFAULT_OUTAGE_BACKOFF = { initialMs: 500, maxMs: 15_000 } as const;
 
-function parsePayload<S extends z.ZodType>(schema: S, job: Job): z.output<S> {
-  const parsed = schema.safeParse(job.data);
-  // A malformed payload will be just as malformed on the next attempt.
-  if (!parsed.success) throw new UnrecoverableError(`invalid ${job.name} payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  return parsed.data;
-}
+/** Finished EvaluationQueue jobs are diagnostics only; used when a job does not set its own retention. */
+const KEEP_FINISHED = { age: 3_600, count: 1_000 } as const;
+
+/** Just enough of a malformed result to tell its owner that it failed. */
+const resultIdsSchema = z.object({ submissionId: objectIdSchema, total: z.number().int().min(0).optional() });
+
+type Outcome = "running" | "ignored" | "skipped" | "finalized" | "replayed" | "refused" | "dropped";
 
 /**
  * Consumes EvaluationQueue: writes progress and final verdicts to the database
- * (the truth) and then notifies the user's sockets through the Redis adapter.
- * The write is idempotent (finalize never regresses a final state), so BullMQ's
- * at-least-once delivery is safe; notifications are best-effort, since a client
- * that missed one re-reads GET /api/v1/submissions/:id.
+ * (the truth), then notifies the user's sockets.
+ *
+ * - A result is never dropped. While the database is away (DATABASE_UNAVAILABLE)
+ *   the job is moved to BullMQ's delayed set with capped exponential back-off; that
+ *   consumes no attempt, so an outage of any length is waited out, and it frees the
+ *   slot so other jobs keep flowing.
+ * - A result the store refuses for any other reason (text it cannot hold, a verdict
+ *   it rejects, a malformed report) turns the submission into IE: never non-final.
+ * - Progress is disposable: during an outage it is skipped, never retried, so
+ *   nothing piles up behind the final result.
+ * - The final event goes out after the write, and again on a replay whose earlier
+ *   emit was never recorded (see SubmissionNotifier).
  */
 export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHandle {
   const log = deps.logger.child({ component: "results-consumer" });
+  const backoff = deps.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
   const publisher = new Redis(deps.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
   publisher.on("error", (error) => log.warn({ err: error }, "socket emitter redis error"));
-  const key = socketIoKey(deps.prefix);
+  const notifier = createSubmissionNotifier(publisher, deps.prefix);
 
-  /** Publishes one event to a user's room and waits for Redis to accept it. */
-  async function emitToUser<E extends keyof ServerToClientEvents>(
-    userId: string,
-    event: E,
-    payload: Parameters<ServerToClientEvents[E]>[0],
-  ): Promise<void> {
-    // The emitter fires publish() and drops the promise; this shim keeps it so a
-    // failed publish is logged here instead of surfacing as an unhandled rejection.
-    const published: Promise<unknown>[] = [];
-    const client = {
-      publish: (channel: string, message: Buffer | string) => {
-        const sent = publisher.publish(channel, message);
-        published.push(sent);
-        return sent;
-      },
-    };
-    const emitter = new Emitter<ServerToClientEvents>(client, { key });
-    // The typed broadcaster needs the concrete event; the payload type follows from it.
-    (emitter.to(userRoom(userId)).emit as (ev: string, data: unknown) => boolean)(event, payload);
-    await Promise.all(published);
+  let lastOutageLog = 0;
+  function logOutage(error: unknown, what: string): void {
+    // One line per burst, not one per job: an outage is loud enough already.
+    if (Date.now() - lastOutageLog < 5_000) return;
+    lastOutageLog = Date.now();
+    log.warn({ err: error }, `database unavailable: ${what}`);
   }
 
-  async function process(job: Job): Promise<string> {
+  /** Parks the job in the delayed set without consuming an attempt, and tells BullMQ so. */
+  async function waitOutOutage(job: Job, token: string | undefined, error: unknown): Promise<never> {
+    // attemptsStarted counts every activation, including those after a delay: it drives the back-off.
+    const exponent = Math.min(Math.max(job.attemptsStarted - 1, 0), 20);
+    const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** exponent);
+    const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
+    logOutage(error, `result jobs wait in the delayed set (this one ${jittered} ms)`);
+    await job.moveToDelayed(Date.now() + jittered, token);
+    throw new DelayedError();
+  }
+
+  async function announce(submission: Submission, replay: boolean, jobLog: Logger): Promise<void> {
+    try {
+      const sent = await notifier.final(submission, { replay });
+      if (sent === "emitted" && replay) jobLog.info("final event re-emitted for a replayed result");
+    } catch (error) {
+      jobLog.warn({ err: error }, "result notification failed; the client will re-read the submission");
+    }
+  }
+
+  /** finalize() with the outage and refusal rules above. */
+  async function applyVerdict(job: Job, token: string | undefined, submissionId: string, verdict: VerdictFields, jobLog: Logger): Promise<Outcome> {
+    let outcome: Awaited<ReturnType<Store["submissions"]["finalize"]>>;
+    try {
+      outcome = await deps.store.submissions.finalize(submissionId, verdict);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) return waitOutOutage(job, token, error);
+      if (verdict.status === "IE" && verdict.message === IE_REASONS.resultRefused) throw error;
+      // Retrying cannot make the store accept this verdict: record that it failed instead.
+      jobLog.error({ err: error, status: verdict.status }, "the store refused the verdict; recording IE");
+      return applyVerdict(job, token, submissionId, internalErrorVerdict(verdict.total, IE_REASONS.resultRefused), jobLog);
+    }
+    if (!outcome) {
+      // Nothing to finish (e.g. its enqueue failed and the row was removed): retrying cannot make it appear.
+      jobLog.warn("result dropped: unknown submission");
+      return "dropped";
+    }
+    if (outcome.applied) {
+      jobLog.info({ status: outcome.submission.status, passed: outcome.submission.passed, total: outcome.submission.total }, "submission finalized");
+    } else {
+      jobLog.info({ status: outcome.submission.status }, "replayed result: submission already final");
+    }
+    await announce(outcome.submission, !outcome.applied, jobLog);
+    if (!outcome.applied) return "replayed";
+    return verdict.message === IE_REASONS.resultRefused || verdict.message === IE_REASONS.resultMalformed ? "refused" : "finalized";
+  }
+
+  async function handleProgress(job: Job, jobLog: Logger): Promise<Outcome> {
+    const parsed = progressEventSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid progress payload: ${describe(parsed.error)}`);
+    const event = parsed.data;
+    const eventLog = jobLog.child({ submissionId: event.submissionId });
+    let updated: Submission | null;
+    try {
+      updated = await deps.store.submissions.markRunning(event.submissionId, { passed: event.passed, total: event.total });
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        logOutage(error, "progress events are skipped");
+        return "skipped";
+      }
+      // A newer event or the final result supersedes this one; failing it would only fill the failed set.
+      eventLog.warn({ err: error }, "progress refused by the store; skipped");
+      return "skipped";
+    }
+    if (!updated) {
+      // Absent, or already final: a late progress event must not move a verdict back.
+      eventLog.debug("progress ignored: submission absent or already final");
+      return "ignored";
+    }
+    await notifier.progress(updated).catch((error: unknown) => eventLog.warn({ err: error }, "progress notification failed"));
+    return "running";
+  }
+
+  async function handleResult(job: Job, token: string | undefined, jobLog: Logger): Promise<Outcome> {
+    const parsed = evaluationResultSchema.safeParse(job.data);
+    if (!parsed.success) {
+      const ids = resultIdsSchema.safeParse(job.data);
+      // Unreadable and ownerless: nothing to finish; BullMQ keeps it in the failed set for inspection.
+      if (!ids.success) throw new UnrecoverableError(`invalid result payload: ${describe(parsed.error)}`);
+      const resultLog = jobLog.child({ submissionId: ids.data.submissionId });
+      resultLog.error({ issues: describe(parsed.error) }, "malformed result; recording IE");
+      return applyVerdict(job, token, ids.data.submissionId, internalErrorVerdict(ids.data.total ?? 0, IE_REASONS.resultMalformed), resultLog);
+    }
+    const { submissionId, userId: _userId, ...verdict } = parsed.data;
+    return applyVerdict(job, token, submissionId, verdict, jobLog.child({ submissionId }));
+  }
+
+  async function process(job: Job, token?: string): Promise<Outcome> {
     const jobLog = log.child({ jobId: job.id, jobName: job.name });
     switch (job.name) {
-      case EVALUATION_JOBS.progress: {
-        const event = parsePayload(progressEventSchema, job);
-        const eventLog = jobLog.child({ submissionId: event.submissionId });
-        const updated = await deps.store.submissions.markRunning(event.submissionId, { passed: event.passed, total: event.total });
-        if (!updated) {
-          // Absent, or already final: a late progress event must not move a verdict back.
-          eventLog.debug("progress ignored: submission absent or already final");
-          return "ignored";
-        }
-        await emitToUser(updated.userId, SOCKET_EVENTS.progress, {
-          submissionId: updated._id,
-          status: "Running",
-          passed: updated.passed,
-          total: updated.total,
-        }).catch((error: unknown) => eventLog.warn({ err: error }, "progress notification failed"));
-        return "running";
-      }
-      case EVALUATION_JOBS.result: {
-        const result = parsePayload(evaluationResultSchema, job);
-        const resultLog = jobLog.child({ submissionId: result.submissionId });
-        const { submissionId, userId: _userId, ...verdict } = result;
-        const outcome = await deps.store.submissions.finalize(submissionId, verdict);
-        if (!outcome) {
-          // Retrying cannot make the submission appear (e.g. its enqueue was rolled back): drop it.
-          resultLog.warn("result dropped: unknown submission");
-          return "dropped";
-        }
-        if (!outcome.applied) {
-          resultLog.info({ status: outcome.submission.status }, "replayed result ignored: submission already final");
-          return "replayed";
-        }
-        resultLog.info({ status: outcome.submission.status, passed: outcome.submission.passed, total: outcome.submission.total }, "submission finalized");
-        // Emitted to the stored owner, not the payload's userId: the database is the truth.
-        await emitToUser(outcome.submission.userId, SOCKET_EVENTS.result, outcome.submission).catch((error: unknown) =>
-          resultLog.warn({ err: error }, "result notification failed; the client will re-read the submission"),
-        );
-        return "finalized";
-      }
+      case EVALUATION_JOBS.progress:
+        return handleProgress(job, jobLog);
+      case EVALUATION_JOBS.result:
+        return handleResult(job, token, jobLog);
       default:
         throw new UnrecoverableError(`unknown job name ${JSON.stringify(job.name)} on ${QUEUES.evaluation}`);
     }
@@ -125,10 +169,17 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
     connection,
     prefix: deps.prefix,
     concurrency: deps.concurrency ?? DEFAULT_RESULT_CONCURRENCY,
+    // A consumer that dies mid-job leaves it to another replica after lockDuration; the write is
+    // idempotent, so a job may stall many times before it would be worth failing.
+    lockDuration: 15_000,
+    stalledInterval: 10_000,
+    maxStalledCount: 20,
+    removeOnComplete: KEEP_FINISHED,
+    removeOnFail: { age: 24 * 3_600, count: 1_000 },
   });
   worker.on("error", (error) => log.error({ err: error }, "results consumer error"));
   worker.on("failed", (job, error) =>
-    log.warn({ err: error, jobId: job?.id, jobName: job?.name, attemptsMade: job?.attemptsMade }, "evaluation job failed"),
+    log.error({ err: error, jobId: job?.id, jobName: job?.name, attemptsMade: job?.attemptsMade }, "evaluation job failed"),
   );
 
   return {
@@ -140,4 +191,8 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
       await publisher.quit().catch(() => publisher.disconnect());
     },
   };
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
 }

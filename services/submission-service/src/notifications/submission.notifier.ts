@@ -1,0 +1,64 @@
+import { SOCKET_EVENTS, socketIoKey, userRoom, type ServerToClientEvents, type Submission } from "@sonocode/contracts";
+import { Emitter } from "@socket.io/redis-emitter";
+import type { Redis } from "ioredis";
+
+/**
+ * Socket notifications for a user's tabs, through the Socket.IO Redis adapter's
+ * channel. Best effort: the database is the truth and a client re-reads
+ * GET /api/v1/submissions/:id on reconnect.
+ *
+ * The final event is at-least-once: it is published after the database write,
+ * and a replayed result (a consumer that died between the write and the emit)
+ * publishes it again unless a short-lived mark says it already went out. A
+ * duplicate is therefore possible only when a process dies between the publish
+ * and the mark; clients dedupe by submission id.
+ */
+export interface SubmissionNotifier {
+  progress(submission: Submission): Promise<void>;
+  /** Publishes the final event; on a replay, only when no earlier publish was recorded. */
+  final(submission: Submission, options: { replay: boolean }): Promise<"emitted" | "already-emitted">;
+}
+
+/** How long "the final event went out" is remembered: replays come within minutes of the write. */
+const FINAL_MARK_TTL_SECONDS = 3_600;
+
+export function createSubmissionNotifier(redis: Redis, prefix: string): SubmissionNotifier {
+  const key = socketIoKey(prefix);
+  const markKey = (submissionId: string) => `${prefix}:notified:${submissionId}`;
+
+  /** Publishes one event to a user's room and waits for Redis to accept it. */
+  async function emitToUser<E extends keyof ServerToClientEvents>(userId: string, event: E, payload: Parameters<ServerToClientEvents[E]>[0]): Promise<void> {
+    // The emitter fires publish() and drops the promise; this shim keeps it so a
+    // failed publish rejects here instead of surfacing as an unhandled rejection.
+    const published: Promise<unknown>[] = [];
+    const client = {
+      publish: (channel: string, message: Buffer | string) => {
+        const sent = redis.publish(channel, message);
+        published.push(sent);
+        return sent;
+      },
+    };
+    const emitter = new Emitter<ServerToClientEvents>(client, { key });
+    // The typed broadcaster needs the concrete event; the payload type follows from it.
+    (emitter.to(userRoom(userId)).emit as (ev: string, data: unknown) => boolean)(event, payload);
+    await Promise.all(published);
+  }
+
+  return {
+    async progress(submission) {
+      await emitToUser(submission.userId, SOCKET_EVENTS.progress, {
+        submissionId: submission._id,
+        status: "Running",
+        passed: submission.passed,
+        total: submission.total,
+      });
+    },
+    async final(submission, { replay }) {
+      if (replay && (await redis.exists(markKey(submission._id))) === 1) return "already-emitted";
+      // Emitted to the stored owner: the database is the truth, not a job payload.
+      await emitToUser(submission.userId, SOCKET_EVENTS.result, submission);
+      await redis.set(markKey(submission._id), "1", "EX", FINAL_MARK_TTL_SECONDS);
+      return "emitted";
+    },
+  };
+}
