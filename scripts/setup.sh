@@ -3,11 +3,14 @@
 # Node and npm. Idempotent and quick when everything is already there.
 #   bash scripts/setup.sh            what `npm start` needs (npm packages, Redis, bwrap, runtime rootfs)
 #   bash scripts/setup.sh --test     also PostgreSQL and Docker (daemon + runtime image) for the test suite
+#   bash scripts/setup.sh --compose  also Docker and docker-compose for compose.yaml (npm run test:compose)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
+want_compose=0
 [ "${1:-}" = "--test" ] && want_test=1
+[ "${1:-}" = "--compose" ] && want_compose=1
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -29,6 +32,11 @@ command -v ip >/dev/null || need+=(iproute2)   # ip netns: one empty network nam
 if [ "$want_test" = 1 ]; then
   [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
   command -v dockerd >/dev/null || need+=(docker.io)
+fi
+if [ "$want_compose" = 1 ]; then
+  command -v dockerd >/dev/null || need+=(docker.io)
+  # Debian 12's docker.io has no compose plugin; its docker-compose (1.29) reads compose.yaml.
+  docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
@@ -52,6 +60,6 @@ else
 fi
 
 # 4. For the tests: a Docker daemon and the runtime imported as an image.
-if [ "$want_test" = 1 ] && [ "$(id -u)" = 0 ]; then
+if { [ "$want_test" = 1 ] || [ "$want_compose" = 1 ]; } && [ "$(id -u)" = 0 ]; then
   bash scripts/runtime/docker-image.sh
 fi
