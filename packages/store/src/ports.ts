@@ -27,6 +27,24 @@ export interface ProblemRepository {
   delete(id: string): Promise<boolean>;
 }
 
+/** What the reconciler needs to decide about a non-final submission, without its code. */
+export interface ActiveSubmissionRef {
+  _id: string;
+  userId: string;
+  problemId: string;
+  status: "Pending" | "Running";
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ActiveSubmissionQuery {
+  /** Only submissions created strictly before this ISO instant (the grace period). */
+  createdBefore: string;
+  /** Keyset cursor: the last (createdAt, _id) of the previous page. */
+  after?: { createdAt: string; id: string } | undefined;
+  limit: number;
+}
+
 export interface SubmissionRepository {
   /** Inserts a Pending submission with a fresh ObjectId. */
   create(input: NewSubmission): Promise<Submission>;
@@ -47,6 +65,14 @@ export interface SubmissionRepository {
   finalize(id: string, verdict: VerdictFields): Promise<{ submission: Submission; applied: boolean } | null>;
   /** Removes a submission: used to undo a Pending insert whose enqueue failed. */
   delete(id: string): Promise<boolean>;
+  /**
+   * Pending/Running submissions, oldest first, in keyset pages: the reconciler's
+   * scan. Served by the (status, created_at) recovery index, so it costs one
+   * empty index probe when nothing is in flight.
+   */
+  listActive(query: ActiveSubmissionQuery): Promise<ActiveSubmissionRef[]>;
+  /** How many of a user's submissions are Pending/Running (the per-user in-flight cap). */
+  countActiveByUser(userId: string): Promise<number>;
 }
 
 export type StoreKind = "pglite" | "postgres" | "mongodb";

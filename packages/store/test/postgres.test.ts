@@ -21,10 +21,10 @@ describe("postgres specifics", () => {
     const clients = Array.from({ length: 6 }, () => openPostgres(database.url, { max: 2 }));
     try {
       const results = await Promise.all(clients.map((client) => runMigrations(client)));
-      assert.deepEqual(results.flat(), [1]);
+      assert.deepEqual(results.flat(), [1, 2]);
       assert.equal(results.filter((r) => r.length === 0).length, 5);
       const { rows } = await clients[0]!.query<{ version: number }>("SELECT version FROM schema_migrations");
-      assert.deepEqual(rows, [{ version: 1 }]);
+      assert.deepEqual(rows, [{ version: 1 }, { version: 2 }]);
       assert.deepEqual(await runMigrations(clients[0]!), []);
     } finally {
       await Promise.all(clients.map((client) => client.close()));

@@ -389,6 +389,43 @@ export function storeContract(name: string, harness: StoreHarness): void {
         assert.equal(await store.submissions.finalize(created._id, verdict()), null);
       });
 
+      it("listActive pages through Pending/Running submissions oldest first, created before the cutoff, without final ones", async () => {
+        const userId = `scan-${newObjectId()}`;
+        const a = await store.submissions.create(newSubmission({ userId }));
+        const b = await store.submissions.create(newSubmission({ userId }));
+        const c = await store.submissions.create(newSubmission({ userId }));
+        await store.submissions.markRunning(c._id, { passed: 0, total: 2 });
+        await store.submissions.finalize(b._id, verdict());
+        const cutoff = new Date(Date.now() + 1_000).toISOString();
+        const seen: string[] = [];
+        let after: { createdAt: string; id: string } | undefined;
+        for (let page = 0; page < 10_000; page++) {
+          const items = await store.submissions.listActive({ createdBefore: cutoff, after, limit: 1 });
+          if (items.length === 0) break;
+          const item = items[0]!;
+          if (after) assert.ok(item.createdAt > after.createdAt || (item.createdAt === after.createdAt && item._id > after.id), "strictly after the cursor");
+          if (item.userId === userId) seen.push(`${item._id}:${item.status}`);
+          after = { createdAt: item.createdAt, id: item._id };
+        }
+        assert.deepEqual(seen, [`${a._id}:Pending`, `${c._id}:Running`]);
+        const before = await store.submissions.listActive({ createdBefore: a.createdAt, limit: 1_000 });
+        assert.ok(!before.some((item) => item.userId === userId), "created at or after the cutoff: not listed");
+        const [first] = await store.submissions.listActive({ createdBefore: cutoff, limit: 1_000 }).then((items) => items.filter((i) => i._id === a._id));
+        assert.deepEqual(first, { _id: a._id, userId, problemId: a.problemId, status: "Pending", createdAt: a.createdAt, updatedAt: a.updatedAt });
+      });
+
+      it("countActiveByUser counts only that user's Pending/Running submissions", async () => {
+        const userId = `count-${newObjectId()}`;
+        assert.equal(await store.submissions.countActiveByUser(userId), 0);
+        const [one, two, three] = await Promise.all([1, 2, 3].map(() => store.submissions.create(newSubmission({ userId }))));
+        await store.submissions.create(newSubmission({ userId: `${userId}-other` }));
+        await store.submissions.markRunning(one!._id, { passed: 0, total: 2 });
+        await store.submissions.finalize(two!._id, verdict());
+        assert.equal(await store.submissions.countActiveByUser(userId), 2);
+        await store.submissions.finalize(three!._id, verdict());
+        assert.equal(await store.submissions.countActiveByUser(userId), 1);
+      });
+
       it("answers null/false for malformed ids instead of throwing", async () => {
         for (const id of INVALID_IDS) {
           assert.equal(await store.submissions.findById(id), null, id);

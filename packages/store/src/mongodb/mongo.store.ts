@@ -19,7 +19,7 @@ import {
 import { MongoClient, ObjectId, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from "mongodb";
 import { checkWrite, toProblem, toSubmission } from "../documents.js";
 import { normalizeId } from "../object-id.js";
-import type { Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
+import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
 
 /**
  * The original document model: ObjectId `_id` (and `problemId`), Date timestamps,
@@ -269,6 +269,33 @@ class MongoSubmissions implements SubmissionRepository {
     const result = await this.collection.deleteOne({ _id });
     return result.deletedCount === 1;
   }
+
+  async listActive(query: ActiveSubmissionQuery): Promise<ActiveSubmissionRef[]> {
+    const createdBefore = new Date(query.createdBefore);
+    const filter: Filter<SubmissionDoc> = { status: { $in: ACTIVE }, createdAt: { $lt: createdBefore } };
+    if (query.after) {
+      const afterDate = new Date(query.after.createdAt);
+      const afterId = objectId(query.after.id) ?? new ObjectId("000000000000000000000000");
+      filter.$or = [{ createdAt: { $gt: afterDate, $lt: createdBefore } }, { createdAt: afterDate, _id: { $gt: afterId } }];
+    }
+    const docs = await this.collection
+      .find(filter, { projection: { _id: 1, userId: 1, problemId: 1, status: 1, createdAt: 1, updatedAt: 1 } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(query.limit)
+      .toArray();
+    return docs.map((doc) => ({
+      _id: doc._id.toHexString(),
+      userId: doc.userId,
+      problemId: doc.problemId.toHexString(),
+      status: doc.status === "Running" ? "Running" : "Pending",
+      createdAt: doc.createdAt.toISOString(),
+      updatedAt: doc.updatedAt.toISOString(),
+    }));
+  }
+
+  async countActiveByUser(userId: string): Promise<number> {
+    return this.collection.countDocuments({ userId, status: { $in: ACTIVE } });
+  }
 }
 
 function pickDefined<T extends object>(value: T): Partial<T> {
@@ -286,6 +313,8 @@ async function ensureIndexes(db: Db): Promise<void> {
       { key: { userId: 1, problemId: 1, createdAt: -1, _id: -1 }, name: "userId_problemId_createdAt" },
       { key: { userId: 1, createdAt: -1, _id: -1 }, name: "userId_createdAt" },
       { key: { status: 1, createdAt: 1 }, name: "status_createdAt" },
+      // The per-user in-flight cap (a partial index on $in would need MongoDB 6+).
+      { key: { userId: 1, status: 1 }, name: "userId_status" },
     ]),
     db.collection<ProblemDoc>("problems").createIndexes([
       { key: { difficulty: 1, createdAt: -1, _id: -1 }, name: "difficulty_createdAt" },

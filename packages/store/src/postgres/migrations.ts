@@ -77,6 +77,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX submissions_status_created_idx ON submissions (status, created_at);
     `,
   },
+  {
+    version: 2,
+    name: "per-user in-flight index",
+    sql: `
+      -- The per-user in-flight cap counts a user's non-final submissions on every POST:
+      -- a partial index holds only those, so the count never walks a user's history.
+      CREATE INDEX submissions_user_active_idx ON submissions (user_id) WHERE status IN ('Pending', 'Running');
+    `,
+  },
 ];
 
 /** Arbitrary constant key for pg_advisory_xact_lock, shared by every process migrating this database. */

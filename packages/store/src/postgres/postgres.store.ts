@@ -12,7 +12,7 @@ import {
 import { AppError } from "@sonocode/errors";
 import { checkWrite, isoDate, toProblem, toSubmission } from "../documents.js";
 import { newObjectId, normalizeId } from "../object-id.js";
-import type { Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
+import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
 import { runMigrations } from "./migrations.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
@@ -291,6 +291,33 @@ class PostgresSubmissions implements SubmissionRepository {
     if (key === null) return false;
     const { rows } = await this.db.query("DELETE FROM submissions WHERE id = $1 RETURNING id", [key]);
     return rows.length > 0;
+  }
+
+  async listActive(query: ActiveSubmissionQuery): Promise<ActiveSubmissionRef[]> {
+    const params: unknown[] = [query.createdBefore];
+    let where = `status IN ${ACTIVE} AND created_at < $1::timestamptz`;
+    if (query.after) {
+      params.push(query.after.createdAt, query.after.id);
+      where += " AND (created_at, id) > ($2::timestamptz, $3)";
+    }
+    params.push(query.limit);
+    const { rows } = await this.db.query<Pick<SubmissionRow, "id" | "user_id" | "problem_id" | "status" | "created_at" | "updated_at">>(
+      `SELECT id, user_id, problem_id, status, created_at, updated_at FROM submissions WHERE ${where} ORDER BY created_at, id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((row) => ({
+      _id: row.id,
+      userId: row.user_id,
+      problemId: row.problem_id,
+      status: row.status === "Running" ? "Running" : "Pending",
+      createdAt: isoDate(row.created_at),
+      updatedAt: isoDate(row.updated_at),
+    }));
+  }
+
+  async countActiveByUser(userId: string): Promise<number> {
+    const { rows } = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM submissions WHERE user_id = $1 AND status IN ${ACTIVE}`, [userId]);
+    return rows[0]?.total ?? 0;
   }
 
   private async read(db: SqlExecutor, key: string): Promise<Submission | null> {
