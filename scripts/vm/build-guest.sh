@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Builds the cgroup v2 test guest from Debian packages, without installing any of them
+# on the host. Three disk images and a kernel, each cached by content hash under
+# $SONOCODE_VM_DIR (default /var/lib/sonocode/vm), so a second build is instant:
+#   system-<h>/   vmlinuz, initrd.img (busybox + the few modules needed to mount disks),
+#                 system.img: debootstrap minbase + bubblewrap, redis-server, iproute2,
+#                 the host's node binary, an unprivileged "judge" user.
+#                 <h> = this script + the kernel package version + the node binary.
+#   runtime-<rootfs name>.img   the judge's runtime rootfs (read-only in the guest).
+#   project-<h>.img             the project tree (git ls-files or a commit, + node_modules); <h> = its content.
+# Prints "key=path" lines on stdout for scripts/vm/run-vm.mjs; logs go to stderr.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+VM_DIR="${SONOCODE_VM_DIR:-/var/lib/sonocode/vm}"
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+RUNTIME_ROOTFS="${SONOCODE_RUNTIME_ROOTFS:-/var/lib/sonocode/runtime/rootfs}"
+SUITE=bookworm
+# Debian's generic kernel (the cloud one lacks virtio_blk in its initramfs-free form too, and 9p).
+KERNEL_PACKAGE=linux-image-amd64
+PACKAGES=(
+  bubblewrap iproute2 redis-server   # the judge's bwrap engine, its slot netns, BullMQ's Redis
+  libstdc++6                         # the host's node binary links it
+  procps                             # ps, for diagnostics in the guest log
+)
+# Loaded in this order by the initramfs (with their dependencies) to reach the disks.
+MODULES=(virtio_pci virtio_blk crc32c_generic ext4)
+
+log() { printf '[vm] %s\n' "$*" >&2; }
+[ "$(id -u)" = 0 ] || { log "building the guest needs root (debootstrap, chroot)"; exit 1; }
+for tool in debootstrap chroot mkfs.ext4 apt-get dpkg-deb strings git; do
+  command -v "$tool" >/dev/null || { log "missing $tool"; exit 1; }
+done
+mkdir -p "$VM_DIR"
+
+# ext4 image of a directory tree: sized from its contents plus room for the guest's writes
+# (they go to a throwaway qemu snapshot layer; the image itself is never modified).
+make_image() { # <dir> <image> <label>
+  local mb
+  mb=$(du -sm --apparent-size "$1" | cut -f1)
+  mb=$(( mb + mb / 4 + 256 ))
+  rm -f "$2.partial"
+  mkfs.ext4 -q -F -L "$3" -E root_owner=0:0 -d "$1" "$2.partial" "${mb}M" >&2
+  mv "$2.partial" "$2"
+}
+
+node_bin=$(readlink -f "$(command -v node)")
+kernel_version=$(apt-cache depends "$KERNEL_PACKAGE" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -1)
+[ -n "$kernel_version" ] || { log "cannot resolve $KERNEL_PACKAGE (run apt-get update)"; exit 1; }
+
+# ---- system: kernel, initramfs, userland ------------------------------------
+# Bump when the system build steps below change (the package lists and initramfs init are hashed).
+SYSTEM_FORMAT=1
+system_hash=$( { echo "$SYSTEM_FORMAT $SUITE $kernel_version ${PACKAGES[*]} / ${MODULES[*]}"; cat scripts/vm/initramfs-init.sh; sha256sum "$node_bin" | cut -d' ' -f1; } | sha256sum | cut -c1-12)
+system_dir="$VM_DIR/system-$system_hash"
+if [ ! -f "$system_dir/system.img" ]; then
+  started=$SECONDS
+  work="$system_dir.partial"
+  rm -rf "$work"
+  mkdir -p "$work/debs" "$work/kernel" "$work/initrd/bin"
+  log "downloading $kernel_version and busybox-static"
+  ( cd "$work/debs" && apt-get download -q "$kernel_version" busybox-static 2>&1 | grep -v unsandboxed >&2 ) || true
+  dpkg-deb -x "$work"/debs/linux-image-*.deb "$work/kernel"
+  dpkg-deb -x "$work"/debs/busybox-static_*.deb "$work/busybox"
+  cp "$work"/kernel/boot/vmlinuz-* "$work/vmlinuz"
+  kver=$(basename "$work"/kernel/lib/modules/*)
+
+  # initramfs: static busybox, the disk modules (dependencies first, read from each
+  # module's own depends= field: the package ships no modules.dep), and init.
+  cp "$work/busybox/bin/busybox" "$work/initrd/bin/busybox"
+  for applet in sh mount umount mkdir insmod switch_root usleep cat echo ln poweroff; do ln -s busybox "$work/initrd/bin/$applet"; done
+  mkdir -p "$work/initrd/modules"
+  declare -A loaded=()
+  order=()
+  add_module() {
+    local name=$1 file deps dep
+    [ -n "${loaded[$name]:-}" ] && return 0
+    file=$(find "$work/kernel/lib/modules/$kver" -name "$name.ko" -o -name "${name//_/-}.ko" | head -1)
+    [ -n "$file" ] || { log "module $name not found (built in?)"; loaded[$name]=builtin; return 0; }
+    deps=$(strings "$file" | sed -n 's/^depends=//p' | head -1)
+    for dep in ${deps//,/ }; do add_module "$dep"; done
+    loaded[$name]=1
+    cp "$file" "$work/initrd/modules/"
+    order+=("$(basename "$file")")
+  }
+  for m in "${MODULES[@]}"; do add_module "$m"; done
+  printf '%s\n' "${order[@]}" > "$work/initrd/modules/order"
+  cp scripts/vm/initramfs-init.sh "$work/initrd/init"
+  chmod 755 "$work/initrd/init"
+  # busybox's own cpio: the host needs no cpio package.
+  ( cd "$work/initrd" && find . | "$work/busybox/bin/busybox" cpio -o -H newc 2>/dev/null ) | gzip -1 > "$work/initrd.img"
+
+  log "debootstrap $SUITE minbase + ${PACKAGES[*]}"
+  include=$(IFS=,; echo "${PACKAGES[*]}")
+  debootstrap --variant=minbase --include="$include" "$SUITE" "$work/root" "$MIRROR" >&2
+  root="$work/root"
+  cp "$node_bin" "$root/usr/local/bin/node"
+  chroot "$root" /usr/local/bin/node --version >/dev/null
+  chroot "$root" useradd --create-home --uid 1000 --user-group --shell /bin/bash judge
+  # Debian starts redis from its unit; there is no init system here, tests start their own.
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
+  mkdir -p "$root/srv/sonocode" "$root/var/lib/sonocode/runtime" "$root/results"
+  echo sonocode-vm > "$root/etc/hostname"
+  make_image "$root" "$work/system.img" sonocode-sys
+  rm -rf "$work/root" "$work/debs" "$work/kernel" "$work/busybox" "$work/initrd"
+  rm -rf "$system_dir"
+  mv "$work" "$system_dir"
+  log "system image built in $(( SECONDS - started )) s: $system_dir"
+fi
+
+# ---- runtime rootfs ----------------------------------------------------------
+rootfs_real=$(readlink -f "$RUNTIME_ROOTFS")
+[ -f "$rootfs_real/.sonocode-runtime" ] || { log "no runtime rootfs at $RUNTIME_ROOTFS (bash scripts/runtime/build-rootfs.sh)"; exit 1; }
+rootfs_name=$(basename "$rootfs_real")
+runtime_img="$VM_DIR/runtime-$rootfs_name.img"
+if [ ! -f "$runtime_img" ]; then
+  started=$SECONDS
+  make_image "$rootfs_real" "$runtime_img" sonocode-rt
+  log "runtime image built in $(( SECONDS - started )) s: $runtime_img"
+fi
+
+# ---- project tree ------------------------------------------------------------
+# SONOCODE_VM_SOURCE=worktree (default): tracked and new (not ignored) files as they are in
+# the work tree; or a git revision (e.g. HEAD): exactly that commit, whatever the work tree
+# holds (useful when others are editing the same checkout). node_modules comes along as is.
+source="${SONOCODE_VM_SOURCE:-worktree}"
+lock_id=$(cat node_modules/.sonocode-lock-hash 2>/dev/null || sha256sum package-lock.json)
+if [ "$source" = worktree ]; then
+  mapfile -d '' files < <(git ls-files -z --cached --others --exclude-standard)
+  existing=()
+  for f in "${files[@]}"; do [ -f "$f" ] && existing+=("$f"); done
+  project_hash=$( { printf '%s\0' "${existing[@]}" | xargs -0 sha256sum; echo "$lock_id"; } | sha256sum | cut -c1-12)
+else
+  tree_id=$(git rev-parse --verify "$source^{tree}") || { log "not a git revision: $source"; exit 1; }
+  project_hash=$(echo "$tree_id $lock_id" | sha256sum | cut -c1-12)
+fi
+project_img="$VM_DIR/project-$project_hash.img"
+if [ ! -f "$project_img" ]; then
+  started=$SECONDS
+  tree="$VM_DIR/project-$project_hash.tree"
+  rm -rf "$tree"
+  mkdir -p "$tree"
+  if [ "$source" = worktree ]; then
+    printf '%s\0' "${existing[@]}" | tar --null -T - -cf - | tar -xf - -C "$tree"
+  else
+    git archive "$tree_id" | tar -xf - -C "$tree"
+  fi
+  # An npm install running meanwhile can make files vanish mid-copy: try again a few times.
+  for attempt in 1 2 3; do
+    rm -rf "$tree/node_modules"
+    cp -a node_modules "$tree/node_modules" && break
+    [ "$attempt" = 3 ] && { log "cannot copy node_modules"; exit 1; }
+    sleep 5
+  done
+  make_image "$tree" "$project_img" sonocode-src
+  rm -rf "$tree"
+  # Only the newest few project images are worth keeping.
+  ls -1t "$VM_DIR"/project-*.img 2>/dev/null | tail -n +4 | xargs -r rm -f
+  log "project image ($source) built in $(( SECONDS - started )) s: $project_img"
+fi
+
+echo "kernel=$system_dir/vmlinuz"
+echo "initrd=$system_dir/initrd.img"
+echo "system=$system_dir/system.img"
+echo "runtime=$runtime_img"
+echo "runtime_name=$rootfs_name"
+echo "project=$project_img"

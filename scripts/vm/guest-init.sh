@@ -1,0 +1,105 @@
+#!/bin/bash
+# PID 1 of the cgroup v2 test guest (after the initramfs): a minimal init that lays
+# out the unified hierarchy the way systemd does on a cgroup-v2-only host, then runs
+# the requested test files and reports over the serial console:
+#   /sys/fs/cgroup                 cgroup2 (nsdelegate, memory_recursiveprot), every controller enabled
+#   /init.scope                    this init (processes never sit in a group whose subtree_control is set)
+#   /system.slice/tests.service    the root suite: the judge as root, its runs under /sonocode
+#   /system.slice/delegated.service  owned by the unprivileged user "judge" (what Delegate=yes does)
+# Kernel command line (set by run-vm.mjs):
+#   sonocode.root=<file,...>   test files run as root
+#   sonocode.user=<file,...>   test files run as "judge" inside the delegated subtree
+# Output lines the host parses: SONOCODE-VM-INFO, SONOCODE-VM-SUITE, SONOCODE-VM-DONE.
+set -u
+export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+export LANG=C.UTF-8 HOME=/root TMPDIR=/tmp
+PROJECT=/srv/sonocode
+CG=/sys/fs/cgroup
+
+info() { echo "SONOCODE-VM-INFO $*"; }
+finish() {
+  echo "SONOCODE-VM-DONE rc=$1 uptime=$(cut -d' ' -f1 /proc/uptime)"
+  sync
+  echo 1 > /proc/sys/kernel/sysrq
+  echo o > /proc/sysrq-trigger
+  sleep 30
+}
+fatal() { echo "SONOCODE-VM-FATAL $*"; finish 2; }
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=000 devpts /dev/pts
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 "$CG" || fatal "cannot mount cgroup2"
+info "booted uptime=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) cpus=$(nproc) mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"
+hostname sonocode-vm
+ip link set lo up
+
+# Only the unified hierarchy: no v1 controller may be mounted (cgroup_no_v1=all).
+awk '$3 == "cgroup" { found = 1 } END { exit !found }' /proc/mounts && fatal "a cgroup v1 hierarchy is mounted"
+info "cgroup2 controllers: $(cat $CG/cgroup.controllers)"
+
+# Every controller for the whole tree, then move this init out of the root's way.
+for controller in $(cat "$CG/cgroup.controllers"); do echo "+$controller" > "$CG/cgroup.subtree_control" || info "cannot enable $controller"; done
+mkdir -p "$CG/init.scope" "$CG/system.slice"
+echo $$ > "$CG/init.scope/cgroup.procs"
+for controller in $(cat "$CG/system.slice/cgroup.controllers"); do echo "+$controller" > "$CG/system.slice/cgroup.subtree_control"; done
+info "system.slice controllers: $(cat $CG/system.slice/cgroup.subtree_control)"
+[ -f "$CG/init.scope/memory.peak" ] && info "memory.peak present" || info "memory.peak absent (kernel < 5.19): memory.current is polled"
+
+arg() {
+  for word in $(cat /proc/cmdline); do
+    case "$word" in "sonocode.$1="*) echo "${word#*=}" ;; esac
+  done
+}
+
+# The tests talk to a real Redis (BullMQ round trip); the guest is alone on its loopback.
+redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --maxmemory-policy noeviction --daemonize yes --logfile /tmp/redis.log \
+  || fatal "redis-server did not start"
+for _ in $(seq 50); do redis-cli -p 6379 ping 2>/dev/null | grep -q PONG && break; sleep 0.2; done
+
+rc=0
+# run_suite <name> <cgroup dir> <user> <files,...>: node's test runner over the files, in that cgroup, as that user.
+run_suite() {
+  local name=$1 group=$2 user=$3 files=$4 started=$SECONDS suite_rc tap="/tmp/$1.tap"
+  [ -n "$files" ] || return 0
+  info "suite $name: ${files//,/ } (as $user, in ${group#$CG})"
+  # shellcheck disable=SC2086
+  (
+    echo "$BASHPID" > "$group/cgroup.procs"
+    cd "$PROJECT"
+    exec setpriv --reuid="$user" --regid="$user" --init-groups --reset-env \
+      env PATH="$PATH" LANG="$LANG" TMPDIR=/tmp HOME="$(getent passwd "$user" | cut -d: -f6)" NODE_ENV=test NO_COLOR=1 \
+      TEST_REDIS_URL=redis://127.0.0.1:6379 SONOCODE_TEST_CGROUP_V2=1 \
+      node --import tsx --test --test-timeout=600000 --test-concurrency=1 \
+        --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$tap" \
+        ${files//,/ }
+  )
+  suite_rc=$?
+  local pass fail
+  pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -1)
+  fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -1)
+  echo "SONOCODE-VM-SUITE name=$name rc=$suite_rc pass=${pass:-0} fail=${fail:-0} seconds=$(( SECONDS - started ))"
+  grep -E '^not ok' "$tap" 2>/dev/null | sed 's/^/SONOCODE-VM-FAILED /'
+  [ "$suite_rc" = 0 ] || rc=1
+}
+
+# Root: like a systemd service running the evaluator as root (its runs go to /sonocode at the top).
+mkdir -p "$CG/system.slice/tests.service"
+run_suite root "$CG/system.slice/tests.service" root "$(arg root)"
+
+# Delegated: what systemd's Delegate=yes gives a User= service: the group and its
+# cgroup.procs, cgroup.subtree_control and cgroup.threads belong to the user, and every
+# controller of the parent is available in it.
+delegated="$CG/system.slice/delegated.service"
+mkdir -p "$delegated"
+chown judge:judge "$delegated" "$delegated/cgroup.procs" "$delegated/cgroup.subtree_control" "$delegated/cgroup.threads"
+chmod 755 /srv /srv/sonocode
+run_suite user "$delegated" judge "$(arg user)"
+
+redis-cli -p 6379 shutdown nosave >/dev/null 2>&1
+finish "$rc"

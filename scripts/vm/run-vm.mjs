@@ -1,0 +1,188 @@
+// npm run test:vm: builds (or reuses) the cgroup v2 guest, boots it under QEMU with only
+// the unified hierarchy, runs the judge's sandbox suites inside and exits non-zero on any
+// failure. KVM is used only if a probe boot answers quickly (nested KVM can hang here);
+// otherwise TCG. Everything the guest prints comes back over its serial console.
+//   node scripts/vm/run-vm.mjs                          the default plan (see DEFAULT_PLAN)
+//   node scripts/vm/run-vm.mjs --root a.test.ts,b.test.ts --user c.test.ts
+// Env: SONOCODE_VM_ACCEL=kvm|tcg (skip the probe), SONOCODE_VM_CPUS (2), SONOCODE_VM_MEMORY (4G),
+//      SONOCODE_VM_TIMEOUT_S (2400), SONOCODE_VM_DIR (/var/lib/sonocode/vm).
+import { spawn, spawnSync } from "node:child_process";
+import { accessSync, constants, createWriteStream, mkdirSync, readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+
+const root = new URL("../..", import.meta.url).pathname;
+const vmDir = process.env.SONOCODE_VM_DIR ?? "/var/lib/sonocode/vm";
+const cpus = process.env.SONOCODE_VM_CPUS ?? "2";
+const memory = process.env.SONOCODE_VM_MEMORY ?? "4G";
+const timeoutS = Number(process.env.SONOCODE_VM_TIMEOUT_S ?? 2400);
+
+const judgeTests = join(root, "packages/judge/test");
+const bwrapTests = readdirSync(judgeTests)
+  .filter((f) => f.startsWith("bwrap.") && f.endsWith(".test.ts"))
+  .sort()
+  .map((f) => relative(root, join(judgeTests, f)));
+/** What runs where. root: the judge as root on v2 (every bwrap test + the evaluator over BullMQ); user: the delegated subtree. */
+const DEFAULT_PLAN = {
+  root: ["packages/judge/test/cgroup.v2.test.ts", ...bwrapTests, "services/evaluator-service/test/evaluator-judging.test.ts"],
+  user: ["packages/judge/test/cgroup.v2.test.ts"],
+};
+
+function parseArgs(argv) {
+  const plan = { ...DEFAULT_PLAN };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i]?.replace(/^--/, "");
+    if (key !== "root" && key !== "user") throw new Error(`unknown option ${argv[i]} (use --root files,... --user files,...)`);
+    plan[key] = (argv[i + 1] ?? "").split(",").filter(Boolean);
+  }
+  for (const file of [...plan.root, ...plan.user]) {
+    if (!/^[\w./-]+\.test\.ts$/.test(file)) throw new Error(`not a test file path: ${file}`);
+  }
+  return plan;
+}
+
+const seconds = (ms) => (ms / 1000).toFixed(1);
+
+function buildGuest() {
+  const started = Date.now();
+  const result = spawnSync("bash", [join(root, "scripts/vm/build-guest.sh")], { cwd: root, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+  if (result.status !== 0) throw new Error("guest build failed");
+  const out = Object.fromEntries(result.stdout.trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+  console.log(`[vm] guest ready in ${seconds(Date.now() - started)} s`);
+  return out;
+}
+
+function qemuArgs(guest, accel, append) {
+  const disk = (file, serial, opts) => [
+    "-drive", `file=${file},if=none,id=${serial},format=raw,${opts}`,
+    "-device", `virtio-blk-pci,drive=${serial},serial=${serial}`,
+  ];
+  return [
+    "-machine", "q35",
+    "-accel", accel === "kvm" ? "kvm" : "tcg,thread=multi",
+    "-cpu", "max",
+    "-smp", cpus,
+    "-m", memory,
+    "-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
+    "-kernel", guest.kernel,
+    "-initrd", guest.initrd,
+    "-append", append,
+    ...disk(guest.system, "sys", "snapshot=on"),
+    ...disk(guest.runtime, "rt", "readonly=on"),
+    ...disk(guest.project, "src", "snapshot=on"),
+  ];
+}
+
+/** Boots the guest; calls onLine for every serial line; resolves when QEMU exits or the timeout kills it. */
+function boot(guest, accel, append, timeoutMs, onLine) {
+  return new Promise((resolve) => {
+    const qemu = spawn("qemu-system-x86_64", qemuArgs(guest, accel, append), { stdio: ["ignore", "pipe", "pipe"] });
+    let buffer = "";
+    let timedOut = false;
+    // One decoder per stream: a multi-byte character may be split across chunks.
+    const decoders = [new StringDecoder("utf8"), new StringDecoder("utf8")];
+    const timer = setTimeout(() => {
+      timedOut = true;
+      qemu.kill("SIGKILL");
+    }, timeoutMs);
+    const feed = (decoder, chunk) => {
+      buffer += decoder.write(chunk).replace(/\r/g, "");
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (onLine(line, qemu) === "stop") qemu.kill("SIGKILL");
+      }
+    };
+    qemu.stdout.on("data", (chunk) => feed(decoders[0], chunk));
+    qemu.stderr.on("data", (chunk) => feed(decoders[1], chunk));
+    qemu.on("close", (code) => {
+      clearTimeout(timer);
+      if (buffer) onLine(buffer, qemu);
+      resolve({ code, timedOut });
+    });
+  });
+}
+
+/** KVM only if a probe guest reaches its init quickly; nested KVM on our hosts hangs at boot. */
+async function chooseAccel(guest) {
+  const forced = process.env.SONOCODE_VM_ACCEL;
+  if (forced === "kvm" || forced === "tcg") return forced;
+  try {
+    accessSync("/dev/kvm", constants.R_OK | constants.W_OK);
+  } catch {
+    return "tcg";
+  }
+  let ok = false;
+  let last = "";
+  const started = Date.now();
+  const { timedOut } = await boot(guest, "kvm", "console=ttyS0 quiet panic=-1 sonocode.probe", 15_000, (line) => {
+    if (line.includes("SONOCODE-PROBE-OK")) {
+      ok = true;
+      return "stop";
+    }
+    if (line.trim()) last = line.trim();
+    return undefined;
+  });
+  const why = timedOut ? "no answer in 15 s" : `failed${last ? `: ${last}` : ""}`;
+  console.log(`[vm] KVM probe: ${ok ? "boots" : why} (${seconds(Date.now() - started)} s)${ok ? "" : ", using TCG"}`);
+  return ok ? "kvm" : "tcg";
+}
+
+async function main() {
+  const plan = parseArgs(process.argv.slice(2));
+  const guest = buildGuest();
+  const accel = await chooseAccel(guest);
+  mkdirSync(vmDir, { recursive: true });
+  const logPath = join(vmDir, "last-run.log");
+  const log = createWriteStream(logPath);
+  const append = [
+    "console=ttyS0", "quiet", "loglevel=3", "panic=-1",
+    // Only the unified hierarchy: no v1 controller can be mounted at all.
+    "systemd.unified_cgroup_hierarchy=1", "cgroup_no_v1=all",
+    `sonocode.runtime=${guest.runtime_name}`,
+    `sonocode.root=${plan.root.join(",")}`,
+    `sonocode.user=${plan.user.join(",")}`,
+  ].join(" ");
+  console.log(`[vm] booting (${accel}, ${cpus} CPUs, ${memory}); serial log: ${logPath}`);
+  const suites = [];
+  const failed = [];
+  let done = null;
+  let fatal = null;
+  const started = Date.now();
+  let bootedMs = null;
+  const { code, timedOut } = await boot(guest, accel, append, timeoutS * 1000, (line) => {
+    log.write(`${line}\n`);
+    process.stdout.write(`${line}\n`);
+    if (bootedMs === null && line.startsWith("SONOCODE-VM-INFO booted")) bootedMs = Date.now() - started;
+    let m;
+    if ((m = /^SONOCODE-VM-SUITE name=(\S+) rc=(\d+) pass=(\d+) fail=(\d+) seconds=(\d+)/.exec(line))) {
+      suites.push({ name: m[1], rc: Number(m[2]), pass: Number(m[3]), fail: Number(m[4]), seconds: Number(m[5]) });
+    } else if (line.startsWith("SONOCODE-VM-FAILED ")) failed.push(line.slice("SONOCODE-VM-FAILED ".length));
+    else if ((m = /^SONOCODE-VM-DONE rc=(\d+)/.exec(line))) done = Number(m[1]);
+    else if (line.startsWith("SONOCODE-VM-FATAL")) fatal = line;
+    return undefined;
+  });
+  log.end();
+  const totalMs = Date.now() - started;
+
+  console.log("\n[vm] ---- summary ----");
+  console.log(`[vm] accel=${accel}; boot to init ${bootedMs === null ? "?" : seconds(bootedMs)} s; guest run ${seconds(totalMs)} s`);
+  for (const s of suites) console.log(`[vm] suite ${s.name}: ${s.pass} passed, ${s.fail} failed, rc=${s.rc}, ${s.seconds} s`);
+  for (const f of failed) console.log(`[vm]   not ok: ${f}`);
+  if (fatal) console.log(`[vm] ${fatal}`);
+  if (timedOut) console.log(`[vm] timed out after ${timeoutS} s`);
+  const expected = ["root", "user"].filter((name) => plan[name].length > 0);
+  const missing = expected.filter((name) => !suites.some((s) => s.name === name));
+  for (const name of missing) console.log(`[vm] suite ${name}: no result (guest died or timed out; see ${logPath})`);
+  const pass = suites.reduce((n, s) => n + s.pass, 0);
+  const fail = suites.reduce((n, s) => n + s.fail, 0) + missing.length;
+  console.log(`vm: ${pass} passed, ${fail} failed`);
+  const ok = !timedOut && done === 0 && missing.length === 0 && suites.every((s) => s.rc === 0 && s.fail === 0) && code !== null;
+  process.exit(ok ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.error(`[vm] ${error.message}`);
+  process.exit(1);
+});
