@@ -82,3 +82,15 @@ export const sandboxEnvSchema = z.object({
   /** Submissions judged at once by this process; more throughput = more evaluator processes. */
   EVALUATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
 });
+
+/** Evaluator reliability knobs: how a broken sandbox is retried and when an evaluator leaves rotation. */
+export const evaluatorEnvSchema = z.object({
+  /** Sandbox failures a job may have (on any evaluators) before it is IE; must exceed the threshold below. */
+  EVALUATOR_SANDBOX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** Back-off after a job's first sandbox failure; doubles each time, capped at 30 s. */
+  EVALUATOR_SANDBOX_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
+  /** Sandbox failures in a row after which this evaluator stops taking jobs until a self-test passes. */
+  EVALUATOR_ENGINE_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(100).default(3),
+  /** /health caches the sandbox self-test this long; out of rotation, the evaluator retests this often. */
+  EVALUATOR_SELF_TEST_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+});

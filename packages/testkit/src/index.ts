@@ -1,12 +1,13 @@
 // Helpers for tests only: the servers come from scripts/run-tests.mjs (npm test).
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import { freePort, listenHttp } from "@sonocode/lifecycle";
-import { Redis } from "ioredis";
 import pg from "pg";
 
 export { freePort };
+export { startPrivateRedis, type PrivateRedis, type PrivateRedisOptions } from "./redis-server.js";
+export { startPrivatePostgres, type PrivatePostgres } from "./postgres-server.js";
+export { createBreakableRootfs, RUNTIME_ROOTFS, type BreakableRootfs } from "./breakable-rootfs.js";
 
 export function requireEnv(name: "TEST_REDIS_URL" | "TEST_DATABASE_URL"): string {
   const value = process.env[name];
@@ -65,34 +66,4 @@ export async function eventually<T>(predicate: () => Promise<T | undefined | nul
 export async function listen(server: Server): Promise<string> {
   const { port } = await listenHttp(server, 0, "127.0.0.1");
   return `http://127.0.0.1:${port}`;
-}
-
-/** A throwaway redis-server of our own, for tests that need to kill Redis without touching the shared one. */
-export async function startPrivateRedis(): Promise<{ url: string; kill(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exited;
-  };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => undefined);
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      break;
-    } catch {
-      probe.disconnect();
-      if (Date.now() > deadline) {
-        await kill();
-        throw new Error("private redis-server did not start");
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  return { url: `redis://127.0.0.1:${port}`, kill };
 }

@@ -1,7 +1,9 @@
 import type { Judge } from "@sonocode/judge";
 
 /**
- * The part of @sonocode/judge's Judge the evaluator uses: it judges, and it names its engine
- * for /health. Closing the judge belongs to whoever created it (main.ts or the launcher).
+ * The part of @sonocode/judge's Judge the evaluator uses: it judges (rejecting with SandboxError
+ * when the sandbox broke), runs a trivial sandboxed self-test for /health and for coming back
+ * into rotation, and names its engine. Closing the judge belongs to whoever created it
+ * (main.ts or the launcher).
  */
-export type EvaluatorJudge = Pick<Judge, "engine" | "judge">;
+export type EvaluatorJudge = Pick<Judge, "engine" | "judge" | "selfTest">;

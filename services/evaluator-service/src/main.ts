@@ -1,11 +1,15 @@
 // Distributed-mode entry point: the only place that reads the environment, listens and wires signals.
-import { assertProductionSafe, baseEnvSchema, distributedRedisEnvSchema, loadConfig, portsEnvSchema, sandboxEnvSchema } from "@sonocode/config";
+import { assertProductionSafe, baseEnvSchema, distributedRedisEnvSchema, evaluatorEnvSchema, loadConfig, portsEnvSchema, sandboxEnvSchema } from "@sonocode/config";
 import { createJudge } from "@sonocode/judge";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createEvaluatorService } from "./service.js";
 
-const envSchema = baseEnvSchema.extend(portsEnvSchema.shape).extend(sandboxEnvSchema.shape).extend(distributedRedisEnvSchema.shape);
+const envSchema = baseEnvSchema
+  .extend(portsEnvSchema.shape)
+  .extend(sandboxEnvSchema.shape)
+  .extend(evaluatorEnvSchema.shape)
+  .extend(distributedRedisEnvSchema.shape);
 
 runMain(async () => {
   const config = loadConfig(envSchema);
@@ -26,7 +30,12 @@ runMain(async () => {
     judge,
     logger,
     concurrency: config.EVALUATOR_CONCURRENCY,
+    sandboxRetry: { attempts: config.EVALUATOR_SANDBOX_ATTEMPTS, backoffMs: config.EVALUATOR_SANDBOX_BACKOFF_MS },
+    engineHealth: { failureThreshold: config.EVALUATOR_ENGINE_FAILURE_THRESHOLD, selfTestIntervalMs: config.EVALUATOR_SELF_TEST_INTERVAL_MS },
   });
+  if (config.EVALUATOR_SANDBOX_ATTEMPTS <= config.EVALUATOR_ENGINE_FAILURE_THRESHOLD) {
+    logger.warn("EVALUATOR_SANDBOX_ATTEMPTS should exceed EVALUATOR_ENGINE_FAILURE_THRESHOLD, or one broken evaluator can use up a job's retries alone");
+  }
   const { port } = await listenHttp(service.httpServer, config.EVALUATOR_PORT, config.HOST);
   logger.info({ host: config.HOST, port, concurrency: config.EVALUATOR_CONCURRENCY }, "evaluator-service listening");
 

@@ -1,7 +1,8 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { FINAL_STATUSES, type FinalStatus } from "@sonocode/contracts";
 
 /**
- * A handful of Prometheus series, rendered by hand: three counters and a gauge do not
+ * A handful of Prometheus series, rendered by hand: a few counters and gauges do not
  * justify a metrics library. Names follow Prometheus conventions (_total, _seconds).
  */
 export class EvaluatorMetrics {
@@ -9,7 +10,28 @@ export class EvaluatorMetrics {
   private judgeSeconds = 0;
   private judgeCount = 0;
   private failed = 0;
+  private lockRenewalFailures = 0;
+  /**
+   * Lock renewals are timers on the event loop: a loop blocked for longer than the lock's
+   * margin would lose the lock of a healthy judge. The worst delay seen shows how close it came.
+   */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
   inFlight = 0;
+  /** 1 while a broken sandbox keeps this evaluator from taking jobs. */
+  outOfRotation = false;
+
+  constructor() {
+    this.loopDelay.enable();
+  }
+
+  /** Stops the event-loop monitor (its timer would otherwise outlive the evaluator). */
+  stop(): void {
+    this.loopDelay.disable();
+  }
+
+  recordLockRenewalFailures(count: number): void {
+    this.lockRenewalFailures += count;
+  }
 
   recordResult(status: FinalStatus): void {
     this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
@@ -25,13 +47,30 @@ export class EvaluatorMetrics {
     this.failed += 1;
   }
 
-  snapshot(): { results: Record<FinalStatus, number>; judgeCount: number; judgeSeconds: number; inFlight: number; failedAttempts: number } {
+  private maxLoopDelaySeconds(): number {
+    // The histogram's max is in nanoseconds; before the first sample it is 0.
+    return this.loopDelay.max / 1e9;
+  }
+
+  snapshot(): {
+    results: Record<FinalStatus, number>;
+    judgeCount: number;
+    judgeSeconds: number;
+    inFlight: number;
+    failedAttempts: number;
+    lockRenewalFailures: number;
+    outOfRotation: boolean;
+    maxEventLoopDelaySeconds: number;
+  } {
     return {
       results: Object.fromEntries(this.byStatus) as Record<FinalStatus, number>,
       judgeCount: this.judgeCount,
       judgeSeconds: this.judgeSeconds,
       inFlight: this.inFlight,
       failedAttempts: this.failed,
+      lockRenewalFailures: this.lockRenewalFailures,
+      outOfRotation: this.outOfRotation,
+      maxEventLoopDelaySeconds: this.maxLoopDelaySeconds(),
     };
   }
 
@@ -50,6 +89,15 @@ export class EvaluatorMetrics {
       "# HELP sonocode_evaluator_jobs_in_flight Jobs being evaluated right now.",
       "# TYPE sonocode_evaluator_jobs_in_flight gauge",
       `sonocode_evaluator_jobs_in_flight ${this.inFlight}`,
+      "# HELP sonocode_evaluator_lock_renewals_failed_total Job locks that could not be renewed (the job may be re-run elsewhere).",
+      "# TYPE sonocode_evaluator_lock_renewals_failed_total counter",
+      `sonocode_evaluator_lock_renewals_failed_total ${this.lockRenewalFailures}`,
+      "# HELP sonocode_evaluator_out_of_rotation 1 while a broken sandbox keeps this evaluator from taking jobs.",
+      "# TYPE sonocode_evaluator_out_of_rotation gauge",
+      `sonocode_evaluator_out_of_rotation ${this.outOfRotation ? 1 : 0}`,
+      "# HELP sonocode_evaluator_event_loop_delay_max_seconds Worst event-loop delay since start (lock renewals run on the loop).",
+      "# TYPE sonocode_evaluator_event_loop_delay_max_seconds gauge",
+      `sonocode_evaluator_event_loop_delay_max_seconds ${this.maxLoopDelaySeconds()}`,
     ];
     return `${lines.join("\n")}\n`;
   }

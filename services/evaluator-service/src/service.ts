@@ -20,6 +20,7 @@ export function createEvaluatorService(deps: EvaluatorWorkerDeps): EvaluatorServ
   const httpServer = createServer(
     createEvaluatorHttpHandler({
       redisPing: evaluator.redisPing,
+      engineStatus: evaluator.engineStatus,
       engine: deps.judge.engine,
       concurrency: deps.concurrency ?? 1,
       renderMetrics: () => evaluator.metrics.render(),

@@ -2,11 +2,24 @@ import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { QUEUES } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
+import { EngineHealth, type EngineStatus } from "./engine-health.js";
 import { createEvaluationPublisher, type EvaluationPublisher } from "./evaluation.publisher.js";
 import type { EvaluatorJudge } from "./judge.port.js";
 import { EvaluatorMetrics } from "./metrics.js";
 import { createEvaluateProcessor, IE_MESSAGES, internalErrorResult, InvalidPayloadError, jobIds, testCount, type EvaluateOutcome } from "./processors/evaluate.processor.js";
+import { createRedisSandboxFailureCounter, DEFAULT_SANDBOX_RETRY, SandboxAttemptsExhaustedError, type SandboxRetryPolicy } from "./processors/sandbox-retry.js";
 import { pingRedis, quitRedis } from "@sonocode/redis";
+
+/** When the engine counts as broken and how it is retested (see EngineHealth). */
+export interface EngineHealthPolicy {
+  /** Sandbox failures in a row that take this evaluator out of rotation. */
+  failureThreshold: number;
+  /** Self-test cache for /health, and the retest period while out of rotation. */
+  selfTestIntervalMs: number;
+  selfTestTimeoutMs: number;
+}
+
+export const DEFAULT_ENGINE_HEALTH: EngineHealthPolicy = { failureThreshold: 3, selfTestIntervalMs: 10_000, selfTestTimeoutMs: 5_000 };
 
 export interface EvaluatorWorkerDeps {
   redisUrl: string;
@@ -16,6 +29,10 @@ export interface EvaluatorWorkerDeps {
   logger: Logger;
   /** Submissions judged at once by this process (default 1: the judge is CPU-bound). */
   concurrency?: number;
+  /** Retries of a job whose sandbox broke (default DEFAULT_SANDBOX_RETRY). */
+  sandboxRetry?: Partial<SandboxRetryPolicy>;
+  /** When this evaluator takes itself out of rotation (default DEFAULT_ENGINE_HEALTH). */
+  engineHealth?: Partial<EngineHealthPolicy>;
 }
 
 export interface EvaluatorWorker {
@@ -23,20 +40,37 @@ export interface EvaluatorWorker {
   metrics: EvaluatorMetrics;
   /** Rejects when Redis does not answer (GET /health). */
   redisPing(): Promise<void>;
+  /** The sandbox engine's health for GET /health: a cached self-test, and whether this evaluator is out of rotation. */
+  engineStatus(): Promise<EngineStatus>;
   /** Stops taking jobs, waits for the running ones, closes the queue, quits Redis. */
   close(): Promise<void>;
 }
 
 /**
- * A dead evaluator's job is noticed after lockDuration and re-run by another one (at most
- * maxStalledCount times, then failed, and the failed hook reports IE). Locks are renewed every
- * lockDuration/2 while a slow judge runs: the judge awaits child processes, so the event loop
- * stays free to renew.
+ * Lock and stall timings: a dead evaluator's job must be re-run by another within 10 s, and a
+ * live one must never lose its lock, however long it judges and however busy the CPU is.
+ *
+ * - The lock is renewed about every lockRenewTime (BullMQ checks every lockRenewTime/2 and
+ *   renews the locks older than that), so a live evaluator can go lockDuration - 1.5 x
+ *   lockRenewTime = 3.5 s without reaching Redis (event-loop stall, GC, Redis hiccup) before
+ *   anything is at risk. Nothing in the evaluator runs long on the event loop: the judge awaits
+ *   child processes and the checkers run off the loop; /metrics reports the worst event-loop
+ *   delay seen, and the fault tests assert it stays far below that margin.
+ * - A killed evaluator's lock lapses at most lockDuration after its last renewal; some live
+ *   evaluator's stalled check (every stalledInterval, one per interval across the fleet) then
+ *   moves the job back to wait, and an idle evaluator starts it at once. Worst case
+ *   lockDuration + stalledInterval = 7 s from the kill to the restart; measured ~5-7 s plus the
+ *   re-judge in apps/platform/test/faults.
+ * - maxStalledCount 2: a job may lose its evaluator twice (two crashes, or a Redis restart that
+ *   drops the lock); a third time it is failed and reported IE, so a job that kills every
+ *   evaluator it lands on cannot take the fleet down one process at a time forever.
+ * Cost: one lock renewal per running job per second and one stalled check per 2 s per queue.
  */
 export const WORKER_TIMINGS = {
-  lockDuration: 60_000,
-  stalledInterval: 30_000,
-  maxStalledCount: 1,
+  lockDuration: 5_000,
+  lockRenewTime: 1_000,
+  stalledInterval: 2_000,
+  maxStalledCount: 2,
 } as const;
 
 export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorker {
@@ -64,7 +98,35 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
   evaluationQueue.on("error", (error) => logger.warn({ err: { message: error.message } }, "evaluation queue error"));
   const publisher: EvaluationPublisher = createEvaluationPublisher(evaluationQueue);
 
-  const worker = new Worker<unknown, EvaluateOutcome>(QUEUES.submission, createEvaluateProcessor({ judge: deps.judge, publisher, logger, metrics }), {
+  // Out of rotation = this worker fetches nothing; jobs already running finish (or fail and are retried).
+  // Declared before the worker exists because the processor needs it; the callbacks run only later.
+  let worker: Worker<unknown, EvaluateOutcome> | undefined;
+  const engineHealth = new EngineHealth({
+    ...DEFAULT_ENGINE_HEALTH,
+    ...deps.engineHealth,
+    selfTest: () => deps.judge.selfTest(),
+    logger: logger.child({ component: "engine-health" }),
+    onBroken: async () => {
+      metrics.outOfRotation = true;
+      await worker?.pause(true);
+    },
+    onRecovered: () => {
+      metrics.outOfRotation = false;
+      worker?.resume();
+    },
+  });
+  const sandboxRetry = { ...DEFAULT_SANDBOX_RETRY, ...deps.sandboxRetry };
+  const processor = createEvaluateProcessor({
+    judge: deps.judge,
+    publisher,
+    logger,
+    metrics,
+    engineHealth,
+    sandboxRetry,
+    sandboxFailures: createRedisSandboxFailureCounter(producer, deps.prefix),
+    lockDurationMs: WORKER_TIMINGS.lockDuration,
+  });
+  worker = new Worker<unknown, EvaluateOutcome>(QUEUES.submission, processor, {
     connection: consumer,
     prefix: deps.prefix,
     concurrency: deps.concurrency ?? 1,
@@ -73,6 +135,10 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
 
   worker.on("error", (error) => logger.error({ err: error }, "worker error"));
   worker.on("stalled", (jobId) => logger.warn({ jobId }, "job stalled: its evaluator stopped renewing the lock; it will be re-run"));
+  worker.on("lockRenewalFailed", (jobIdsLost) => {
+    metrics.recordLockRenewalFailures(jobIdsLost.length);
+    logger.error({ jobIds: jobIdsLost }, "could not renew job locks; another evaluator may re-run them");
+  });
   worker.on("failed", (job: Job<unknown> | undefined, error: Error) => {
     metrics.recordFailedAttempt();
     if (!job) return;
@@ -94,7 +160,8 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
       const ids = jobIds(job.data);
       log.error({ err: { message: error.message }, submissionId: ids?.submissionId }, "job failed for good; reporting IE");
       if (!ids) return;
-      await publisher.result(internalErrorResult(ids, testCount(job.data), IE_MESSAGES.evaluationFailed));
+      const message = error instanceof SandboxAttemptsExhaustedError ? IE_MESSAGES.sandboxFailed : IE_MESSAGES.evaluationFailed;
+      await publisher.result(internalErrorResult(ids, testCount(job.data), message));
       metrics.recordResult("IE");
     } catch (publishError) {
       log.error({ err: publishError }, "could not report IE for a failed job");
@@ -106,12 +173,12 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
    * running then cannot report anyway; its lock expires and another evaluator re-runs it. So:
    * force when Redis is already down, and stop waiting if it goes down while we drain.
    */
-  async function closeWorker(): Promise<void> {
+  async function closeWorker(running: Worker<unknown, EvaluateOutcome>): Promise<void> {
     if (consumer.status !== "ready") {
-      await worker.close(true);
+      await running.close(true);
       return;
     }
-    const graceful = worker.close();
+    const graceful = running.close();
     let timer: NodeJS.Timeout | undefined;
     const redisLost = new Promise<void>((resolve) => {
       timer = setInterval(() => {
@@ -129,16 +196,21 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
   }
 
   let closing: Promise<void> | undefined;
+  const running = worker;
   return {
-    worker,
+    worker: running,
     metrics,
     redisPing: () => pingRedis(producer),
+    engineStatus: () => engineHealth.check(),
     close() {
       closing ??= (async () => {
-        // Reverse order of start: stop consuming (waits for running jobs), then the producer side, then Redis.
-        await closeWorker();
+        // Reverse order of start: no more self-tests or resumes, stop consuming (waits for running jobs),
+        // then the producer side, then Redis.
+        await engineHealth.close();
+        await closeWorker(running);
         await evaluationQueue.close();
         await Promise.all([quitRedis(consumer), quitRedis(producer)]);
+        metrics.stop();
       })();
       return closing;
     },

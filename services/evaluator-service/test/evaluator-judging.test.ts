@@ -29,7 +29,7 @@ after(async () => {
 });
 
 async function resultOf(submissionId: string) {
-  const results = await eventually(() => submissions.results.get(submissionId), `the result of ${submissionId}`, 60_000);
+  const results = await submissions.settledResults(submissionId, 60_000, 200);
   assert.equal(results.length, 1, "exactly one result per submission");
   return results[0]!;
 }
@@ -102,9 +102,11 @@ test("GET /ping and /health report the engine and Redis", async () => {
 
   const health = await fetch(`${url}/health`);
   assert.equal(health.status, 200);
-  const body = (await health.json()) as { success: boolean; data: { redis: string; engine: string; concurrency: number } };
+  const body = (await health.json()) as { success: boolean; data: { redis: string; sandbox: string; outOfRotation: boolean; engine: string; concurrency: number } };
   assert.equal(body.success, true);
   assert.equal(body.data.redis, "up");
+  assert.equal(body.data.sandbox, "up");
+  assert.equal(body.data.outOfRotation, false);
   assert.equal(body.data.engine, "bwrap");
   assert.equal(body.data.concurrency, 1);
 });

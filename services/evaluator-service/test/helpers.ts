@@ -77,6 +77,20 @@ export class SubmissionServiceDouble {
     );
   }
 
+  /**
+   * Every result of a submission once the first has arrived and a short quiet period passed, so a
+   * duplicate would be seen (each arrival replaces the recorded array: re-read, never keep one).
+   */
+  async settledResults(submissionId: string, timeoutMs = 30_000, quietMs = 500): Promise<EvaluationResult[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.results.has(submissionId)) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the result of ${submissionId}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    return this.results.get(submissionId) ?? [];
+  }
+
   async enqueue(data: unknown, options: { jobId: string; attempts?: number }): Promise<Job> {
     return this.submissionQueue.add(SUBMISSION_JOB, data, { jobId: options.jobId, attempts: options.attempts ?? 1, backoff: { type: "fixed", delay: 50 } });
   }

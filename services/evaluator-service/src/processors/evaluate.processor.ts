@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from "bullmq";
+import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { z } from "zod";
 import {
   evaluationResultSchema,
@@ -7,10 +7,13 @@ import {
   type EvaluationResult,
   type SubmissionJob,
 } from "@sonocode/contracts";
+import { isSandboxError } from "@sonocode/judge";
 import type { Logger } from "@sonocode/logger";
+import type { EngineHealth } from "../engine-health.js";
 import type { EvaluationPublisher } from "../evaluation.publisher.js";
 import type { EvaluatorJudge } from "../judge.port.js";
 import type { EvaluatorMetrics } from "../metrics.js";
+import { SandboxAttemptsExhaustedError, sandboxRetryDelay, type SandboxFailureCounter, type SandboxRetryPolicy } from "./sandbox-retry.js";
 
 /** A payload that can never be judged; its IE result (when it had ids) is already published. */
 export class InvalidPayloadError extends UnrecoverableError {
@@ -26,10 +29,15 @@ export function jobIds(data: unknown): JobIds | undefined {
   return ids.success ? ids.data : undefined;
 }
 
+/** This evaluator no longer holds the job's lock: another one re-runs it, so this result must not be published. */
+export class LockLostError extends Error {
+  override name = "LockLostError";
+}
+
 /** Messages shown to the user: never a stack, a host path or the judge's internals. */
 export const IE_MESSAGES = {
   invalidJob: "internal error: the evaluation job was invalid",
-  judgeFailed: "internal error: the judge failed; please resubmit",
+  sandboxFailed: "internal error: the judging sandbox failed on every try; your code was not judged, please resubmit",
   badVerdict: "internal error: the judge returned an invalid verdict",
   evaluationFailed: "internal error: evaluation failed; please resubmit",
 } as const;
@@ -55,16 +63,16 @@ export function testCount(data: unknown): number {
   return 0;
 }
 
-/** True when this attempt is the job's last: BullMQ counts attemptsMade after each throw. */
-export function isLastAttempt(job: Job): boolean {
-  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-}
-
 export interface EvaluateDeps {
   judge: EvaluatorJudge;
   publisher: EvaluationPublisher;
   logger: Logger;
   metrics: EvaluatorMetrics;
+  engineHealth: EngineHealth;
+  sandboxRetry: SandboxRetryPolicy;
+  sandboxFailures: SandboxFailureCounter;
+  /** The worker's lock duration: re-asserting the lock before publishing extends it by this much. */
+  lockDurationMs: number;
 }
 
 /** What the job completes with (visible in BullMQ tooling): the status, never the code or outputs. */
@@ -77,10 +85,12 @@ export interface EvaluateOutcome {
 /**
  * SubmissionQueue processor: re-parse, announce Running, judge with live progress,
  * publish the verdict. A wrong answer or compile error is a verdict, not a failure;
- * only infrastructure problems throw, and they end as IE, never as a user's fault.
+ * only infrastructure problems throw. A broken sandbox puts the job back with back-off for
+ * any evaluator (the evaluator's own budget); anything else goes to BullMQ's attempts. Only
+ * when those are used up does the worker's failed hook report IE, never a user's fault.
  */
 export function createEvaluateProcessor(deps: EvaluateDeps) {
-  return async (job: Job<unknown>, _token?: string, signal?: AbortSignal): Promise<EvaluateOutcome> => {
+  return async (job: Job<unknown>, token?: string, signal?: AbortSignal): Promise<EvaluateOutcome> => {
     const parsed = submissionJobSchema.safeParse(job.data);
     if (!parsed.success) {
       const ids = jobIds(job.data);
@@ -93,11 +103,31 @@ export function createEvaluateProcessor(deps: EvaluateDeps) {
       }
       throw new InvalidPayloadError("invalid submission job payload");
     }
-    return evaluate(job, parsed.data, deps, signal);
+    return evaluate(job, parsed.data, deps, token, signal);
   };
 }
 
-async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDeps, signal: AbortSignal | undefined): Promise<EvaluateOutcome> {
+/**
+ * The sandbox broke: count it against this evaluator's engine (which may take this evaluator
+ * out of rotation first, so it does not fetch the retry itself) and against the job's budget,
+ * then move the job to delayed for any evaluator, or fail it for good when the budget is spent.
+ */
+async function retryAfterSandboxFailure(job: Job<unknown>, error: unknown, deps: EvaluateDeps, token: string | undefined, log: Logger): Promise<never> {
+  await deps.engineHealth.recordSandboxFailure(error);
+  const failures = await deps.sandboxFailures.increment(job.id ?? "");
+  if (failures >= deps.sandboxRetry.attempts || !token) {
+    await deps.sandboxFailures.clear(job.id ?? "");
+    log.error({ err: error, sandboxFailures: failures }, "the sandbox failed on every try; the job fails for good");
+    throw new SandboxAttemptsExhaustedError(`the sandbox failed ${failures} times`);
+  }
+  const delayMs = sandboxRetryDelay(deps.sandboxRetry, failures);
+  log.warn({ err: error, sandboxFailures: failures, retryInMs: delayMs }, "the sandbox failed; the job is retried on any evaluator");
+  // skipAttempt: the producer's attempts stay for failures that are not the sandbox's.
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  throw new DelayedError();
+}
+
+async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDeps, token: string | undefined, signal: AbortSignal | undefined): Promise<EvaluateOutcome> {
   const { submissionId, userId } = data;
   const total = data.testCases.length;
   const log = deps.logger.child({ jobId: job.id, submissionId, attempt: job.attemptsMade + 1 });
@@ -132,19 +162,18 @@ async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDe
       );
     } catch (error) {
       deps.metrics.recordJudgeDuration(performance.now() - started);
-      if (signal?.aborted || !isLastAttempt(job)) {
-        // Cancelled, or BullMQ will try again (with the producer's backoff): let it.
-        log.warn({ err: error, lastAttempt: false }, "judge threw; job will be retried");
-        throw error;
-      }
-      log.error({ err: error }, "judge threw on the last attempt; reporting IE");
-      await deps.publisher.result(internalErrorResult({ submissionId, userId }, total, IE_MESSAGES.judgeFailed));
-      deps.metrics.recordResult("IE");
-      return { status: "IE", passed: 0, total };
+      if (!signal?.aborted && isSandboxError(error)) return await retryAfterSandboxFailure(job, error, deps, token, log);
+      // Cancelled, or not the sandbox: BullMQ's attempts (with the producer's back-off), then the failed hook's IE.
+      log.warn({ err: error }, "judge threw; BullMQ retries the job or fails it");
+      throw error;
     }
     deps.metrics.recordJudgeDuration(performance.now() - started);
+    deps.engineHealth.recordVerdict();
 
     const result = evaluationResultSchema.safeParse({ ...verdict, submissionId, userId });
+    await assertLockHeld(job, token, deps.lockDurationMs);
+    // A job retried after sandbox failures has a counter to remove; a first attempt never has one.
+    if (job.attemptsStarted > 1) await deps.sandboxFailures.clear(job.id ?? "");
     if (!result.success) {
       log.error({ issues: result.error.issues.map((issue) => issue.path.join(".")) }, "judge returned an invalid verdict");
       await deps.publisher.result(internalErrorResult({ submissionId, userId }, total, IE_MESSAGES.badVerdict));
@@ -158,4 +187,15 @@ async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDe
   } finally {
     deps.metrics.inFlight -= 1;
   }
+}
+
+/**
+ * Re-asserts (and extends) this evaluator's lock right before the result goes out. If the
+ * lock lapsed (Redis restarted without it, or renewals could not reach Redis) the stalled
+ * check hands the job to another evaluator, whose result is the one that counts: publishing
+ * ours as well would judge the submission twice.
+ */
+async function assertLockHeld(job: Job<unknown>, token: string | undefined, lockDurationMs: number): Promise<void> {
+  if (!token) return;
+  if ((await job.extendLock(token, lockDurationMs)) !== 1) throw new LockLostError("the job's lock was lost; another evaluator re-runs it");
 }
