@@ -14,11 +14,29 @@ export const JUDGE_DEFAULTS = {
   maxProcesses: 64,
 } as const;
 
+/** A test given inline: the input and expected output as text. */
+export const inlineJudgeTestSchema = z.object({ input: z.string(), output: z.string(), hidden: z.boolean().default(false) });
+
+const hostPathSchema = z
+  .string()
+  .refine((path) => path.startsWith("/") && !path.includes("\0") && !path.split("/").includes(".."), { message: "must be an absolute host path without '..'" });
+
+/**
+ * A test given as files on the judge's host (the evaluator's test-set cache): the input is
+ * streamed into the program's stdin and the checker reads the answer from the file, so a
+ * large test set never sits in memory whole. The judge reads them as root: only trusted
+ * callers (the evaluator) may build such requests.
+ */
+export const fileJudgeTestSchema = z.object({ inputFile: hostPathSchema, outputFile: hostPathSchema, hidden: z.boolean().default(false) });
+
+export const judgeTestSchema = z.union([inlineJudgeTestSchema, fileJudgeTestSchema]);
+export type JudgeTest = z.output<typeof judgeTestSchema>;
+
 /** The one entry point of the judge engine: judge(request) -> verdict. */
 export const judgeRequestSchema = z.object({
   language: languageSchema,
   source: z.string(),
-  tests: z.array(z.object({ input: z.string(), output: z.string(), hidden: z.boolean().default(false) })).min(1),
+  tests: z.array(judgeTestSchema).min(1),
   timeLimitMs: z.number().int().positive().default(JUDGE_DEFAULTS.timeLimitMs),
   memoryLimitMb: z.number().int().positive().default(JUDGE_DEFAULTS.memoryLimitMb),
   checker: checkerSchema.default({ type: "exact" }),

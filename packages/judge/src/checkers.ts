@@ -1,42 +1,203 @@
-// Output checkers. Pure functions over (expected, actual): no I/O, easy to test.
+// Output checkers over bytes. Pure, linear in the size of both outputs, and
+// allocation-free however the output is shaped: no regex runs on program output
+// (a backtracking one took ~47 s on one line of spaces), nothing is split into arrays
+// (60 MiB of newlines once cost ~2 GB of heap), and every comparison of a range is a
+// native Buffer.compare. Whitespace is ASCII (space, \t, \n, \v, \f, \r), as in testlib.
+// They run in a worker thread (check-pool.ts), never on the event loop that serves HTTP.
 import type { Checker } from "@sonocode/contracts";
 
 /** Default tolerance of the float checker when the problem sets none. */
 export const DEFAULT_FLOAT_EPSILON = 1e-6;
+/**
+ * A number token longer than this is compared byte for byte only: a real answer never needs
+ * it, and parsing one would copy a program's 64 MiB digit string into the heap.
+ */
+export const MAX_NUMBER_TOKEN_BYTES = 1024;
 
-/** CRLF/CR -> LF, trailing whitespace per line dropped, trailing blank lines dropped. */
-export function normalizeLines(text: string): string[] {
-  const lines = text.replace(/\r\n?/g, "\n").split("\n").map((line) => line.replace(/[ \t\f\v]+$/, ""));
-  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  return lines;
+type Bytes = Uint8Array;
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+function asBytes(text: string | Bytes): Buffer {
+  return typeof text === "string" ? Buffer.from(text, "utf8") : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
 }
 
-export function tokenize(text: string): string[] {
-  const trimmed = text.trim();
-  return trimmed === "" ? [] : trimmed.split(/\s+/);
+/** Trailing whitespace of a line: space, \t, \v, \f (CR and LF end lines). */
+function isLineBlank(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0b || byte === 0x0c;
 }
 
-export function checkExact(expected: string, actual: string): boolean {
-  const a = normalizeLines(expected);
-  const b = normalizeLines(actual);
-  return a.length === b.length && a.every((line, i) => line === b[i]);
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
 }
 
-export function checkTokens(expected: string, actual: string): boolean {
-  const a = tokenize(expected);
-  const b = tokenize(actual);
-  return a.length === b.length && a.every((token, i) => token === b[i]);
+/**
+ * Lines of a buffer, one at a time: CRLF, CR and LF all end a line, and a line's range
+ * excludes its trailing whitespace. The next LF and CR positions are each found once
+ * (native indexOf) and reused until passed, so a walk over the whole buffer is linear.
+ */
+class LineCursor {
+  private pos = 0;
+  private nextLf = -2;
+  private nextCr = -2;
+  /** Current line: [start, end) after trimming. */
+  start = 0;
+  end = 0;
+
+  constructor(private readonly buf: Buffer) {}
+
+  get done(): boolean {
+    return this.pos > this.buf.length;
+  }
+
+  /** True when everything from the current position on is whitespace or line breaks (only blank lines left). */
+  restIsBlank(): boolean {
+    const buf = this.buf;
+    for (let i = this.pos; i < buf.length; i++) if (!isSpace(buf[i]!)) return false;
+    return true;
+  }
+
+  /** Advances to the next line; false once past the end. */
+  next(): boolean {
+    const buf = this.buf;
+    if (this.pos > buf.length) return false;
+    const from = this.pos;
+    if (this.nextLf !== -1 && this.nextLf < from) this.nextLf = buf.indexOf(LF, from);
+    if (this.nextCr !== -1 && this.nextCr < from) this.nextCr = buf.indexOf(CR, from);
+    const lf = this.nextLf === -1 ? buf.length : this.nextLf;
+    const cr = this.nextCr === -1 ? buf.length : this.nextCr;
+    let stop = Math.min(lf, cr);
+    this.start = from;
+    let end = stop;
+    while (end > from && isLineBlank(buf[end - 1]!)) end--;
+    this.end = end;
+    if (stop === buf.length) {
+      this.pos = buf.length + 1;
+    } else {
+      // CRLF is one line break.
+      if (stop === cr && cr + 1 === lf) stop++;
+      this.pos = stop + 1;
+    }
+    return true;
+  }
 }
 
-// A strict number syntax: Number("") is 0 and Number("0x10") is 16, neither is a float token.
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:inf|infinity)$/i;
+/**
+ * Line by line: CRLF/CR equal LF, trailing whitespace of each line and trailing blank lines are
+ * ignored; leading and inner whitespace, inner blank lines and case are significant.
+ */
+export function checkExact(expected: string | Bytes, actual: string | Bytes): boolean {
+  const e = asBytes(expected);
+  const a = asBytes(actual);
+  const ec = new LineCursor(e);
+  const ac = new LineCursor(a);
+  for (;;) {
+    // A side that ran out reads as blank lines forever: equal iff the other has only blank lines left.
+    if (ec.done) return ac.restIsBlank();
+    if (ac.done) return ec.restIsBlank();
+    ec.next();
+    ac.next();
+    if (ec.end - ec.start !== ac.end - ac.start) return false;
+    if (e.compare(a, ac.start, ac.end, ec.start, ec.end) !== 0) return false;
+  }
+}
 
-function parseNumber(token: string): number | null {
-  if (!NUMBER.test(token)) return null;
-  const lower = token.toLowerCase().replace(/^\+/, "");
-  if (lower === "inf" || lower === "infinity") return Infinity;
-  if (lower === "-inf" || lower === "-infinity") return -Infinity;
-  return Number(token);
+/** Whitespace-separated tokens of a buffer, one at a time. */
+class TokenCursor {
+  private pos = 0;
+  start = 0;
+  end = 0;
+
+  constructor(readonly buf: Buffer) {}
+
+  next(): boolean {
+    const buf = this.buf;
+    let i = this.pos;
+    while (i < buf.length && isSpace(buf[i]!)) i++;
+    if (i >= buf.length) {
+      this.pos = i;
+      return false;
+    }
+    const start = i;
+    while (i < buf.length && !isSpace(buf[i]!)) i++;
+    this.start = start;
+    this.end = i;
+    this.pos = i;
+    return true;
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  equals(other: TokenCursor): boolean {
+    return this.length === other.length && this.buf.compare(other.buf, other.start, other.end, this.start, this.end) === 0;
+  }
+}
+
+/** Token by token, exactly; any amount and kind of whitespace between tokens. */
+export function checkTokens(expected: string | Bytes, actual: string | Bytes): boolean {
+  const ec = new TokenCursor(asBytes(expected));
+  const ac = new TokenCursor(asBytes(actual));
+  for (;;) {
+    const more = ec.next();
+    if (more !== ac.next()) return false;
+    if (!more) return true;
+    if (!ec.equals(ac)) return false;
+  }
+}
+
+const lower = (byte: number) => (byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte);
+
+/** Case-insensitive match of buf[start, end) against an ASCII word in lower case. */
+function isWord(buf: Buffer, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false;
+  for (let i = 0; i < word.length; i++) if (lower(buf[start + i]!) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+const isDigit = (byte: number) => byte >= 0x30 && byte <= 0x39;
+
+/**
+ * Strict number syntax, one linear pass: [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?,
+ * or [+-]? inf / infinity. Number("") is 0 and Number("0x10") is 16: neither is a float token.
+ */
+function parseNumber(buf: Buffer, start: number, end: number): number | null {
+  let i = start;
+  let negative = false;
+  if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) {
+    negative = buf[i] === 0x2d;
+    i++;
+  }
+  if (isWord(buf, i, end, "inf") || isWord(buf, i, end, "infinity")) return negative ? -Infinity : Infinity;
+  if (end - start > MAX_NUMBER_TOKEN_BYTES) return null;
+  let intDigits = 0;
+  while (i < end && isDigit(buf[i]!)) {
+    i++;
+    intDigits++;
+  }
+  let fracDigits = 0;
+  if (i < end && buf[i] === 0x2e) {
+    i++;
+    while (i < end && isDigit(buf[i]!)) {
+      i++;
+      fracDigits++;
+    }
+  }
+  if (intDigits === 0 && fracDigits === 0) return null;
+  if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
+    i++;
+    if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
+    let expDigits = 0;
+    while (i < end && isDigit(buf[i]!)) {
+      i++;
+      expDigits++;
+    }
+    if (expDigits === 0) return null;
+  }
+  if (i !== end) return null;
+  return Number(buf.toString("latin1", start, end));
 }
 
 /** Equal within an absolute or relative epsilon, whichever is looser. NaN never equals anything. */
@@ -47,26 +208,32 @@ export function floatsEqual(expected: number, actual: number, epsilon: number): 
   return diff <= epsilon || diff <= epsilon * Math.abs(expected);
 }
 
-/** Token-wise: numeric tokens compare with tolerance, anything else exactly ("nan" is never numeric-equal). */
-export function checkFloat(expected: string, actual: string, epsilon = DEFAULT_FLOAT_EPSILON): boolean {
-  const a = tokenize(expected);
-  const b = tokenize(actual);
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const e = a[i]!;
-    const g = b[i]!;
-    const en = parseNumber(e);
-    if (en === null) {
-      if (/^[+-]?nan$/i.test(e) || e !== g) return false;
-      continue;
-    }
-    const gn = parseNumber(g);
-    if (gn === null || !floatsEqual(en, gn, epsilon)) return false;
-  }
-  return true;
+function isNanToken(buf: Buffer, start: number, end: number): boolean {
+  const signed = end > start && (buf[start] === 0x2b || buf[start] === 0x2d);
+  return isWord(buf, signed ? start + 1 : start, end, "nan");
 }
 
-export function checkOutput(checker: Checker, expected: string, actual: string): boolean {
+/** Token-wise: numeric tokens compare with tolerance, anything else exactly ("nan" is never equal). */
+export function checkFloat(expected: string | Bytes, actual: string | Bytes, epsilon = DEFAULT_FLOAT_EPSILON): boolean {
+  const ec = new TokenCursor(asBytes(expected));
+  const ac = new TokenCursor(asBytes(actual));
+  for (;;) {
+    const more = ec.next();
+    if (more !== ac.next()) return false;
+    if (!more) return true;
+    const en = parseNumber(ec.buf, ec.start, ec.end);
+    if (en === null) {
+      if (isNanToken(ec.buf, ec.start, ec.end) || !ec.equals(ac)) return false;
+      continue;
+    }
+    // Byte-identical numbers are equal (and a number too long to parse may still be identical).
+    if (ec.equals(ac)) continue;
+    const an = parseNumber(ac.buf, ac.start, ac.end);
+    if (an === null || !floatsEqual(en, an, epsilon)) return false;
+  }
+}
+
+export function checkOutput(checker: Checker, expected: string | Bytes, actual: string | Bytes): boolean {
   switch (checker.type) {
     case "exact":
       return checkExact(expected, actual);

@@ -8,11 +8,13 @@ import type { SandboxEngine } from "./sandbox/sandbox.js";
 export type { Judge, JudgeProgress, JudgeCallOptions, JudgeCoreOptions } from "./judge.js";
 export { createJudgeWithEngine, FAILED_TEST_DISPLAY_CHARS, WALL_TIME_FACTOR } from "./judge.js";
 export { LANGUAGE_REGISTRY, languageSpec, type LanguageSpec, type RunContext } from "./languages.js";
-export { checkOutput, checkExact, checkTokens, checkFloat, floatsEqual, normalizeLines, DEFAULT_FLOAT_EPSILON } from "./checkers.js";
+export { checkOutput, checkExact, checkTokens, checkFloat, floatsEqual, DEFAULT_FLOAT_EPSILON, MAX_NUMBER_TOKEN_BYTES } from "./checkers.js";
+export { createCheckPool, type CheckPool, type CheckPoolOptions, type ExpectedSource } from "./check/check-pool.js";
+export { classifyRun, runStatus, ranOutOfMemory } from "./verdict.js";
 export { createBwrapEngine, DEFAULT_ROOTFS, type BwrapEngineOptions } from "./engines/bwrap.engine.js";
 export { SandboxError, isSandboxError } from "./errors.js";
 export { createDockerEngine } from "./engines/docker.engine.js";
-export type { SandboxEngine, SandboxSession, RunSpec, RunLimits, RunOutcome, LimitHit } from "./sandbox/sandbox.js";
+export type { SandboxEngine, SandboxSession, RunSpec, RunStdin, RunLimits, RunOutcome, LimitHit, Watchdog } from "./sandbox/sandbox.js";
 
 export const DEFAULT_DOCKER_IMAGE = "sonocode-runtime:latest";
 

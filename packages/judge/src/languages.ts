@@ -28,13 +28,31 @@ export interface LanguageSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** Scales the CPU limit for runtimes with a heavy start (JIT warm-up, interpreter). */
   readonly timeMultiplier?: number;
+  /**
+   * What the runtime writes to stderr when its own allocator gives up (a heap cap such as -Xmx,
+   * or a request the kernel refuses outright): such a failed run is MLE, not RE, even when the
+   * cgroup limit itself was never reached. Plain substrings, matched on the raw bytes.
+   */
+  readonly outOfMemory?: readonly string[];
 }
 
 // A JVM that cannot see the cgroup (no /sys in the sandbox) would size its heap
-// from host RAM; pinning -Xmx to the limit lets the cgroup, not an OutOfMemoryError,
-// decide MLE. Serial GC and one visible CPU keep its thread count and startup low.
+// from host RAM, so -Xmx is pinned to the limit; a heap OutOfMemoryError is then MLE
+// (see outOfMemory). Serial GC and one visible CPU keep its thread count and startup low.
 // -UsePerfData: no /tmp/hsperfdata_* file per run (nothing to clean up between tests).
-const JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:ActiveProcessorCount=1", "-Xshare:auto", "-XX:-UsePerfData"];
+// Unified logging prints warnings (e.g. "Failed to start thread" in a thread bomb) to
+// stdout by default, where they would turn a right answer into WA: off, then warnings
+// and errors back on, to stderr.
+const JVM_FLAGS = ["-XX:+UseSerialGC", "-XX:ActiveProcessorCount=1", "-Xshare:auto", "-XX:-UsePerfData", "-Xlog:disable", "-Xlog:all=warning:stderr"];
+// Not "unable to create native thread": that is the pids limit (a thread bomb), not memory.
+const JVM_OUT_OF_MEMORY = [
+  "java.lang.OutOfMemoryError: Java heap space",
+  "java.lang.OutOfMemoryError: Requested array size exceeds VM limit",
+  "java.lang.OutOfMemoryError: GC overhead limit exceeded",
+  "java.lang.OutOfMemoryError: Metaspace",
+  "java.lang.OutOfMemoryError: Direct buffer memory",
+];
+const V8_OUT_OF_MEMORY = ["JavaScript heap out of memory", "Array buffer allocation failed", "Invalid array length Allocation failed"];
 
 export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
   CPP: {
@@ -42,6 +60,7 @@ export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
     sourceFile: "main.cpp",
     compile: ["/usr/bin/g++", "-O2", "-std=c++17", "-pipe", "-o", "/box/main", "/box/main.cpp"],
     run: () => ["/box/main"],
+    outOfMemory: ["std::bad_alloc"],
   },
   C: {
     language: "C",
@@ -57,6 +76,7 @@ export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
     artefact: { path: "/box/Main.class", missing: "no class named Main: the class with main() must be called Main" },
     run: ({ memoryLimitMb }) => ["/usr/bin/java", `-Xmx${memoryLimitMb}m`, "-Xss64m", ...JVM_FLAGS, "-cp", "/box", "Main"],
     timeMultiplier: 1.5,
+    outOfMemory: JVM_OUT_OF_MEMORY,
   },
   PYTHON: {
     language: "PYTHON",
@@ -69,12 +89,14 @@ export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
     ],
     run: () => ["/usr/bin/python3", "-B", "/box/main.py"],
     env: { PYTHONIOENCODING: "utf-8", PYTHONDONTWRITEBYTECODE: "1" },
+    outOfMemory: ["MemoryError"],
   },
   JAVASCRIPT: {
     language: "JAVASCRIPT",
     sourceFile: "main.js",
     compile: ["/usr/bin/node", "--check", "/box/main.js"],
     run: ({ memoryLimitMb }) => ["/usr/bin/node", `--max-old-space-size=${memoryLimitMb}`, "/box/main.js"],
+    outOfMemory: V8_OUT_OF_MEMORY,
   },
   TYPESCRIPT: {
     language: "TYPESCRIPT",
@@ -93,6 +115,7 @@ export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
       "/box/main.ts",
     ],
     run: ({ memoryLimitMb }) => ["/usr/bin/node", `--max-old-space-size=${memoryLimitMb}`, "/box/main.js"],
+    outOfMemory: V8_OUT_OF_MEMORY,
   },
   GO: {
     language: "GO",
@@ -101,12 +124,15 @@ export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
     run: () => ["/box/main"],
     // The build cache must be writable: /tmp is the per-run tmpfs. GOMAXPROCS keeps the thread count small.
     env: { GOCACHE: "/tmp/go-cache", GOPATH: "/tmp/go", GO111MODULE: "off", CGO_ENABLED: "0", GOMAXPROCS: "2", GOTOOLCHAIN: "local" },
+    outOfMemory: ["runtime: out of memory"],
   },
   RUST: {
     language: "RUST",
     sourceFile: "main.rs",
     compile: ["/usr/bin/rustc", "-O", "--edition", "2021", "-o", "/box/main", "/box/main.rs"],
     run: () => ["/box/main"],
+    // The default alloc error handler: "memory allocation of N bytes failed", then abort.
+    outOfMemory: ["memory allocation of "],
   },
 };
 

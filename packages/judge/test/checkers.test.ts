@@ -61,3 +61,74 @@ describe("float checker", () => {
     assert.ok(!checkOutput({ type: "exact" }, "1 2", "1\n2"));
   });
 });
+
+// Outputs shaped to hurt: each must be judged right (speed is measured in bench/checker.bench.ts).
+describe("adversarial outputs", () => {
+  const MiB = 1024 * 1024;
+  it("one line of megabytes of spaces: trailing whitespace, still linear", () => {
+    const spaces = Buffer.alloc(8 * MiB, 0x20);
+    assert.ok(checkExact("3\n", Buffer.concat([Buffer.from("3"), spaces])));
+    assert.ok(!checkExact("3\n", Buffer.concat([Buffer.from("3"), spaces, Buffer.from("x")])));
+    assert.ok(!checkExact("3\n", spaces), "a blank line is not 3");
+    assert.ok(checkExact("", spaces));
+    assert.ok(checkTokens("3", Buffer.concat([spaces, Buffer.from("3"), spaces])));
+    assert.ok(checkFloat("3", Buffer.concat([spaces, Buffer.from("3.0000001"), spaces])));
+  });
+  it("a right answer followed by megabytes of newlines (LF, CRLF, CR) and blank lines", () => {
+    for (const tail of ["\n", "\r\n", "\r", " \t\n"]) {
+      const out = Buffer.concat([Buffer.from("1 2\n3"), Buffer.from(tail.repeat((4 * MiB) / tail.length))]);
+      assert.ok(checkExact("1 2\n3\n", out), JSON.stringify(tail));
+      assert.ok(checkTokens("1 2 3", out));
+    }
+    assert.ok(!checkExact("1\n", Buffer.concat([Buffer.from("1"), Buffer.alloc(4 * MiB, 0x0a), Buffer.from("2")])));
+  });
+  it("megabytes of digits as one token, against a short answer and against itself", () => {
+    const digits = Buffer.alloc(8 * MiB, 0x37);
+    assert.ok(!checkExact("7\n", digits));
+    assert.ok(!checkTokens("7", digits));
+    assert.ok(!checkFloat("7", digits));
+    assert.ok(checkFloat(digits, digits), "an identical token too long to parse is still equal");
+    assert.ok(checkExact(digits, Buffer.concat([digits, Buffer.from("\n")])));
+  });
+  it("long float tokens: what used to backtrack in the number regex", () => {
+    const long = `${"1".repeat(100_000)}x`;
+    assert.ok(!checkFloat("1", long));
+    assert.ok(!checkFloat("1", `${"1".repeat(100_000)}.${"1".repeat(100_000)}e`));
+    assert.ok(checkFloat("0.5", `0.${"4".repeat(1)}99999999`));
+    assert.ok(checkFloat("1", `1.${"0".repeat(900)}`), "a long but parseable number");
+    assert.ok(!checkFloat("1", `1.${"0".repeat(2000)}`), "past MAX_NUMBER_TOKEN_BYTES only identical tokens are equal");
+  });
+  it("NUL bytes and invalid UTF-8 are compared as bytes", () => {
+    assert.ok(!checkExact("a\n", Buffer.from("a\0\n")));
+    assert.ok(checkExact(Buffer.from([0xff, 0x0a]), Buffer.from([0xff])));
+    assert.ok(!checkExact(Buffer.from([0xff]), Buffer.from([0xfe])));
+  });
+});
+
+describe("checker pool (worker threads)", () => {
+  it("checks off the main thread, expected from text or a file, and closes", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createCheckPool } = await import("../src/check/check-pool.js");
+    const dir = await mkdtemp(join(tmpdir(), "sonocode-check-"));
+    const pool = createCheckPool({ size: 2 });
+    try {
+      await writeFile(join(dir, "answer"), "1 2\n3\n");
+      const small = Buffer.from("1 2\n3   \n\n");
+      const results = await Promise.all([
+        pool.check({ type: "exact" }, { text: "1 2\n3\n" }, small),
+        pool.check({ type: "exact" }, { path: join(dir, "answer") }, Buffer.from("1 2\n3\n")),
+        pool.check({ type: "exact" }, { path: join(dir, "answer") }, Buffer.from("1 2\n4\n")),
+        pool.check({ type: "float", epsilon: 1e-3 }, { text: "0.5" }, Buffer.from("0.5004")),
+      ]);
+      assert.deepEqual(results, [true, true, false, true]);
+      assert.equal(small.toString(), "1 2\n3   \n\n", "a pooled small buffer is copied, not detached");
+      await assert.rejects(pool.check({ type: "exact" }, { path: join(dir, "missing") }, Buffer.from("x")), /checker failed/);
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+    await assert.rejects(pool.check({ type: "exact" }, { text: "" }, Buffer.from("")), /closed/);
+  });
+});

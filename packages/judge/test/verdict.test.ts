@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RunLimits, RunOutcome } from "../src/sandbox/sandbox.js";
-import { classifyRun, reportedMemoryKb } from "../src/verdict.js";
+import { LANGUAGE_REGISTRY } from "../src/languages.js";
+import { classifyRun, failureMessage, ranOutOfMemory, reportedMemoryKb, runStatus, testResult } from "../src/verdict.js";
 
 const LIMITS: RunLimits = { cpuTimeMs: 1000, wallTimeMs: 3000, memoryBytes: 256 << 20, outputBytes: 1 << 20, processes: 16, fileSizeBytes: 1 << 20 };
 
@@ -56,5 +57,45 @@ describe("classifyRun", () => {
     assert.equal(reportedMemoryKb(outcome({ memoryKb: 10, cgroupPeakKb: 300 }), "memory"), 300);
     assert.equal(reportedMemoryKb(outcome({ memoryKb: 10, cgroupPeakKb: 300 }), null), 10);
     assert.equal(reportedMemoryKb(outcome({ memoryKb: 0, cgroupPeakKb: 300 }), null), 300);
+  });
+});
+
+describe("runStatus", () => {
+  const java = LANGUAGE_REGISTRY.JAVA;
+  const oom = outcome({ exitCode: 1, stderr: Buffer.from('Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\n') });
+  it("a runtime's own out-of-memory is MLE, even below the cgroup limit", () => {
+    assert.equal(runStatus(oom, classifyRun(oom, LIMITS), java), "MLE");
+    assert.ok(ranOutOfMemory(outcome({ signal: "SIGABRT", exitCode: null, stderr: Buffer.from("terminate called after throwing an instance of 'std::bad_alloc'") }), LANGUAGE_REGISTRY.CPP));
+    assert.ok(ranOutOfMemory(outcome({ exitCode: 2, stderr: Buffer.from("fatal error: runtime: out of memory") }), LANGUAGE_REGISTRY.GO));
+    assert.ok(ranOutOfMemory(outcome({ exitCode: 1, stderr: Buffer.from("MemoryError") }), LANGUAGE_REGISTRY.PYTHON));
+    assert.ok(ranOutOfMemory(outcome({ signal: "SIGABRT", exitCode: null, stderr: Buffer.from("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory") }), LANGUAGE_REGISTRY.JAVASCRIPT));
+    assert.ok(ranOutOfMemory(outcome({ signal: "SIGABRT", exitCode: null, stderr: Buffer.from("memory allocation of 17592186044416 bytes failed") }), LANGUAGE_REGISTRY.RUST));
+  });
+  it("but not when the program exited cleanly, nor a thread bomb's native-thread error, nor another language's signature", () => {
+    assert.equal(runStatus(outcome({ stderr: oom.stderr }), null, java), null);
+    const threads = outcome({ exitCode: 1, stderr: Buffer.from("java.lang.OutOfMemoryError: unable to create native thread") });
+    assert.equal(runStatus(threads, null, java), "RE");
+    assert.equal(runStatus(outcome({ exitCode: 1, stderr: Buffer.from("MemoryError") }), null, LANGUAGE_REGISTRY.C), "RE");
+  });
+  it("limits map to TLE, MLE, OLE; a clean run is left to the checker", () => {
+    assert.equal(runStatus(outcome(), null, java), null);
+    assert.equal(runStatus(outcome({ signal: "SIGKILL", exitCode: null }), "time", java), "TLE");
+    assert.equal(runStatus(outcome({ signal: "SIGKILL", exitCode: null }), "wall", java), "TLE");
+    assert.equal(runStatus(outcome({ signal: "SIGKILL", exitCode: null }), "output", java), "OLE");
+    assert.equal(runStatus(outcome({ signal: "SIGXCPU", exitCode: null }), null, java), "RE");
+  });
+});
+
+describe("hidden tests", () => {
+  const re = outcome({ exitCode: 42 });
+  it("show status, time and memory only", () => {
+    const hidden = testResult(3, "RE", re, null, true);
+    assert.deepEqual(Object.keys(hidden).sort(), ["index", "memoryKb", "status", "timeMs", "wallTimeMs"]);
+    assert.equal(failureMessage("RE", 3, re, true), "Runtime error on test 4");
+  });
+  it("visible tests keep the exit code or signal", () => {
+    assert.equal(testResult(0, "RE", re, null, false).exitCode, 42);
+    assert.equal(testResult(0, "RE", outcome({ signal: "SIGSEGV", exitCode: null }), null, false).signal, "SIGSEGV");
+    assert.equal(failureMessage("RE", 0, re, false), "Runtime error on test 1: exit code 42");
   });
 });

@@ -1,0 +1,168 @@
+// One submission inside one sandbox session: compile once, run every test against the
+// artefact, check outputs in the worker pool, and build the verdict from facts
+// (verdict.ts). Every text in the verdict crosses the storable-text rule.
+import { open } from "node:fs/promises";
+import { JUDGE_DEFAULTS, storableText, type FailedTest, type JudgeTest, type ParsedJudgeRequest, type TestResult, type TestStatus, type Verdict } from "@sonocode/contracts";
+import type { CheckPool, ExpectedSource } from "./check/check-pool.js";
+import { languageSpec } from "./languages.js";
+import type { RunLimits, RunOutcome, RunStdin, SandboxSession } from "./sandbox/sandbox.js";
+import { classifyRun, exitedCleanly, failureMessage, runStatus, testResult } from "./verdict.js";
+
+export interface SessionCall {
+  onProgress?: (progress: { passed: number; total: number }) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** Display cap of each failedTest field: enough to see the difference, never megabytes. */
+export const FAILED_TEST_DISPLAY_CHARS = 4 * 1024;
+/** A program that sleeps or blocks is stopped at this multiple of its CPU limit (plus a grace second). */
+export const WALL_TIME_FACTOR = 2;
+const WALL_TIME_GRACE_MS = 1_000;
+/** Bytes that always hold FAILED_TEST_DISPLAY_CHARS code points (4 bytes each at most) and a cut sequence. */
+const DISPLAY_HEAD_BYTES = FAILED_TEST_DISPLAY_CHARS * 4 + 4;
+
+function display(text: string | Uint8Array): string {
+  return storableText(text, { maxCodePoints: FAILED_TEST_DISPLAY_CHARS });
+}
+
+/** The first bytes of a host file, enough for display: a test file is never read whole here. */
+async function fileHead(path: string): Promise<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(DISPLAY_HEAD_BYTES + 1);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+function stdinOf(test: JudgeTest): RunStdin {
+  return "inputFile" in test ? { path: test.inputFile } : test.input;
+}
+
+function expectedOf(test: JudgeTest): ExpectedSource {
+  return "outputFile" in test ? { path: test.outputFile } : { text: test.output };
+}
+
+async function shownTest(test: JudgeTest, index: number, actualHead: Buffer): Promise<FailedTest> {
+  if ("inputFile" in test) {
+    const [input, expected] = await Promise.all([fileHead(test.inputFile), fileHead(test.outputFile)]);
+    return { index, input: display(input), expected: display(expected), actual: display(actualHead) };
+  }
+  return { index, input: display(test.input), expected: display(test.output), actual: display(actualHead) };
+}
+
+function compilerText(out: RunOutcome): string {
+  return storableText(Buffer.concat([out.stdout, out.stderr]), {
+    maxCodePoints: JUDGE_DEFAULTS.compileOutputLimitBytes,
+    truncatedNote: () => "\n… (compiler output truncated)",
+  });
+}
+
+function compileError(total: number, compileOutput: string, message: string): Verdict {
+  return { status: "CE", passed: 0, total, timeMs: null, memoryKb: null, results: [], compileOutput, failedTest: null, message };
+}
+
+export async function judgeInSession(session: SandboxSession, request: ParsedJudgeRequest, pool: CheckPool, call: SessionCall): Promise<Verdict> {
+  const spec = languageSpec(request.language);
+  const total = request.tests.length;
+  const env = spec.env ? { ...spec.env } : undefined;
+  await session.writeFile(spec.sourceFile, request.source);
+
+  let compileOutput: string | null = null;
+  if (spec.compile) {
+    const limits: RunLimits = {
+      cpuTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs,
+      // Compilers are I/O-heavy and slow on a loaded host: the wall bound only catches a blocked compiler.
+      wallTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs * 3,
+      memoryBytes: JUDGE_DEFAULTS.compileMemoryLimitMb * 1024 * 1024,
+      outputBytes: JUDGE_DEFAULTS.compileOutputLimitBytes,
+      processes: JUDGE_DEFAULTS.maxProcesses,
+      fileSizeBytes: 256 * 1024 * 1024,
+    };
+    const out = await session.run({ argv: [...spec.compile], stdin: "", limits, env, writableWorkDir: true });
+    call.signal?.throwIfAborted();
+    const text = compilerText(out);
+    compileOutput = text.length > 0 ? text : null;
+    const hit = classifyRun(out, limits);
+    if (hit !== null || !exitedCleanly(out)) {
+      const why =
+        hit === "time" || hit === "wall"
+          ? "Compilation exceeded the time limit"
+          : hit === "memory"
+            ? "Compilation exceeded the memory limit"
+            : hit === "output"
+              ? "Compilation produced too much output"
+              : "Compilation failed";
+      return compileError(total, compileOutput ?? why, why);
+    }
+    if (spec.artefact) {
+      const probe = await session.run({ argv: ["/usr/bin/test", "-f", spec.artefact.path], stdin: "", limits, env, writableWorkDir: false });
+      const probeHit = classifyRun(probe, limits);
+      if (probeHit !== null || probe.signal !== null) throw new Error(`artefact probe failed (${probeHit ?? probe.signal})`);
+      if (probe.exitCode !== 0) {
+        const why = spec.artefact.missing;
+        return compileError(total, compileOutput ? `${compileOutput}\n${why}` : why, why);
+      }
+    }
+  }
+
+  const cpuTimeMs = Math.round(request.timeLimitMs * (spec.timeMultiplier ?? 1));
+  const limits: RunLimits = {
+    cpuTimeMs,
+    wallTimeMs: cpuTimeMs * WALL_TIME_FACTOR + WALL_TIME_GRACE_MS,
+    memoryBytes: request.memoryLimitMb * 1024 * 1024,
+    outputBytes: JUDGE_DEFAULTS.outputLimitBytes,
+    processes: JUDGE_DEFAULTS.maxProcesses,
+    fileSizeBytes: JUDGE_DEFAULTS.outputLimitBytes,
+  };
+  const argv = [...spec.run({ memoryLimitMb: request.memoryLimitMb })];
+  const results: TestResult[] = [];
+  let passed = 0;
+  let firstFailure: { status: TestStatus; index: number; outcome: RunOutcome; actualHead: Buffer } | null = null;
+
+  for (const [index, test] of request.tests.entries()) {
+    call.signal?.throwIfAborted();
+    // Tests run with /box read-only: one test cannot tamper with the artefact the next one runs.
+    const outcome = await session.run({ argv, stdin: stdinOf(test), limits, env, writableWorkDir: false });
+    // An abort kills the running program; that death is not the program's verdict.
+    call.signal?.throwIfAborted();
+    const hit = classifyRun(outcome, limits);
+    // Kept before the output's memory moves to a checker worker: what a failed visible test shows.
+    const actualHead = Buffer.from(outcome.stdout.subarray(0, DISPLAY_HEAD_BYTES + 1));
+    let status = runStatus(outcome, hit, spec);
+    if (status === null) {
+      status = (await pool.check(request.checker, expectedOf(test), outcome.stdout)) ? "Success" : "WA";
+      call.signal?.throwIfAborted();
+    }
+    results.push(testResult(index, status, outcome, hit, test.hidden));
+    if (status === "Success") passed++;
+    else firstFailure ??= { status, index, outcome, actualHead };
+    try {
+      await call.onProgress?.({ passed, total });
+    } catch {
+      // Progress is a notification: a failing listener must not change the verdict.
+    }
+    if (status !== "Success" && !request.runAllTests) break;
+  }
+
+  let failedTest: FailedTest | null = null;
+  let message: string | null = null;
+  if (firstFailure) {
+    const test = request.tests[firstFailure.index]!;
+    if (!test.hidden) failedTest = await shownTest(test, firstFailure.index, firstFailure.actualHead);
+    message = failureMessage(firstFailure.status, firstFailure.index, firstFailure.outcome, test.hidden);
+  }
+  return {
+    status: firstFailure?.status ?? "Success",
+    passed,
+    total,
+    timeMs: Math.max(0, ...results.map((r) => r.timeMs)),
+    memoryKb: Math.max(0, ...results.map((r) => r.memoryKb)),
+    results,
+    compileOutput,
+    failedTest,
+    message,
+  };
+}
