@@ -33,10 +33,16 @@ export function reportedMemoryKb(outcome: RunOutcome, limit: LimitHit): number {
   return Math.max(0, Math.round(kb));
 }
 
+/** How much of stderr's head and tail is searched for an out-of-memory signature (a runtime prints it last, or alone). */
+const OOM_SEARCH_BYTES = 64 * 1024;
+
 /** The runtime's own allocator gave up (its stderr signature) and the run failed because of it. */
 export function ranOutOfMemory(outcome: RunOutcome, language: Pick<LanguageSpec, "outOfMemory">): boolean {
   if (exitedCleanly(outcome)) return false;
-  return (language.outOfMemory ?? []).some((signature) => outcome.stderr.includes(signature));
+  const { stderr } = outcome;
+  // Bounded, whatever an engine keeps of stderr: this runs on the judge's event loop.
+  const parts = stderr.length <= 2 * OOM_SEARCH_BYTES ? [stderr] : [stderr.subarray(0, OOM_SEARCH_BYTES), stderr.subarray(stderr.length - OOM_SEARCH_BYTES)];
+  return (language.outOfMemory ?? []).some((signature) => parts.some((part) => part.includes(signature)));
 }
 
 /**

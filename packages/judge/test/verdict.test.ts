@@ -77,6 +77,10 @@ describe("runStatus", () => {
     assert.equal(runStatus(threads, null, java), "RE");
     assert.equal(runStatus(outcome({ exitCode: 1, stderr: Buffer.from("MemoryError") }), null, LANGUAGE_REGISTRY.C), "RE");
   });
+  it("finds the signature at the end of a long stderr", () => {
+    const noisy = Buffer.concat([Buffer.alloc(1 << 20, 0x2e), Buffer.from("\nMemoryError\n")]);
+    assert.equal(runStatus(outcome({ exitCode: 1, stderr: noisy }), null, LANGUAGE_REGISTRY.PYTHON), "MLE");
+  });
   it("limits map to TLE, MLE, OLE; a clean run is left to the checker", () => {
     assert.equal(runStatus(outcome(), null, java), null);
     assert.equal(runStatus(outcome({ signal: "SIGKILL", exitCode: null }), "time", java), "TLE");
