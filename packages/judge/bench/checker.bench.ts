@@ -5,7 +5,11 @@
 //             this thread's event-loop delay is sampled (monitorEventLoopDelay).
 // Targets (issue 7): each case <= 1 s and <= 100 MiB extra heap; event-loop p99 <= 50 ms.
 //
+//  3. judge:  with an engine named (bwrap | docker), real programs print such outputs and
+//             are judged end to end while this thread's event-loop delay is sampled.
+//
 //   npm run bench:checker
+//   npm run bench:checker -- bwrap        # also judge real 64 MiB outputs in the sandbox
 //   BENCH_MIB=16 npm run bench:checker    # smaller outputs
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Worker, isMainThread, parentPort } from "node:worker_threads";
@@ -13,6 +17,7 @@ import { getHeapStatistics } from "node:v8";
 import type { Checker } from "@sonocode/contracts";
 import { checkOutput } from "../src/checkers.js";
 import { createCheckPool } from "../src/check/check-pool.js";
+import { createJudge } from "../src/index.js";
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_MIB ?? 64) * MiB;
@@ -152,6 +157,54 @@ async function main(): Promise<void> {
   const max = delay.max / 1e6;
   console.log(`pool: ${CASES.length} cases in ${Math.round(poolMs)} ms; event-loop delay p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (budget p99 <= ${LOOP_P99_BUDGET_MS} ms)`);
   if (p99 > LOOP_P99_BUDGET_MS) failures++;
+  for (const engine of ["bwrap", "docker"] as const) if (process.argv.includes(engine)) failures += await judgeEndToEnd(engine);
   console.log(failures === 0 ? "all within budget" : `${failures} over budget`);
   process.exitCode = failures === 0 ? 0 : 1;
+}
+
+/** A C program printing `prefix`, then `fill` bytes up to just under the 64 MiB output limit. */
+function flood(prefix: string, fill: string): string {
+  return [
+    "#include <stdio.h>",
+    "#include <string.h>",
+    "static char buf[1 << 20];",
+    `int main(void){fputs(${JSON.stringify(prefix)}, stdout);memset(buf, ${JSON.stringify(fill).replace(/"/g, "'")}, sizeof buf);`,
+    "for (int i = 0; i < 63; i++) fwrite(buf, 1, sizeof buf, stdout);",
+    "fwrite(buf, 1, sizeof buf - 64, stdout);return 0;}",
+  ].join("\n");
+}
+
+async function judgeEndToEnd(engine: "bwrap" | "docker"): Promise<number> {
+  const judge = await createJudge({ engine, maxConcurrency: 2 });
+  const programs = [
+    { name: "answer + 64 MiB of spaces", source: flood("3", " "), checker: EXACT },
+    { name: "answer + 64 MiB of newlines", source: flood("3\n", "\n"), checker: EXACT },
+    { name: "64 MiB of digits", source: flood("", "7"), checker: FLOAT },
+    { name: "answer + 64 MiB of spaces (tokens)", source: flood("3", " "), checker: TOKENS },
+  ];
+  let failures = 0;
+  try {
+    await judge.judge({ language: "C", source: flood("3", " "), tests: [{ input: "", output: "3\n" }] }); // warm-up
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    const ticker = setInterval(() => undefined, 1);
+    delay.enable();
+    const rows: Array<Record<string, string | number>> = [];
+    const started = performance.now();
+    await Promise.all(
+      programs.map(async (p) => {
+        const t0 = performance.now();
+        const verdict = await judge.judge({ language: "C", source: p.source, tests: [{ input: "", output: "3\n" }, { input: "", output: "3\n" }], checker: p.checker, runAllTests: true });
+        rows.push({ program: p.name, status: verdict.status, ms: Math.round(performance.now() - t0) });
+      }),
+    );
+    delay.disable();
+    clearInterval(ticker);
+    console.table(rows);
+    const p99 = delay.percentile(99) / 1e6;
+    console.log(`judge (${engine}): ${programs.length} submissions x 2 tests of 64 MiB output in ${Math.round(performance.now() - started)} ms; event-loop delay p99 ${p99.toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`);
+    if (p99 > LOOP_P99_BUDGET_MS) failures++;
+  } finally {
+    await judge.close();
+  }
+  return failures;
 }
