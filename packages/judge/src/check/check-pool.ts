@@ -42,10 +42,14 @@ function startWorker(): Worker {
   return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`, { eval: true });
 }
 
-/** The output's memory as a transferable ArrayBuffer: moved when the view owns it, else copied (pooled small Buffers share a slab). */
+/**
+ * The output's memory as a transferable ArrayBuffer. Small buffers are copied: Node packs them
+ * into shared pool slabs (of Buffer.poolSize bytes), which must not be detached. Anything larger
+ * is moved, whole: the caller's `actual` is consumed, as check() says.
+ */
 function transferable(bytes: Uint8Array): Uint8Array {
-  const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-  return owns ? bytes : new Uint8Array(bytes);
+  const movable = bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength > Buffer.poolSize;
+  return movable ? bytes : new Uint8Array(bytes);
 }
 
 export function createCheckPool(options: CheckPoolOptions = {}): CheckPool {
