@@ -29,6 +29,10 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v ip >/dev/null || need+=(iproute2)   # ip netns: one empty network namespace per sandbox slot
+# The judge builds its sandbox helpers (static) and its seccomp filter (libseccomp) on the host.
+command -v gcc >/dev/null || need+=(gcc)
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
+[ -f /usr/include/seccomp.h ] || need+=(libseccomp-dev)
 if [ "$want_test" = 1 ]; then
   [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
   command -v dockerd >/dev/null || need+=(docker.io)

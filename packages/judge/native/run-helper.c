@@ -1,12 +1,24 @@
 /*
- * sonocode run helper: the first process bwrap starts inside the sandbox.
+ * sonocode run helper: pid 1 of every bwrap sandbox (bwrap --as-pid-1).
  *
- * Why it exists: bwrap's pid-1 reaper folds "killed by signal N" into exit code
- * 128+N, so a program calling exit(139) would look like a SIGSEGV. This helper
- * forks the user program, waits for it and reports the exact outcome on a status
- * fd, and applies the per-run rlimits right before exec so bwrap itself runs
- * unconstrained. It is compiled once with the runtime's own gcc (static) and
- * bind-mounted read-only; it never reads user data.
+ * It forks the user program, reaps every process of the pid namespace, and reports
+ * the program's exact outcome (exit code or signal, and its peak RSS from wait4) on
+ * a status fd; it applies the per-run rlimits right before exec so bwrap itself runs
+ * unconstrained. (bwrap's own reaper would fold "killed by signal N" into exit code
+ * 128+N, so exit(139) would look like a SIGSEGV.)
+ *
+ * It is the supervisor the host believes, so the program must not be able to reach
+ * it, although both run as the same uid in the same namespaces:
+ *   - it makes itself non-dumpable first thing: its /proc/1/{mem,fd,environ,...} then
+ *     belong to the initial namespace's root and ptrace access is refused, so the
+ *     program can neither rewrite it nor write to its status fd (execve makes the
+ *     program dumpable again, as any normal process);
+ *   - as the pid namespace's init it gets no signal from inside the namespace that it
+ *     has no handler for (it installs none), SIGKILL and SIGSTOP included;
+ *   - the status fd is closed in the child before exec.
+ * When the program exits, this process reports and exits, and the kernel kills
+ * whatever is left in the namespace. Built once on the host (static) and mounted
+ * read-only, alone; it never reads user data.
  *
  * usage: run <status-fd> <fsize-bytes> <nofile> <stack-bytes> <cpu-seconds> -- argv...
  * status line: "exit N MAXRSS_KB" | "signal N MAXRSS_KB" | "execfail ERRNO"
@@ -18,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -44,6 +57,8 @@ static void report(int fd, const char *kind, int value, long maxrss_kb) {
 }
 
 int main(int argc, char **argv) {
+  /* Before anything else: nothing in the sandbox may read or write this process. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) _exit(119);
   if (argc < 8 || strcmp(argv[6], "--") != 0) _exit(122);
   int status_fd = (int)num(argv[1]);
   rlim_t fsize = (rlim_t)num(argv[2]);
@@ -94,12 +109,18 @@ int main(int argc, char **argv) {
     _exit(127);
   }
 
+  /* Reap everything (orphans of the program are re-parented to us, pid 1) until the
+   * program itself exits; its rusage is the one reported. */
   int st = 0;
   struct rusage ru;
-  memset(&ru, 0, sizeof ru);
   for (;;) {
-    pid_t r = wait4(child, &st, 0, &ru);
-    if (r == child) break;
+    int any = 0;
+    memset(&ru, 0, sizeof ru);
+    pid_t r = wait4(-1, &any, 0, &ru);
+    if (r == child) {
+      st = any;
+      break;
+    }
     if (r < 0 && errno != EINTR) _exit(126);
   }
   if (WIFSIGNALED(st)) {

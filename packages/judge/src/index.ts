@@ -1,7 +1,7 @@
 // @sonocode/judge: judge(request) -> verdict inside a sandbox engine (bwrap or docker).
 import type { Logger } from "pino";
-import { createBwrapEngine, DEFAULT_ROOTFS } from "./engines/bwrap.engine.js";
-import { createDockerEngine } from "./engines/docker.engine.js";
+import { createBwrapEngine, DEFAULT_ROOTFS } from "./engines/bwrap/engine.js";
+import { createDockerEngine } from "./engines/docker/engine.js";
 import { createJudgeWithEngine, type Judge } from "./judge.js";
 import type { SandboxEngine } from "./sandbox/sandbox.js";
 
@@ -11,9 +11,9 @@ export { LANGUAGE_REGISTRY, languageSpec, type LanguageSpec, type RunContext } f
 export { checkOutput, checkExact, checkTokens, checkFloat, floatsEqual, DEFAULT_FLOAT_EPSILON, MAX_NUMBER_TOKEN_BYTES } from "./checkers.js";
 export { createCheckPool, type CheckPool, type CheckPoolOptions, type ExpectedSource } from "./check/check-pool.js";
 export { classifyRun, runStatus, ranOutOfMemory } from "./verdict.js";
-export { createBwrapEngine, DEFAULT_ROOTFS, type BwrapEngineOptions } from "./engines/bwrap.engine.js";
+export { createBwrapEngine, DEFAULT_ROOTFS, type BwrapEngineOptions } from "./engines/bwrap/engine.js";
 export { SandboxError, isSandboxError } from "./errors.js";
-export { createDockerEngine } from "./engines/docker.engine.js";
+export { createDockerEngine } from "./engines/docker/engine.js";
 export type { SandboxEngine, SandboxSession, RunSpec, RunStdin, RunLimits, RunOutcome, LimitHit, Watchdog } from "./sandbox/sandbox.js";
 
 export const DEFAULT_DOCKER_IMAGE = "sonocode-runtime:latest";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Docker from "dockerode";
-import { createDockerEngine } from "../src/engines/docker.engine.js";
+import { createDockerEngine } from "../src/engines/docker/engine.js";
 import type { RunLimits, RunSpec, SandboxEngine, SandboxSession } from "../src/sandbox/sandbox.js";
 import { dockerSkipReason } from "./docker.availability.js";
 import { textSession, type TextSession } from "./run-text.js";

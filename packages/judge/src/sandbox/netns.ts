@@ -17,7 +17,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
-import { processAlive } from "./process-alive.js";
+import { processAlive } from "./owner.js";
 
 const run = promisify(execFile);
 export const NETNS_DIR = "/run/netns";

@@ -1,0 +1,192 @@
+// The bubblewrap engine: every run is a fresh set of namespaces (user, pid, mount,
+// ipc, uts, cgroup; net is the slot's persistent empty one) over a read-only view of
+// the runtime rootfs, started as an unprivileged host uid, placed in its own cgroup
+// before any user code runs.
+//
+// Launch sequence of one run (why it looks like this):
+//  1. our static launcher (native/launcher.c) is spawned as root one run ahead. It
+//     joins the run's cgroup itself, enters the slot's network namespace, drops to the
+//     session's host uid, and waits for bwrap's argument list on a control pipe; the
+//     cgroup join (an RCU grace period, 8-16 ms on v1) overlaps the previous run. So
+//     bwrap and everything it forks is in the cgroup from its first instruction.
+//  2. bwrap reports its child's host pid on fd 3 (--info-fd): the sandbox came up.
+//  3. inside, our static run helper (native/run-helper.c) is pid 1 (--as-pid-1),
+//     non-dumpable, so the program can neither signal, ptrace nor rewrite it; it sets
+//     the rlimits, forks the program, reaps everything, and reports the program's exact
+//     exit code or signal on fd 4. bwrap has installed the seccomp filter (generated
+//     from sandbox/seccomp/policy.ts, --seccomp on fd 6) before exec'ing it, so every
+//     process inside is filtered.
+//  4. when the helper exits (or we SIGKILL bwrap, which --die-with-parent turns into
+//     SIGKILL of pid 1) the kernel kills every process left in the namespace. We still
+//     empty and remove the cgroup afterwards, so nothing survives a run.
+// Only our own filesystems are bound in (host-mounts.ts): /proc/self/mountinfo inside
+// shows no host path, device or RAM size.
+import { chmod, lstat, mkdir, realpath, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { SandboxError } from "../../errors.js";
+import { createCgroupManager, type CgroupManager } from "../../sandbox/cgroup/run-cgroups.js";
+import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../../sandbox/netns.js";
+import type { SandboxEngine } from "../../sandbox/sandbox.js";
+import { ensureHelpers, type Helpers } from "./helpers.js";
+import { mountEngineFilesystems, mountWorkDir, removeStaleMounts, type EngineMounts } from "./host-mounts.js";
+import { BwrapSession } from "./session.js";
+
+export const DEFAULT_ROOTFS = "/var/lib/sonocode/runtime/rootfs";
+
+export interface BwrapEngineOptions {
+  /** The runtime root filesystem, seen read-only as / (default /var/lib/sonocode/runtime/rootfs). */
+  rootfs?: string;
+  logger?: Logger;
+  /** Parent cgroup relative to each hierarchy's root (default "sonocode"). */
+  cgroupRoot?: string;
+  /** Host directory for the engine's mounts, per-session work dirs and the built helpers (default $TMPDIR/sonocode-judge). */
+  workRoot?: string;
+  bwrapPath?: string;
+  /** Sessions run as host uid/gid hostUidBase + slot, so concurrent sessions cannot touch each other even outside the namespaces. */
+  hostUidBase?: number;
+  /** Size cap of each session's work dir (/box), a tmpfs of its own. Default 512 MiB. */
+  workDirBytes?: number;
+}
+
+const CHECK_LIMITS = { cpuTimeMs: 2_000, wallTimeMs: 5_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 8, fileSizeBytes: 1 << 20 };
+
+interface Ready {
+  helpers: Helpers;
+  mounts: EngineMounts;
+  cgroups: CgroupManager;
+}
+
+/** The work root must be ours, a real directory, and not writable by anyone else (it lives in /tmp by default). */
+async function ensureWorkRoot(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  const info = await lstat(dir);
+  const uid = process.getuid?.() ?? 0;
+  if (!info.isDirectory() || info.uid !== uid) throw new SandboxError("sandbox work root is not a directory owned by the judge");
+  await chmod(dir, 0o711);
+}
+
+function createSlots() {
+  const used = new Set<number>();
+  return {
+    take(): number {
+      let slot = 0;
+      while (used.has(slot)) slot++;
+      used.add(slot);
+      return slot;
+    },
+    release(slot: number): void {
+      used.delete(slot);
+    },
+  };
+}
+
+export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngine {
+  const logger = options.logger;
+  const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
+  const workRoot = options.workRoot ?? join(tmpdir(), "sonocode-judge");
+  const uidBase = options.hostUidBase ?? 61_000;
+  const workDirBytes = options.workDirBytes ?? 512 << 20;
+  const slots = createSlots();
+  let ready: Promise<Ready> | null = null;
+
+  function init(): Promise<Ready> {
+    ready ??= (async () => {
+      let rootfs: string;
+      try {
+        rootfs = await realpath(options.rootfs ?? DEFAULT_ROOTFS);
+        if (!(await stat(join(rootfs, "usr/bin/true"))).isFile()) throw new Error("no /usr/bin/true");
+      } catch {
+        throw new SandboxError("bwrap engine: the runtime rootfs is missing; build it with scripts/runtime/build-rootfs.sh");
+      }
+      try {
+        await stat(bwrapPath);
+      } catch {
+        throw new SandboxError("bwrap engine: bubblewrap is not installed (apt-get install bubblewrap)");
+      }
+      if ((process.getuid?.() ?? -1) !== 0) throw new SandboxError("bwrap engine: the judge must run as root to manage cgroups, mounts and sandbox uids");
+      await ensureWorkRoot(workRoot);
+      const cgroups = await createCgroupManager({ parent: options.cgroupRoot ?? "sonocode" });
+      // Crash recovery: run groups, slot namespaces and mounts whose judge process is gone.
+      const staleGroups = await cgroups.removeStale();
+      const staleNetns = await removeStaleNetns();
+      const staleMounts = await removeStaleMounts(workRoot);
+      if (staleGroups > 0 || staleNetns.length > 0 || staleMounts > 0) logger?.warn({ staleGroups, staleNetns, staleMounts }, "removed sandbox resources left by a previous judge process");
+      const helpers = await ensureHelpers(workRoot);
+      const mounts = await mountEngineFilesystems(workRoot, rootfs, helpers.run);
+      logger?.info({ engine: "bwrap", cgroup: cgroups.version }, "bwrap engine ready");
+      return { helpers, mounts, cgroups };
+    })();
+    ready.catch(() => {
+      ready = null;
+    });
+    return ready;
+  }
+
+  /** One persistent empty network namespace per slot, created on first use and kept until close(). */
+  const slotNetns = new Map<number, Promise<string | null>>();
+  let netnsToken: string | null = null;
+  function netnsFor(slot: number): Promise<string | null> {
+    let made = slotNetns.get(slot);
+    if (!made) {
+      netnsToken ??= newNetnsToken();
+      made = createNetns(netnsName(netnsToken, slot)).then((path) => {
+        if (!path) logger?.warn({ slot }, "persistent network namespaces unavailable (ip netns); falling back to one per run");
+        return path;
+      });
+      made.catch(() => slotNetns.delete(slot));
+      slotNetns.set(slot, made);
+    }
+    return made;
+  }
+
+  async function openSession(ctx: Ready): Promise<BwrapSession> {
+    const slot = slots.take();
+    const uid = uidBase + slot;
+    try {
+      const netns = await netnsFor(slot);
+      const workDir = await mountWorkDir(workRoot, uid, workDirBytes);
+      return new BwrapSession({ ...ctx, workDir, uid, netns, bwrapPath, logger, release: () => slots.release(slot) });
+    } catch (error) {
+      slots.release(slot);
+      throw error;
+    }
+  }
+
+  return {
+    name: "bwrap",
+    async check() {
+      const session = await openSession(await init());
+      try {
+        const out = await session.run({ argv: ["/usr/bin/true"], stdin: "", limits: CHECK_LIMITS });
+        if (out.exitCode !== 0) throw new SandboxError("bwrap engine: a trivial sandboxed run failed");
+      } finally {
+        await session.dispose();
+      }
+    },
+    async open() {
+      return openSession(await init());
+    },
+    async close() {
+      // Sessions own their work dirs and run cgroups; the engine owns the slot namespaces and its mounts.
+      const wasReady = ready;
+      ready = null;
+      const token = netnsToken;
+      const names = token ? [...slotNetns.keys()].map((slot) => netnsName(token, slot)) : [];
+      slotNetns.clear();
+      netnsToken = null;
+      for (const name of names) {
+        try {
+          await deleteNetns(name);
+        } catch (error) {
+          logger?.warn({ err: error, netns: name }, "could not remove a sandbox network namespace");
+        }
+      }
+      if (token) releaseNetnsToken(token);
+      const done = await wasReady?.catch(() => null);
+      // Lazy unmounts: a session still open keeps its view until it is disposed.
+      await done?.mounts.release().catch((error: unknown) => logger?.warn({ err: error }, "could not unmount the sandbox filesystems"));
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// The bwrap engine's native pieces, built once on the host and cached by the hash of
+// their sources, the seccomp policy and the compiler: the run helper (pid 1 inside
+// every sandbox), the root-side launcher, and the seccomp filter (libseccomp, from the
+// one policy in sandbox/seccomp/policy.ts). Static binaries: the helper runs inside
+// the runtime rootfs, whatever libc that has. Needs gcc, libc6-dev and libseccomp-dev
+// on the host (scripts/setup.sh installs them). The cache dir is root-owned and never
+// mounted into a sandbox; host-mounts.ts copies only the helper onto its own tmpfs.
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmod, lstat, mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { SandboxError } from "../../errors.js";
+import { generateSeccompBpf, seccompFingerprint } from "../../sandbox/seccomp/bpf.js";
+
+const exec = promisify(execFile);
+const ENV = { PATH: "/usr/local/bin:/usr/bin:/bin" };
+const SOURCES = { run: new URL("../../../native/run-helper.c", import.meta.url), launch: new URL("../../../native/launcher.c", import.meta.url) };
+export const SECCOMP_FILE = "seccomp.bpf";
+
+export interface Helpers {
+  /** The run helper binary (copied onto the sandbox's /run tmpfs). */
+  run: string;
+  /** The root-side launcher (never mounted). */
+  launch: string;
+  /** The classic-BPF seccomp filter for bwrap --seccomp (never mounted). */
+  seccomp: string;
+}
+
+function paths(dir: string): Helpers {
+  return { run: join(dir, "run"), launch: join(dir, "launch"), seccomp: join(dir, SECCOMP_FILE) };
+}
+
+async function cached(dir: string): Promise<boolean> {
+  const root = process.getuid?.() ?? 0;
+  try {
+    for (const file of Object.values(paths(dir))) {
+      const info = await lstat(file);
+      if (!info.isFile() || info.uid !== root) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function compile(out: string, source: URL): Promise<void> {
+  try {
+    await exec("gcc", ["-O2", "-Wall", "-static", "-o", out, source.pathname], { env: ENV });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? String(error);
+    throw new SandboxError(`cannot build the sandbox helper ${source.pathname.split("/").pop()} (needs gcc and libc6-dev; run scripts/setup.sh): ${stderr.slice(0, 1000)}`);
+  }
+}
+
+/** Builds the helpers into workRoot/helper-<hash> unless already there; returns their paths. */
+export async function ensureHelpers(workRoot: string): Promise<Helpers> {
+  let compiler = "";
+  try {
+    compiler = (await exec("gcc", ["--version"], { env: ENV })).stdout;
+  } catch {
+    throw new SandboxError("bwrap engine: gcc is not installed on the host (needed once to build the sandbox helpers; run scripts/setup.sh)");
+  }
+  const hash = createHash("sha256")
+    .update(await readFile(SOURCES.run))
+    .update("\0")
+    .update(await readFile(SOURCES.launch))
+    .update("\0")
+    .update(await seccompFingerprint())
+    .update(compiler)
+    .digest("hex")
+    .slice(0, 16);
+  const dir = join(workRoot, `helper-${hash}`);
+  if (await cached(dir)) return paths(dir);
+  const staging = await mkdtemp(join(workRoot, "helper-tmp-"));
+  try {
+    const out = paths(staging);
+    await compile(out.run, SOURCES.run);
+    await compile(out.launch, SOURCES.launch);
+    await generateSeccompBpf(out.seccomp, staging);
+    await chmod(out.seccomp, 0o644);
+    await chmod(staging, 0o755);
+    try {
+      await rename(staging, dir);
+    } catch {
+      // Another process won the race; its helpers are identical.
+      await rm(staging, { recursive: true, force: true });
+    }
+    return paths(dir);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,106 @@
+// The Docker sandbox engine: one fresh, locked-down container per submission
+// (container.ts, session.ts), one `docker exec` per run (exec-run.ts), measured and
+// killed through the container's cgroup on the host (sandbox/cgroup). Its seccomp
+// profile is generated from the same policy as the bwrap engine's filter.
+import Docker from "dockerode";
+import { pino, type Logger } from "pino";
+import type { SandboxEngine, SandboxSession } from "../../sandbox/sandbox.js";
+import { createSessionContainer, removeOrphans } from "./container.js";
+import { DockerSession, statusCode } from "./session.js";
+
+export interface DockerEngineOptions {
+  /** Imported from our own rootfs by scripts/runtime/docker-image.sh; never pulled. */
+  image?: string;
+  logger?: Logger;
+  docker?: Docker;
+  /** Accepted for symmetry with the bwrap engine; the docker work dir is a tmpfs inside the container, never a host dir. */
+  workRoot?: string;
+  /** CPUs the container may use (CFS quota). Default 1: timings stay comparable whatever the host runs. */
+  cpus?: number;
+  /** Size cap of the /box work dir tmpfs (also counted against the memory limit). */
+  workDirBytes?: number;
+  /** Size cap of /tmp. */
+  tmpBytes?: number;
+}
+
+const DEFAULT_IMAGE = "sonocode-runtime:latest";
+const MiB = 1024 * 1024;
+
+export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEngine {
+  const image = options.image ?? DEFAULT_IMAGE;
+  const docker = options.docker ?? new Docker();
+  const log = (options.logger ?? pino({ level: "silent" })).child({ engine: "docker" });
+  const containerOptions = { image, cpus: options.cpus ?? 1, workDirBytes: options.workDirBytes ?? 256 * MiB, tmpBytes: options.tmpBytes ?? 64 * MiB };
+  const sessions = new Set<DockerSession>();
+
+  async function open(): Promise<SandboxSession> {
+    const box = await createSessionContainer(docker, containerOptions, log);
+    const sessionLog = log.child({ container: box.container.id.slice(0, 12) });
+    const session = new DockerSession(box, containerOptions.workDirBytes, sessionLog, () => sessions.delete(session));
+    sessions.add(session);
+    sessionLog.debug({ cgroup: box.cgroup.describe, cgroupVersion: box.cgroup.version }, "docker session opened");
+    return session;
+  }
+
+  return {
+    name: "docker",
+    async check() {
+      const socket = describeDaemon(docker);
+      try {
+        await withTimeout(docker.ping(), 5_000, "ping timed out");
+      } catch (err) {
+        throw new Error(`docker engine: no Docker daemon answers at ${socket} (${errorMessage(err)}); start one with scripts/runtime/docker-image.sh`, { cause: err });
+      }
+      try {
+        await docker.getImage(image).inspect();
+      } catch (err) {
+        if (statusCode(err) === 404) {
+          throw new Error(`docker engine: image ${image} is missing; import it from the runtime rootfs with scripts/runtime/docker-image.sh (it is never pulled)`, { cause: err });
+        }
+        throw new Error(`docker engine: cannot inspect image ${image}: ${errorMessage(err)}`, { cause: err });
+      }
+      await removeOrphans(docker, log);
+      // A real session proves the rest at once: cgroup access from here, host pid
+      // namespace, and that the daemon accepts every hardening option.
+      let session: SandboxSession | undefined;
+      try {
+        session = await open();
+        const out = await session.run({
+          argv: ["/bin/true"],
+          stdin: "",
+          limits: { cpuTimeMs: 5_000, wallTimeMs: 10_000, memoryBytes: 64 * MiB, outputBytes: 4096, processes: 4, fileSizeBytes: 4096 },
+        });
+        if (out.exitCode !== 0) throw new Error(`/bin/true exited with ${out.exitCode ?? out.signal}: ${out.stderr.toString("utf8", 0, 200)}`);
+      } catch (err) {
+        throw new Error(`docker engine: a smoke session in ${image} failed: ${errorMessage(err)}`, { cause: err });
+      } finally {
+        await session?.dispose();
+      }
+    },
+    open,
+    async close() {
+      await Promise.all([...sessions].map((s) => s.dispose()));
+    },
+  };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function describeDaemon(docker: Docker): string {
+  const modem = (docker as unknown as { modem?: { socketPath?: unknown; host?: unknown; port?: unknown } }).modem;
+  if (typeof modem?.socketPath === "string") return modem.socketPath;
+  if (typeof modem?.host === "string") return `${modem.host}:${String(modem.port ?? "")}`;
+  return "the configured Docker host";
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

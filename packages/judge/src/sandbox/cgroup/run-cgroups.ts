@@ -1,0 +1,246 @@
+// The bwrap engine's cgroups: one parent group (default "sonocode") and one child per
+// run, on cgroup v2 when its memory+pids controllers are usable, else on the v1
+// memory/pids/cpuacct(/freezer) hierarchies. The run group is the source of truth for
+// CPU time, peak memory and OOM kills, and the way a whole process tree is killed.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { rmdir } from "node:fs/promises";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { ownerGone, ownerPid } from "../owner.js";
+import { CgroupV1, CgroupV2, type Cgroup, type V1Dirs } from "./cgroup.js";
+import { cgroupMounts, v1Mount, type CgroupMount } from "./files.js";
+import { killAll, killNow } from "./kill.js";
+
+export interface CgroupLimits {
+  memoryBytes: number;
+  processes: number;
+}
+
+export interface CgroupStats {
+  cpuTimeMs: number;
+  /** Peak memory of the tree during the run. */
+  memoryPeakKb: number;
+  /** The kernel OOM-killed something in the group. */
+  oomKilled: boolean;
+  /** Usage reached the limit at least once (reclaim may have saved it). */
+  limitReached: boolean;
+}
+
+export interface RunCgroup {
+  readonly cgroup: Cgroup;
+  /** Sets (or changes, before anything big runs in it) the memory and pids limits. */
+  setLimits(limits: CgroupLimits): void;
+  /** CPU time used so far, cheap enough to poll. */
+  cpuTimeMs(): number;
+  stats(): CgroupStats;
+  /** Kills every process in the group until it is empty (or throws after ~2 s). */
+  killAll(): Promise<void>;
+  /** Kills what is left and removes the group. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface CgroupManager {
+  readonly version: 1 | 2;
+  /** A new run group; without limits it is unlimited until setLimits(). */
+  create(limits?: CgroupLimits): RunCgroup;
+  /** Removes run groups left behind by judge processes that no longer exist (crash recovery). Returns how many. */
+  removeStale(): Promise<number>;
+}
+
+const RUN_NAME = /^run-(\d+)-[0-9a-f]+$/;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function runName(): string {
+  return `run-${process.pid}-${randomBytes(6).toString("hex")}`;
+}
+
+/** Removes a cgroup directory, retrying briefly: rmdir fails with EBUSY while exiting tasks are still being reaped. */
+async function removeDir(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      if (code !== "EBUSY") throw error;
+      await sleep(10);
+    }
+  }
+  throw new Error("cgroup still busy after 1 s");
+}
+
+class Run implements RunCgroup {
+  private destroyed = false;
+  constructor(
+    readonly cgroup: Cgroup,
+    private readonly dirs: string[],
+  ) {}
+
+  setLimits(limits: CgroupLimits): void {
+    this.cgroup.setMemoryLimit(limits.memoryBytes);
+    this.cgroup.setPidsLimit(limits.processes);
+  }
+  cpuTimeMs(): number {
+    return Math.round(this.cgroup.cpuUsageNs() / 1e6);
+  }
+  stats(): CgroupStats {
+    return {
+      cpuTimeMs: this.cpuTimeMs(),
+      memoryPeakKb: Math.ceil(this.cgroup.memoryPeak() / 1024),
+      oomKilled: this.cgroup.oomKills() > 0,
+      limitReached: this.cgroup.limitHits() > 0,
+    };
+  }
+  killAll(): Promise<void> {
+    return killAll(this.cgroup);
+  }
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    if (this.dirs.some((d) => existsSync(d))) {
+      await this.killAll();
+      for (const dir of this.dirs) await removeDir(dir);
+    }
+    this.cgroup.close();
+    this.destroyed = true;
+  }
+}
+
+class Manager implements CgroupManager {
+  constructor(
+    readonly version: 1 | 2,
+    /** v2: { unified }; v1: one parent per controller. */
+    private readonly parents: { v2: string } | { v1: V1Dirs },
+  ) {}
+
+  private parentDirs(): string[] {
+    if ("v2" in this.parents) return [this.parents.v2];
+    const { memory, pids, cpuacct, freezer } = this.parents.v1;
+    return [...new Set([memory, pids, cpuacct, ...(freezer ? [freezer] : [])])];
+  }
+
+  private open(name: string): { cgroup: Cgroup; dirs: string[] } {
+    if ("v2" in this.parents) {
+      const dir = join(this.parents.v2, name);
+      return { cgroup: new CgroupV2(dir), dirs: [dir] };
+    }
+    const p = this.parents.v1;
+    const dirs: V1Dirs = { memory: join(p.memory, name), pids: join(p.pids, name), cpuacct: join(p.cpuacct, name), freezer: p.freezer ? join(p.freezer, name) : null };
+    const cgroup = new CgroupV1(dirs);
+    return { cgroup, dirs: cgroup.all() };
+  }
+
+  create(limits?: CgroupLimits): RunCgroup {
+    const { cgroup, dirs } = this.open(runName());
+    const made: string[] = [];
+    try {
+      for (const dir of dirs) {
+        mkdirSync(dir);
+        made.push(dir);
+      }
+      const run = new Run(cgroup, dirs);
+      if (limits) run.setLimits(limits);
+      return run;
+    } catch (error) {
+      for (const dir of made.reverse()) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          /* best effort */
+        }
+      }
+      throw error;
+    }
+  }
+
+  async removeStale(): Promise<number> {
+    const names = new Set<string>();
+    for (const parent of this.parentDirs()) {
+      try {
+        for (const name of readdirSync(parent)) if (ownerGone(ownerPid(name, RUN_NAME))) names.add(name);
+      } catch {
+        /* no parent yet */
+      }
+    }
+    let removed = 0;
+    for (const name of names) {
+      const { cgroup, dirs } = this.open(name);
+      try {
+        killNow(cgroup);
+        for (const dir of dirs) if (existsSync(dir)) await removeDir(dir);
+        removed++;
+      } catch {
+        /* left for the next start */
+      }
+    }
+    return removed;
+  }
+}
+
+// ---- detection --------------------------------------------------------------
+
+export interface CgroupDetectOptions {
+  /** Parent group path relative to each hierarchy's mount point. Default "sonocode". */
+  parent?: string;
+  /** Force a version instead of detecting. */
+  version?: 1 | 2;
+}
+
+function ensureDir(dir: string): void {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+}
+
+function tryV2(mounts: CgroupMount[], parent: string): CgroupManager | null {
+  const mount = mounts.find((m) => m.type === "cgroup2");
+  if (!mount) return null;
+  let controllers: string[];
+  try {
+    controllers = readFileSync(join(mount.mountPoint, "cgroup.controllers"), "utf8").trim().split(/\s+/);
+  } catch {
+    return null;
+  }
+  // A hybrid host (v1 controllers + an empty unified tree) has no memory here.
+  if (!controllers.includes("memory") || !controllers.includes("pids")) return null;
+  ensureDir(join(mount.mountPoint, parent));
+  // Enable the controllers down the path so run groups get memory/pids/cpu files.
+  let current = mount.mountPoint;
+  for (const segment of ["", ...parent.split("/").filter(Boolean)]) {
+    current = segment ? join(current, segment) : current;
+    try {
+      writeFileSync(join(current, "cgroup.subtree_control"), "+memory +pids +cpu");
+    } catch {
+      /* root may refuse "+cpu" under some setups; memory and pids are checked on create */
+    }
+  }
+  return new Manager(2, { v2: join(mount.mountPoint, parent) });
+}
+
+function tryV1(mounts: CgroupMount[], parent: string): CgroupManager | null {
+  const find = (controller: string) => v1Mount(mounts, controller)?.mountPoint;
+  const memory = find("memory");
+  const pids = find("pids");
+  const cpuacct = find("cpuacct");
+  const freezer = find("freezer");
+  if (!memory || !pids || !cpuacct) return null;
+  const parents: V1Dirs = { memory: join(memory, parent), pids: join(pids, parent), cpuacct: join(cpuacct, parent), freezer: freezer ? join(freezer, parent) : null };
+  for (const dir of Object.values(parents)) if (dir) ensureDir(dir);
+  // Hierarchical accounting so a run's usage also counts in the parent.
+  try {
+    writeFileSync(join(parents.memory, "memory.use_hierarchy"), "1");
+  } catch {
+    /* already inherited from the root, or not changeable once children exist */
+  }
+  return new Manager(1, { v1: parents });
+}
+
+/** Detects the usable cgroup hierarchy; throws a readable error when none is usable. */
+export async function createCgroupManager(options: CgroupDetectOptions = {}): Promise<CgroupManager> {
+  const parent = options.parent ?? "sonocode";
+  if (parent.split("/").includes("..")) throw new Error("cgroup parent must not contain '..'");
+  const mounts = cgroupMounts();
+  const v2 = options.version === 1 ? null : tryV2(mounts, parent);
+  if (v2) return v2;
+  const v1 = options.version === 2 ? null : tryV1(mounts, parent);
+  if (v1) return v1;
+  throw new Error("no usable cgroup hierarchy: need cgroup v2 with memory+pids, or v1 memory, pids and cpuacct mounted and writable");
+}
