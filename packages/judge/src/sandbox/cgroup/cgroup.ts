@@ -158,6 +158,7 @@ export class CgroupV2 implements Cgroup {
   private peakFd: number | null = null;
   private peakMode: "file" | "fd" | "sampled" = "file";
   private sampledPeak = 0;
+  private peakProbed = false;
 
   constructor(readonly dir: string) {
     this.describe = dir;
@@ -209,6 +210,11 @@ export class CgroupV2 implements Cgroup {
     }
   }
   sample(): void {
+    // Before Linux 5.19 there is no memory.peak at all: the sampled peak is all there is.
+    if (this.peakMode === "file" && !this.peakProbed) {
+      this.peakProbed = true;
+      if (!existsSync(join(this.dir, "memory.peak"))) this.peakMode = "sampled";
+    }
     if (this.peakMode === "sampled") this.sampledPeak = Math.max(this.sampledPeak, this.memoryUsage());
   }
   oomKills(): number {

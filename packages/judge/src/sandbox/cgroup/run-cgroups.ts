@@ -10,6 +10,7 @@ import { ownerGone, ownerPid } from "../owner.js";
 import { CgroupV1, CgroupV2, type Cgroup, type V1Dirs } from "./cgroup.js";
 import { cgroupMounts, v1Mount, type CgroupMount } from "./files.js";
 import { killAll, killNow } from "./kill.js";
+import { prepareV2Parent } from "./v2-parent.js";
 
 export interface CgroupLimits {
   memoryBytes: number;
@@ -82,6 +83,8 @@ class Run implements RunCgroup {
     this.cgroup.setPidsLimit(limits.processes);
   }
   cpuTimeMs(): number {
+    // Polled while the run goes on: also the moment to sample memory where the kernel keeps no peak.
+    this.cgroup.sample();
     return Math.round(this.cgroup.cpuUsageNs() / 1e6);
   }
   stats(): CgroupStats {
@@ -184,13 +187,15 @@ export interface CgroupDetectOptions {
   parent?: string;
   /** Force a version instead of detecting. */
   version?: 1 | 2;
+  /** v2: put the parent inside this process's own (delegated) cgroup, not at the top. Default: when not root. */
+  delegated?: boolean;
 }
 
 function ensureDir(dir: string): void {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
 }
 
-function tryV2(mounts: CgroupMount[], parent: string): CgroupManager | null {
+function tryV2(mounts: CgroupMount[], parent: string, delegated: boolean): CgroupManager | null {
   const mount = mounts.find((m) => m.type === "cgroup2");
   if (!mount) return null;
   let controllers: string[];
@@ -201,18 +206,8 @@ function tryV2(mounts: CgroupMount[], parent: string): CgroupManager | null {
   }
   // A hybrid host (v1 controllers + an empty unified tree) has no memory here.
   if (!controllers.includes("memory") || !controllers.includes("pids")) return null;
-  ensureDir(join(mount.mountPoint, parent));
-  // Enable the controllers down the path so run groups get memory/pids/cpu files.
-  let current = mount.mountPoint;
-  for (const segment of ["", ...parent.split("/").filter(Boolean)]) {
-    current = segment ? join(current, segment) : current;
-    try {
-      writeFileSync(join(current, "cgroup.subtree_control"), "+memory +pids +cpu");
-    } catch {
-      /* root may refuse "+cpu" under some setups; memory and pids are checked on create */
-    }
-  }
-  return new Manager(2, { v2: join(mount.mountPoint, parent) });
+  // Controllers down the path, "no internal processes", delegation: see v2-parent.ts.
+  return new Manager(2, { v2: prepareV2Parent({ mountPoint: mount.mountPoint, mountRoot: mount.root, parent, delegated }) });
 }
 
 function tryV1(mounts: CgroupMount[], parent: string): CgroupManager | null {
@@ -238,7 +233,7 @@ export async function createCgroupManager(options: CgroupDetectOptions = {}): Pr
   const parent = options.parent ?? "sonocode";
   if (parent.split("/").includes("..")) throw new Error("cgroup parent must not contain '..'");
   const mounts = cgroupMounts();
-  const v2 = options.version === 1 ? null : tryV2(mounts, parent);
+  const v2 = options.version === 1 ? null : tryV2(mounts, parent, options.delegated ?? process.geteuid?.() !== 0);
   if (v2) return v2;
   const v1 = options.version === 2 ? null : tryV1(mounts, parent);
   if (v1) return v1;
