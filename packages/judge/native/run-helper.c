@@ -20,7 +20,11 @@
  * whatever is left in the namespace. Built once on the host (static) and mounted
  * read-only, alone; it never reads user data.
  *
- * usage: run <status-fd> <fsize-bytes> <nofile> <stack-bytes> <cpu-seconds> -- argv...
+ * With --init it is instead the Docker engine's container init: it reaps every
+ * orphan forever (the container's only baseline process, under a uid of its own).
+ *
+ * usage: run --init
+ *        run <status-fd> <fsize-bytes> <nofile> <stack-bytes> <cpu-seconds> -- argv...
  * status line: "exit N MAXRSS_KB" | "signal N MAXRSS_KB" | "execfail ERRNO"
  */
 #define _GNU_SOURCE
@@ -56,9 +60,24 @@ static void report(int fd, const char *kind, int value, long maxrss_kb) {
   if (fd >= 0 && n > 0) (void)!write(fd, line, (size_t)n);
 }
 
+/* Container init: wait for SIGCHLD (blocked, so no handler is needed) and reap. */
+static int init_loop(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return 118;
+  for (;;) {
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    siginfo_t info;
+    (void)sigwaitinfo(&set, &info);
+  }
+}
+
 int main(int argc, char **argv) {
   /* Before anything else: nothing in the sandbox may read or write this process. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) _exit(119);
+  if (argc == 2 && strcmp(argv[1], "--init") == 0) return init_loop();
   if (argc < 8 || strcmp(argv[6], "--") != 0) _exit(122);
   int status_fd = (int)num(argv[1]);
   rlim_t fsize = (rlim_t)num(argv[2]);

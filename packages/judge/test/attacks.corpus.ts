@@ -7,11 +7,13 @@
 // After every attack the same judge must still judge a normal submission, right and fast.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { JudgeRequest, Verdict } from "@sonocode/contracts";
-import type { Judge, SandboxEngine } from "../src/index.js";
+import { DEFAULT_ROOTFS, type Judge, type SandboxEngine } from "../src/index.js";
 import { textSession } from "./run-text.js";
 
 export interface AttackContext {
@@ -27,6 +29,8 @@ export interface AttackContext {
   marker: string;
   /** Secrets placed in the judge process environment. */
   envSecrets: Record<string, string>;
+  /** Host paths and figures nothing inside a sandbox may see: rootfs and work paths, the root block device, the RAM-derived devtmpfs size. */
+  hostNeedles: string[];
 }
 
 export interface AttackCase {
@@ -324,6 +328,105 @@ export const ATTACKS: AttackCase[] = [
     },
     maxMs: 40_000,
   },
+  {
+    name: "supervisors are out of reach: /proc/<pid>/mem, fds, ptrace and signals on every other process",
+    request: () => ({
+      language: "PYTHON",
+      source: [
+        "import ctypes, os, signal",
+        "libc = ctypes.CDLL(None, use_errno=True)",
+        "me = os.getpid()",
+        "reached = []",
+        "for p in [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) != me]:",
+        "    for path, mode in ((f'/proc/{p}/mem', os.O_RDWR), (f'/proc/{p}/mem', os.O_RDONLY), (f'/proc/{p}/environ', os.O_RDONLY)):",
+        "        try:",
+        "            os.close(os.open(path, mode))",
+        "            reached.append(path)",
+        "        except OSError:",
+        "            pass",
+        "    try:",
+        "        for fd in os.listdir(f'/proc/{p}/fd'):",
+        "            try:",
+        // A forged status line, were the supervisor's status fd reachable.
+        "                w = os.open(f'/proc/{p}/fd/{fd}', os.O_WRONLY | os.O_NONBLOCK)",
+        "                os.write(w, b'exit 0 1\\n')",
+        "                reached.append(f'fd {p}/{fd}')",
+        "            except OSError:",
+        "                pass",
+        "    except OSError:",
+        "        pass",
+        "    if libc.ptrace(16, p, 0, 0) == 0: reached.append(f'ptrace {p}')",
+        "    for sig in (signal.SIGSTOP, signal.SIGKILL):",
+        "        try:",
+        "            os.kill(p, sig)",
+        "        except OSError:",
+        "            pass",
+        "print('REACHED ' + repr(reached) if reached else 'SAFE')",
+        "raise SystemExit(3)",
+      ].join("\n"),
+      tests: SAFE,
+    }),
+    // The program's own exit status (3) must reach the verdict: RE with output SAFE, never IE or Success.
+    check: (v) => {
+      assertStatus(v, ["RE"]);
+      assert.equal(v.failedTest?.actual, "SAFE\n", JSON.stringify(v.failedTest));
+    },
+  },
+  {
+    name: "no host path, device or RAM size in /proc/*/{cmdline,mountinfo,environ,cgroup} or /proc/self/mounts",
+    request: (ctx) => ({
+      language: "PYTHON",
+      source: [
+        "import os",
+        `needles = ${JSON.stringify(ctx.hostNeedles)}`,
+        "files = ['/proc/self/mounts', '/proc/self/mountinfo']",
+        "for p in os.listdir('/proc'):",
+        "    if p.isdigit() or p in ('self', 'thread-self'):",
+        "        files += [f'/proc/{p}/{n}' for n in ('cmdline', 'mountinfo', 'environ', 'cgroup')]",
+        "found = []",
+        "for f in files:",
+        "    try:",
+        "        data = open(f, 'rb').read().decode('latin1')",
+        "    except OSError:",
+        "        continue",
+        "    found += [f + ': ' + n for n in needles if n in data]",
+        "print('LEAK ' + repr(sorted(set(found))) if found else 'SAFE')",
+      ].join("\n"),
+      tests: SAFE,
+    }),
+    check: (v) => assertStatus(v, ["Success"]),
+  },
+  {
+    name: "compile: #include of /proc files shows no host path",
+    request: () => ({
+      language: "C",
+      source: ["/proc/self/mountinfo", "/proc/self/mounts", "/proc/1/cmdline", "/proc/self/cgroup", "/proc/1/environ"].map((p) => `#include "${p}"`).join("\n") + "\nint main(void){return 0;}",
+      tests: SAFE,
+    }),
+    check: (v, ctx) => {
+      assertStatus(v, ["CE"]);
+      for (const needle of ctx.hostNeedles) assert.ok(!(v.compileOutput ?? "").includes(needle), `compile output shows ${needle}`);
+    },
+  },
+  {
+    name: "IPC objects (SysV shm/sem/msg, POSIX shm and mqueue) do not survive a test",
+    request: () => ({
+      language: "PYTHON",
+      source: [
+        "import ctypes, os",
+        "libc = ctypes.CDLL(None, use_errno=True)",
+        "seen = [n for n, ok in (('shm', libc.shmget(0x50c0, 0, 0) >= 0), ('sem', libc.semget(0x50c1, 0, 0) >= 0), ('msg', libc.msgget(0x50c2, 0) >= 0), ('mq', libc.mq_open(b'/sonocode-q', os.O_RDONLY) >= 0), ('posix', os.path.exists('/dev/shm/sonocode-posix'))) if ok]",
+        "made = libc.shmget(0x50c0, 4096, 0o1600) >= 0 and libc.semget(0x50c1, 1, 0o1600) >= 0 and libc.msgget(0x50c2, 0o1600) >= 0 and libc.mq_open(b'/sonocode-q', os.O_CREAT | os.O_RDWR, 0o600, None) >= 0",
+        "open('/dev/shm/sonocode-posix', 'w').write('x')",
+        "print('SAFE' if made and not seen else 'LEAK ' + repr(seen) + ' ' + repr(made))",
+      ].join("\n"),
+      tests: [...SAFE, ...SAFE, ...SAFE],
+    }),
+    check: (v) => {
+      assertStatus(v, ["Success"]);
+      assert.equal(v.passed, 3);
+    },
+  },
 ];
 
 const AB: JudgeRequest = {
@@ -340,6 +443,23 @@ export interface AttackSuiteOptions {
   makeJudge: () => Promise<Judge>;
   /** The bare engine, for the host-side symlink test. */
   makeEngine: () => SandboxEngine;
+}
+
+/** What the host knows about itself that no sandbox may show: see AttackContext.hostNeedles. */
+function hostNeedles(): string[] {
+  const needles = [realpathSync(DEFAULT_ROOTFS), "/var/lib/sonocode", join(tmpdir(), "sonocode-judge"), "/var/lib/docker/containers", "docker-init", "tini-static"];
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const [left, right] = line.split(" - ");
+    const fields = left?.split(" ") ?? [];
+    const [, source, options] = right?.split(" ") ?? [];
+    // The host root's block device, and devtmpfs's size (derived from the RAM size).
+    if (fields[4] === "/" && source?.startsWith("/dev/")) needles.push(source);
+    if (right?.startsWith("devtmpfs")) {
+      const size = /size=\d+k/.exec(options ?? "")?.[0];
+      if (size) needles.push(size);
+    }
+  }
+  return needles;
 }
 
 function createContext(): { ctx: AttackContext; cleanup: () => void; server: Server } {
@@ -369,6 +489,7 @@ function createContext(): { ctx: AttackContext; cleanup: () => void; server: Ser
     tcpConnections: () => connections,
     marker: `31.${Date.now()}${randomBytes(3).readUIntBE(0, 3)}`,
     envSecrets,
+    hostNeedles: hostNeedles(),
   };
   const cleanup = () => {
     for (const p of hostCanaryPaths) rmSync(p, { force: true });

@@ -154,6 +154,40 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
     assert.equal(bigger.stdout, `${200 * MiB}\n`);
   });
 
+  test("each run's memory limit is its own: page cache left by earlier runs counts neither against nor for it", async () => {
+    // ~200 MiB of page cache charged to the container by an earlier (compile-like) run.
+    const warm = await session.run(sh("cat /usr/lib/x86_64-linux-gnu/libLLVM-14.so.1 /usr/lib/jvm/java-17-openjdk-amd64/lib/modules > /dev/null && echo warm", { limits: { ...LIMITS, memoryBytes: 1024 * MiB } }));
+    assert.equal(warm.stdout, "warm\n", warm.stderr);
+    // Were the cache part of the baseline, the kernel would reclaim it for this program and let it go ~200 MiB over its limit.
+    const over = await session.run(py("x = bytearray(120 * 1024 * 1024); print(len(x))", { memoryBytes: 64 * MiB }));
+    assert.equal(over.limit, "memory", `peak ${over.memoryKb} KiB, exit ${over.exitCode ?? over.signal}`);
+    const fits = await session.run(py("x = bytearray(40 * 1024 * 1024); print(len(x))", { memoryBytes: 128 * MiB }));
+    assert.equal(fits.limit, null, fits.stderr);
+    assert.ok(fits.memoryKb > 40 * 1024 && fits.memoryKb < 70 * 1024, `reported memory is the run's own: ${fits.memoryKb} KiB`);
+  });
+
+  test("each run gets fresh IPC state: SysV shm, semaphores, message queues, POSIX shm and mqueues", async () => {
+    const script = [
+      "import ctypes, os",
+      "libc = ctypes.CDLL(None, use_errno=True)",
+      "libc.mq_open.restype = ctypes.c_int",
+      "seen = []",
+      "if libc.shmget(0x50c0, 0, 0) >= 0: seen.append('shm')",
+      "if libc.semget(0x50c1, 0, 0) >= 0: seen.append('sem')",
+      "if libc.msgget(0x50c2, 0) >= 0: seen.append('msg')",
+      "if libc.mq_open(b'/sonocode-q', os.O_RDONLY) >= 0: seen.append('mq')",
+      "if os.path.exists('/dev/shm/sonocode-posix'): seen.append('posix-shm')",
+      "ok = libc.shmget(0x50c0, 4096, 0o1600) >= 0 and libc.semget(0x50c1, 1, 0o1600) >= 0 and libc.msgget(0x50c2, 0o1600) >= 0",
+      "ok = ok and libc.mq_open(b'/sonocode-q', os.O_CREAT | os.O_RDWR, 0o600, None) >= 0",
+      "open('/dev/shm/sonocode-posix', 'w').write('x')",
+      "print('seen', seen, 'made', ok)",
+    ].join("\n");
+    for (const writableWorkDir of [false, false, false]) {
+      const out = await session.run({ ...py(script), writableWorkDir });
+      assert.equal(out.stdout, "seen [] made True\n", out.stderr);
+    }
+  });
+
   test("output limit: a flood is cut and killed, limit output", async () => {
     const out = await session.run(py("import sys\nwhile True: sys.stdout.write('x' * 65536)", { outputBytes: 64 * 1024 }));
     assert.equal(out.limit, "output");

@@ -1,21 +1,21 @@
-// The bwrap engine's native pieces, built once on the host and cached by the hash of
+// The sandbox engines' native pieces, built once on the host and cached by the hash of
 // their sources, the seccomp policy and the compiler: the run helper (pid 1 inside
-// every sandbox), the root-side launcher, and the seccomp filter (libseccomp, from the
+// every bwrap sandbox, the Docker containers' init), the bwrap launcher, and the seccomp filter (libseccomp, from the
 // one policy in sandbox/seccomp/policy.ts). Static binaries: the helper runs inside
 // the runtime rootfs, whatever libc that has. Needs gcc, libc6-dev and libseccomp-dev
 // on the host (scripts/setup.sh installs them). The cache dir is root-owned and never
-// mounted into a sandbox; host-mounts.ts copies only the helper onto its own tmpfs.
+// mounted into a sandbox: only the run helper is copied, alone, onto a tmpfs of its own.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmod, lstat, mkdtemp, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { SandboxError } from "../../errors.js";
-import { generateSeccompBpf, seccompFingerprint } from "../../sandbox/seccomp/bpf.js";
+import { SandboxError } from "../errors.js";
+import { generateSeccompBpf, seccompFingerprint } from "./seccomp/bpf.js";
 
 const exec = promisify(execFile);
 const ENV = { PATH: "/usr/local/bin:/usr/bin:/bin" };
-const SOURCES = { run: new URL("../../../native/run-helper.c", import.meta.url), launch: new URL("../../../native/launcher.c", import.meta.url) };
+const SOURCES = { run: new URL("../../native/run-helper.c", import.meta.url), launch: new URL("../../native/launcher.c", import.meta.url) };
 export const SECCOMP_FILE = "seccomp.bpf";
 
 export interface Helpers {

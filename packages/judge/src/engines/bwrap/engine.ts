@@ -29,8 +29,9 @@ import { SandboxError } from "../../errors.js";
 import { createCgroupManager, type CgroupManager } from "../../sandbox/cgroup/run-cgroups.js";
 import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../../sandbox/netns.js";
 import type { SandboxEngine } from "../../sandbox/sandbox.js";
-import { ensureHelpers, type Helpers } from "./helpers.js";
-import { mountEngineFilesystems, mountWorkDir, removeStaleMounts, type EngineMounts } from "./host-mounts.js";
+import { ensureHelpers, type Helpers } from "../../sandbox/native-helpers.js";
+import { mountEngineFilesystems, mountWorkDir, type EngineMounts } from "./host-mounts.js";
+import { removeStaleMounts } from "../../sandbox/host-mounts.js";
 import { BwrapSession } from "./session.js";
 
 export const DEFAULT_ROOTFS = "/var/lib/sonocode/runtime/rootfs";

@@ -9,7 +9,7 @@ import { SandboxError } from "../../errors.js";
 import type { CgroupManager, RunCgroup } from "../../sandbox/cgroup/run-cgroups.js";
 import type { RunOutcome, RunSpec, SandboxSession } from "../../sandbox/sandbox.js";
 import { bwrapArgs, CTL_FD } from "./argv.js";
-import type { Helpers } from "./helpers.js";
+import type { Helpers } from "../../sandbox/native-helpers.js";
 import type { EngineMounts, WorkDir } from "./host-mounts.js";
 import { runInSandbox } from "./run.js";
 

@@ -1,7 +1,7 @@
-// The Docker engine's session container: created locked down, with its init (tini
-// and a `sleep` child, running as a uid of their own that user code cannot signal or
-// ptrace) as the baseline no run may touch; and the crash-recovery sweep of
-// containers whose judge process is gone.
+// The Docker engine's session container: created locked down, with its init (our run
+// helper in --init mode, a reaper running as a uid of its own that user code cannot
+// signal or ptrace, non-dumpable) as the baseline no run may touch; and the
+// crash-recovery sweep of containers whose judge process is gone.
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -11,6 +11,7 @@ import type { Cgroup } from "../../sandbox/cgroup/cgroup.js";
 import { openContainerCgroup } from "../../sandbox/cgroup/container-cgroup.js";
 import { ownerGone } from "../../sandbox/owner.js";
 import { dockerSeccompOption } from "../../sandbox/seccomp/docker-profile.js";
+import { INIT_IN_CONTAINER } from "./host-files.js";
 
 const SESSION_LABEL = "org.sonocode.judge";
 /** host:pid of the judge process that owns a session container, to clean up after a crash. */
@@ -19,7 +20,7 @@ const OWNER = `${hostname()}:${process.pid}`;
 // Three unprivileged uids, none of which can signal or ptrace another:
 export const USER_UID = 65534; // nobody: owns /box; writeFile and writable runs (compile)
 export const READONLY_UID = 65532; // runs with writableWorkDir: false (tests): /box is read+exec only
-const INIT_UID = 65533; // tini + sleep: a uid user code cannot signal
+const INIT_UID = 65533; // the container init: a uid user code cannot signal
 const BASE_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/box", "LANG=C.UTF-8"];
 const MiB = 1024 * 1024;
 /** The container's own memory limit until the first run sets the real one. */
@@ -31,6 +32,8 @@ export interface ContainerOptions {
   cpus: number;
   workDirBytes: number;
   tmpBytes: number;
+  /** Our init and /etc files (host-files.ts). */
+  binds: string[];
 }
 
 export interface SessionContainer {
@@ -38,7 +41,7 @@ export interface SessionContainer {
   /** Host pid of the container's init. */
   initPid: number;
   cgroup: Cgroup;
-  /** Host pids of tini and its sleep child. */
+  /** Host pid of the init (the only process that outlives a run). */
   baseline: Set<number>;
 }
 
@@ -46,7 +49,9 @@ export async function createSessionContainer(docker: Docker, options: ContainerO
   const { workDirBytes, tmpBytes } = options;
   // CgroupnsMode (API 1.41) is missing from dockerode's types.
   const hostConfig: Docker.HostConfig & { CgroupnsMode: "private" | "host" } = {
-    Init: true,
+    // Our own init (host-files.ts), not Docker's docker-init bound from the host.
+    Init: false,
+    Binds: options.binds,
     NetworkMode: "none",
     ReadonlyRootfs: true,
     // exec on /box: compiled programs run from there. Owned by USER_UID, 0755: test
@@ -80,8 +85,8 @@ export async function createSessionContainer(docker: Docker, options: ContainerO
   const container = await docker.createContainer({
     name: `sonocode-judge-${randomUUID().slice(0, 13)}`,
     Image: options.image,
-    // tini (Init) reaps orphans of double-forked programs; sleep keeps the container up.
-    Cmd: ["/bin/sleep", "infinity"],
+    // Reaps orphans of double-forked programs and keeps the container up.
+    Cmd: [INIT_IN_CONTAINER, "--init"],
     User: `${INIT_UID}:${INIT_UID}`,
     Hostname: "box",
     Env: BASE_ENV,
@@ -94,20 +99,20 @@ export async function createSessionContainer(docker: Docker, options: ContainerO
     await container.start();
     const info = await container.inspect();
     const cgroup = openContainerCgroup(info.State.Pid);
-    // Wait for tini and its sleep child: they are the baseline no run may touch.
+    // The init is the baseline no run may touch.
     let baseline: number[] = [];
-    for (let i = 0; i < 400 && baseline.length < 2; i++) {
+    for (let i = 0; i < 400 && baseline.length < 1; i++) {
       baseline = cgroup.pids();
-      if (baseline.length < 2) await sleep(5);
+      if (baseline.length < 1) await sleep(5);
     }
-    if (baseline.length !== 2) throw new Error(`container init did not come up (pids: ${baseline.join(",")})`);
+    if (baseline.length !== 1) throw new Error(`container init did not come up (pids: ${baseline.join(",")})`);
     for (const pid of baseline) {
       // The OOM killer must pick the program, never the init that keeps the session alive.
       try {
         writeFileSync(`/proc/${pid}/oom_score_adj`, "-1000");
       } catch (err) {
         // Needs CAP_SYS_RESOURCE on the host. Without it the init is still safe in
-        // practice: the OOM killer picks the largest process, and tini+sleep are tiny.
+        // practice: the OOM killer picks the largest process, and the init is tiny.
         log.debug({ err }, "cannot protect the container init from the OOM killer");
       }
     }

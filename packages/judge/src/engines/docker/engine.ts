@@ -2,10 +2,16 @@
 // (container.ts, session.ts), one `docker exec` per run (exec-run.ts), measured and
 // killed through the container's cgroup on the host (sandbox/cgroup). Its seccomp
 // profile is generated from the same policy as the bwrap engine's filter.
+import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Docker from "dockerode";
 import { pino, type Logger } from "pino";
 import type { SandboxEngine, SandboxSession } from "../../sandbox/sandbox.js";
+import { removeStaleMounts } from "../../sandbox/host-mounts.js";
+import { ensureHelpers } from "../../sandbox/native-helpers.js";
 import { createSessionContainer, removeOrphans } from "./container.js";
+import { mountDockerHostFiles, type DockerHostFiles } from "./host-files.js";
 import { DockerSession, statusCode } from "./session.js";
 
 export interface DockerEngineOptions {
@@ -13,7 +19,7 @@ export interface DockerEngineOptions {
   image?: string;
   logger?: Logger;
   docker?: Docker;
-  /** Accepted for symmetry with the bwrap engine; the docker work dir is a tmpfs inside the container, never a host dir. */
+  /** Host directory for the built helpers and the small tmpfs mounts the containers bind (default $TMPDIR/sonocode-judge); the work dir itself is a tmpfs inside the container. */
   workRoot?: string;
   /** CPUs the container may use (CFS quota). Default 1: timings stay comparable whatever the host runs. */
   cpus?: number;
@@ -30,11 +36,27 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
   const image = options.image ?? DEFAULT_IMAGE;
   const docker = options.docker ?? new Docker();
   const log = (options.logger ?? pino({ level: "silent" })).child({ engine: "docker" });
+  const workRoot = options.workRoot ?? join(tmpdir(), "sonocode-judge");
   const containerOptions = { image, cpus: options.cpus ?? 1, workDirBytes: options.workDirBytes ?? 256 * MiB, tmpBytes: options.tmpBytes ?? 64 * MiB };
   const sessions = new Set<DockerSession>();
+  let hostFiles: Promise<DockerHostFiles> | null = null;
+
+  function files(): Promise<DockerHostFiles> {
+    hostFiles ??= (async () => {
+      await mkdir(workRoot, { recursive: true, mode: 0o711 });
+      const stale = await removeStaleMounts(workRoot);
+      if (stale > 0) log.warn({ stale }, "removed sandbox mounts left by a previous judge process");
+      return mountDockerHostFiles(workRoot, (await ensureHelpers(workRoot)).run);
+    })();
+    hostFiles.catch(() => {
+      hostFiles = null;
+    });
+    return hostFiles;
+  }
 
   async function open(): Promise<SandboxSession> {
-    const box = await createSessionContainer(docker, containerOptions, log);
+    const { binds } = await files();
+    const box = await createSessionContainer(docker, { ...containerOptions, binds }, log);
     const sessionLog = log.child({ container: box.container.id.slice(0, 12) });
     const session = new DockerSession(box, containerOptions.workDirBytes, sessionLog, () => sessions.delete(session));
     sessions.add(session);
@@ -80,6 +102,9 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
     open,
     async close() {
       await Promise.all([...sessions].map((s) => s.dispose()));
+      const made = await hostFiles?.catch(() => null);
+      hostFiles = null;
+      await made?.release().catch((err: unknown) => log.warn({ err }, "could not unmount the sandbox host files"));
     },
   };
 }
