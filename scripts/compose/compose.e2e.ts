@@ -44,12 +44,18 @@ async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer";
   while (Date.now() < deadline) {
+    // docker-proxy accepts a published port before the container listens and then holds the
+    // connection; undici's socket keeps nothing alive, so a ref'd timer bounds each probe.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error("probe timed out")), 2_000);
     try {
-      const response = await fetch(`${url}/health`);
+      const response = await fetch(`${url}/health`, { signal: abort.signal });
       if (response.ok) return;
       last = `HTTP ${response.status}: ${await response.text()}`;
     } catch (error) {
       last = String(error);
+    } finally {
+      clearTimeout(timer);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
