@@ -22,10 +22,13 @@ export interface BreakableRootfs {
 
 /**
  * A read-only bind mount of the runtime rootfs at a private path. Needs root (as the bwrap judge
- * does). break() takes the mount away under a running judge, so its sandbox fails for real:
- * no mock, the engine meets exactly what a missing runtime looks like.
+ * does). Unmounted (from the start, or by break()) it is an empty directory: no mock, the engine
+ * meets exactly what a missing runtime looks like. A judge that already opened the runtime may
+ * keep its own reference (the bwrap engine layers an overlay on it), so break a judge by
+ * starting it on a broken rootfs.
  */
-export async function createBreakableRootfs(source = RUNTIME_ROOTFS): Promise<BreakableRootfs> {
+export async function createBreakableRootfs(options: { source?: string; mounted?: boolean } = {}): Promise<BreakableRootfs> {
+  const source = options.source ?? RUNTIME_ROOTFS;
   const root = await mkdtemp(join(tmpdir(), "sonocode-rootfs-"));
   // The sandbox binds it as an unprivileged uid, which must be able to reach it (mkdtemp gives 0700).
   await chmod(root, 0o755);
@@ -45,7 +48,8 @@ export async function createBreakableRootfs(source = RUNTIME_ROOTFS): Promise<Br
     await run("umount", ["-l", path]);
     mounted = false;
   };
-  await mount();
+  // Unmounted from the start: what an evaluator meets when its runtime volume is missing at boot.
+  if (options.mounted ?? true) await mount();
   return {
     path,
     break: unmount,

@@ -87,19 +87,34 @@ export class EngineHealth {
     await this.transition;
   }
 
+  /**
+   * Before the first job: one self-test. An engine that cannot pass it never takes a job; it is
+   * out of rotation at once (not after a threshold of failed submissions) and retests from there.
+   */
+  async admit(): Promise<boolean> {
+    const error = await this.runSelfTest();
+    if (error === null) return true;
+    if (!this.broken) this.declareBroken(error);
+    await this.transition;
+    return false;
+  }
+
   private countFailure(reason: string): void {
     this.consecutiveFailures += 1;
     this.lastError = reason;
     if (!this.broken && this.consecutiveFailures >= this.options.failureThreshold) {
-      this.broken = true;
-      const why = `${this.consecutiveFailures} sandbox failures in a row; last: ${reason}`;
-      this.lastError = why;
-      this.options.logger.error({ consecutiveFailures: this.consecutiveFailures, reason }, "sandbox engine broken: this evaluator stops taking jobs until a self-test passes");
-      this.transition = this.transition.then(() => this.options.onBroken(why)).catch((error: unknown) => {
-        this.options.logger.error({ err: error }, "could not take the evaluator out of rotation");
-      });
-      this.scheduleRetest();
+      this.declareBroken(`${this.consecutiveFailures} sandbox failures in a row; last: ${reason}`);
     }
+  }
+
+  private declareBroken(why: string): void {
+    this.broken = true;
+    this.lastError = why;
+    this.options.logger.error({ consecutiveFailures: this.consecutiveFailures, reason: why }, "sandbox engine broken: this evaluator stops taking jobs until a self-test passes");
+    this.transition = this.transition.then(() => this.options.onBroken(why)).catch((error: unknown) => {
+      this.options.logger.error({ err: error }, "could not take the evaluator out of rotation");
+    });
+    this.scheduleRetest();
   }
 
   /** Runs one self-test (joining one already running); resolves its error message or null. */

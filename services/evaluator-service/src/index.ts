@@ -7,3 +7,4 @@ export { createEvaluationPublisher, type EvaluationPublisher } from "./evaluatio
 export { createEvaluateProcessor, InvalidPayloadError, LockLostError, IE_MESSAGES, type EvaluateOutcome } from "./processors/evaluate.processor.js";
 export { DEFAULT_SANDBOX_RETRY, SandboxAttemptsExhaustedError, sandboxRetryDelay, type SandboxRetryPolicy } from "./processors/sandbox-retry.js";
 export type { EvaluatorJudge } from "./judge.port.js";
+export { createDeferredJudge, type DeferredJudge } from "./deferred-judge.js";

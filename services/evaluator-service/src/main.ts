@@ -1,8 +1,9 @@
 // Distributed-mode entry point: the only place that reads the environment, listens and wires signals.
-import { assertProductionSafe, baseEnvSchema, distributedRedisEnvSchema, evaluatorEnvSchema, loadConfig, portsEnvSchema, sandboxEnvSchema } from "@sonocode/config";
+import { baseEnvSchema, distributedRedisEnvSchema, evaluatorEnvSchema, loadConfig, portsEnvSchema, sandboxEnvSchema } from "@sonocode/config";
 import { createJudge } from "@sonocode/judge";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
+import { createDeferredJudge } from "./deferred-judge.js";
 import { createEvaluatorService } from "./service.js";
 
 const envSchema = baseEnvSchema
@@ -13,16 +14,20 @@ const envSchema = baseEnvSchema
 
 runMain(async () => {
   const config = loadConfig(envSchema);
-  assertProductionSafe(config);
   const logger = createLogger({ service: "evaluator-service", level: config.LOG_LEVEL });
 
-  const judge = await createJudge({
-    engine: config.SANDBOX_ENGINE,
-    ...(config.SANDBOX_ROOTFS ? { rootfs: config.SANDBOX_ROOTFS } : {}),
-    ...(config.SANDBOX_DOCKER_IMAGE ? { dockerImage: config.SANDBOX_DOCKER_IMAGE } : {}),
-    logger: logger.child({ component: "judge" }),
-  });
-  logger.info({ engine: judge.engine }, "judge ready");
+  // Deferred: a sandbox that cannot start yet (rootfs missing, dockerd down) leaves this process
+  // up, out of rotation and saying why on /health, until a periodic self-test succeeds.
+  const judge = createDeferredJudge(async () => {
+    const created = await createJudge({
+      engine: config.SANDBOX_ENGINE,
+      ...(config.SANDBOX_ROOTFS ? { rootfs: config.SANDBOX_ROOTFS } : {}),
+      ...(config.SANDBOX_DOCKER_IMAGE ? { dockerImage: config.SANDBOX_DOCKER_IMAGE } : {}),
+      logger: logger.child({ component: "judge" }),
+    });
+    logger.info({ engine: created.engine }, "judge ready");
+    return created;
+  }, config.SANDBOX_ENGINE);
 
   const service = createEvaluatorService({
     redisUrl: config.REDIS_URL,

@@ -131,6 +131,8 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
     prefix: deps.prefix,
     concurrency: deps.concurrency ?? 1,
     ...WORKER_TIMINGS,
+    // Started below, once the sandbox has passed a self-test.
+    autorun: false,
   });
 
   worker.on("error", (error) => logger.error({ err: error }, "worker error"));
@@ -197,6 +199,12 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
 
   let closing: Promise<void> | undefined;
   const running = worker;
+  // No job before a working sandbox: a failed start-up self-test leaves the worker out of
+  // rotation, and the retest loop's resume() starts it once the engine works.
+  void engineHealth.admit().then((admitted) => {
+    if (!admitted || closing) return;
+    running.run().catch((error: unknown) => logger.error({ err: error }, "worker stopped"));
+  });
   return {
     worker: running,
     metrics,
