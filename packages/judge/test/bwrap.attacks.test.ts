@@ -1,6 +1,6 @@
 // The attack corpus against the bwrap engine (needs root, bwrap and the runtime rootfs).
 import { createBwrapEngine, createJudge } from "../src/index.js";
-import { defineAttackSuite } from "./attacks.corpus.js";
+import { defineAttackSuite } from "./attacks.suite.js";
 
 defineAttackSuite({
   engine: "bwrap",

@@ -3,7 +3,7 @@
 // sonocode-runtime image (scripts/runtime/docker-image.sh); skips with the reason otherwise.
 import { test } from "node:test";
 import { createDockerEngine, createJudge } from "../src/index.js";
-import { defineAttackSuite } from "./attacks.corpus.js";
+import { defineAttackSuite } from "./attacks.suite.js";
 import { dockerSkipReason } from "./docker.availability.js";
 
 const unavailable = await dockerSkipReason(createDockerEngine({}));
