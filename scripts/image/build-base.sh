@@ -14,6 +14,7 @@ PACKAGES=(
   redis-server            # the redis service (AOF on a volume)
   postgresql-15           # the postgres service (initdb on first start, see postgres-entrypoint.sh)
   bubblewrap iproute2     # the evaluator's bwrap engine: sandboxes and per-slot network namespaces
+  gcc libc6-dev libseccomp-dev   # the judge builds its static helpers and seccomp filter at start
 )
 
 hash=$(sha256sum "$0" | cut -c1-12)
