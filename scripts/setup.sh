@@ -4,12 +4,15 @@
 #   bash scripts/setup.sh            what `npm start` needs (npm packages, Redis, bwrap, runtime rootfs)
 #   bash scripts/setup.sh --test     also PostgreSQL and Docker (daemon + runtime image) for the test suite
 #   bash scripts/setup.sh --compose  also Docker and docker-compose for compose.yaml (npm run test:compose)
+#   bash scripts/setup.sh --vm       also QEMU and the guest build tools for the cgroup v2 test bed (npm run test:vm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
 want_compose=0
+want_vm=0
 [ "${1:-}" = "--test" ] && want_test=1
+[ "${1:-}" = "--vm" ] && want_vm=1
 [ "${1:-}" = "--compose" ] && want_compose=1
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -41,6 +44,12 @@ if [ "$want_compose" = 1 ]; then
   command -v dockerd >/dev/null || need+=(docker.io)
   # Debian 12's docker.io has no compose plugin; its docker-compose (1.29) reads compose.yaml.
   docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
+fi
+if [ "$want_vm" = 1 ]; then
+  # scripts/vm/build-guest.sh: the guest's own packages are only downloaded, never installed here.
+  command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+  command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
+  command -v strings >/dev/null || need+=(binutils)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then

@@ -21,7 +21,9 @@ KERNEL_PACKAGE=linux-image-amd64
 PACKAGES=(
   bubblewrap iproute2 redis-server   # the judge's bwrap engine, its slot netns, BullMQ's Redis
   libstdc++6                         # the host's node binary links it
+  gcc libc6-dev libseccomp-dev       # the judge builds its static helpers and seccomp filter on its host
   procps                             # ps, for diagnostics in the guest log
+  kmod                               # the kernel loads what else it needs (overlay, ...) through modprobe
 )
 # Loaded in this order by the initramfs (with their dependencies) to reach the disks.
 MODULES=(virtio_pci virtio_blk crc32c_generic ext4)
@@ -50,7 +52,7 @@ kernel_version=$(apt-cache depends "$KERNEL_PACKAGE" 2>/dev/null | sed -n 's/^ *
 
 # ---- system: kernel, initramfs, userland ------------------------------------
 # Bump when the system build steps below change (the package lists and initramfs init are hashed).
-SYSTEM_FORMAT=1
+SYSTEM_FORMAT=2
 system_hash=$( { echo "$SYSTEM_FORMAT $SUITE $kernel_version ${PACKAGES[*]} / ${MODULES[*]}"; cat scripts/vm/initramfs-init.sh; sha256sum "$node_bin" | cut -d' ' -f1; } | sha256sum | cut -c1-12)
 system_dir="$VM_DIR/system-$system_hash"
 if [ ! -f "$system_dir/system.img" ]; then
@@ -97,6 +99,10 @@ if [ ! -f "$system_dir/system.img" ]; then
   cp "$node_bin" "$root/usr/local/bin/node"
   chroot "$root" /usr/local/bin/node --version >/dev/null
   chroot "$root" useradd --create-home --uid 1000 --user-group --shell /bin/bash judge
+  # Every module of the guest's kernel, for the kernel's on-demand modprobe (overlayfs for the judge's rootfs, ...).
+  mkdir -p "$root/lib/modules"
+  cp -a "$work/kernel/lib/modules/$kver" "$root/lib/modules/"
+  chroot "$root" depmod "$kver"
   # Debian starts redis from its unit; there is no init system here, tests start their own.
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
   mkdir -p "$root/srv/sonocode" "$root/var/lib/sonocode/runtime" "$root/results"
@@ -105,6 +111,8 @@ if [ ! -f "$system_dir/system.img" ]; then
   rm -rf "$work/root" "$work/debs" "$work/kernel" "$work/busybox" "$work/initrd"
   rm -rf "$system_dir"
   mv "$work" "$system_dir"
+  # Older systems (other package lists, kernels or node binaries) are not used again.
+  for old in "$VM_DIR"/system-*; do [ "$old" = "$system_dir" ] || rm -rf "$old"; done
   log "system image built in $(( SECONDS - started )) s: $system_dir"
 fi
 

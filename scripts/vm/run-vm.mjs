@@ -19,7 +19,8 @@ const timeoutS = Number(process.env.SONOCODE_VM_TIMEOUT_S ?? 2400);
 
 const judgeTests = join(root, "packages/judge/test");
 const bwrapTests = readdirSync(judgeTests)
-  .filter((f) => f.startsWith("bwrap.") && f.endsWith(".test.ts"))
+  // Every bwrap suite (languages, verdicts, attacks, netns) and the seccomp tests (their Docker half skips: no daemon in the guest).
+  .filter((f) => (f.startsWith("bwrap.") && f.endsWith(".test.ts")) || f === "seccomp.test.ts")
   .sort()
   .map((f) => relative(root, join(judgeTests, f)));
 /** What runs where. root: the judge as root on v2 (every bwrap test + the evaluator over BullMQ); user: the delegated subtree. */
