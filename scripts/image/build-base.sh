@@ -55,6 +55,9 @@ if [ ! -f "$dest/.sonocode-base" ]; then
   chroot "$work" apt-get clean
   umount "$work/proc"
   rm -f "$work/usr/sbin/policy-rc.d"
+  # ssl-cert (pulled in by postgresql) made a snakeoil key pair: no image ships a private key.
+  rm -f "$work"/etc/ssl/private/ssl-cert-snakeoil.key "$work"/etc/ssl/certs/ssl-cert-snakeoil.pem
+  find "$work/etc/ssl/certs" -xtype l -delete
   rm -rf "$work"/var/lib/apt/lists/* "$work"/usr/share/doc/* "$work"/usr/share/man/* "$work"/var/cache/apt/*
   date -u +%FT%TZ > "$work/.sonocode-base"
   mv "$work" "$dest"
