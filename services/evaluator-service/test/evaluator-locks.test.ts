@@ -56,3 +56,28 @@ test("a job whose lock was lost mid-judge is re-run, and only the re-run's verdi
     await evaluator.close();
   }
 });
+
+test("a job that loses its evaluator more than maxStalledCount times fails for good and is reported IE once", async () => {
+  const prefix = uniqueName("eval-stalls");
+  const evaluator = createEvaluatorWorker({ redisUrl: testRedisUrl(), prefix, judge, logger: silentLogger() });
+  const submissions = new SubmissionServiceDouble(testRedisUrl(), prefix);
+  const redis = new Redis(testRedisUrl());
+  try {
+    const slow = "import time\ntime.sleep(2)\na, b = map(int, input().split())\nprint(a + b)\n";
+    const job = submissionJob({ source: slow, testCases: [{ input: "2 3\n", output: "5\n", hidden: false }], timeLimitMs: 5_000 });
+    const queued = await submissions.enqueue(job, { jobId: job.submissionId });
+    const lockKey = `${submissions.submissionQueue.toKey(job.submissionId)}:lock`;
+    // Each run loses its lock as if its evaluator died; a run that is never stalled would succeed.
+    for (let stall = 1; stall <= WORKER_TIMINGS.maxStalledCount + 1; stall += 1) {
+      await eventually(async () => (await redis.del(lockKey)) === 1, `run ${stall} to hold a lock`, 20_000);
+      await eventually(async () => (await submissions.submissionQueue.getJob(job.submissionId))?.stalledCounter === stall, `stall ${stall}`, 20_000);
+    }
+    await eventually(async () => (await queued.getState()) === "failed", "the job to fail for good", 20_000);
+    const results = await submissions.settledResults(job.submissionId, 20_000);
+    assert.deepEqual(results.map((result) => [result.status, result.message]), [["IE", "internal error: evaluation failed; please resubmit"]]);
+  } finally {
+    redis.disconnect();
+    await submissions.close();
+    await evaluator.close();
+  }
+});
