@@ -3,6 +3,8 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "@sonocode/logger";
 
+export { createPeriodLock, type PeriodLock } from "./period-lock.js";
+
 /**
  * Opens an ioredis client and waits for it to be ready, so a wrong REDIS_URL fails
  * start-up with a clear error instead of a silent retry loop. After start-up ioredis

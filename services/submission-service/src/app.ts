@@ -2,15 +2,18 @@ import { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
 import type { Store } from "@sonocode/store";
 import type { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ProblemClient } from "./clients/problem.client.js";
+import { SUBMISSION_LIMIT_DEFAULTS, type SubmissionLimits } from "./domain/submission-limits.js";
 import { SubmissionsService } from "./domain/submissions.service.js";
 import { authPlugin } from "./plugins/auth.plugin.js";
 import { errorsPlugin, frameworkErrorHandler } from "./plugins/errors.plugin.js";
+import { submitRateLimitPlugin } from "./plugins/submit-rate-limit.plugin.js";
 import { swaggerPlugin } from "./plugins/swagger.plugin.js";
 import { healthRoutes } from "./routes/health.routes.js";
 import { submissionsRoutes } from "./routes/submissions.routes.js";
@@ -28,6 +31,14 @@ export interface SubmissionAppDeps {
   health?: () => Promise<Record<string, string>>;
   /** How long POST waits for the queue before answering 503. */
   enqueueTimeoutMs?: number;
+  /** Per-user caps on POST (admins exempt); 0 turns one off. Defaults: SUBMISSION_LIMIT_DEFAULTS. */
+  limits?: Partial<SubmissionLimits>;
+}
+
+/** The producer's own ioredis connection (createSubmissionQueue passes one); the limiter counts there. */
+function queueRedis(queue: Queue): Redis | undefined {
+  const connection = queue.opts.connection;
+  return connection instanceof Redis ? connection : undefined;
 }
 
 /**
@@ -80,12 +91,19 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
   await app.register(errorsPlugin);
   await app.register(authPlugin, { jwtSecret: deps.jwtSecret });
   await app.register(swaggerPlugin);
+  const limits = { ...SUBMISSION_LIMIT_DEFAULTS, ...deps.limits };
+  await app.register(submitRateLimitPlugin, {
+    perMinute: limits.perMinute,
+    redis: queueRedis(deps.submissionQueue),
+    prefix: deps.submissionQueue.opts.prefix ?? "bull",
+  });
 
   const service = new SubmissionsService({
     store: deps.store,
     problems: deps.problems,
     queue: deps.submissionQueue,
     maxCodeBytes,
+    maxInFlight: limits.maxInFlight,
     ...(deps.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: deps.enqueueTimeoutMs }),
   });
   await app.register(healthRoutes, {

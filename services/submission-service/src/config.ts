@@ -1,7 +1,9 @@
 import { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";
 import { baseEnvSchema, portsEnvSchema, storeEnvSchema } from "@sonocode/config";
 import { z } from "zod";
+import { SUBMISSION_LIMIT_DEFAULTS } from "./domain/submission-limits.js";
 import { DEFAULT_RESULT_CONCURRENCY } from "./workers/results.consumer.js";
+import { RECONCILER_DEFAULTS } from "./workers/submission.reconciler.js";
 
 /** Everything submission-service reads from the environment, parsed once in main.ts. */
 export const submissionEnvSchema = baseEnvSchema
@@ -13,5 +15,15 @@ export const submissionEnvSchema = baseEnvSchema
     MAX_CODE_BYTES: z.coerce.number().int().min(1_024).max(8 * 1024 * 1024).default(DEFAULT_MAX_CODE_BYTES),
     /** Evaluation results processed at once (each is a small database write). */
     RESULT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_RESULT_CONCURRENCY),
+    /** How often the reconciler looks for submissions nobody owns (one replica acts per period). */
+    RECONCILE_PERIOD_MS: z.coerce.number().int().min(100).max(3_600_000).default(RECONCILER_DEFAULTS.periodMs),
+    /** A submission younger than this is never touched (its POST may still be enqueueing). */
+    RECONCILE_GRACE_MS: z.coerce.number().int().min(500).max(86_400_000).default(RECONCILER_DEFAULTS.graceMs),
+    /** Submissions per user per minute, counted in Redis across replicas (admins exempt; 0 = off). */
+    SUBMISSION_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(100_000).default(SUBMISSION_LIMIT_DEFAULTS.perMinute),
+    /** Pending/Running submissions per user at once (admins exempt; 0 = off). */
+    SUBMISSION_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(10_000).default(SUBMISSION_LIMIT_DEFAULTS.maxInFlight),
+    /** Re-drives of a lost job before the submission is made IE. */
+    RECONCILE_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(100).default(RECONCILER_DEFAULTS.maxRedrives),
   });
 export type SubmissionEnv = z.output<typeof submissionEnvSchema>;

@@ -1,4 +1,5 @@
 export { buildSubmissionApp, bodyLimitFor, type SubmissionAppDeps } from "./app.js";
+export { SUBMISSION_LIMIT_DEFAULTS, type SubmissionLimits } from "./domain/submission-limits.js";
 export { createProblemClient, type ProblemClient, type ProblemClientOptions } from "./clients/problem.client.js";
 export { createSubmissionQueue, enqueueSubmission, type SubmissionQueueHandle, type SubmissionQueueOptions } from "./queues/submission.queue.js";
 export {
@@ -7,6 +8,14 @@ export {
   type ResultConsumerDeps,
   type ResultConsumerHandle,
 } from "./workers/results.consumer.js";
+export {
+  createSubmissionReconciler,
+  RECONCILER_DEFAULTS,
+  type ReconcileReport,
+  type ReconcilerDeps,
+  type ReconcilerHandle,
+} from "./workers/submission.reconciler.js";
 export { buildSource } from "./domain/source.builder.js";
+export { buildSubmissionJob } from "./domain/submission-job.builder.js";
 export { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";
 export { submissionEnvSchema, type SubmissionEnv } from "./config.js";

@@ -1,6 +1,6 @@
 // Starts submission-service alone (distributed mode). The only place that reads
 // process.env, listens, and handles signals; everything else is built by factories.
-import { assertProductionSafe, distributedRedisEnvSchema, loadConfig } from "@sonocode/config";
+import { distributedRedisEnvSchema, loadConfig } from "@sonocode/config";
 import { closeInReverse, onShutdownSignals, runMain, type Closer } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createStore, storeConfigFromEnv } from "@sonocode/store";
@@ -9,10 +9,10 @@ import { createProblemClient } from "./clients/problem.client.js";
 import { submissionEnvSchema } from "./config.js";
 import { createSubmissionQueue } from "./queues/submission.queue.js";
 import { createResultConsumer } from "./workers/results.consumer.js";
+import { createSubmissionReconciler } from "./workers/submission.reconciler.js";
 
 runMain(async () => {
   const config = loadConfig(submissionEnvSchema.extend(distributedRedisEnvSchema.shape));
-  assertProductionSafe(config);
   const logger = createLogger({ service: "submission-service", level: config.LOG_LEVEL });
 
   // Started in order; closed in reverse order by shutdown(), also when start-up fails half way.
@@ -35,13 +35,29 @@ runMain(async () => {
     });
     closers.push({ name: "results-consumer", close: () => consumer.close() });
 
+    const problems = createProblemClient({ baseUrl: config.PROBLEM_SERVICE_URL, jwtSecret: config.JWT_SECRET });
+    // Owns every submission whose job was lost (crash between commit and enqueue, lost result, dead job).
+    const reconciler = createSubmissionReconciler({
+      store,
+      problems,
+      submissionQueue: submissionQueue.queue,
+      redisUrl: config.REDIS_URL,
+      prefix: config.REDIS_PREFIX,
+      logger,
+      periodMs: config.RECONCILE_PERIOD_MS,
+      graceMs: config.RECONCILE_GRACE_MS,
+      maxRedrives: config.RECONCILE_MAX_ATTEMPTS,
+    });
+    closers.push({ name: "reconciler", close: () => reconciler.close() });
+
     const app = await buildSubmissionApp({
       store,
-      problems: createProblemClient({ baseUrl: config.PROBLEM_SERVICE_URL, jwtSecret: config.JWT_SECRET }),
+      problems,
       submissionQueue: submissionQueue.queue,
       jwtSecret: config.JWT_SECRET,
       logger,
       maxCodeBytes: config.MAX_CODE_BYTES,
+      limits: { perMinute: config.SUBMISSION_RATE_LIMIT_PER_MINUTE, maxInFlight: config.SUBMISSION_MAX_IN_FLIGHT },
     });
     // app.close() stops accepting connections and waits for in-flight requests.
     closers.push({ name: "http", close: () => app.close() });

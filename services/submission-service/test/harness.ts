@@ -4,16 +4,15 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { signToken } from "@sonocode/auth";
-import { DEV_JWT_SECRET } from "@sonocode/config";
 import type { Problem, ProblemInput } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
 import { buildProblemApp } from "@sonocode/problem-service";
 import { createStore, type Store } from "@sonocode/store";
 import { testRedisUrl, uniqueName } from "@sonocode/testkit";
 import type { FastifyInstance } from "fastify";
-import { buildSubmissionApp, createProblemClient, createSubmissionQueue, type SubmissionQueueHandle } from "../src/index.js";
+import { buildSubmissionApp, createProblemClient, createSubmissionQueue, type SubmissionLimits, type SubmissionQueueHandle } from "../src/index.js";
 
-export const JWT_SECRET = DEV_JWT_SECRET;
+export const JWT_SECRET = "submission-service-test-secret-0123456789abcdef";
 
 export async function tokenFor(sub: string, role: "user" | "admin" = "user"): Promise<string> {
   return signToken({ sub, role }, JWT_SECRET);
@@ -61,16 +60,28 @@ export interface Harness {
   redisUrl: string;
   queue: SubmissionQueueHandle;
   problem: Problem;
+  /** The real problem-service this harness started. */
+  problemServiceUrl: string;
   close(): Promise<void>;
 }
 
-export async function startHarness(label: string, options: { maxCodeBytes?: number; redisUrl?: string; enqueueTimeoutMs?: number; store?: Store } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  maxCodeBytes?: number;
+  redisUrl?: string;
+  enqueueTimeoutMs?: number;
+  store?: Store;
+  /** Share one Redis prefix between harnesses (replicas of one deployment). */
+  prefix?: string;
+  /** Per-user caps; tests that do not test them turn them off. */
+  limits?: Partial<SubmissionLimits>;
+}
+
+export async function startHarness(label: string, options: HarnessOptions = {}): Promise<Harness> {
   // PGlite takes seconds to boot and migrate: a test file may share one store between harnesses.
   const ownStore = options.store === undefined;
   const store = options.store ?? (await createStore({ kind: "pglite", dataDir: null }));
   const problems = await startProblemService(store);
-  const prefix = uniqueName(`sub-${label}`);
+  const prefix = options.prefix ?? uniqueName(`sub-${label}`);
   const redisUrl = options.redisUrl ?? testRedisUrl();
   const queue = createSubmissionQueue({ redisUrl, prefix });
   const problem = await store.problems.create(sampleProblem());
@@ -82,6 +93,7 @@ export async function startHarness(label: string, options: { maxCodeBytes?: numb
     logger: silentLogger(),
     ...(options.maxCodeBytes === undefined ? {} : { maxCodeBytes: options.maxCodeBytes }),
     ...(options.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: options.enqueueTimeoutMs }),
+    limits: { perMinute: 0, maxInFlight: 0, ...options.limits },
   });
   return {
     app,
@@ -90,6 +102,7 @@ export async function startHarness(label: string, options: { maxCodeBytes?: numb
     redisUrl,
     queue,
     problem,
+    problemServiceUrl: problems.baseUrl,
     async close() {
       await app.close();
       // Leave nothing behind in the shared Redis: this file's keys all start with its prefix.

@@ -1,7 +1,5 @@
 import {
-  JUDGE_DEFAULTS,
   LANGUAGES,
-  DEFAULT_CHECKER,
   languageInputSchema,
   pageInfo,
   type AuthClaims,
@@ -17,7 +15,7 @@ import type { Queue } from "bullmq";
 import type { z } from "zod";
 import type { ProblemClient } from "../clients/problem.client.js";
 import { enqueueSubmission } from "../queues/submission.queue.js";
-import { buildSource } from "./source.builder.js";
+import { buildSubmissionJob } from "./submission-job.builder.js";
 
 export type CreatedSubmission = z.infer<typeof createdSubmissionSchema>;
 
@@ -41,16 +39,26 @@ export interface SubmissionsServiceDeps {
   problems: ProblemClient;
   queue: Queue;
   maxCodeBytes: number;
+  /** Non-final submissions a (non-admin) user may have at once; 0 = unlimited. */
+  maxInFlight?: number;
   enqueueTimeoutMs?: number;
 }
+
+/** When a user at the in-flight cap may try again: a judging usually takes a few seconds. */
+const IN_FLIGHT_RETRY_AFTER_SECONDS = 5;
+/** BullMQ priorities stop mattering long before this; it keeps the value in range. */
+const MAX_PRIORITY = 1_000;
 
 export class SubmissionsService {
   constructor(private readonly deps: SubmissionsServiceDeps) {}
 
   /**
    * Persist Pending, then enqueue with jobId = submissionId. If the enqueue
-   * fails the row is deleted again: a Pending submission no worker will ever
-   * see would be "stuck" forever, which is worse than a clean 503.
+   * fails (Redis away: 503 QUEUE_UNAVAILABLE) the row is deleted again, so the
+   * client's 503 means "nothing was accepted". A row that outlives that (the
+   * process died between commit and enqueue, or the delete failed too) is not
+   * stuck: the reconciler finds the Pending submission without a job after its
+   * grace period and enqueues it with the same jobId.
    */
   async create(caller: AuthClaims, draft: SubmissionDraft, log: DomainLogger): Promise<CreatedSubmission> {
     const codeBytes = Buffer.byteLength(draft.code, "utf8");
@@ -69,32 +77,30 @@ export class SubmissionsService {
     const problem = await this.deps.problems.getProblem(draft.problemId);
     if (!problem) throw AppError.notFound("PROBLEM_NOT_FOUND", `problem ${draft.problemId} not found`);
 
-    const source = buildSource(problem, language.data, draft.code);
+    // The caller's submissions still in flight: capped (admins exempt), and the new job's place in line.
+    const inFlight = await this.deps.store.submissions.countActiveByUser(caller.sub);
+    const maxInFlight = this.deps.maxInFlight ?? 0;
+    if (caller.role !== "admin" && maxInFlight > 0 && inFlight >= maxInFlight) {
+      throw new AppError("TOO_MANY_REQUESTS", `at most ${maxInFlight} submissions may be judged at once; wait for a verdict`, {
+        details: { limit: "in-flight", max: maxInFlight },
+        retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS,
+      });
+    }
     const submission = await this.deps.store.submissions.create({
       userId: caller.sub,
       problemId: problem._id,
       language: language.data,
       code: draft.code,
-      total: problem.testCases.length,
+      total: problem.testSet.count,
     });
     const submissionLog = log.child({ submissionId: submission._id });
     try {
-      await enqueueSubmission(
-        this.deps.queue,
-        {
-          submissionId: submission._id,
-          userId: submission.userId,
-          problemId: submission.problemId,
-          language: submission.language,
-          source,
-          testCases: problem.testCases.map((test) => ({ input: test.input, output: test.output, hidden: test.hidden })),
-          timeLimitMs: problem.timeLimitMs ?? JUDGE_DEFAULTS.timeLimitMs,
-          memoryLimitMb: problem.memoryLimitMb ?? JUDGE_DEFAULTS.memoryLimitMb,
-          checker: problem.checker ?? DEFAULT_CHECKER,
-          runAllTests: problem.runAllTests ?? false,
-        },
-        this.deps.enqueueTimeoutMs,
-      );
+      await enqueueSubmission(this.deps.queue, buildSubmissionJob(problem, submission), {
+        timeoutMs: this.deps.enqueueTimeoutMs,
+        // Fairness: a user's k-th submission in flight waits behind everyone's first, so one
+        // user's burst delays another user's submission by at most one judging slot per user.
+        priority: Math.min(inFlight + 1, MAX_PRIORITY),
+      });
     } catch (error) {
       submissionLog.warn({ err: error }, "enqueue failed; removing the Pending submission");
       await this.deps.store.submissions.delete(submission._id).catch((deleteError: unknown) => {

@@ -14,9 +14,13 @@ export interface SubmissionQueueHandle {
   close(): Promise<void>;
 }
 
-/** Bounded history: completed/failed jobs are diagnostics, not the record (the database is). */
-const KEEP_COMPLETED = { count: 1_000, age: 24 * 3600 };
-const KEEP_FAILED = { count: 5_000, age: 7 * 24 * 3600 };
+/**
+ * Finished jobs are removed: they are diagnostics, not the record (the database
+ * is), and every one holds its payload in Redis. A short window is kept by age
+ * (an hour of completed, a day of failed jobs), capped by count for busy hours.
+ */
+export const KEEP_COMPLETED = { age: 3_600, count: 1_000 } as const;
+export const KEEP_FAILED = { age: 24 * 3_600, count: 1_000 } as const;
 
 /**
  * Producer side of SubmissionQueue. The connection refuses to buffer commands
@@ -71,11 +75,23 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
  * *before* issuing the add (waiting issues no command), so a timed-out request
  * leaves no job behind. Any failure is QUEUE_UNAVAILABLE.
  */
-export async function enqueueSubmission(queue: Queue, job: SubmissionJob, timeoutMs = DEFAULT_ENQUEUE_TIMEOUT_MS): Promise<void> {
+export interface EnqueueOptions {
+  timeoutMs?: number | undefined;
+  /**
+   * BullMQ priority (1 = first). Fairness between users: a user's k-th submission
+   * in flight is queued with priority k, so everyone's first submission is judged
+   * before anyone's second (see SubmissionsService.create).
+   */
+  priority?: number | undefined;
+}
+
+export async function enqueueSubmission(queue: Queue, job: SubmissionJob, options: EnqueueOptions = {}): Promise<void> {
   const payload = submissionJobSchema.parse(job);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS;
   try {
     await withTimeout(queue.waitUntilReady(), timeoutMs, "queue connection not ready");
-    await withTimeout(queue.add(SUBMISSION_JOB, payload, { jobId: payload.submissionId }), timeoutMs, "enqueue timed out");
+    const jobOptions = options.priority === undefined ? { jobId: payload.submissionId } : { jobId: payload.submissionId, priority: options.priority };
+    await withTimeout(queue.add(SUBMISSION_JOB, payload, jobOptions), timeoutMs, "enqueue timed out");
   } catch (error) {
     throw new AppError("QUEUE_UNAVAILABLE", "submission queue is unavailable; try again shortly", { cause: error });
   }

@@ -24,6 +24,7 @@ const errors = {
   404: errorEnvelopeSchema,
   413: errorEnvelopeSchema,
   415: errorEnvelopeSchema,
+  429: errorEnvelopeSchema,
   503: errorEnvelopeSchema,
 };
 
@@ -37,6 +38,7 @@ export async function submissionsRoutes(app: FastifyInstance, options: Submissio
       url,
       {
         onRequest: app.authenticate,
+        preHandler: app.submitRateLimit,
         schema: {
           tags: ["submissions"],
           summary: deprecated ? "Create a submission (original path; prefer /api/v1/submissions)" : "Create a submission",
