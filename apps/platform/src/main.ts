@@ -28,6 +28,8 @@ runMain(async () => {
     sandbox: { engine: config.SANDBOX_ENGINE, rootfs: config.SANDBOX_ROOTFS, dockerImage: config.SANDBOX_DOCKER_IMAGE },
     evaluatorConcurrency: config.EVALUATOR_CONCURRENCY,
   resultConcurrency: config.RESULT_CONCURRENCY,
+    reconcile: { periodMs: config.RECONCILE_PERIOD_MS, graceMs: config.RECONCILE_GRACE_MS, maxRedrives: config.RECONCILE_MAX_ATTEMPTS },
+    limits: { perMinute: config.SUBMISSION_RATE_LIMIT_PER_MINUTE, maxInFlight: config.SUBMISSION_MAX_IN_FLIGHT },
     maxCodeBytes: config.MAX_CODE_BYTES,
     seed: config.SEED,
     loggerFor: (service) => (service === "platform" ? logger : createLogger({ service, level: config.LOG_LEVEL })),

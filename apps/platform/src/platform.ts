@@ -9,6 +9,8 @@ import {
   createProblemClient,
   createResultConsumer,
   createSubmissionQueue,
+  createSubmissionReconciler,
+  type SubmissionLimits,
 } from "@sonocode/submission-service";
 import { createEvaluatorService } from "@sonocode/evaluator-service";
 import { createSocketService } from "@sonocode/socket-service";
@@ -28,6 +30,10 @@ export interface PlatformOptions {
   sandbox: { engine: "bwrap" | "docker" | "auto"; rootfs?: string | undefined; dockerImage?: string | undefined };
   evaluatorConcurrency: number;
   resultConcurrency?: number | undefined;
+  /** Submission reconciler timing (defaults: RECONCILER_DEFAULTS of submission-service). */
+  reconcile?: { periodMs?: number | undefined; graceMs?: number | undefined; maxRedrives?: number | undefined } | undefined;
+  /** Per-user submission caps (defaults: SUBMISSION_LIMIT_DEFAULTS). */
+  limits?: Partial<SubmissionLimits> | undefined;
   maxCodeBytes: number;
   seed: boolean;
   /** One root logger per service, so every log line carries exactly one `service`. */
@@ -125,13 +131,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       concurrency: options.resultConcurrency,
     });
     closers.push({ name: "result-consumer", close: () => consumer.close() });
+    const problemClient = createProblemClient({ baseUrl: problemUrl, jwtSecret: options.jwtSecret });
+    const reconciler = createSubmissionReconciler({
+      store,
+      problems: problemClient,
+      submissionQueue: queue.queue,
+      redisUrl,
+      prefix: options.prefix,
+      logger: submissionLogger,
+      ...(options.reconcile?.periodMs === undefined ? {} : { periodMs: options.reconcile.periodMs }),
+      ...(options.reconcile?.graceMs === undefined ? {} : { graceMs: options.reconcile.graceMs }),
+      ...(options.reconcile?.maxRedrives === undefined ? {} : { maxRedrives: options.reconcile.maxRedrives }),
+    });
+    closers.push({ name: "reconciler", close: () => reconciler.close() });
     const submissionApp = await buildSubmissionApp({
       store,
-      problems: createProblemClient({ baseUrl: problemUrl, jwtSecret: options.jwtSecret }),
+      problems: problemClient,
       submissionQueue: queue.queue,
       jwtSecret: options.jwtSecret,
       logger: submissionLogger,
       maxCodeBytes: options.maxCodeBytes,
+      ...(options.limits ? { limits: options.limits } : {}),
     });
     closers.push({ name: "submission-service", close: () => submissionApp.close() });
     const submissionUrl = await submissionApp.listen({ port: options.ports.submission, host });
