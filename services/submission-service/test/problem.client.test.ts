@@ -107,6 +107,7 @@ describe("createProblemClient", () => {
       assert.equal(response.statusCode, 503);
       const body = response.json();
       assert.equal(body.error.code, "DEPENDENCY_UNAVAILABLE");
+      assert.equal(body.error.details.component, "problem-service");
       assert.equal(typeof body.error.details.errorId, "string");
       assert.equal((await store.submissions.listByUser("zed", { page: 1, limit: 10 })).total, 0);
     } finally {

@@ -24,8 +24,9 @@ const SERVICE_TOKEN_REFRESH_MARGIN_MS = 60_000;
 
 const envelopeSchema = z.object({ success: z.boolean(), data: z.unknown() });
 
-function unavailable(message: string, cause?: unknown): AppError {
-  return new AppError("DEPENDENCY_UNAVAILABLE", message, { cause });
+/** details.component names what is down, so a 503 from here is never mistaken for our own database or Redis. */
+function unavailable(message: string, cause?: unknown, details: Record<string, unknown> = {}): AppError {
+  return new AppError("DEPENDENCY_UNAVAILABLE", message, { cause, details: { component: "problem-service", ...details }, retryAfterSeconds: 5 });
 }
 
 /**
@@ -69,7 +70,7 @@ export function createProblemClient(options: ProblemClientOptions): ProblemClien
       }
       if (response.status === 404) return null;
       if (!response.ok) {
-        throw unavailable(`problem-service answered ${response.status}`);
+        throw unavailable(`problem-service answered ${response.status}`, undefined, { upstreamStatus: response.status });
       }
       let body: unknown;
       try {
