@@ -65,6 +65,8 @@ if [ ! -f "$deps_dir/.sonocode-deps" ]; then
   (cd "$deps_dir.partial" && npm ci --prefer-offline --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
   touch "$deps_dir.partial/.sonocode-deps"
   rm -rf "$deps_dir" && mv "$deps_dir.partial" "$deps_dir"
+  # One tree per lockfile: keep the three newest, not every lockfile ever built.
+  ls -dt "$IMAGE_DIR"/deps-*[0-9a-f] | tail -n +4 | xargs -r rm -rf
 fi
 
 # 4. The build context.
