@@ -7,8 +7,8 @@
 #   /system.slice/tests.service    the root suite: the judge as root, its runs under /sonocode
 #   /system.slice/delegated.service  owned by the unprivileged user "judge" (what Delegate=yes does)
 # Kernel command line (set by run-vm.mjs):
-#   sonocode.root=<file,...>   test files run as root
-#   sonocode.user=<file,...>   test files run as "judge" inside the delegated subtree
+#   sonocode.root=<entry,...>  test files run as root (an entry is a file or file@name-pattern)
+#   sonocode.user=<entry,...>  test files run as "judge" inside the delegated subtree
 # Output lines the host parses: SONOCODE-VM-INFO, SONOCODE-VM-SUITE, SONOCODE-VM-DONE.
 set -u
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
@@ -62,12 +62,11 @@ redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --maxmemory-
 for _ in $(seq 50); do redis-cli -p 6379 ping 2>/dev/null | grep -q PONG && break; sleep 0.2; done
 
 rc=0
-# run_suite <name> <cgroup dir> <user> <files,...>: node's test runner over the files, in that cgroup, as that user.
-run_suite() {
-  local name=$1 group=$2 user=$3 files=$4 started=$SECONDS suite_rc tap="/tmp/$1.tap"
-  [ -n "$files" ] || return 0
-  info "suite $name: ${files//,/ } (as $user, in ${group#$CG})"
-  # shellcheck disable=SC2086
+# run_node <name> <cgroup dir> <user> <tap file> <name pattern or ""> <files...>: node's test
+# runner in that cgroup, as that user.
+run_node() {
+  local group=$2 user=$3 tap=$4 pattern=$5
+  shift 5
   (
     echo "$BASHPID" > "$group/cgroup.procs"
     cd "$PROJECT"
@@ -75,16 +74,39 @@ run_suite() {
       env PATH="$PATH" LANG="$LANG" TMPDIR=/tmp HOME="$(getent passwd "$user" | cut -d: -f6)" NODE_ENV=test NO_COLOR=1 \
       TEST_REDIS_URL=redis://127.0.0.1:6379 SONOCODE_TEST_CGROUP_V2=1 \
       node --import tsx --test --test-timeout=600000 --test-concurrency=1 \
+        ${pattern:+--test-name-pattern="$pattern"} \
         --test-reporter=spec --test-reporter-destination=stdout \
         --test-reporter=tap --test-reporter-destination="$tap" \
-        ${files//,/ }
+        "$@"
   )
-  suite_rc=$?
-  local pass fail
-  pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -1)
-  fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" 2>/dev/null | tail -1)
-  echo "SONOCODE-VM-SUITE name=$name rc=$suite_rc pass=${pass:-0} fail=${fail:-0} seconds=$(( SECONDS - started ))"
-  grep -E '^not ok' "$tap" 2>/dev/null | sed 's/^/SONOCODE-VM-FAILED /'
+}
+
+# run_suite <name> <cgroup dir> <user> <entry,...>: an entry is a test file, or file@pattern
+# (only the tests whose name, or whose suite's name, matches); plain files share one run.
+run_suite() {
+  local name=$1 group=$2 user=$3 started=$SECONDS suite_rc=0 n=0 plain=() entry
+  [ -n "$4" ] || return 0
+  info "suite $name: ${4//,/ } (as $user, in ${group#$CG})"
+  rm -f /tmp/"$name".*.tap
+  for entry in ${4//,/ }; do
+    if [[ "$entry" == *@* ]]; then
+      n=$((n + 1))
+      run_node "$name" "$group" "$user" "/tmp/$name.$n.tap" "${entry#*@}" "${entry%%@*}" || suite_rc=1
+    else
+      plain+=("$entry")
+    fi
+  done
+  if [ "${#plain[@]}" -gt 0 ]; then
+    run_node "$name" "$group" "$user" "/tmp/$name.0.tap" "" "${plain[@]}" || suite_rc=1
+  fi
+  local pass=0 fail=0 tap count
+  for tap in /tmp/"$name".*.tap; do
+    [ -f "$tap" ] || continue
+    count=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -1); pass=$((pass + ${count:-0}))
+    count=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -1); fail=$((fail + ${count:-0}))
+    grep -E '^not ok' "$tap" | sed 's/^/SONOCODE-VM-FAILED /'
+  done
+  echo "SONOCODE-VM-SUITE name=$name rc=$suite_rc pass=$pass fail=$fail seconds=$(( SECONDS - started ))"
   [ "$suite_rc" = 0 ] || rc=1
 }
 
