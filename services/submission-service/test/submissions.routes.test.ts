@@ -43,7 +43,11 @@ describe("POST /api/v1/submissions", () => {
     assert.ok(job, "job is in Redis under jobId = submissionId");
     assert.equal(job.name, SUBMISSION_JOB);
     assert.equal(job.queueName, QUEUES.submission);
-    const payload = submissionJobSchema.parse(job.data);
+    const { testSet, ...payload } = submissionJobSchema.parse(job.data);
+    // A reference to the test set (content hash), never the tests: a job is a few KiB whatever the problem.
+    assert.ok(!("testCases" in payload));
+    assert.deepEqual(testSet && { problemId: testSet.problemId, count: testSet.count }, { problemId: h.problem._id, count: 2 });
+    assert.match(testSet?.hash ?? "", /^[0-9a-f]{64}$/);
     assert.deepEqual(payload, {
       submissionId: created._id,
       userId: "alice",
@@ -51,10 +55,6 @@ describe("POST /api/v1/submissions", () => {
       language: "PYTHON",
       // The stub wraps the user's code, one part per line.
       source: "import sys\ndef solve(a, b):\n    return a + b\nprint(solve(*map(int, sys.stdin.read().split())))",
-      testCases: [
-        { input: "1 2\n", output: "3\n", hidden: false },
-        { input: "40 2\n", output: "42\n", hidden: true },
-      ],
       timeLimitMs: 2_000,
       memoryLimitMb: 256,
       checker: { type: "exact" },

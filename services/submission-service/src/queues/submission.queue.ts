@@ -63,6 +63,8 @@ export function createSubmissionQueue(options: SubmissionQueueOptions): Submissi
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 3_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  // The loser of the race may still reject later (a refused connect): that must not become an unhandled rejection.
+  promise.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(message)), ms);
