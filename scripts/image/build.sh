@@ -84,4 +84,8 @@ mv "$ctx/bin/Dockerfile" "$ctx/Dockerfile"
 mv "$ctx/bin/scripts/image/"*.sh "$ctx/bin/" && rm -rf "$ctx/bin/scripts"
 
 log "docker build ($base, node $NODE_VERSION, deps $deps_hash, sources from $FROM) -> $TAG"
-DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE_IMAGE=$base" -t "$TAG" "$ctx"
+old=$(docker image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)
+new=$(DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE_IMAGE=$base" -t "$TAG" "$ctx")
+# The image this tag named before is garbage now, unless a container still uses it (then rmi refuses).
+[ -n "$old" ] && [ "$old" != "$new" ] && docker rmi "$old" >/dev/null 2>&1 || true
+echo "$new"
