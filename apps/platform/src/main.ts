@@ -1,16 +1,19 @@
 // Embedded mode: the whole platform in one process (npm start).
-import { assertProductionSafe, loadConfig } from "@sonocode/config";
+import { loadConfig } from "@sonocode/config";
 import { signToken } from "@sonocode/auth";
 import { onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { storeConfigFromEnv } from "@sonocode/store";
 import { platformEnvSchema } from "./config.js";
+import { resolveJwtSecret } from "./dev-secret.js";
 import { startPlatform } from "./platform.js";
 
 runMain(async () => {
   const config = loadConfig(platformEnvSchema);
-  assertProductionSafe(config);
   const logger = createLogger({ service: "platform", level: config.LOG_LEVEL });
+  // No public default: JWT_SECRET, else a random secret kept (0600) under DATA_DIR and reused on restart.
+  const { secret: jwtSecret, source: secretSource, path: secretPath } = await resolveJwtSecret({ jwtSecret: config.JWT_SECRET, dataDir: config.DATA_DIR });
+  if (secretSource !== "env") logger.info({ secretSource, secretPath }, "JWT_SECRET unset: using the launcher's own secret");
 
   const platform = await startPlatform({
     host: config.HOST,
@@ -20,14 +23,15 @@ runMain(async () => {
       socket: config.SOCKET_SERVICE_PORT,
       evaluator: config.EVALUATOR_PORT,
     },
-    jwtSecret: config.JWT_SECRET,
+    jwtSecret,
     redisUrl: config.REDIS_URL,
     prefix: config.REDIS_PREFIX,
     store: storeConfigFromEnv(config),
     dataDir: config.DATA_DIR,
     sandbox: { engine: config.SANDBOX_ENGINE, rootfs: config.SANDBOX_ROOTFS, dockerImage: config.SANDBOX_DOCKER_IMAGE },
     evaluatorConcurrency: config.EVALUATOR_CONCURRENCY,
-  resultConcurrency: config.RESULT_CONCURRENCY,
+    testSetCache: { dir: config.TEST_SET_CACHE_DIR, maxBytes: config.TEST_SET_CACHE_MAX_MB * 1024 * 1024 },
+    resultConcurrency: config.RESULT_CONCURRENCY,
     reconcile: { periodMs: config.RECONCILE_PERIOD_MS, graceMs: config.RECONCILE_GRACE_MS, maxRedrives: config.RECONCILE_MAX_ATTEMPTS },
     limits: { perMinute: config.SUBMISSION_RATE_LIMIT_PER_MINUTE, maxInFlight: config.SUBMISSION_MAX_IN_FLIGHT },
     maxCodeBytes: config.MAX_CODE_BYTES,
@@ -38,8 +42,8 @@ runMain(async () => {
   logger.info({ urls: platform.urls, store: platform.store.kind, sandbox: platform.judge.engine }, "SonoCode is up");
   if (config.NODE_ENV !== "production") {
     const [admin, user] = await Promise.all([
-      signToken({ sub: "admin", role: "admin" }, config.JWT_SECRET),
-      signToken({ sub: "dev-user", role: "user" }, config.JWT_SECRET),
+      signToken({ sub: "admin", role: "admin" }, jwtSecret),
+      signToken({ sub: "dev-user", role: "user" }, jwtSecret),
     ]);
     process.stdout.write(
       [
@@ -51,7 +55,9 @@ runMain(async () => {
         `  evaluator   ${platform.urls.evaluator}/health   /metrics`,
         `  store ${platform.store.kind}, sandbox ${platform.judge.engine}`,
         "",
-        "Dev tokens (12 h; mint more with: npm run token -- --sub <id> --role user|admin):",
+        secretSource === "ephemeral"
+          ? "Dev tokens (12 h; DATA_DIR=:memory: so the secret dies with this process):"
+          : "Dev tokens (12 h; mint more with: npm run token -- --sub <id> --role user|admin):",
         `  admin     ${admin}`,
         `  dev-user  ${user}`,
         "",

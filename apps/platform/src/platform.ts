@@ -1,4 +1,6 @@
+import { mkdtemp } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
 import { createJudge, type Judge } from "@sonocode/judge";
 import { closeInReverse, listenHttp, type Closer } from "@sonocode/lifecycle";
 import type { Logger } from "@sonocode/logger";
@@ -12,7 +14,8 @@ import {
   createSubmissionReconciler,
   type SubmissionLimits,
 } from "@sonocode/submission-service";
-import { createEvaluatorService } from "@sonocode/evaluator-service";
+import { join } from "node:path";
+import { createEvaluatorService, createTestSetCache, createTestSetClient, createTestSetProvider } from "@sonocode/evaluator-service";
 import { createSocketService } from "@sonocode/socket-service";
 import { startLocalRedis, type LocalRedis } from "./redis.process.js";
 import { seedProblems } from "./seed.js";
@@ -29,6 +32,8 @@ export interface PlatformOptions {
   dataDir: string;
   sandbox: { engine: "bwrap" | "docker" | "auto"; rootfs?: string | undefined; dockerImage?: string | undefined };
   evaluatorConcurrency: number;
+  /** Evaluator's test-set cache (default dataDir/test-sets, or a temp dir when dataDir is ":memory:"). */
+  testSetCache?: { dir?: string | undefined; maxBytes?: number | undefined } | undefined;
   resultConcurrency?: number | undefined;
   /** Submission reconciler timing (defaults: RECONCILER_DEFAULTS of submission-service). */
   reconcile?: { periodMs?: number | undefined; graceMs?: number | undefined; maxRedrives?: number | undefined } | undefined;
@@ -58,6 +63,14 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+const DEFAULT_TEST_SET_CACHE_BYTES = 1024 * 1024 * 1024;
+
+async function testSetCacheDir(options: PlatformOptions): Promise<string> {
+  if (options.testSetCache?.dir) return options.testSetCache.dir;
+  if (options.dataDir !== ":memory:") return join(options.dataDir, "test-sets");
+  return mkdtemp(join(tmpdir(), "sonocode-test-sets-"));
 }
 
 /**
@@ -107,6 +120,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       judge,
       logger: loggerFor("evaluator-service"),
       concurrency: options.evaluatorConcurrency,
+      testSets: createTestSetProvider({
+        cache: createTestSetCache({ dir: await testSetCacheDir(options), maxBytes: options.testSetCache?.maxBytes ?? DEFAULT_TEST_SET_CACHE_BYTES }),
+        client: createTestSetClient({ baseUrl: problemUrl, jwtSecret: options.jwtSecret }),
+      }),
     });
     closers.push({ name: "evaluator-service", close: () => evaluator.close() });
     const evaluatorUrl = await listen(evaluator.httpServer, options.ports.evaluator, host);

@@ -4,10 +4,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { signToken } from "@sonocode/auth";
-import { DEV_JWT_SECRET } from "@sonocode/config";
 import { eventually, uniqueName } from "@sonocode/testkit";
 import type { Platform } from "../src/platform.js";
-import { AB_PROBLEM, PYTHON_AB_OK, PYTHON_AB_WRONG, call, connectSocket, startTestPlatform, type ClientSocket } from "./helpers.js";
+import { AB_PROBLEM, PYTHON_AB_OK, PYTHON_AB_WRONG, TEST_JWT_SECRET, call, connectSocket, startTestPlatform, type ClientSocket } from "./helpers.js";
 
 describe("platform end to end (embedded wiring)", () => {
   let platform: Platform;
@@ -20,9 +19,9 @@ describe("platform end to end (embedded wiring)", () => {
   before(async () => {
     platform = await startTestPlatform(uniqueName("e2e"));
     [admin, alice, bob] = await Promise.all([
-      signToken({ sub: "admin-1", role: "admin" }, DEV_JWT_SECRET),
-      signToken({ sub: "alice", role: "user" }, DEV_JWT_SECRET),
-      signToken({ sub: "bob", role: "user" }, DEV_JWT_SECRET),
+      signToken({ sub: "admin-1", role: "admin" }, TEST_JWT_SECRET),
+      signToken({ sub: "alice", role: "user" }, TEST_JWT_SECRET),
+      signToken({ sub: "bob", role: "user" }, TEST_JWT_SECRET),
     ]);
     const created = await call(platform.urls.problem, "POST", "/api/v1/problems", { token: admin, body: AB_PROBLEM });
     assert.equal(created.status, 201, JSON.stringify(created.body));

@@ -1,9 +1,11 @@
 import { io, type Socket } from "socket.io-client";
-import { DEV_JWT_SECRET } from "@sonocode/config";
 import type { ServerToClientEvents, ClientToServerEvents } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
 import { testRedisUrl } from "@sonocode/testkit";
 import { startPlatform, type Platform } from "../src/platform.js";
+
+/** The secret the in-process test platforms sign with (there is no public default any more). */
+export const TEST_JWT_SECRET = "platform-test-secret-0123456789abcdefghij";
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -12,7 +14,7 @@ export function startTestPlatform(prefix: string): Promise<Platform> {
   return startPlatform({
     host: "127.0.0.1",
     ports: { problem: 0, submission: 0, socket: 0, evaluator: 0 },
-    jwtSecret: DEV_JWT_SECRET,
+    jwtSecret: TEST_JWT_SECRET,
     redisUrl: testRedisUrl(),
     prefix,
     store: { kind: "pglite", dataDir: null },

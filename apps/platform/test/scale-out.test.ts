@@ -4,14 +4,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { signToken } from "@sonocode/auth";
-import { DEV_JWT_SECRET } from "@sonocode/config";
 import { createEvaluatorService } from "@sonocode/evaluator-service";
 import { createJudge } from "@sonocode/judge";
 import { silentLogger } from "@sonocode/logger";
 import { createSocketService } from "@sonocode/socket-service";
 import { eventually, listen, uniqueName } from "@sonocode/testkit";
 import type { Platform } from "../src/platform.js";
-import { AB_PROBLEM, PYTHON_AB_OK, PYTHON_AB_WRONG, call, connectSocket, startTestPlatform, type ClientSocket } from "./helpers.js";
+import { AB_PROBLEM, PYTHON_AB_OK, PYTHON_AB_WRONG, TEST_JWT_SECRET, call, connectSocket, startTestPlatform, type ClientSocket } from "./helpers.js";
 
 let platform: Platform;
 const extra: Array<() => Promise<unknown>> = [];
@@ -22,7 +21,7 @@ before(async () => {
   const prefix = uniqueName("scale");
   platform = await startTestPlatform(prefix);
   const { redisUrl } = platform;
-  const socketService = await createSocketService({ redisUrl, prefix, jwtSecret: DEV_JWT_SECRET, logger: silentLogger() });
+  const socketService = await createSocketService({ redisUrl, prefix, jwtSecret: TEST_JWT_SECRET, logger: silentLogger() });
   extra.push(() => socketService.close());
   socketB = await listen(socketService.httpServer);
   const judgeB = await createJudge({ engine: "bwrap", logger: silentLogger() });
@@ -38,13 +37,13 @@ after(async () => {
 });
 
 test("each result reaches its user exactly once, on the instance the user is connected to", async () => {
-  const admin = await signToken({ sub: "admin", role: "admin" }, DEV_JWT_SECRET);
+  const admin = await signToken({ sub: "admin", role: "admin" }, TEST_JWT_SECRET);
   const created = await call(platform.urls.problem, "POST", "/api/v1/problems", { token: admin, body: AB_PROBLEM });
   assert.equal(created.status, 201);
   const problemId = created.body.data._id;
 
   const users = ["carol", "dave"] as const;
-  const tokens = { carol: await signToken({ sub: "carol", role: "user" }, DEV_JWT_SECRET), dave: await signToken({ sub: "dave", role: "user" }, DEV_JWT_SECRET) };
+  const tokens = { carol: await signToken({ sub: "carol", role: "user" }, TEST_JWT_SECRET), dave: await signToken({ sub: "dave", role: "user" }, TEST_JWT_SECRET) };
   // carol on instance A (the platform's), dave on instance B.
   const carol = await connectSocket(platform.urls.socket, tokens.carol);
   const dave = await connectSocket(socketB, tokens.dave);

@@ -1,15 +1,29 @@
-import { SignJWT, jwtVerify } from "jose";
-import { authClaimsSchema, type AuthClaims, type Role } from "@sonocode/contracts";
+import { SignJWT, jwtVerify, type JWTPayload } from "jose";
+import {
+  SERVICE_ROLE,
+  authClaimsSchema,
+  serviceClaimsSchema,
+  type AuthClaims,
+  type Role,
+  type ServiceClaims,
+} from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
 
 const ALGORITHM = "HS256";
+
+/** The shortest secret any process accepts (config schemas and the embedded secret file use it too). */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Service tokens are minted per call site and renewed often; one that lives longer is refused. */
+export const SERVICE_TOKEN_TTL_SECONDS = 60;
+export const MAX_SERVICE_TOKEN_TTL_SECONDS = 5 * 60;
 
 function key(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
-/** Mints an HS256 token with claims sub and role. */
-export async function signToken(claims: AuthClaims, secret: string, expiresIn: string | number = "12h"): Promise<string> {
+/** Mints an HS256 token for a person (role user or admin); it always carries exp. */
+export async function signToken(claims: Pick<AuthClaims, "sub" | "role">, secret: string, expiresIn: string | number = "12h"): Promise<string> {
   return new SignJWT({ role: claims.role })
     .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
     .setSubject(claims.sub)
@@ -18,17 +32,53 @@ export async function signToken(claims: AuthClaims, secret: string, expiresIn: s
     .sign(key(secret));
 }
 
-/** Verifies signature, algorithm, expiry and claim shape; any failure is a 401. */
-export async function verifyToken(token: string, secret: string): Promise<AuthClaims> {
+/** Mints a short-lived token with the narrow `service` role, for one service calling another's internal endpoints. */
+export async function signServiceToken(service: string, secret: string, ttlSeconds: number = SERVICE_TOKEN_TTL_SECONDS): Promise<string> {
+  return new SignJWT({ role: SERVICE_ROLE })
+    .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
+    .setSubject(service)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(key(secret));
+}
+
+/** Signature, algorithm, expiry (and its presence); any failure is a 401. */
+async function verifiedPayload(token: string, secret: string): Promise<JWTPayload> {
   try {
-    const { payload } = await jwtVerify(token, key(secret), { algorithms: [ALGORITHM] });
-    const claims = authClaimsSchema.safeParse(payload);
-    if (!claims.success) throw new AppError("UNAUTHORIZED", "token claims are invalid");
-    return claims.data;
+    const { payload } = await jwtVerify(token, key(secret), { algorithms: [ALGORITHM], requiredClaims: ["exp"] });
+    return payload;
   } catch (error) {
-    if (error instanceof AppError) throw error;
     throw new AppError("UNAUTHORIZED", "invalid or expired token", { cause: error });
   }
+}
+
+/**
+ * Verifies a person's token: signature, algorithm, a present and future exp, and
+ * the claim shape. A valid service token is refused with 403: it is accepted only
+ * by internal endpoints (verifyServiceToken), never where a user or admin acts.
+ */
+export async function verifyToken(token: string, secret: string): Promise<AuthClaims> {
+  const payload = await verifiedPayload(token, secret);
+  if (payload["role"] === SERVICE_ROLE) throw AppError.forbidden("service tokens are accepted only by internal endpoints");
+  const claims = authClaimsSchema.safeParse(payload);
+  if (!claims.success) throw new AppError("UNAUTHORIZED", "token claims are invalid");
+  return claims.data;
+}
+
+/**
+ * Verifies a service token: role `service`, iat and exp present, and a lifetime
+ * of at most MAX_SERVICE_TOKEN_TTL_SECONDS, so a leaked one is useless within
+ * minutes. A user or admin token is refused with 403.
+ */
+export async function verifyServiceToken(token: string, secret: string): Promise<ServiceClaims> {
+  const payload = await verifiedPayload(token, secret);
+  if (payload["role"] !== SERVICE_ROLE) throw AppError.forbidden("this endpoint accepts only service tokens");
+  const claims = serviceClaimsSchema.safeParse(payload);
+  if (!claims.success) throw new AppError("UNAUTHORIZED", "service token claims are invalid");
+  if (claims.data.exp - claims.data.iat > MAX_SERVICE_TOKEN_TTL_SECONDS) {
+    throw new AppError("UNAUTHORIZED", `service tokens may live at most ${MAX_SERVICE_TOKEN_TTL_SECONDS} s`);
+  }
+  return claims.data;
 }
 
 /** Reads "Authorization: Bearer <token>"; a missing or malformed header is a 401. */
@@ -42,6 +92,32 @@ export async function authenticate(header: string | undefined, secret: string): 
   return verifyToken(bearerToken(header), secret);
 }
 
+export async function authenticateService(header: string | undefined, secret: string): Promise<ServiceClaims> {
+  return verifyServiceToken(bearerToken(header), secret);
+}
+
 export function requireRole(claims: AuthClaims, role: Role): void {
   if (role === "admin" && claims.role !== "admin") throw AppError.forbidden("admin role required");
+}
+
+/**
+ * A caller's cached service token, re-minted shortly before it expires; concurrent
+ * requests share one signing. Each calling service holds one per process.
+ */
+export function serviceTokenSource(service: string, secret: string, ttlSeconds: number = SERVICE_TOKEN_TTL_SECONDS): () => Promise<string> {
+  const refreshMarginMs = Math.min(15_000, (ttlSeconds * 1000) / 4);
+  let cached: { token: string; refreshAt: number } | null = null;
+  let minting: Promise<string> | null = null;
+  return async () => {
+    if (cached && Date.now() < cached.refreshAt) return cached.token;
+    minting ??= signServiceToken(service, secret, ttlSeconds)
+      .then((token) => {
+        cached = { token, refreshAt: Date.now() + ttlSeconds * 1000 - refreshMarginMs };
+        return token;
+      })
+      .finally(() => {
+        minting = null;
+      });
+    return minting;
+  };
 }

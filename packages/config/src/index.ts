@@ -17,9 +17,6 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
   return result.data;
 }
 
-/** The documented development secret. Accepted only outside production. */
-export const DEV_JWT_SECRET = "sonocode-dev-secret-change-me-0123456789";
-
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const optionalUrl = z
   .string()
@@ -28,23 +25,25 @@ const optionalUrl = z
   .transform((value) => (value === "" ? undefined : value))
   .pipe(z.url().optional());
 
+/** HS256 secret: at least 32 characters. */
+export const jwtSecretSchema = z
+  .string({ error: "JWT_SECRET is required (32+ random characters, e.g. `openssl rand -hex 32`); only `npm start` generates one for you" })
+  .min(32, "JWT_SECRET must be at least 32 characters");
+
 /** Variables every process shares; each service extends it with its own. */
 export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters").default(DEV_JWT_SECRET),
+  /**
+   * HS256 secret every process shares. Required in every mode (there is no public
+   * default): only the embedded launcher generates one, kept under DATA_DIR.
+   */
+  JWT_SECRET: jwtSecretSchema,
   REDIS_URL: optionalUrl,
   /** Namespaces BullMQ keys and the Socket.IO channel, so several platforms can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default("sonocode"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
-
-/** Refuses the development secret in production: the check the services run at start-up. */
-export function assertProductionSafe(config: { NODE_ENV: string; JWT_SECRET: string }): void {
-  if (config.NODE_ENV === "production" && config.JWT_SECRET === DEV_JWT_SECRET) {
-    throw new ConfigError("JWT_SECRET is the development default; set a real secret (32+ characters) in production");
-  }
-}
 
 /** A service running alone (distributed mode) needs an external Redis; only embedded mode starts its own. */
 export const distributedRedisEnvSchema = z.object({
@@ -81,6 +80,16 @@ export const sandboxEnvSchema = z.object({
   SANDBOX_DOCKER_IMAGE: z.string().trim().min(1).optional(),
   /** Submissions judged at once by this process; more throughput = more evaluator processes. */
   EVALUATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+});
+
+/** Where an evaluator gets the tests that jobs name by hash, and how much of them it keeps on disk. */
+export const testSetEnvSchema = z.object({
+  /** problem-service, for its internal test-set endpoint (service token). */
+  PROBLEM_SERVICE_URL: z.url().default("http://127.0.0.1:4001"),
+  /** Local cache of test sets; shared safely by evaluators of one host. Unset: DATA_DIR/test-sets (embedded) or ./.data/test-sets. */
+  TEST_SET_CACHE_DIR: z.string().trim().min(1).optional(),
+  /** Cap on cached test data; least recently used sets are evicted first. */
+  TEST_SET_CACHE_MAX_MB: z.coerce.number().int().min(1).max(1_048_576).default(1_024),
 });
 
 /** Evaluator reliability knobs: how a broken sandbox is retried and when an evaluator leaves rotation. */

@@ -36,15 +36,32 @@ export const envelopeSchema = <T extends z.ZodType>(data: T) =>
     data,
   });
 
+/** Roles a person's token carries (the token CLI mints these). */
 export const ROLES = ["admin", "user"] as const;
 export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES);
 
-/** JWT claims every service trusts (HS256, signed with JWT_SECRET). */
+/**
+ * The role of service-to-service tokens (submission-service and evaluators calling
+ * problem-service). Deliberately not a Role: user and admin endpoints refuse it, and
+ * internal endpoints accept only it.
+ */
+export const SERVICE_ROLE = "service" as const;
+
+/** JWT claims every user-facing endpoint trusts (HS256, signed with JWT_SECRET). */
 export const authClaimsSchema = z.object({
   sub: z.string().min(1).max(128),
   role: roleSchema,
-  /** Expiry (seconds since the epoch); long-lived connections end when it passes. */
-  exp: z.number().int().optional(),
+  /** Expiry (seconds since the epoch), required: a token without one is refused. Long-lived connections end when it passes. */
+  exp: z.number().int(),
 });
 export type AuthClaims = z.infer<typeof authClaimsSchema>;
+
+/** Claims of a service token: which service calls, and a short expiry. */
+export const serviceClaimsSchema = z.object({
+  sub: z.string().min(1).max(128),
+  role: z.literal(SERVICE_ROLE),
+  iat: z.number().int(),
+  exp: z.number().int(),
+});
+export type ServiceClaims = z.infer<typeof serviceClaimsSchema>;

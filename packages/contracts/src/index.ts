@@ -7,3 +7,5 @@ export * from "./queues.js";
 export * from "./socket.js";
 export * from "./judge.js";
 export * from "./storable-text.js";
+export * from "./test-set.js";
+export * from "./test-set-ref.js";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isoDateSchema, objectIdSchema } from "./common.js";
 import { languageInputSchema, languageSchema } from "./languages.js";
+import { testSetRefSchema } from "./test-set-ref.js";
 
 export const DIFFICULTIES = ["easy", "medium", "hard"] as const;
 export const difficultySchema = z.enum(DIFFICULTIES);
@@ -83,20 +84,25 @@ export const problemSchema = z.object({
   memoryLimitMb: z.number().int().optional(),
   checker: checkerSchema.optional(),
   runAllTests: z.boolean().optional(),
+  /** Content hash and size of testCases, kept current by the store on every write. */
+  testSet: testSetRefSchema,
   createdAt: isoDateSchema,
   updatedAt: isoDateSchema,
 });
 export type Problem = z.infer<typeof problemSchema>;
 
-/** What a non-admin sees: no hidden test cases, no editorial. */
-export const publicProblemSchema = problemSchema.omit({ editorial: true }).extend({
+/**
+ * What a non-admin sees: no hidden test cases, no editorial, and no test-set hash
+ * (it covers the hidden tests, and a small hidden set could be guessed from it).
+ */
+export const publicProblemSchema = problemSchema.omit({ editorial: true, testSet: true }).extend({
   testCases: z.array(z.object({ input: z.string(), output: z.string(), hidden: z.literal(false) })),
   totalTestCases: z.number().int(),
 });
 export type PublicProblem = z.infer<typeof publicProblemSchema>;
 
 export function toPublicProblem(problem: Problem): PublicProblem {
-  const { editorial: _editorial, testCases, ...rest } = problem;
+  const { editorial: _editorial, testSet: _testSet, testCases, ...rest } = problem;
   return {
     ...rest,
     testCases: testCases.filter((t) => !t.hidden).map((t) => ({ input: t.input, output: t.output, hidden: false as const })),

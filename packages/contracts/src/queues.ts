@@ -3,6 +3,7 @@ import { objectIdSchema } from "./common.js";
 import { languageSchema } from "./languages.js";
 import { checkerSchema } from "./problem.js";
 import { verdictFieldsSchema } from "./submission.js";
+import { testSetRefSchema } from "./test-set-ref.js";
 
 /**
  * BullMQ queue names. Do not rename: producers and consumers in different
@@ -28,7 +29,16 @@ export const judgeTestCaseSchema = z.object({
   hidden: z.boolean(),
 });
 
-/** Payload of a SubmissionQueue job: everything the evaluator needs, so it never reads the database. */
+/** Which tests to judge against: the problem, its test set's content hash and size. */
+export const submissionTestSetSchema = testSetRefSchema.extend({ problemId: objectIdSchema, count: z.number().int().min(1) });
+export type SubmissionTestSet = z.infer<typeof submissionTestSetSchema>;
+
+/**
+ * Payload of a SubmissionQueue job: the program, its limits and a reference to the
+ * problem's test set (never the tests themselves, so a job is a few KiB of Redis
+ * whatever the problem's size). The evaluator fetches the tests by hash from
+ * problem-service once and caches them on disk; it never reads the database.
+ */
 export const submissionJobSchema = z.object({
   submissionId: objectIdSchema,
   userId: z.string(),
@@ -36,11 +46,20 @@ export const submissionJobSchema = z.object({
   language: languageSchema,
   /** The whole program: the stub's startSnippet + user code + endSnippet. */
   source: z.string(),
-  testCases: z.array(judgeTestCaseSchema).min(1),
+  /** The problem's test set when the submission was made: what every producer sends. */
+  testSet: submissionTestSetSchema.optional(),
+  /**
+   * Inline tests: only jobs queued before test-set references existed (a rolling deploy)
+   * and tests that drive an evaluator directly carry them. Producers never send both.
+   */
+  testCases: z.array(judgeTestCaseSchema).min(1).optional(),
   timeLimitMs: z.number().int().positive(),
   memoryLimitMb: z.number().int().positive(),
   checker: checkerSchema,
   runAllTests: z.boolean(),
+}).refine((job) => (job.testSet === undefined) !== (job.testCases === undefined), {
+  message: "a job carries exactly one of testSet (a reference) and testCases (inline, legacy)",
+  path: ["testSet"],
 });
 export type SubmissionJob = z.infer<typeof submissionJobSchema>;
 

@@ -11,6 +11,7 @@ import {
   type Submission,
   type VerdictFields,
 } from "@sonocode/contracts";
+import { testSetHash } from "@sonocode/contracts/test-set-hash";
 import { validationError } from "@sonocode/errors";
 import { z } from "zod";
 
@@ -23,10 +24,18 @@ import { z } from "zod";
  */
 const OPTIONAL_PROBLEM_KEYS = ["editorial", "timeLimitMs", "memoryLimitMb", "checker", "runAllTests"] as const;
 
+const storedProblemSchema = problemSchema.omit({ testSet: true });
+
+/**
+ * `testSetHash` is the stored content hash of the test cases (written with them);
+ * rows from before it existed have none and get it computed here.
+ */
 export function toProblem(raw: Record<string, unknown>): Problem {
-  const copy: Record<string, unknown> = { ...raw };
+  const { testSetHash: storedHash, ...copy } = raw;
   for (const key of OPTIONAL_PROBLEM_KEYS) if (copy[key] === null || copy[key] === undefined) delete copy[key];
-  return problemSchema.parse(copy);
+  const problem = storedProblemSchema.parse(copy);
+  const hash = typeof storedHash === "string" ? storedHash : testSetHash(problem.testCases);
+  return problemSchema.parse({ ...problem, testSet: { hash, count: problem.testCases.length } });
 }
 
 export function toSubmission(raw: Record<string, unknown>): Submission {
@@ -54,6 +63,9 @@ function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): 
 
 const newSubmissionSchema = submissionSchema.pick({ userId: true, problemId: true, language: true, code: true, total: true });
 const progressSchema = z.object({ passed: z.number().int().min(0), total: z.number().int().min(0) });
+
+/** Stored next to the test cases on every write that sets them (both adapters). */
+export { testSetHash };
 
 export const checkWrite = {
   problem: (input: ProblemInput): ProblemInput => checked(problemInputSchema, input, "problem"),

@@ -32,10 +32,10 @@ describe("pglite specifics", () => {
   it("migrations: applied once, then a no-op on the same database", async () => {
     const client = await openPglite(null);
     try {
-      assert.deepEqual(await runMigrations(client), [1, 2]);
+      assert.deepEqual(await runMigrations(client), [1, 2, 3]);
       assert.deepEqual(await runMigrations(client), []);
       const { rows } = await client.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
-      assert.deepEqual(rows, [{ version: 1 }, { version: 2 }]);
+      assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }]);
     } finally {
       await client.close();
     }

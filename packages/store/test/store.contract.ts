@@ -10,6 +10,7 @@ import {
   type ProblemInput,
   type VerdictFields,
 } from "@sonocode/contracts";
+import { testSetHash } from "@sonocode/contracts/test-set-hash";
 import { isAppError } from "@sonocode/errors";
 import { newObjectId, type Store } from "../src/index.js";
 
@@ -217,6 +218,26 @@ export function storeContract(name: string, harness: StoreHarness): void {
         assert.deepEqual(again?.testCases, [{ input: "q", output: "r", hidden: true }]);
         assert.equal(again?.title, "Patched");
         assert.equal(await store.problems.update(newObjectId(), { title: "x" }), null);
+      });
+
+      it("keeps testSet = { sha256 of the tests' canonical encoding, count } current on create, PUT and PATCH", async () => {
+        const tests = [
+          { input: "1 2\n", output: "3\n", hidden: false },
+          { input: "\u{1F600} é\r\n", output: "x".repeat(70_000), hidden: true },
+        ];
+        const created = await store.problems.create(problemInput({ testCases: tests }));
+        assert.deepEqual(created.testSet, { hash: testSetHash(tests), count: 2 });
+        assert.deepEqual((await store.problems.findById(created._id))?.testSet, created.testSet, "read back: same hash");
+        const titled = await store.problems.update(created._id, { title: "same tests" });
+        assert.deepEqual(titled?.testSet, created.testSet, "a patch without tests keeps the hash");
+        const retested = await store.problems.update(created._id, { testCases: [tests[0]!] });
+        assert.deepEqual(retested?.testSet, { hash: testSetHash([tests[0]!]), count: 1 });
+        assert.notEqual(retested?.testSet.hash, created.testSet.hash);
+        const replaced = await store.problems.replace(created._id, problemInput({ testCases: tests }));
+        assert.deepEqual(replaced?.testSet, created.testSet, "same content, same hash");
+        const flipped = await store.problems.replace(created._id, problemInput({ testCases: tests.map((t) => ({ ...t, hidden: !t.hidden })) }));
+        assert.notEqual(flipped?.testSet.hash, created.testSet.hash, "visibility is part of the content");
+        assert.deepEqual((await store.problems.list({ page: 1, limit: 100 })).items.find((p) => p._id === created._id)?.testSet, flipped?.testSet);
       });
 
       it("deletes a problem once", async () => {

@@ -8,3 +8,7 @@ export { createEvaluateProcessor, InvalidPayloadError, LockLostError, IE_MESSAGE
 export { DEFAULT_SANDBOX_RETRY, SandboxAttemptsExhaustedError, sandboxRetryDelay, type SandboxRetryPolicy } from "./processors/sandbox-retry.js";
 export type { EvaluatorJudge } from "./judge.port.js";
 export { createDeferredJudge, type DeferredJudge } from "./deferred-judge.js";
+export { createTestSetCache, type TestSetCache, type TestSetCacheOptions, type CachedTestSet, type TestSetLease } from "./testsets/test-set.cache.js";
+export { createTestSetClient, TestSetUnavailableError, type TestSetClient, type TestSetFetch } from "./testsets/test-set.client.js";
+export { createTestSetProvider, TestSetGoneError, type TestSetProvider, type ResolvedTestSet } from "./testsets/test-set.provider.js";
+export { TEST_SET_CHANGED_NOTE } from "./processors/evaluate.processor.js";

@@ -1,15 +1,19 @@
 // Distributed-mode entry point: the only place that reads the environment, listens and wires signals.
-import { baseEnvSchema, distributedRedisEnvSchema, evaluatorEnvSchema, loadConfig, portsEnvSchema, sandboxEnvSchema } from "@sonocode/config";
+import { baseEnvSchema, distributedRedisEnvSchema, evaluatorEnvSchema, loadConfig, portsEnvSchema, sandboxEnvSchema, testSetEnvSchema } from "@sonocode/config";
 import { createJudge } from "@sonocode/judge";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createDeferredJudge } from "./deferred-judge.js";
 import { createEvaluatorService } from "./service.js";
+import { createTestSetCache } from "./testsets/test-set.cache.js";
+import { createTestSetClient } from "./testsets/test-set.client.js";
+import { createTestSetProvider } from "./testsets/test-set.provider.js";
 
 const envSchema = baseEnvSchema
   .extend(portsEnvSchema.shape)
   .extend(sandboxEnvSchema.shape)
   .extend(evaluatorEnvSchema.shape)
+  .extend(testSetEnvSchema.shape)
   .extend(distributedRedisEnvSchema.shape);
 
 runMain(async () => {
@@ -37,6 +41,10 @@ runMain(async () => {
     concurrency: config.EVALUATOR_CONCURRENCY,
     sandboxRetry: { attempts: config.EVALUATOR_SANDBOX_ATTEMPTS, backoffMs: config.EVALUATOR_SANDBOX_BACKOFF_MS },
     engineHealth: { failureThreshold: config.EVALUATOR_ENGINE_FAILURE_THRESHOLD, selfTestIntervalMs: config.EVALUATOR_SELF_TEST_INTERVAL_MS },
+    testSets: createTestSetProvider({
+      cache: createTestSetCache({ dir: config.TEST_SET_CACHE_DIR ?? "./.data/test-sets", maxBytes: config.TEST_SET_CACHE_MAX_MB * 1024 * 1024 }),
+      client: createTestSetClient({ baseUrl: config.PROBLEM_SERVICE_URL, jwtSecret: config.JWT_SECRET }),
+    }),
   });
   if (config.EVALUATOR_SANDBOX_ATTEMPTS <= config.EVALUATOR_ENGINE_FAILURE_THRESHOLD) {
     logger.warn("EVALUATOR_SANDBOX_ATTEMPTS should exceed EVALUATOR_ENGINE_FAILURE_THRESHOLD, or one broken evaluator can use up a job's retries alone");

@@ -6,6 +6,7 @@ import { EngineHealth, type EngineStatus } from "./engine-health.js";
 import { createEvaluationPublisher, type EvaluationPublisher } from "./evaluation.publisher.js";
 import type { EvaluatorJudge } from "./judge.port.js";
 import { EvaluatorMetrics } from "./metrics.js";
+import type { TestSetProvider } from "./testsets/test-set.provider.js";
 import { createEvaluateProcessor, IE_MESSAGES, internalErrorResult, InvalidPayloadError, jobIds, testCount, type EvaluateOutcome } from "./processors/evaluate.processor.js";
 import { createRedisSandboxFailureCounter, DEFAULT_SANDBOX_RETRY, SandboxAttemptsExhaustedError, type SandboxRetryPolicy } from "./processors/sandbox-retry.js";
 import { pingRedis, quitRedis } from "@sonocode/redis";
@@ -33,6 +34,8 @@ export interface EvaluatorWorkerDeps {
   sandboxRetry?: Partial<SandboxRetryPolicy>;
   /** When this evaluator takes itself out of rotation (default DEFAULT_ENGINE_HEALTH). */
   engineHealth?: Partial<EngineHealthPolicy>;
+  /** Resolves jobs' test-set references (problem-service + local disk cache); see testsets/. */
+  testSets?: TestSetProvider | undefined;
 }
 
 export interface EvaluatorWorker {
@@ -125,6 +128,7 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
     sandboxRetry,
     sandboxFailures: createRedisSandboxFailureCounter(producer, deps.prefix),
     lockDurationMs: WORKER_TIMINGS.lockDuration,
+    testSets: deps.testSets,
   });
   worker = new Worker<unknown, EvaluateOutcome>(QUEUES.submission, processor, {
     connection: consumer,

@@ -9,6 +9,8 @@ import { buildOpenApiDocument } from "./openapi/openapi.document.js";
 import { healthRouter, type HealthCheck } from "./routes/health.router.js";
 import { methodNotAllowed } from "./http/method-not-allowed.middleware.js";
 import { problemsRouter } from "./routes/problems.router.js";
+import { internalRouter } from "./routes/internal.router.js";
+import { TestSetsService } from "./domain/test-sets.service.js";
 
 export interface ProblemAppDeps {
   problems: ProblemRepository;
@@ -55,6 +57,8 @@ export function buildProblemApp(deps: ProblemAppDeps): express.Express {
       jsonBodyLimit: deps.jsonBodyLimit ?? DEFAULT_JSON_BODY_LIMIT,
     }),
   );
+
+  app.use("/internal/v1", internalRouter({ service: new TestSetsService(deps.problems), jwtSecret: deps.jwtSecret }));
 
   // Anything no route claimed: a 404 in the envelope, not Express's HTML page.
   app.use((req, _res, next) => {

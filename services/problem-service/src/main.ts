@@ -1,7 +1,7 @@
 // Process entry point: the only file of the service that reads the environment,
 // listens, and handles signals. Everything else is built by buildProblemApp.
 import { createServer } from "node:http";
-import { assertProductionSafe, baseEnvSchema, loadConfig, portsEnvSchema, storeEnvSchema } from "@sonocode/config";
+import { baseEnvSchema, loadConfig, portsEnvSchema, storeEnvSchema } from "@sonocode/config";
 import { closeHttpServer, listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createStore, storeConfigFromEnv } from "@sonocode/store";
@@ -9,7 +9,6 @@ import { buildProblemApp } from "./app.js";
 
 runMain(async () => {
   const config = loadConfig(baseEnvSchema.merge(storeEnvSchema).merge(portsEnvSchema));
-  assertProductionSafe(config);
   const logger = createLogger({ service: "problem-service", level: config.LOG_LEVEL });
 
   const store = await createStore(storeConfigFromEnv(config));

@@ -1,6 +1,6 @@
 // Distributed-mode entry point: the only place that reads the environment, listens and wires signals.
 import { z } from "zod";
-import { assertProductionSafe, baseEnvSchema, distributedRedisEnvSchema, loadConfig, portsEnvSchema } from "@sonocode/config";
+import { baseEnvSchema, distributedRedisEnvSchema, loadConfig, portsEnvSchema } from "@sonocode/config";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createSocketService } from "./service.js";
@@ -12,7 +12,6 @@ const envSchema = baseEnvSchema.extend(portsEnvSchema.shape).extend(distributedR
 
 runMain(async () => {
   const config = loadConfig(envSchema);
-  assertProductionSafe(config);
   const logger = createLogger({ service: "socket-service", level: config.LOG_LEVEL });
   const corsOrigin = config.SOCKET_CORS_ORIGIN ? config.SOCKET_CORS_ORIGIN.split(",").map((origin) => origin.trim()).filter(Boolean) : undefined;
 

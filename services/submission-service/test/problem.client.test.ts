@@ -5,8 +5,8 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, test } from "node:test";
-import { verifyToken } from "@sonocode/auth";
-import type { Problem } from "@sonocode/contracts";
+import { verifyServiceToken } from "@sonocode/auth";
+import type { JudgingProblem } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
 import { silentLogger } from "@sonocode/logger";
 import { createStore } from "@sonocode/store";
@@ -14,14 +14,10 @@ import { testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { buildSubmissionApp, createProblemClient, createSubmissionQueue } from "../src/index.js";
 import { JWT_SECRET, bearer } from "./harness.js";
 
-const PROBLEM: Problem = {
+const PROBLEM: JudgingProblem = {
   _id: "0123456789abcdef01234567",
-  title: "T",
-  description: "D",
-  difficulty: "easy",
-  testCases: [{ input: "1", output: "1", hidden: true }],
   codeStubs: [{ language: "PYTHON", startSnippet: "", userSnippet: "", endSnippet: "" }],
-  createdAt: "2024-01-01T00:00:00.000Z",
+  testSet: { hash: "a".repeat(64), count: 1 },
   updatedAt: "2024-01-01T00:00:00.000Z",
 };
 
@@ -49,7 +45,7 @@ async function expectUnavailable(promise: Promise<unknown>): Promise<void> {
 }
 
 describe("createProblemClient", () => {
-  test("loads the admin view with a cached admin service token, and re-parses it", async () => {
+  test("loads the judging view from the internal endpoint with a cached service token, and re-parses it", async () => {
     const seen: { url: string | undefined; authorization: string | undefined }[] = [];
     const baseUrl = await serve((req, res) => {
       seen.push({ url: req.url, authorization: req.headers.authorization });
@@ -58,11 +54,11 @@ describe("createProblemClient", () => {
     const client = createProblemClient({ baseUrl: `${baseUrl}/`, jwtSecret: JWT_SECRET });
     assert.deepEqual(await client.getProblem(PROBLEM._id), PROBLEM);
     await client.getProblem(PROBLEM._id);
-    assert.equal(seen[0]?.url, `/api/v1/problems/${PROBLEM._id}`);
+    assert.equal(seen[0]?.url, `/internal/v1/problems/${PROBLEM._id}`);
     const token = seen[0]?.authorization?.replace(/^Bearer /, "") ?? "";
-    const { exp, ...claims } = await verifyToken(token, JWT_SECRET);
-    assert.deepEqual(claims, { sub: "submission-service", role: "admin" });
-    assert.ok(exp !== undefined && exp * 1000 > Date.now(), "a short-lived token");
+    const { exp, iat, ...claims } = await verifyServiceToken(token, JWT_SECRET);
+    assert.deepEqual(claims, { sub: "submission-service", role: "service" });
+    assert.ok(exp * 1000 > Date.now() && exp - iat <= 60, "a short-lived token");
     assert.equal(seen[1]?.authorization, seen[0]?.authorization, "token reused until near expiry");
   });
 
@@ -76,7 +72,7 @@ describe("createProblemClient", () => {
     const garbage = await serve((_req, res) => res.writeHead(200).end("<html>"));
     await expectUnavailable(createProblemClient({ baseUrl: garbage, jwtSecret: JWT_SECRET }).getProblem(PROBLEM._id));
 
-    const wrongShape = await serve((_req, res) => json(res, 200, { success: true, data: { ...PROBLEM, testCases: "all" } }));
+    const wrongShape = await serve((_req, res) => json(res, 200, { success: true, data: { ...PROBLEM, testSet: "all" } }));
     await expectUnavailable(createProblemClient({ baseUrl: wrongShape, jwtSecret: JWT_SECRET }).getProblem(PROBLEM._id));
 
     const hanging = await serve(() => {});

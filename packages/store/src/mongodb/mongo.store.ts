@@ -17,7 +17,7 @@ import {
 } from "@sonocode/contracts";
 // The driver's own ObjectId (a re-export of bson), so instanceof checks inside the driver hold.
 import { MongoClient, ObjectId, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from "mongodb";
-import { checkWrite, toProblem, toSubmission } from "../documents.js";
+import { checkWrite, testSetHash, toProblem, toSubmission } from "../documents.js";
 import { normalizeId } from "../object-id.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
 
@@ -38,6 +38,8 @@ interface ProblemDoc {
   memoryLimitMb?: number;
   checker?: Checker;
   runAllTests?: boolean;
+  /** Content hash of testCases, written with them (absent on documents from before it existed). */
+  testSetHash?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -121,6 +123,7 @@ function problemUpdate(fields: Partial<ProblemInput>, unsetMissing: boolean): Up
     if (value !== undefined) set[field] = value;
     else if (unsetMissing) unset[field] = "";
   }
+  if (fields.testCases !== undefined) set["testSetHash"] = testSetHash(fields.testCases);
   // An empty $unset is rejected by servers before 5.0, so it is only sent when needed.
   return (Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<ProblemDoc>;
 }
@@ -131,7 +134,7 @@ class MongoProblems implements ProblemRepository {
   async create(raw: ProblemInput): Promise<Problem> {
     const input = checkWrite.problem(raw);
     const now = new Date();
-    const doc: ProblemDoc = { _id: new ObjectId(), ...pickDefined(input), createdAt: now, updatedAt: now } as ProblemDoc;
+    const doc: ProblemDoc = { _id: new ObjectId(), ...pickDefined(input), testSetHash: testSetHash(input.testCases), createdAt: now, updatedAt: now } as ProblemDoc;
     await this.collection.insertOne(doc);
     return problemFromDoc(doc);
   }

@@ -86,6 +86,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX submissions_user_active_idx ON submissions (user_id) WHERE status IN ('Pending', 'Running');
     `,
   },
+  {
+    version: 3,
+    name: "test-set content hash",
+    sql: `
+      -- sha256 of the test cases' canonical encoding, written with them; jobs carry it
+      -- instead of the tests. NULL on older rows: the read path computes it.
+      ALTER TABLE problems ADD COLUMN test_set_hash text
+    `,
+  },
 ];
 
 /** Arbitrary constant key for pg_advisory_xact_lock, shared by every process migrating this database. */

@@ -10,7 +10,7 @@ import {
   type VerdictFields,
 } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
-import { checkWrite, isoDate, toProblem, toSubmission } from "../documents.js";
+import { checkWrite, isoDate, testSetHash, toProblem, toSubmission } from "../documents.js";
 import { newObjectId, normalizeId } from "../object-id.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
 import { runMigrations } from "./migrations.js";
@@ -47,6 +47,7 @@ interface ProblemRow {
   memory_limit_mb: number | null;
   checker: unknown;
   run_all_tests: boolean | null;
+  test_set_hash: string | null;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -83,6 +84,7 @@ function problemFromRow(row: ProblemRow): Problem {
     memoryLimitMb: row.memory_limit_mb,
     checker: row.checker,
     runAllTests: row.run_all_tests,
+    testSetHash: row.test_set_hash,
     createdAt: isoDate(row.created_at),
     updatedAt: isoDate(row.updated_at),
   });
@@ -150,6 +152,9 @@ class PostgresProblems implements ProblemRepository {
       columns.push(PROBLEM_COLUMNS[field].column);
       values.push(placeholder(field, params.length));
     }
+    params.push(testSetHash(input.testCases));
+    columns.push("test_set_hash");
+    values.push(`$${params.length}`);
     const { rows } = await this.db.query<ProblemRow>(
       `INSERT INTO problems (${columns.join(", ")}) VALUES (${values.join(", ")}) RETURNING *`,
       params,
@@ -199,6 +204,10 @@ class PostgresProblems implements ProblemRepository {
     for (const [field, value] of entries) {
       params.push(problemParam(field, value));
       assignments.push(`${PROBLEM_COLUMNS[field].column} = ${placeholder(field, params.length)}`);
+      if (field === "testCases") {
+        params.push(testSetHash(value as ProblemInput["testCases"]));
+        assignments.push(`test_set_hash = $${params.length}`);
+      }
     }
     const { rows } = await this.db.query<ProblemRow>(`UPDATE problems SET ${assignments.join(", ")} WHERE id = $1 RETURNING *`, params);
     return rows[0] ? problemFromRow(rows[0]) : null;

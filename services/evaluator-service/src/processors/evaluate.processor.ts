@@ -4,7 +4,9 @@ import {
   evaluationResultSchema,
   objectIdSchema,
   submissionJobSchema,
+  submissionTestSetSchema,
   type EvaluationResult,
+  type JudgeTest,
   type SubmissionJob,
 } from "@sonocode/contracts";
 import { isSandboxError } from "@sonocode/judge";
@@ -13,6 +15,7 @@ import type { EngineHealth } from "../engine-health.js";
 import type { EvaluationPublisher } from "../evaluation.publisher.js";
 import type { EvaluatorJudge } from "../judge.port.js";
 import type { EvaluatorMetrics } from "../metrics.js";
+import { TestSetGoneError, type ResolvedTestSet, type TestSetProvider } from "../testsets/test-set.provider.js";
 import { SandboxAttemptsExhaustedError, sandboxRetryDelay, type SandboxFailureCounter, type SandboxRetryPolicy } from "./sandbox-retry.js";
 
 /** A payload that can never be judged; its IE result (when it had ids) is already published. */
@@ -40,7 +43,11 @@ export const IE_MESSAGES = {
   sandboxFailed: "internal error: the judging sandbox failed on every try; your code was not judged, please resubmit",
   badVerdict: "internal error: the judge returned an invalid verdict",
   evaluationFailed: "internal error: evaluation failed; please resubmit",
+  problemGone: "internal error: the problem was deleted before this submission was judged",
 } as const;
+
+/** Appended to the verdict's message when the tests named by the job no longer existed anywhere. */
+export const TEST_SET_CHANGED_NOTE = "judged against the problem's current tests: they changed after this submission was made";
 
 export function internalErrorResult(ids: JobIds, total: number, message: string): EvaluationResult {
   return {
@@ -60,7 +67,8 @@ export function internalErrorResult(ids: JobIds, total: number, message: string)
 
 export function testCount(data: unknown): number {
   if (data && typeof data === "object" && "testCases" in data && Array.isArray(data.testCases)) return data.testCases.length;
-  return 0;
+  const ref = submissionTestSetSchema.safeParse(data && typeof data === "object" && "testSet" in data ? data.testSet : undefined);
+  return ref.success ? ref.data.count : 0;
 }
 
 export interface EvaluateDeps {
@@ -73,6 +81,8 @@ export interface EvaluateDeps {
   sandboxFailures: SandboxFailureCounter;
   /** The worker's lock duration: re-asserting the lock before publishing extends it by this much. */
   lockDurationMs: number;
+  /** Resolves job.testSet to cached files; required for every job that carries a reference (all of today's producers). */
+  testSets?: TestSetProvider | undefined;
 }
 
 /** What the job completes with (visible in BullMQ tooling): the status, never the code or outputs. */
@@ -127,10 +137,47 @@ async function retryAfterSandboxFailure(job: Job<unknown>, error: unknown, deps:
   throw new DelayedError();
 }
 
+/** The job's tests: a reference resolved to cached files (leased until judged), or legacy inline tests. */
+async function jobTests(data: SubmissionJob, deps: EvaluateDeps, log: Logger): Promise<{ tests: JudgeTest[]; lease?: ResolvedTestSet }> {
+  if (data.testCases) return { tests: data.testCases };
+  if (!data.testSet || !deps.testSets) throw new Error("job carries a test-set reference but this evaluator has no test-set provider");
+  try {
+    const lease = await deps.testSets.resolve(data.testSet);
+    if (lease.changed) log.warn({ wanted: data.testSet.hash, judgedWith: lease.set.hash }, "test set changed since the submission; judging the current one");
+    return { tests: lease.set.tests, lease };
+  } catch (error) {
+    if (error instanceof TestSetGoneError) {
+      await deps.publisher.result(internalErrorResult(data, data.testSet.count, IE_MESSAGES.problemGone));
+      deps.metrics.recordResult("IE");
+      throw new InvalidPayloadError(error.message);
+    }
+    throw error; // problem-service unreachable: BullMQ's attempts retry it
+  }
+}
+
 async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDeps, token: string | undefined, signal: AbortSignal | undefined): Promise<EvaluateOutcome> {
   const { submissionId, userId } = data;
-  const total = data.testCases.length;
   const log = deps.logger.child({ jobId: job.id, submissionId, attempt: job.attemptsMade + 1 });
+  const { tests, lease } = await jobTests(data, deps, log);
+  try {
+    return await judgeTests(job, data, tests, lease?.changed ?? false, deps, token, signal, log);
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function judgeTests(
+  job: Job<unknown>,
+  data: SubmissionJob,
+  tests: JudgeTest[],
+  testsChanged: boolean,
+  deps: EvaluateDeps,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+  log: Logger,
+): Promise<EvaluateOutcome> {
+  const { submissionId, userId } = data;
+  const total = tests.length;
 
   // Progress is best effort: a lost progress event must never fail or delay the verdict much.
   const publishProgress = async (passed: number) => {
@@ -152,7 +199,7 @@ async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDe
         {
           language: data.language,
           source: data.source,
-          tests: data.testCases,
+          tests,
           timeLimitMs: data.timeLimitMs,
           memoryLimitMb: data.memoryLimitMb,
           checker: data.checker,
@@ -170,7 +217,8 @@ async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDe
     deps.metrics.recordJudgeDuration(performance.now() - started);
     deps.engineHealth.recordVerdict();
 
-    const result = evaluationResultSchema.safeParse({ ...verdict, submissionId, userId });
+    const message = testsChanged ? (verdict.message ? `${verdict.message} (${TEST_SET_CHANGED_NOTE})` : TEST_SET_CHANGED_NOTE) : verdict.message;
+    const result = evaluationResultSchema.safeParse({ ...verdict, message, submissionId, userId });
     await assertLockHeld(job, token, deps.lockDurationMs);
     // A job retried after sandbox failures has a counter to remove; a first attempt never has one.
     if (job.attemptsStarted > 1) await deps.sandboxFailures.clear(job.id ?? "");

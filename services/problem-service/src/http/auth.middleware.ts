@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
-import type { AuthClaims } from "@sonocode/contracts";
-import { authenticate, requireRole } from "@sonocode/auth";
+import type { AuthClaims, ServiceClaims } from "@sonocode/contracts";
+import { authenticate, authenticateService, requireRole } from "@sonocode/auth";
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -8,6 +8,8 @@ declare global {
     interface Request {
       /** Verified token claims; undefined for an anonymous request on an open route. */
       auth?: AuthClaims | undefined;
+      /** Verified service-token claims on an internal route. */
+      service?: ServiceClaims | undefined;
     }
   }
 }
@@ -30,6 +32,14 @@ export function requireAdmin(jwtSecret: string) {
     const claims = await authenticate(req.get("authorization"), jwtSecret);
     requireRole(claims, "admin");
     req.auth = claims;
+    next();
+  };
+}
+
+/** Internal routes: a short-lived token with the `service` role, nothing else (an admin token is a 403). */
+export function requireService(jwtSecret: string) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    req.service = await authenticateService(req.get("authorization"), jwtSecret);
     next();
   };
 }

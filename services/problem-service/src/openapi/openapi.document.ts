@@ -1,12 +1,14 @@
 import { z } from "zod";
 import {
   envelopeSchema,
+  judgingProblemSchema,
   objectIdSchema,
   pageInfoSchema,
   problemInputSchema,
   problemPatchSchema,
   problemSchema,
   publicProblemSchema,
+  testSetSchema,
 } from "@sonocode/contracts";
 import { problemListQuerySchema } from "../routes/problems.router.js";
 
@@ -34,6 +36,8 @@ function components(): Record<string, JsonObject> {
     id: "ProblemListEnvelope",
   });
   registry.add(envelopeSchema(z.object({ _id: objectIdSchema })), { id: "DeletedEnvelope" });
+  registry.add(envelopeSchema(judgingProblemSchema), { id: "JudgingProblemEnvelope" });
+  registry.add(envelopeSchema(testSetSchema), { id: "TestSetEnvelope" });
   registry.add(envelopeSchema(z.object({ pong: z.literal(true) })), { id: "PongEnvelope" });
   registry.add(
     envelopeSchema(z.object({ status: z.string(), checks: z.record(z.string(), z.string()) })),
@@ -67,7 +71,15 @@ const idParameter = {
   required: true,
   schema: { type: "string", pattern: "^[0-9a-fA-F]{24}$" },
 };
+const hashParameter = {
+  name: "hash",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[0-9a-f]{64}$" },
+};
 const admin = [{ bearerAuth: [] }];
+/** A token with role `service` (max 5 min lifetime); user and admin tokens get 403. */
+const service = [{ serviceAuth: [] }];
 const optionalAuth = [{}, { bearerAuth: [] }];
 const body = (id: string) => ({ required: true, content: { "application/json": { schema: ref(id) } } });
 
@@ -128,10 +140,33 @@ export function buildOpenApiDocument(): JsonObject {
           responses: { "200": json("DeletedEnvelope", "deleted"), ...errors(400, 401, 403, 404) },
         },
       },
+      "/internal/v1/problems/{id}": {
+        parameters: [idParameter],
+        get: {
+          operationId: "getJudgingProblem",
+          description: "Internal (service token only): stubs, limits, checker and the test-set reference { hash, count }, without the tests.",
+          security: service,
+          responses: { "200": json("JudgingProblemEnvelope", "the judging view"), ...errors(400, 401, 403, 404) },
+        },
+      },
+      "/internal/v1/problems/{id}/test-set/{hash}": {
+        parameters: [idParameter, hashParameter],
+        get: {
+          operationId: "getTestSet",
+          description:
+            "Internal (service token only): the tests whose content hash is `hash` (sha256 over the canonical encoding of @sonocode/contracts/test-set-hash). " +
+            "Only the current version is kept: 409 CONFLICT with details { reason: TEST_SET_CHANGED, currentHash, count } when the problem was edited since.",
+          security: service,
+          responses: { "200": json("TestSetEnvelope", "the test set (immutable per hash)"), ...errors(400, 401, 403, 404, 409) },
+        },
+      },
     },
     components: {
       schemas: components(),
-      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      securitySchemes: {
+        bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+        serviceAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT with role service", description: "Short-lived service token (submission-service, evaluators)." },
+      },
     },
   };
 }

@@ -1,12 +1,12 @@
-import { signToken } from "@sonocode/auth";
-import { problemSchema, type Problem } from "@sonocode/contracts";
+import { serviceTokenSource } from "@sonocode/auth";
+import { judgingProblemSchema, type JudgingProblem } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
 import { z } from "zod";
 
 /** The one thing submission-service needs from problem-service. */
 export interface ProblemClient {
-  /** The admin view of a problem (hidden tests included), or null when it does not exist. */
-  getProblem(id: string): Promise<Problem | null>;
+  /** The judging view of a problem (stubs, limits, checker, test-set reference; no tests), or null when it does not exist. */
+  getProblem(id: string): Promise<JudgingProblem | null>;
 }
 
 export interface ProblemClientOptions {
@@ -18,10 +18,6 @@ export interface ProblemClientOptions {
 
 export const DEFAULT_PROBLEM_CLIENT_TIMEOUT_MS = 5_000;
 
-/** Lifetime of the service token; it is re-minted a minute before it expires. */
-const SERVICE_TOKEN_TTL_SECONDS = 10 * 60;
-const SERVICE_TOKEN_REFRESH_MARGIN_MS = 60_000;
-
 const envelopeSchema = z.object({ success: z.boolean(), data: z.unknown() });
 
 /** details.component names what is down, so a 503 from here is never mistaken for our own database or Redis. */
@@ -30,33 +26,19 @@ function unavailable(message: string, cause?: unknown, details: Record<string, u
 }
 
 /**
- * Reads problems over HTTP with a short-lived admin token: the admin view is the
- * only one that carries hidden test cases, which the judge needs. The response
- * is re-parsed with the contract's schema: another service's bytes are input.
+ * Reads the judging view from problem-service's internal endpoint with a short-lived
+ * token of the narrow `service` role (user and admin endpoints refuse it). The view
+ * carries the test-set reference, not the tests, so a POST never moves the test data.
+ * The response is re-parsed with the contract's schema: another service's bytes are input.
  */
 export function createProblemClient(options: ProblemClientOptions): ProblemClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBLEM_CLIENT_TIMEOUT_MS;
-  let cached: { token: string; refreshAt: number } | null = null;
-  let minting: Promise<string> | null = null;
-
-  async function serviceToken(): Promise<string> {
-    if (cached && Date.now() < cached.refreshAt) return cached.token;
-    // Concurrent requests share one signing instead of each minting a token.
-    minting ??= signToken({ sub: "submission-service", role: "admin" }, options.jwtSecret, `${SERVICE_TOKEN_TTL_SECONDS}s`)
-      .then((token) => {
-        cached = { token, refreshAt: Date.now() + SERVICE_TOKEN_TTL_SECONDS * 1000 - SERVICE_TOKEN_REFRESH_MARGIN_MS };
-        return token;
-      })
-      .finally(() => {
-        minting = null;
-      });
-    return minting;
-  }
+  const serviceToken = serviceTokenSource("submission-service", options.jwtSecret);
 
   return {
-    async getProblem(id: string): Promise<Problem | null> {
-      const url = `${baseUrl}/api/v1/problems/${encodeURIComponent(id)}`;
+    async getProblem(id: string): Promise<JudgingProblem | null> {
+      const url = `${baseUrl}/internal/v1/problems/${encodeURIComponent(id)}`;
       let response: Response;
       let text: string;
       try {
@@ -79,7 +61,7 @@ export function createProblemClient(options: ProblemClientOptions): ProblemClien
         throw unavailable("problem-service answered with invalid JSON", error);
       }
       const envelope = envelopeSchema.safeParse(body);
-      const problem = envelope.success && envelope.data.success ? problemSchema.safeParse(envelope.data.data) : null;
+      const problem = envelope.success && envelope.data.success ? judgingProblemSchema.safeParse(envelope.data.data) : null;
       if (!problem?.success) {
         throw unavailable("problem-service answered with an unexpected problem shape", problem?.error);
       }
