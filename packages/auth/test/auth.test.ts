@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SignJWT } from "jose";
+import { signServiceToken, signToken, verifyServiceToken, verifyToken } from "../src/index.js";
+
+const SECRET = "auth-test-secret-0123456789abcdefghijklmnop";
+const key = new TextEncoder().encode(SECRET);
+
+async function status(promise: Promise<unknown>): Promise<number | "ok"> {
+  try {
+    await promise;
+    return "ok";
+  } catch (error) {
+    return (error as { status: number }).status;
+  }
+}
+
+test("a person's token carries exp and verifies; one without exp is refused", async () => {
+  const claims = await verifyToken(await signToken({ sub: "alice", role: "user" }, SECRET), SECRET);
+  assert.equal(claims.sub, "alice");
+  assert.ok(claims.exp * 1000 > Date.now());
+  const noExp = await new SignJWT({ role: "admin" }).setProtectedHeader({ alg: "HS256" }).setSubject("mallory").setIssuedAt().sign(key);
+  assert.equal(await status(verifyToken(noExp, SECRET)), 401);
+  assert.equal(await status(verifyToken(await signToken({ sub: "a", role: "admin" }, "another-secret-0123456789abcdefghijkl"), SECRET)), 401);
+});
+
+test("service tokens: refused where people act (403), accepted only by verifyServiceToken, short-lived only", async () => {
+  const service = await signServiceToken("submission-service", SECRET);
+  assert.equal(await status(verifyToken(service, SECRET)), 403);
+  const claims = await verifyServiceToken(service, SECRET);
+  assert.deepEqual({ sub: claims.sub, role: claims.role }, { sub: "submission-service", role: "service" });
+  assert.ok(claims.exp - claims.iat <= 60);
+  // A user or admin token is not a service token.
+  assert.equal(await status(verifyServiceToken(await signToken({ sub: "admin", role: "admin" }, SECRET), SECRET)), 403);
+  // A long-lived service token (e.g. minted by hand) is refused.
+  assert.equal(await status(verifyServiceToken(await signServiceToken("x", SECRET, 3_600), SECRET)), 401);
+  const noIat = await new SignJWT({ role: "service" }).setProtectedHeader({ alg: "HS256" }).setSubject("x").setExpirationTime("30s").sign(key);
+  assert.equal(await status(verifyServiceToken(noIat, SECRET)), 401);
+  const expired = await new SignJWT({ role: "service" }).setProtectedHeader({ alg: "HS256" }).setSubject("x").setIssuedAt(Math.floor(Date.now() / 1000) - 120).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(key);
+  assert.equal(await status(verifyServiceToken(expired, SECRET)), 401);
+});
