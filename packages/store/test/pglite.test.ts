@@ -4,9 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { createStore, storeConfigFromEnv } from "../src/index.js";
-import { runMigrations } from "../src/postgres/migrations.js";
+import { MIGRATIONS, runMigrations } from "../src/postgres/migrations.js";
 import { openPglite } from "../src/postgres/sql-client.js";
 import { storeContract } from "./store.contract.js";
+
+/** Every shipped migration, in order: a fresh database gets all of them once. */
+const ALL_VERSIONS = MIGRATIONS.map((migration) => migration.version);
 
 const scratch = await mkdtemp(join(tmpdir(), "sonocode-store-"));
 after(() => rm(scratch, { recursive: true, force: true }));
@@ -32,10 +35,10 @@ describe("pglite specifics", () => {
   it("migrations: applied once, then a no-op on the same database", async () => {
     const client = await openPglite(null);
     try {
-      assert.deepEqual(await runMigrations(client), [1, 2, 3]);
+      assert.deepEqual(await runMigrations(client), ALL_VERSIONS);
       assert.deepEqual(await runMigrations(client), []);
       const { rows } = await client.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
-      assert.deepEqual(rows, [{ version: 1 }, { version: 2 }, { version: 3 }]);
+      assert.deepEqual(rows, ALL_VERSIONS.map((version) => ({ version })));
     } finally {
       await client.close();
     }

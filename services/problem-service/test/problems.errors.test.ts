@@ -39,13 +39,18 @@ describe("problem-service health and server errors", () => {
     }
   });
 
-  describe("when the database fails under a request", () => {
+  describe("when a bug fails a request (a database outage is a 503: problems.outage.test.ts)", () => {
     let store: Store;
     let server: TestServer;
     before(async () => {
-      store = await createStore({ kind: "pglite", dataDir: null });
+      const real = await createStore({ kind: "pglite", dataDir: null });
+      // The real store with one repository method broken the way a programming error breaks it.
+      const problems = Object.create(real.problems) as Store["problems"];
+      problems.create = async () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'title')");
+      };
+      store = { ...real, kind: real.kind, ping: () => real.ping(), close: () => real.close(), submissions: real.submissions, problems };
       server = await startTestServer({ store });
-      await store.close(); // every repository call now throws: a real failure, not a mock
     });
     after(async () => {
       await server.close();
