@@ -109,6 +109,8 @@ export class FaultCluster {
       HOST: "127.0.0.1",
       PROBLEM_SERVICE_URL: `http://127.0.0.1:${problemPort}`,
       SANDBOX_ENGINE: "bwrap",
+      // The evaluators' test-set cache, private to this run (shared by its evaluators, as on one host).
+      TEST_SET_CACHE_DIR: join(logDir, "test-sets"),
       SHUTDOWN_TIMEOUT_MS: "3000",
     };
     const specs: Array<[string, ServiceSpec]> = [
