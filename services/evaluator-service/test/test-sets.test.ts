@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { after, before, test } from "node:test";
 import { signToken } from "@sonocode/auth";
 import type { Problem, TestSet } from "@sonocode/contracts";
@@ -108,4 +108,18 @@ test("LRU under the byte cap; a leased set is never evicted", async () => {
   // service tokens only: a user token cannot read test sets
   const denied = await fetch(`${baseUrl}/internal/v1/problems/${problem._id}/test-set/${problem.testSet.hash}`, { headers: { authorization: `Bearer ${await signToken({ sub: "u", role: "admin" }, SECRET)}` } });
   assert.equal(denied.status, 403);
+});
+
+test("a relative cache dir still hands the judge absolute file paths (it refuses relative ones)", async () => {
+  const base = await mkdtemp(join(tmpdir(), "sonocode-ts-rel-"));
+  const cwd = process.cwd();
+  process.chdir(base);
+  try {
+    const provider = createTestSetProvider({ cache: createTestSetCache({ dir: "./cache", maxBytes: 1 << 20 }), client: countingClient().client });
+    const lease = await provider.resolve({ problemId: problem._id, hash: problem.testSet.hash, count: 2 });
+    for (const t of lease.set.tests) assert.ok(isAbsolute(t.inputFile) && isAbsolute(t.outputFile), t.inputFile);
+    await lease.release();
+  } finally {
+    process.chdir(cwd);
+  }
 });

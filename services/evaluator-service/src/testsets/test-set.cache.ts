@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { testSetHashSchema, type TestSet } from "@sonocode/contracts";
 
@@ -78,9 +78,11 @@ function isMissing(error: unknown): boolean {
 }
 
 export function createTestSetCache(options: TestSetCacheOptions): TestSetCache {
-  const setsDir = join(options.dir, "sets");
-  const tmpDir = join(options.dir, "tmp");
-  const leasesDir = join(options.dir, "leases");
+  // The judge takes test files by absolute host path only: a relative cache dir is resolved once, here.
+  const root = resolve(options.dir);
+  const setsDir = join(root, "sets");
+  const tmpDir = join(root, "tmp");
+  const leasesDir = join(root, "leases");
   const minIdleMs = options.minIdleMs ?? DEFAULT_MIN_IDLE_MS;
   let ready: Promise<void> | undefined;
   const ensureDirs = () =>
