@@ -4,7 +4,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { signToken } from "@sonocode/auth";
-import { createEvaluatorService } from "@sonocode/evaluator-service";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createEvaluatorService, createTestSetCache, createTestSetClient, createTestSetProvider } from "@sonocode/evaluator-service";
 import { createJudge } from "@sonocode/judge";
 import { silentLogger } from "@sonocode/logger";
 import { createSocketService } from "@sonocode/socket-service";
@@ -26,7 +29,12 @@ before(async () => {
   socketB = await listen(socketService.httpServer);
   const judgeB = await createJudge({ engine: "bwrap", logger: silentLogger() });
   extra.push(() => judgeB.close());
-  const evaluatorB = createEvaluatorService({ redisUrl, prefix, judge: judgeB, logger: silentLogger(), concurrency: 1 });
+  // A second evaluator as distributed mode runs one: its own test-set cache, fed by problem-service.
+  const testSets = createTestSetProvider({
+    cache: createTestSetCache({ dir: await mkdtemp(join(tmpdir(), "sonocode-scale-ts-")), maxBytes: 64 << 20 }),
+    client: createTestSetClient({ baseUrl: platform.urls.problem, jwtSecret: TEST_JWT_SECRET }),
+  });
+  const evaluatorB = createEvaluatorService({ redisUrl, prefix, judge: judgeB, logger: silentLogger(), concurrency: 1, testSets });
   extra.push(() => evaluatorB.close());
 });
 
