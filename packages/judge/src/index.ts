@@ -13,6 +13,7 @@ export { createCheckPool, type CheckPool, type CheckPoolOptions, type ExpectedSo
 export { classifyRun, runStatus, ranOutOfMemory } from "./verdict.js";
 export { createBwrapEngine, DEFAULT_ROOTFS, type BwrapEngineOptions } from "./engines/bwrap/engine.js";
 export { SandboxError, isSandboxError } from "./errors.js";
+export { processAlive } from "./sandbox/owner.js";
 export { createDockerEngine } from "./engines/docker/engine.js";
 export type { SandboxEngine, SandboxSession, RunSpec, RunStdin, RunLimits, RunOutcome, LimitHit, Watchdog } from "./sandbox/sandbox.js";
 

@@ -3,6 +3,8 @@ import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile }
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { testSetHashSchema, type TestSet } from "@sonocode/contracts";
+// The one owner-alive rule (the judge uses it for its own crash recovery): a lease whose pid is gone is stale.
+import { processAlive } from "@sonocode/judge";
 
 /**
  * Content-addressed test sets on local disk, shared by every evaluator on the host:
@@ -61,15 +63,6 @@ const DEFAULT_MIN_IDLE_MS = 60_000;
 
 function fileName(index: number, kind: "in" | "out"): string {
   return `${String(index).padStart(4, "0")}.${kind}`;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function isMissing(error: unknown): boolean {
