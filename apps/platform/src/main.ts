@@ -1,4 +1,5 @@
-// Embedded mode: the whole platform in one process (npm start).
+// Embedded mode: the whole platform from one command (npm start): the API services in this
+// process, the evaluator in a child process it supervises.
 import { loadConfig } from "@sonocode/config";
 import { signToken } from "@sonocode/auth";
 import { onShutdownSignals, runMain } from "@sonocode/lifecycle";
@@ -30,6 +31,11 @@ runMain(async () => {
     dataDir: config.DATA_DIR,
     sandbox: { engine: config.SANDBOX_ENGINE, rootfs: config.SANDBOX_ROOTFS, dockerImage: config.SANDBOX_DOCKER_IMAGE },
     evaluatorConcurrency: config.EVALUATOR_CONCURRENCY,
+    sandboxRetry: { attempts: config.EVALUATOR_SANDBOX_ATTEMPTS, backoffMs: config.EVALUATOR_SANDBOX_BACKOFF_MS },
+    engineHealth: { failureThreshold: config.EVALUATOR_ENGINE_FAILURE_THRESHOLD, selfTestIntervalMs: config.EVALUATOR_SELF_TEST_INTERVAL_MS },
+    // The child drains within the platform's own deadline, leaving time for the rest to close.
+    evaluatorDrainMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 2_000),
+    logLevel: config.LOG_LEVEL,
     testSetCache: { dir: config.TEST_SET_CACHE_DIR, maxBytes: config.TEST_SET_CACHE_MAX_MB * 1024 * 1024 },
     resultConcurrency: config.RESULT_CONCURRENCY,
     reconcile: { periodMs: config.RECONCILE_PERIOD_MS, graceMs: config.RECONCILE_GRACE_MS, maxRedrives: config.RECONCILE_MAX_ATTEMPTS },
@@ -39,7 +45,11 @@ runMain(async () => {
     loggerFor: (service) => (service === "platform" ? logger : createLogger({ service, level: config.LOG_LEVEL })),
   });
 
-  logger.info({ urls: platform.urls, store: platform.store.kind, sandbox: platform.judge.engine }, "SonoCode is up");
+  const { evaluator } = platform;
+  logger.info(
+    { urls: platform.urls, store: platform.store.kind, sandbox: evaluator.engine, evaluatorPid: evaluator.pid, sandboxProblem: evaluator.sandboxProblem },
+    "SonoCode is up",
+  );
   if (config.NODE_ENV !== "production") {
     const [admin, user] = await Promise.all([
       signToken({ sub: "admin", role: "admin" }, jwtSecret),
@@ -52,8 +62,8 @@ runMain(async () => {
         `  problems    ${platform.urls.problem}/api/v1/problems   (OpenAPI: /openapi.json)`,
         `  submissions ${platform.urls.submission}/api/v1/submissions   (docs: /docs)`,
         `  socket.io   ${platform.urls.socket}`,
-        `  evaluator   ${platform.urls.evaluator}/health   /metrics`,
-        `  store ${platform.store.kind}, sandbox ${platform.judge.engine}`,
+        `  evaluator   ${platform.urls.evaluator}/health   /metrics   (own process, pid ${evaluator.pid}, ${config.EVALUATOR_CONCURRENCY} slot${config.EVALUATOR_CONCURRENCY === 1 ? "" : "s"})`,
+        `  store ${platform.store.kind}, sandbox ${evaluator.engine}${evaluator.sandboxProblem ? ` (NOT WORKING: ${evaluator.sandboxProblem})` : ""}`,
         "",
         secretSource === "ephemeral"
           ? "Dev tokens (12 h; DATA_DIR=:memory: so the secret dies with this process):"

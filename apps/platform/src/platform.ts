@@ -1,7 +1,6 @@
 import { mkdtemp } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { createJudge, type Judge } from "@sonocode/judge";
 import { closeInReverse, listenHttp, type Closer } from "@sonocode/lifecycle";
 import type { Logger } from "@sonocode/logger";
 import { createStore, type Store, type StoreConfig } from "@sonocode/store";
@@ -15,8 +14,8 @@ import {
   type SubmissionLimits,
 } from "@sonocode/submission-service";
 import { join } from "node:path";
-import { createEvaluatorService, createTestSetCache, createTestSetClient, createTestSetProvider } from "@sonocode/evaluator-service";
 import { createSocketService } from "@sonocode/socket-service";
+import { startEvaluatorProcess, type EvaluatorProcess, type RestartPolicy } from "./evaluator/evaluator.supervisor.js";
 import { startLocalRedis, type LocalRedis } from "./redis.process.js";
 import { seedProblems } from "./seed.js";
 
@@ -32,6 +31,15 @@ export interface PlatformOptions {
   dataDir: string;
   sandbox: { engine: "bwrap" | "docker" | "auto"; rootfs?: string | undefined; dockerImage?: string | undefined };
   evaluatorConcurrency: number;
+  /** The evaluator child's reliability knobs (EVALUATOR_* variables; unset: the evaluator's defaults). */
+  sandboxRetry?: { attempts?: number | undefined; backoffMs?: number | undefined } | undefined;
+  engineHealth?: { failureThreshold?: number | undefined; selfTestIntervalMs?: number | undefined } | undefined;
+  /** How long the evaluator child may finish its running jobs on shutdown (default 8 s). */
+  evaluatorDrainMs?: number | undefined;
+  /** Restart back-off of a crashed evaluator child (default DEFAULT_RESTART_POLICY). */
+  evaluatorRestart?: Partial<RestartPolicy> | undefined;
+  /** The evaluator child's log level (its logs go to the launcher's stdout, tagged service evaluator-service). */
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Evaluator's test-set cache (default dataDir/test-sets, or a temp dir when dataDir is ":memory:"). */
   testSetCache?: { dir?: string | undefined; maxBytes?: number | undefined } | undefined;
   resultConcurrency?: number | undefined;
@@ -42,14 +50,15 @@ export interface PlatformOptions {
   maxCodeBytes: number;
   seed: boolean;
   /** One root logger per service, so every log line carries exactly one `service`. */
-  loggerFor: (service: "platform" | "problem-service" | "submission-service" | "socket-service" | "evaluator-service") => Logger;
+  loggerFor: (service: "platform" | "problem-service" | "submission-service" | "socket-service") => Logger;
 }
 
 export interface Platform {
   urls: { problem: string; submission: string; socket: string; evaluator: string };
   redisUrl: string;
   store: Store;
-  judge: Judge;
+  /** The evaluator child process (its own event loop), restarted by the launcher if it dies. */
+  evaluator: EvaluatorProcess;
   close(): Promise<void>;
 }
 
@@ -66,6 +75,8 @@ function closeServer(server: Server): Promise<void> {
 }
 
 const DEFAULT_TEST_SET_CACHE_BYTES = 1024 * 1024 * 1024;
+const DEFAULT_EVALUATOR_DRAIN_MS = 8_000;
+
 
 async function testSetCacheDir(options: PlatformOptions): Promise<string> {
   if (options.testSetCache?.dir) return options.testSetCache.dir;
@@ -74,9 +85,10 @@ async function testSetCacheDir(options: PlatformOptions): Promise<string> {
 }
 
 /**
- * Embedded mode: the four services' factories wired in one process, the same
- * factories each service's own main.ts uses in distributed mode. Everything
- * started is stopped by close(), in reverse order.
+ * Embedded mode: problem-, submission- and socket-service's factories wired in this process,
+ * and evaluator-service's in a supervised child process (evaluator/), the same factories each
+ * service's own main.ts uses in distributed mode. Everything started is stopped by close(),
+ * in reverse order.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const { host, loggerFor } = options;
@@ -106,27 +118,33 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const problemUrl = await listen(problemServer, options.ports.problem, host);
     closers.push({ name: "problem-service", close: () => closeServer(problemServer) });
 
-    const judge = await createJudge({
-      engine: options.sandbox.engine,
-      rootfs: options.sandbox.rootfs,
-      dockerImage: options.sandbox.dockerImage,
-      logger: loggerFor("evaluator-service").child({ component: "judge" }),
-    });
-    closers.push({ name: "judge", close: () => judge.close() });
-
-    const evaluator = createEvaluatorService({
-      redisUrl,
-      prefix: options.prefix,
-      judge,
-      logger: loggerFor("evaluator-service"),
-      concurrency: options.evaluatorConcurrency,
-      testSets: createTestSetProvider({
-        cache: createTestSetCache({ dir: await testSetCacheDir(options), maxBytes: options.testSetCache?.maxBytes ?? DEFAULT_TEST_SET_CACHE_BYTES }),
-        client: createTestSetClient({ baseUrl: problemUrl, jwtSecret: options.jwtSecret }),
-      }),
+    // Judging runs in a child process: its CPU-heavy work (output collection, checkers' hand-offs,
+    // progress, BullMQ lock renewals) never delays an API request, and a crash or a wedged sandbox
+    // costs a restart of that process, not the platform.
+    const evaluator = await startEvaluatorProcess({
+      logger,
+      config: {
+        host,
+        port: options.ports.evaluator,
+        redisUrl,
+        prefix: options.prefix,
+        jwtSecret: options.jwtSecret,
+        problemServiceUrl: problemUrl,
+        sandbox: {
+          engine: options.sandbox.engine,
+          ...(options.sandbox.rootfs ? { rootfs: options.sandbox.rootfs } : {}),
+          ...(options.sandbox.dockerImage ? { dockerImage: options.sandbox.dockerImage } : {}),
+        },
+        concurrency: options.evaluatorConcurrency,
+        testSetCache: { dir: await testSetCacheDir(options), maxBytes: options.testSetCache?.maxBytes ?? DEFAULT_TEST_SET_CACHE_BYTES },
+        ...(options.sandboxRetry ? { sandboxRetry: options.sandboxRetry } : {}),
+        ...(options.engineHealth ? { engineHealth: options.engineHealth } : {}),
+        logLevel: options.logLevel,
+        drainTimeoutMs: options.evaluatorDrainMs ?? DEFAULT_EVALUATOR_DRAIN_MS,
+      },
+      ...(options.evaluatorRestart ? { restart: options.evaluatorRestart } : {}),
     });
     closers.push({ name: "evaluator-service", close: () => evaluator.close() });
-    const evaluatorUrl = await listen(evaluator.httpServer, options.ports.evaluator, host);
 
     const socket = await createSocketService({
       redisUrl,
@@ -174,10 +192,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const submissionUrl = await submissionApp.listen({ port: options.ports.submission, host });
 
     return {
-      urls: { problem: problemUrl, submission: submissionUrl, socket: socketUrl, evaluator: evaluatorUrl },
+      urls: { problem: problemUrl, submission: submissionUrl, socket: socketUrl, evaluator: evaluator.url },
       redisUrl,
       store,
-      judge,
+      evaluator,
       close,
     };
   } catch (error) {

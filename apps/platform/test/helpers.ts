@@ -21,6 +21,7 @@ export function startTestPlatform(prefix: string): Promise<Platform> {
     dataDir: "/tmp/unused",
     sandbox: { engine: "bwrap" },
     evaluatorConcurrency: 1,
+    logLevel: "silent",
     maxCodeBytes: 64 * 1024,
     seed: false,
     loggerFor: () => silentLogger(),
