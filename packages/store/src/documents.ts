@@ -30,16 +30,22 @@ const storedProblemSchema = problemSchema.omit({ testSet: true });
  * `testSetHash` is the stored content hash of the test cases (written with them);
  * rows from before it existed have none and get it computed here.
  */
-export function toProblem(raw: Record<string, unknown>): Problem {
-  const { testSetHash: storedHash, ...copy } = raw;
+export function toProblem(raw: unknown): Problem {
+  const { testSetHash: storedHash, ...copy } = storedDocument(raw, "problem");
   for (const key of OPTIONAL_PROBLEM_KEYS) if (copy[key] === null || copy[key] === undefined) delete copy[key];
   const problem = storedProblemSchema.parse(copy);
   const hash = typeof storedHash === "string" ? storedHash : testSetHash(problem.testCases);
   return problemSchema.parse({ ...problem, testSet: { hash, count: problem.testCases.length } });
 }
 
-export function toSubmission(raw: Record<string, unknown>): Submission {
+export function toSubmission(raw: unknown): Submission {
   return submissionSchema.parse(raw);
+}
+
+/** A document as an adapter handed it over: a plain object, or the read fails loudly. */
+function storedDocument(raw: unknown, what: string): Record<string, unknown> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new TypeError(`the store returned a ${what} that is not a document`);
+  return raw as Record<string, unknown>;
 }
 
 /** Dates leave the store as ISO strings; drivers may hand back Date or text. */

@@ -90,3 +90,23 @@ export type StoreConfig =
   | { kind: "pglite"; dataDir: string | null /* null = in-memory */ }
   | { kind: "postgres"; url: string }
   | { kind: "mongodb"; url: string; dbName: string };
+
+/**
+ * An adapter's side of a repository, before validated() wraps it: the same
+ * methods, called only with canonical ids and inputs that already passed the
+ * contracts' write schemas, and returning plain documents that are not trusted
+ * until validated() parses them (hence `unknown`: nothing outside the decorator
+ * can use an adapter's answer as a contract type by accident).
+ */
+export type Unverified<R> = {
+  [K in keyof R]: R[K] extends (...args: infer A) => Promise<unknown> ? (...args: A) => Promise<unknown> : R[K];
+};
+
+/** What each database adapter builds; createStore() hands it out only through validated(). */
+export interface StoreAdapter {
+  readonly kind: StoreKind;
+  readonly problems: Unverified<ProblemRepository>;
+  readonly submissions: Unverified<SubmissionRepository>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

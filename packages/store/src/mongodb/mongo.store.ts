@@ -6,10 +6,8 @@ import {
   type Language,
   type NewSubmission,
   type PaginationQuery,
-  type Problem,
   type ProblemInput,
   type ProblemPatch,
-  type Submission,
   type SubmissionListQuery,
   type SubmissionStatus,
   type TestResult,
@@ -17,9 +15,9 @@ import {
 } from "@sonocode/contracts";
 // The driver's own ObjectId (a re-export of bson), so instanceof checks inside the driver hold.
 import { MongoClient, ObjectId, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from "mongodb";
-import { checkWrite, testSetHash, toProblem, toSubmission } from "../documents.js";
+import { testSetHash } from "../documents.js";
 import { normalizeId } from "../object-id.js";
-import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
+import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 
 /**
  * The original document model: ObjectId `_id` (and `problemId`), Date timestamps,
@@ -81,9 +79,9 @@ const ACTIVE: SubmissionStatus[] = [...ACTIVE_STATUSES];
 /** Newest first; _id breaks ties between documents created in the same millisecond. */
 const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
 
-function objectId(id: string): ObjectId | null {
-  const key = normalizeId(id);
-  return key === null ? null : ObjectId.createFromHexString(key);
+/** Ids reach the adapter canonical (validated() answers "not found" for the rest). */
+function objectId(key: string): ObjectId {
+  return ObjectId.createFromHexString(key);
 }
 
 /** One page, newest first, with the total matching the filter; the count runs alongside the find. */
@@ -100,18 +98,19 @@ async function findPage<D extends Document, T>(collection: Collection<D>, filter
   return { items: docs.map(map), total };
 }
 
-function problemFromDoc(doc: WithId<ProblemDoc>): Problem {
-  return toProblem({ ...doc, _id: doc._id.toHexString(), createdAt: doc.createdAt.toISOString(), updatedAt: doc.updatedAt.toISOString() });
+/** Documents with the contracts' string ids and ISO dates; validated() parses them. */
+function problemFromDoc(doc: WithId<ProblemDoc>): Record<string, unknown> {
+  return { ...doc, _id: doc._id.toHexString(), createdAt: doc.createdAt.toISOString(), updatedAt: doc.updatedAt.toISOString() };
 }
 
-function submissionFromDoc(doc: WithId<SubmissionDoc>): Submission {
-  return toSubmission({
+function submissionFromDoc(doc: WithId<SubmissionDoc>): Record<string, unknown> {
+  return {
     ...doc,
     _id: doc._id.toHexString(),
     problemId: doc.problemId.toHexString(),
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
-  });
+  };
 }
 
 /** $set for the given fields, plus $unset for those given as undefined when `unsetMissing` (PUT semantics). */
@@ -128,61 +127,52 @@ function problemUpdate(fields: Partial<ProblemInput>, unsetMissing: boolean): Up
   return (Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<ProblemDoc>;
 }
 
-class MongoProblems implements ProblemRepository {
+/** Ids arrive canonical and inputs checked (validated() does both before calling). */
+class MongoProblems implements Unverified<ProblemRepository> {
   constructor(private readonly collection: Collection<ProblemDoc>) {}
 
-  async create(raw: ProblemInput): Promise<Problem> {
-    const input = checkWrite.problem(raw);
+  async create(input: ProblemInput): Promise<Record<string, unknown>> {
     const now = new Date();
     const doc: ProblemDoc = { _id: new ObjectId(), ...pickDefined(input), testSetHash: testSetHash(input.testCases), createdAt: now, updatedAt: now } as ProblemDoc;
     await this.collection.insertOne(doc);
     return problemFromDoc(doc);
   }
 
-  async findById(id: string): Promise<Problem | null> {
-    const _id = objectId(id);
-    if (_id === null) return null;
-    const doc = await this.collection.findOne({ _id });
+  async findById(key: string): Promise<Record<string, unknown> | null> {
+    const doc = await this.collection.findOne({ _id: objectId(key) });
     return doc ? problemFromDoc(doc) : null;
   }
 
-  async list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Problem>> {
+  async list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Record<string, unknown>>> {
     const filter: Filter<ProblemDoc> = query.difficulty ? { difficulty: query.difficulty } : {};
     return findPage(this.collection, filter, query, problemFromDoc);
   }
 
-  async replace(id: string, input: ProblemInput): Promise<Problem | null> {
-    if (normalizeId(id) === null) return null;
-    return this.apply(id, problemUpdate(checkWrite.problem(input), true));
+  async replace(key: string, input: ProblemInput): Promise<Record<string, unknown> | null> {
+    return this.apply(key, problemUpdate(input, true));
   }
 
-  async update(id: string, patch: ProblemPatch): Promise<Problem | null> {
-    if (normalizeId(id) === null) return null;
-    return this.apply(id, problemUpdate(checkWrite.patch(patch), false));
+  async update(key: string, patch: ProblemPatch): Promise<Record<string, unknown> | null> {
+    return this.apply(key, problemUpdate(patch, false));
   }
 
-  async delete(id: string): Promise<boolean> {
-    const _id = objectId(id);
-    if (_id === null) return false;
-    const result = await this.collection.deleteOne({ _id });
+  async delete(key: string): Promise<boolean> {
+    const result = await this.collection.deleteOne({ _id: objectId(key) });
     return result.deletedCount === 1;
   }
 
-  private async apply(id: string, update: UpdateFilter<ProblemDoc>): Promise<Problem | null> {
-    const _id = objectId(id);
-    if (_id === null) return null;
+  private async apply(key: string, update: UpdateFilter<ProblemDoc>): Promise<Record<string, unknown> | null> {
     // Updating (not replacing) the document keeps _id and createdAt by construction.
-    const doc = await this.collection.findOneAndUpdate({ _id }, update, { returnDocument: "after" });
+    const doc = await this.collection.findOneAndUpdate({ _id: objectId(key) }, update, { returnDocument: "after" });
     return doc ? problemFromDoc(doc) : null;
   }
 }
 
-class MongoSubmissions implements SubmissionRepository {
+class MongoSubmissions implements Unverified<SubmissionRepository> {
   constructor(private readonly collection: Collection<SubmissionDoc>) {}
 
-  async create(raw: NewSubmission): Promise<Submission> {
-    const input = checkWrite.submission(raw);
-    const problemId = ObjectId.createFromHexString(input.problemId);
+  async create(input: NewSubmission): Promise<Record<string, unknown>> {
+    const problemId = objectId(input.problemId);
     const now = new Date();
     const doc: SubmissionDoc = {
       _id: new ObjectId(),
@@ -206,27 +196,19 @@ class MongoSubmissions implements SubmissionRepository {
     return submissionFromDoc(doc);
   }
 
-  async findById(id: string): Promise<Submission | null> {
-    const _id = objectId(id);
-    if (_id === null) return null;
-    const doc = await this.collection.findOne({ _id });
+  async findById(key: string): Promise<Record<string, unknown> | null> {
+    const doc = await this.collection.findOne({ _id: objectId(key) });
     return doc ? submissionFromDoc(doc) : null;
   }
 
-  async listByUser(userId: string, query: SubmissionListQuery): Promise<Page<Submission>> {
+  async listByUser(userId: string, query: SubmissionListQuery): Promise<Page<Record<string, unknown>>> {
     const filter: Filter<SubmissionDoc> = { userId };
-    if (query.problemId !== undefined) {
-      const problemId = objectId(query.problemId);
-      if (problemId === null) return { items: [], total: 0 };
-      filter.problemId = problemId;
-    }
+    if (query.problemId !== undefined) filter.problemId = objectId(query.problemId);
     return findPage(this.collection, filter, query, submissionFromDoc);
   }
 
-  async markRunning(id: string, raw: { passed: number; total: number }): Promise<Submission | null> {
-    const _id = objectId(id);
-    if (_id === null) return null;
-    const progress = checkWrite.progress(raw);
+  async markRunning(key: string, progress: { passed: number; total: number }): Promise<Record<string, unknown> | null> {
+    const _id = objectId(key);
     // The status filter makes this a no-op on a final submission: never regresses;
     // the passed filter drops a progress event overtaken by a newer one.
     const doc = await this.collection.findOneAndUpdate(
@@ -237,10 +219,8 @@ class MongoSubmissions implements SubmissionRepository {
     return doc ? submissionFromDoc(doc) : null;
   }
 
-  async finalize(id: string, verdict: VerdictFields): Promise<{ submission: Submission; applied: boolean } | null> {
-    const _id = objectId(id);
-    if (_id === null) return null;
-    const v = checkWrite.verdict(verdict);
+  async finalize(key: string, v: VerdictFields): Promise<{ submission: Record<string, unknown>; applied: boolean } | null> {
+    const _id = objectId(key);
     // Single-document findOneAndUpdate is atomic: of concurrent finalizers only
     // one matches the active-status filter; the others get null and read back.
     const doc = await this.collection.findOneAndUpdate(
@@ -266,10 +246,8 @@ class MongoSubmissions implements SubmissionRepository {
     return current ? { submission: submissionFromDoc(current), applied: false } : null;
   }
 
-  async delete(id: string): Promise<boolean> {
-    const _id = objectId(id);
-    if (_id === null) return false;
-    const result = await this.collection.deleteOne({ _id });
+  async delete(key: string): Promise<boolean> {
+    const result = await this.collection.deleteOne({ _id: objectId(key) });
     return result.deletedCount === 1;
   }
 
@@ -278,7 +256,8 @@ class MongoSubmissions implements SubmissionRepository {
     const filter: Filter<SubmissionDoc> = { status: { $in: ACTIVE }, createdAt: { $lt: createdBefore } };
     if (query.after) {
       const afterDate = new Date(query.after.createdAt);
-      const afterId = objectId(query.after.id) ?? new ObjectId("000000000000000000000000");
+      const afterKey = normalizeId(query.after.id);
+      const afterId = afterKey === null ? new ObjectId("000000000000000000000000") : objectId(afterKey);
       filter.$or = [{ createdAt: { $gt: afterDate, $lt: createdBefore } }, { createdAt: afterDate, _id: { $gt: afterId } }];
     }
     const docs = await this.collection
@@ -326,8 +305,8 @@ async function ensureIndexes(db: Db): Promise<void> {
   ]);
 }
 
-/** Connects, creates indexes, and returns a Store; the client is closed if start-up fails. */
-export async function createMongoStore(url: string, dbName: string): Promise<Store> {
+/** Connects, creates indexes, and returns a store adapter; the client is closed if start-up fails. */
+export async function createMongoStore(url: string, dbName: string): Promise<StoreAdapter> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
   let db: Db;
   try {

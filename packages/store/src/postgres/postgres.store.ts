@@ -2,17 +2,15 @@ import {
   type Difficulty,
   type NewSubmission,
   type PaginationQuery,
-  type Problem,
   type ProblemInput,
   type ProblemPatch,
-  type Submission,
   type SubmissionListQuery,
   type VerdictFields,
 } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
-import { checkWrite, isoDate, testSetHash, toProblem, toSubmission } from "../documents.js";
-import { newObjectId, normalizeId } from "../object-id.js";
-import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, Store, SubmissionRepository } from "../ports.js";
+import { isoDate, testSetHash } from "../documents.js";
+import { newObjectId } from "../object-id.js";
+import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 import { runMigrations } from "./migrations.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
@@ -71,8 +69,9 @@ interface SubmissionRow {
   updated_at: Date | string;
 }
 
-function problemFromRow(row: ProblemRow): Problem {
-  return toProblem({
+/** Rows become the contracts' field names; validated() parses them (drops the NULL optionals, checks every field). */
+function problemFromRow(row: ProblemRow): Record<string, unknown> {
+  return {
     _id: row.id,
     title: row.title,
     description: row.description,
@@ -87,11 +86,11 @@ function problemFromRow(row: ProblemRow): Problem {
     testSetHash: row.test_set_hash,
     createdAt: isoDate(row.created_at),
     updatedAt: isoDate(row.updated_at),
-  });
+  };
 }
 
-function submissionFromRow(row: SubmissionRow): Submission {
-  return toSubmission({
+function submissionFromRow(row: SubmissionRow): Record<string, unknown> {
+  return {
     _id: row.id,
     userId: row.user_id,
     problemId: row.problem_id,
@@ -108,7 +107,7 @@ function submissionFromRow(row: SubmissionRow): Submission {
     message: row.message,
     createdAt: isoDate(row.created_at),
     updatedAt: isoDate(row.updated_at),
-  });
+  };
 }
 
 /** The SQL parameter for one problem field: JSON text for jsonb columns, null for absent optionals. */
@@ -138,11 +137,11 @@ async function selectPage<R extends object, T>(
   return { items: items.rows.map(map), total: count.rows[0]?.total ?? 0 };
 }
 
-class PostgresProblems implements ProblemRepository {
+/** Ids arrive canonical and inputs checked (validated() does both before calling). */
+class PostgresProblems implements Unverified<ProblemRepository> {
   constructor(private readonly db: SqlExecutor) {}
 
-  async create(raw: ProblemInput): Promise<Problem> {
-    const input = checkWrite.problem(raw);
+  async create(input: ProblemInput): Promise<Record<string, unknown>> {
     const now = new Date().toISOString();
     const params: unknown[] = [newObjectId(), now, now];
     const columns = ["id", "created_at", "updated_at"];
@@ -162,43 +161,33 @@ class PostgresProblems implements ProblemRepository {
     return problemFromRow(rows[0]!);
   }
 
-  async findById(id: string): Promise<Problem | null> {
-    const key = normalizeId(id);
-    if (key === null) return null;
+  async findById(key: string): Promise<Record<string, unknown> | null> {
     const { rows } = await this.db.query<ProblemRow>("SELECT * FROM problems WHERE id = $1", [key]);
     return rows[0] ? problemFromRow(rows[0]) : null;
   }
 
-  async list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Problem>> {
+  async list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Record<string, unknown>>> {
     const where = query.difficulty ? "WHERE difficulty = $1" : "";
     const filter = query.difficulty ? [query.difficulty] : [];
     return selectPage(this.db, "problems", where, filter, query, problemFromRow);
   }
 
-  async replace(id: string, raw: ProblemInput): Promise<Problem | null> {
-    if (normalizeId(id) === null) return null;
-    const input = checkWrite.problem(raw);
+  async replace(key: string, input: ProblemInput): Promise<Record<string, unknown> | null> {
     // Every field is written; absent optionals become NULL (i.e. removed).
-    return this.set(id, PROBLEM_FIELDS.map((field) => [field, input[field]]));
+    return this.set(key, PROBLEM_FIELDS.map((field) => [field, input[field]]));
   }
 
-  async update(id: string, raw: ProblemPatch): Promise<Problem | null> {
-    if (normalizeId(id) === null) return null;
-    const patch = checkWrite.patch(raw);
+  async update(key: string, patch: ProblemPatch): Promise<Record<string, unknown> | null> {
     const entries = PROBLEM_FIELDS.filter((field) => patch[field] !== undefined).map((field): [ProblemField, unknown] => [field, patch[field]]);
-    return this.set(id, entries);
+    return this.set(key, entries);
   }
 
-  async delete(id: string): Promise<boolean> {
-    const key = normalizeId(id);
-    if (key === null) return false;
+  async delete(key: string): Promise<boolean> {
     const { rows } = await this.db.query("DELETE FROM problems WHERE id = $1 RETURNING id", [key]);
     return rows.length > 0;
   }
 
-  private async set(id: string, entries: readonly (readonly [ProblemField, unknown])[]): Promise<Problem | null> {
-    const key = normalizeId(id);
-    if (key === null) return null;
+  private async set(key: string, entries: readonly (readonly [ProblemField, unknown])[]): Promise<Record<string, unknown> | null> {
     const params: unknown[] = [key, new Date().toISOString()];
     const assignments = ["updated_at = $2::timestamptz"];
     for (const [field, value] of entries) {
@@ -214,11 +203,10 @@ class PostgresProblems implements ProblemRepository {
   }
 }
 
-class PostgresSubmissions implements SubmissionRepository {
+class PostgresSubmissions implements Unverified<SubmissionRepository> {
   constructor(private readonly db: SqlExecutor) {}
 
-  async create(raw: NewSubmission): Promise<Submission> {
-    const input = checkWrite.submission(raw);
+  async create(input: NewSubmission): Promise<Record<string, unknown>> {
     const now = new Date().toISOString();
     const { rows } = await this.db.query<SubmissionRow>(
       `INSERT INTO submissions (id, user_id, problem_id, language, code, status, passed, total, results, created_at, updated_at)
@@ -229,28 +217,21 @@ class PostgresSubmissions implements SubmissionRepository {
     return submissionFromRow(rows[0]!);
   }
 
-  async findById(id: string): Promise<Submission | null> {
-    const key = normalizeId(id);
-    if (key === null) return null;
-    return this.read(this.db, key);
+  async findById(key: string): Promise<Record<string, unknown> | null> {
+    return this.read(key);
   }
 
-  async listByUser(userId: string, query: SubmissionListQuery): Promise<Page<Submission>> {
+  async listByUser(userId: string, query: SubmissionListQuery): Promise<Page<Record<string, unknown>>> {
     const params: unknown[] = [userId];
     let where = "WHERE user_id = $1";
     if (query.problemId !== undefined) {
-      const problemId = normalizeId(query.problemId);
-      if (problemId === null) return { items: [], total: 0 };
-      params.push(problemId);
+      params.push(query.problemId);
       where += " AND problem_id = $2";
     }
     return selectPage(this.db, "submissions", where, params, query, submissionFromRow);
   }
 
-  async markRunning(id: string, raw: { passed: number; total: number }): Promise<Submission | null> {
-    const key = normalizeId(id);
-    if (key === null) return null;
-    const progress = checkWrite.progress(raw);
+  async markRunning(key: string, progress: { passed: number; total: number }): Promise<Record<string, unknown> | null> {
     // The status guard is in the WHERE clause, so a late progress event racing a
     // final result can never move a final submission back to Running; the passed
     // guard drops a progress event overtaken by a newer one (consumed concurrently).
@@ -262,11 +243,7 @@ class PostgresSubmissions implements SubmissionRepository {
     return rows[0] ? submissionFromRow(rows[0]) : null;
   }
 
-  async finalize(id: string, verdict: VerdictFields): Promise<{ submission: Submission; applied: boolean } | null> {
-    const key = normalizeId(id);
-    if (key === null) return null;
-    // A verdict with a non-final status would break the "final never changes" rule.
-    const v = checkWrite.verdict(verdict);
+  async finalize(key: string, v: VerdictFields): Promise<{ submission: Record<string, unknown>; applied: boolean } | null> {
     // One conditional UPDATE: row locking makes concurrent finalizers queue on the
     // row, and the loser re-checks the WHERE against the committed final status
     // and updates nothing. No read-modify-write window exists.
@@ -291,13 +268,11 @@ class PostgresSubmissions implements SubmissionRepository {
       ],
     );
     if (rows[0]) return { submission: submissionFromRow(rows[0]), applied: true };
-    const current = await this.read(this.db, key);
+    const current = await this.read(key);
     return current ? { submission: current, applied: false } : null;
   }
 
-  async delete(id: string): Promise<boolean> {
-    const key = normalizeId(id);
-    if (key === null) return false;
+  async delete(key: string): Promise<boolean> {
     const { rows } = await this.db.query("DELETE FROM submissions WHERE id = $1 RETURNING id", [key]);
     return rows.length > 0;
   }
@@ -329,8 +304,8 @@ class PostgresSubmissions implements SubmissionRepository {
     return rows[0]?.total ?? 0;
   }
 
-  private async read(db: SqlExecutor, key: string): Promise<Submission | null> {
-    const { rows } = await db.query<SubmissionRow>("SELECT * FROM submissions WHERE id = $1", [key]);
+  private async read(key: string): Promise<Record<string, unknown> | null> {
+    const { rows } = await this.db.query<SubmissionRow>("SELECT * FROM submissions WHERE id = $1", [key]);
     return rows[0] ? submissionFromRow(rows[0]) : null;
   }
 }
@@ -363,8 +338,8 @@ function withInputErrors(db: SqlExecutor): SqlExecutor {
   };
 }
 
-/** A Store over PGlite or a PostgreSQL server. Migrates before returning; closes the client if that fails. */
-export async function createPostgresStore(client: SqlClient): Promise<Store> {
+/** A store adapter over PGlite or a PostgreSQL server. Migrates before returning; closes the client if that fails. */
+export async function createPostgresStore(client: SqlClient): Promise<StoreAdapter> {
   try {
     await runMigrations(client);
   } catch (error) {

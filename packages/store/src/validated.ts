@@ -1,0 +1,108 @@
+import { ACTIVE_STATUSES, isoDateSchema, objectIdSchema, type Problem, type Submission } from "@sonocode/contracts";
+import { z } from "zod";
+import { checkWrite, toProblem, toSubmission } from "./documents.js";
+import { normalizeId } from "./object-id.js";
+import type { ActiveSubmissionRef, Page, ProblemRepository, Store, StoreAdapter, SubmissionRepository } from "./ports.js";
+
+/**
+ * The one validation layer every adapter leaves through (createStore applies it
+ * once), so the adapters hold only their database's logic:
+ * - ids: a malformed id is "not found" (null / false / an empty page) without a
+ *   database round trip, and the adapter only ever sees the canonical lowercase form;
+ * - writes: checked against the contracts' schemas first (ranges the types cannot
+ *   promise), a failure being VALIDATION_FAILED (a 400) and nothing written;
+ * - reads: every document is re-parsed with the contracts' schemas, so a row
+ *   written by an older version or edited by hand fails loudly here rather than
+ *   deep inside a service.
+ * Order per call is id, then input, then the adapter: a malformed id with a bad
+ * body answers "not found", as the HTTP layer expects.
+ */
+export function validated(adapter: StoreAdapter): Store {
+  return {
+    kind: adapter.kind,
+    problems: validatedProblems(adapter.problems),
+    submissions: validatedSubmissions(adapter.submissions),
+    ping: () => adapter.ping(),
+    close: () => adapter.close(),
+  };
+}
+
+const pageSchema = z.object({ items: z.array(z.unknown()), total: z.number().int().min(0) });
+const finalizeSchema = z.object({ submission: z.unknown(), applied: z.boolean() }).nullable();
+const activeRefSchema = z.object({
+  _id: objectIdSchema,
+  userId: z.string(),
+  problemId: objectIdSchema,
+  status: z.enum(ACTIVE_STATUSES),
+  createdAt: isoDateSchema,
+  updatedAt: isoDateSchema,
+});
+const activeRefsSchema = z.array(activeRefSchema);
+const countSchema = z.number().int().min(0);
+const booleanSchema = z.boolean();
+
+function page<T>(raw: unknown, read: (item: unknown) => T): Page<T> {
+  const { items, total } = pageSchema.parse(raw);
+  return { items: items.map(read), total };
+}
+
+function nullable<T>(raw: unknown, read: (value: unknown) => T): T | null {
+  return raw === null ? null : read(raw);
+}
+
+function validatedProblems(inner: StoreAdapter["problems"]): ProblemRepository {
+  const read = (raw: unknown): Problem | null => nullable(raw, toProblem);
+  return {
+    create: async (input) => toProblem(await inner.create(checkWrite.problem(input))),
+    findById: async (id) => {
+      const key = normalizeId(id);
+      return key === null ? null : read(await inner.findById(key));
+    },
+    list: async (query) => page(await inner.list(query), toProblem),
+    replace: async (id, input) => {
+      const key = normalizeId(id);
+      return key === null ? null : read(await inner.replace(key, checkWrite.problem(input)));
+    },
+    update: async (id, patch) => {
+      const key = normalizeId(id);
+      return key === null ? null : read(await inner.update(key, checkWrite.patch(patch)));
+    },
+    delete: async (id) => {
+      const key = normalizeId(id);
+      return key === null ? false : booleanSchema.parse(await inner.delete(key));
+    },
+  };
+}
+
+function validatedSubmissions(inner: StoreAdapter["submissions"]): SubmissionRepository {
+  const read = (raw: unknown): Submission | null => nullable(raw, toSubmission);
+  return {
+    create: async (input) => toSubmission(await inner.create(checkWrite.submission(input))),
+    findById: async (id) => {
+      const key = normalizeId(id);
+      return key === null ? null : read(await inner.findById(key));
+    },
+    listByUser: async (userId, query) => {
+      if (query.problemId === undefined) return page(await inner.listByUser(userId, query), toSubmission);
+      const problemId = normalizeId(query.problemId);
+      if (problemId === null) return { items: [], total: 0 };
+      return page(await inner.listByUser(userId, { ...query, problemId }), toSubmission);
+    },
+    markRunning: async (id, progress) => {
+      const key = normalizeId(id);
+      return key === null ? null : read(await inner.markRunning(key, checkWrite.progress(progress)));
+    },
+    finalize: async (id, verdict) => {
+      const key = normalizeId(id);
+      if (key === null) return null;
+      const result = finalizeSchema.parse(await inner.finalize(key, checkWrite.verdict(verdict)));
+      return result === null ? null : { submission: toSubmission(result.submission), applied: result.applied };
+    },
+    delete: async (id) => {
+      const key = normalizeId(id);
+      return key === null ? false : booleanSchema.parse(await inner.delete(key));
+    },
+    listActive: async (query): Promise<ActiveSubmissionRef[]> => activeRefsSchema.parse(await inner.listActive(query)),
+    countActiveByUser: async (userId) => countSchema.parse(await inner.countActiveByUser(userId)),
+  };
+}
