@@ -12,3 +12,4 @@ export { createTestSetCache, type TestSetCache, type TestSetCacheOptions, type C
 export { createTestSetClient, TestSetUnavailableError, type TestSetClient, type TestSetFetch } from "./testsets/test-set.client.js";
 export { createTestSetProvider, TestSetGoneError, type TestSetProvider, type ResolvedTestSet } from "./testsets/test-set.provider.js";
 export { TEST_SET_CHANGED_NOTE } from "./processors/evaluate.processor.js";
+export { createProgressCoalescer, DEFAULT_PROGRESS_INTERVAL_MS, type ProgressCoalescer } from "./processors/progress.coalescer.js";

@@ -36,6 +36,8 @@ export interface EvaluatorWorkerDeps {
   engineHealth?: Partial<EngineHealthPolicy>;
   /** Resolves jobs' test-set references (problem-service + local disk cache); see testsets/. */
   testSets?: TestSetProvider | undefined;
+  /** Minimum gap between two progress events of one submission (default 250 ms; see ProgressCoalescer). */
+  progressIntervalMs?: number | undefined;
 }
 
 export interface EvaluatorWorker {
@@ -129,6 +131,7 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
     sandboxFailures: createRedisSandboxFailureCounter(producer, deps.prefix),
     lockDurationMs: WORKER_TIMINGS.lockDuration,
     testSets: deps.testSets,
+    progressIntervalMs: deps.progressIntervalMs,
   });
   worker = new Worker<unknown, EvaluateOutcome>(QUEUES.submission, processor, {
     connection: consumer,

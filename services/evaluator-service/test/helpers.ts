@@ -50,6 +50,8 @@ export function submissionJob(overrides: Partial<SubmissionJob> = {}): Submissio
 export class SubmissionServiceDouble {
   readonly progress = new Map<string, ProgressEvent[]>();
   readonly results = new Map<string, EvaluationResult[]>();
+  /** Every EvaluationQueue job in the order it was consumed (= queue order: concurrency 1). */
+  readonly arrivals: Array<{ name: string; submissionId: string; passed: number }> = [];
   readonly submissionQueue: Queue;
   private readonly consumer: Worker;
   private readonly connection: Redis;
@@ -64,9 +66,11 @@ export class SubmissionServiceDouble {
       async (job: Job) => {
         if (job.name === EVALUATION_JOBS.progress) {
           const event = progressEventSchema.parse(job.data);
+          this.arrivals.push({ name: job.name, submissionId: event.submissionId, passed: event.passed });
           this.progress.set(event.submissionId, [...(this.progress.get(event.submissionId) ?? []), event]);
         } else if (job.name === EVALUATION_JOBS.result) {
           const result = evaluationResultSchema.parse(job.data);
+          this.arrivals.push({ name: job.name, submissionId: result.submissionId, passed: result.passed });
           this.results.set(result.submissionId, [...(this.results.get(result.submissionId) ?? []), result]);
         } else {
           throw new Error(`unexpected job name ${job.name}`);

@@ -16,6 +16,7 @@ import type { EvaluationPublisher } from "../evaluation.publisher.js";
 import type { EvaluatorJudge } from "../judge.port.js";
 import type { EvaluatorMetrics } from "../metrics.js";
 import { TestSetGoneError, type ResolvedTestSet, type TestSetProvider } from "../testsets/test-set.provider.js";
+import { createProgressCoalescer } from "./progress.coalescer.js";
 import { SandboxAttemptsExhaustedError, sandboxRetryDelay, type SandboxFailureCounter, type SandboxRetryPolicy } from "./sandbox-retry.js";
 
 /** A payload that can never be judged; its IE result (when it had ids) is already published. */
@@ -83,6 +84,8 @@ export interface EvaluateDeps {
   lockDurationMs: number;
   /** Resolves job.testSet to cached files; required for every job that carries a reference (all of today's producers). */
   testSets?: TestSetProvider | undefined;
+  /** Minimum gap between two progress events of one submission (default DEFAULT_PROGRESS_INTERVAL_MS). */
+  progressIntervalMs?: number | undefined;
 }
 
 /** What the job completes with (visible in BullMQ tooling): the status, never the code or outputs. */
@@ -93,7 +96,7 @@ export interface EvaluateOutcome {
 }
 
 /**
- * SubmissionQueue processor: re-parse, announce Running, judge with live progress,
+ * SubmissionQueue processor: re-parse, announce Running, judge with live (coalesced) progress,
  * publish the verdict. A wrong answer or compile error is a verdict, not a failure;
  * only infrastructure problems throw. A broken sandbox puts the job back with back-off for
  * any evaluator (the evaluator's own budget); anything else goes to BullMQ's attempts. Only
@@ -179,18 +182,22 @@ async function judgeTests(
   const { submissionId, userId } = data;
   const total = tests.length;
 
-  // Progress is best effort: a lost progress event must never fail or delay the verdict much.
-  const publishProgress = async (passed: number) => {
-    try {
-      await deps.publisher.progress({ submissionId, userId, status: "Running", passed, total });
-    } catch (error) {
-      log.warn({ err: error }, "progress event not published");
-    }
-  };
+  // Progress is best effort and coalesced (a few per second): a lost or slow progress event must
+  // never fail or delay the verdict, and none may follow it (see ProgressCoalescer).
+  const progress = createProgressCoalescer({
+    ...(deps.progressIntervalMs === undefined ? {} : { intervalMs: deps.progressIntervalMs }),
+    publish: async (passed) => {
+      try {
+        await deps.publisher.progress({ submissionId, userId, status: "Running", passed, total });
+      } catch (error) {
+        log.warn({ err: error }, "progress event not published");
+      }
+    },
+  });
 
   deps.metrics.inFlight += 1;
   try {
-    await publishProgress(0);
+    progress.update(0);
     log.info({ language: data.language, tests: total }, "judging");
     const started = performance.now();
     let verdict;
@@ -205,15 +212,18 @@ async function judgeTests(
           checker: data.checker,
           runAllTests: data.runAllTests,
         },
-        { onProgress: (progress) => publishProgress(progress.passed), ...(signal ? { signal } : {}) },
+        { onProgress: (reported) => progress.update(reported.passed), ...(signal ? { signal } : {}) },
       );
     } catch (error) {
+      await progress.finish();
       deps.metrics.recordJudgeDuration(performance.now() - started);
       if (!signal?.aborted && isSandboxError(error)) return await retryAfterSandboxFailure(job, error, deps, token, log);
       // Cancelled, or not the sandbox: BullMQ's attempts (with the producer's back-off), then the failed hook's IE.
       log.warn({ err: error }, "judge threw; BullMQ retries the job or fails it");
       throw error;
     }
+    // Before anything else: no progress may be published once the verdict can be.
+    await progress.finish();
     deps.metrics.recordJudgeDuration(performance.now() - started);
     deps.engineHealth.recordVerdict();
 
@@ -233,6 +243,7 @@ async function judgeTests(
     log.info({ status: result.data.status, passed: result.data.passed, total: result.data.total, timeMs: result.data.timeMs }, "judged");
     return { status: result.data.status, passed: result.data.passed, total: result.data.total };
   } finally {
+    await progress.finish(); // a throw before the judge ran leaves nothing pending either
     deps.metrics.inFlight -= 1;
   }
 }
