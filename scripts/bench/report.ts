@@ -1,0 +1,175 @@
+// The pipeline benchmark's figures, the goals of issue 9 they are judged against, and the
+// markdown tables printed from them (the README's section is pasted from this output or
+// rebuilt from the --json file with the same functions).
+import type { Language } from "@sonocode/contracts";
+import type { Machine } from "./machine.js";
+import type { RedisBytes } from "./redis-bytes.js";
+
+/** Issue 9's goals. Kept here, in the benchmark, never in a timed test. */
+export const GOALS = {
+  latencyRatio: 1.3,
+  typescriptMs: 1_500,
+  cWallPerTestMs: 3,
+  burstShareOfNative: 0.8,
+  ingestPerSecond: 2_000,
+  ingestP99Ms: 50,
+} as const;
+
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** The middle sample; the mean of the two middle ones for an even count. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export interface LanguageFigures {
+  language: Language;
+  tests: number;
+  /** POST /api/v1/submissions -> final socket event, one submission at a time. */
+  latencyMs: number[];
+  /** POST -> 201. */
+  postMs: number[];
+  /** Native compile + runs, same argv, chroot into the same rootfs. */
+  nativeMs: number[];
+  nativeCompileMs: number[];
+  /** Sum over the final result's tests of timeMs (CPU) and of wallTimeMs (when reported). */
+  reportedTimeMs: number[];
+  reportedWallMs: number[];
+  statuses: Record<string, number>;
+}
+
+export interface BurstFigures {
+  submissions: number;
+  /** First POST sent -> last final event. */
+  seconds: number;
+  postSeconds: number;
+  perSecond: number;
+  nativeSerialPerSecond: number;
+  usableCores: number;
+  targetPerSecond: number;
+  statuses: Record<string, number>;
+  duplicateFinalEvents: number;
+}
+
+export interface IngestFigures {
+  inFlight: number;
+  seconds: number;
+  accepted: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** HTTP status -> count over the measured window. */
+  statuses: Record<string, number>;
+  /** Growth of Redis used_memory over the window divided by accepted POSTs (queues, streams, everything). */
+  redisGrowthBytesPerAccepted: number;
+}
+
+export interface PipelineReport {
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  options: Record<string, unknown>;
+  /** The platform's variables (no secret). */
+  platformEnv: Record<string, string>;
+  nativeExecFloorMs: number;
+  languages: LanguageFigures[];
+  burst: BurstFigures | null;
+  ingest: IngestFigures | null;
+  redis: RedisBytes | null;
+}
+
+export type Verdict = "pass" | "FAIL" | "—";
+const verdict = (ok: boolean | null): Verdict => (ok === null ? "—" : ok ? "pass" : "FAIL");
+
+export function ratio(figures: LanguageFigures): number {
+  return median(figures.latencyMs) / median(figures.nativeMs);
+}
+
+/** Mean reported wall time per test (wallTimeMs when the platform reports it, else timeMs). */
+export function perTestWallMs(figures: LanguageFigures): number {
+  const sums = figures.reportedWallMs.length > 0 ? figures.reportedWallMs : figures.reportedTimeMs;
+  return median(sums) / figures.tests;
+}
+
+export function languageVerdict(figures: LanguageFigures): Verdict {
+  const okRatio = ratio(figures) <= GOALS.latencyRatio;
+  if (figures.language === "TYPESCRIPT") return verdict(okRatio && median(figures.latencyMs) <= GOALS.typescriptMs);
+  return verdict(okRatio);
+}
+
+export function burstVerdict(burst: BurstFigures): Verdict {
+  return verdict(burst.perSecond >= burst.targetPerSecond);
+}
+
+export function ingestVerdict(ingest: IngestFigures): Verdict {
+  return verdict(ingest.perSecond >= GOALS.ingestPerSecond && ingest.p99Ms <= GOALS.ingestP99Ms);
+}
+
+export function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) => `| ${widths.map((w, i) => (cells[i] ?? "").padEnd(w)).join(" | ")} |`;
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+export const fmtMs = (ms: number) => (!Number.isFinite(ms) ? "n/a" : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
+const fmtRate = (perSecond: number) => `${perSecond >= 100 ? Math.round(perSecond) : perSecond.toFixed(2)}/s`;
+const fmtStatuses = (statuses: Record<string, number>) => Object.entries(statuses).map(([s, n]) => `${n} ${s}`).join(", ");
+
+export function languageTable(languages: readonly LanguageFigures[]): string {
+  const rows = languages.map((f) => [
+    f.language,
+    `${fmtMs(median(f.latencyMs))} (${fmtMs(Math.min(...f.latencyMs))}–${fmtMs(Math.max(...f.latencyMs))})`,
+    `${fmtMs(median(f.nativeMs))} (compile ${fmtMs(median(f.nativeCompileMs))})`,
+    `${ratio(f).toFixed(1)}×`,
+    `${fmtMs(median(f.reportedTimeMs))} / ${f.reportedWallMs.length > 0 ? fmtMs(median(f.reportedWallMs)) : "n/a"}`,
+    fmtMs(median(f.postMs)),
+    fmtStatuses(f.statuses),
+    f.language === "TYPESCRIPT" ? `≤ ${GOALS.latencyRatio}× and ≤ ${GOALS.typescriptMs / 1000} s` : `≤ ${GOALS.latencyRatio}×`,
+    languageVerdict(f),
+  ]);
+  return markdownTable(
+    ["language", "POST → final event (median; min–max)", "native compile + runs", "ratio", "Σ reported test time (CPU / wall)", "POST → 201", "verdicts", "goal", "result"],
+    rows,
+  );
+}
+
+export function summaryTable(report: PipelineReport): string {
+  const rows: string[][] = [];
+  const c = report.languages.find((f) => f.language === "C");
+  if (c) rows.push(["reported wall time per test, trivial C", fmtMs(perTestWallMs(c)), `≤ ${GOALS.cWallPerTestMs} ms`, verdict(perTestWallMs(c) <= GOALS.cWallPerTestMs)]);
+  const ts = report.languages.find((f) => f.language === "TYPESCRIPT");
+  if (ts) rows.push(["TypeScript absolute (POST → final event)", fmtMs(median(ts.latencyMs)), `≤ ${GOALS.typescriptMs / 1000} s`, verdict(median(ts.latencyMs) <= GOALS.typescriptMs)]);
+  if (report.burst) {
+    const b = report.burst;
+    rows.push([
+      `burst of ${b.submissions} C + Python submissions`,
+      `${fmtRate(b.perSecond)} (native serial ${fmtRate(b.nativeSerialPerSecond)}; ${b.usableCores} usable cores → target ${fmtRate(b.targetPerSecond)}; ${fmtStatuses(b.statuses)})`,
+      `≥ ${GOALS.burstShareOfNative} × native serial × usable cores`,
+      burstVerdict(b),
+    ]);
+  }
+  if (report.ingest) {
+    const i = report.ingest;
+    rows.push([
+      `accepted POST/s at ${i.inFlight} in flight, judging running`,
+      `${fmtRate(i.perSecond)}, p50 ${fmtMs(i.p50Ms)}, p99 ${fmtMs(i.p99Ms)} (${i.accepted} in ${i.seconds.toFixed(1)} s; ${fmtStatuses(i.statuses)})`,
+      `≥ ${GOALS.ingestPerSecond.toLocaleString("en-US")}/s, p99 ≤ ${GOALS.ingestP99Ms} ms`,
+      ingestVerdict(i),
+    ]);
+  }
+  if (report.redis) {
+    const r = report.redis;
+    const keys = r.keys.map((k) => `${k.pattern} ${k.medianBytes} B`).join(", ");
+    rows.push(["Redis bytes per queued submission (MEMORY USAGE)", `${r.medianBytes} B median of ${r.samples} (${r.minBytes}–${r.maxBytes}; ${keys})`, "—", "—"]);
+  }
+  if (report.ingest) rows.push(["Redis used_memory growth per accepted POST", `${Math.round(report.ingest.redisGrowthBytesPerAccepted)} B`, "—", "—"]);
+  return markdownTable(["figure", "measured", "goal", "result"], rows);
+}
