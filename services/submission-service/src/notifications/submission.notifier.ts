@@ -22,18 +22,37 @@ export interface SubmissionNotifier {
 /** How long "the final event went out" is remembered: replays come within minutes of the write. */
 const FINAL_MARK_TTL_SECONDS = 3_600;
 
+/**
+ * Progress never after the final event. Progress and results are consumed concurrently (slots,
+ * replicas), so a progress event whose database write came just before the final one could be
+ * emitted just after it. The final path sets a gate key right before its publish; a progress
+ * publish runs as one Lua script that publishes only while that key is absent. Redis runs both in
+ * one order, so a progress publish is either ahead of the final one on the adapter's channel (and
+ * so at every socket-service instance) or never happens. The gate outlives any progress write in
+ * flight by far (a rejudge, if one is ever added, must delete it).
+ */
+const FINAL_GATE_TTL_SECONDS = 600;
+const GATED_PUBLISH = "if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end return redis.call('PUBLISH', ARGV[1], ARGV[2])";
+
 export function createSubmissionNotifier(redis: Redis, prefix: string): SubmissionNotifier {
   const key = socketIoKey(prefix);
   const markKey = (submissionId: string) => `${prefix}:notified:${submissionId}`;
+  const gateKey = (submissionId: string) => `${prefix}:final-gate:${submissionId}`;
+  const plainPublish = (channel: string, message: Buffer | string): Promise<unknown> => redis.publish(channel, message);
 
   /** Publishes one event to a user's room and waits for Redis to accept it. */
-  async function emitToUser<E extends keyof ServerToClientEvents>(userId: string, event: E, payload: Parameters<ServerToClientEvents[E]>[0]): Promise<void> {
+  async function emitToUser<E extends keyof ServerToClientEvents>(
+    userId: string,
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+    publish: (channel: string, message: Buffer | string) => Promise<unknown> = plainPublish,
+  ): Promise<void> {
     // The emitter fires publish() and drops the promise; this shim keeps it so a
     // failed publish rejects here instead of surfacing as an unhandled rejection.
     const published: Promise<unknown>[] = [];
     const client = {
       publish: (channel: string, message: Buffer | string) => {
-        const sent = redis.publish(channel, message);
+        const sent = publish(channel, message);
         published.push(sent);
         return sent;
       },
@@ -46,15 +65,18 @@ export function createSubmissionNotifier(redis: Redis, prefix: string): Submissi
 
   return {
     async progress(submission) {
-      await emitToUser(submission.userId, SOCKET_EVENTS.progress, {
-        submissionId: submission._id,
-        status: "Running",
-        passed: submission.passed,
-        total: submission.total,
-      });
+      const gate = gateKey(submission._id);
+      await emitToUser(
+        submission.userId,
+        SOCKET_EVENTS.progress,
+        { submissionId: submission._id, status: "Running", passed: submission.passed, total: submission.total },
+        (channel, message) => redis.eval(GATED_PUBLISH, 1, gate, channel, message),
+      );
     },
     async final(submission, { replay }) {
       if (replay && (await redis.exists(markKey(submission._id))) === 1) return "already-emitted";
+      // Closed before the publish: from here on no progress event of this submission goes out.
+      await redis.set(gateKey(submission._id), "1", "EX", FINAL_GATE_TTL_SECONDS);
       // Emitted to the stored owner: the database is the truth, not a job payload.
       await emitToUser(submission.userId, SOCKET_EVENTS.result, submission);
       await redis.set(markKey(submission._id), "1", "EX", FINAL_MARK_TTL_SECONDS);
