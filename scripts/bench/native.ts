@@ -10,6 +10,8 @@ import { nativeReadySchema, nativeResponseSchema, type NativeRequest, type Nativ
 export interface NativeRunner {
   /** Median of spawning `chroot <root> /bin/true` from Node: the floor of one native run. */
   execFloorMs: number;
+  /** Where the runner mounted the rootfs, in its own namespace only (an empty directory on the host). */
+  mountpoint: string;
   measure(request: NativeRequest): Promise<NativeResponse>;
   close(): Promise<void>;
 }
@@ -72,6 +74,7 @@ export async function startNativeRunner(options: { repoRoot: string; rootfs: str
     let queue: Promise<unknown> = Promise.resolve();
     return {
       execFloorMs: ready.execFloorMs,
+      mountpoint: ready.root,
       measure: (request) => {
         const answer = queue.then(async () => {
           const line = nextLine(MEASURE_TIMEOUT_MS, `${request.language} measurement`);

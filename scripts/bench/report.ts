@@ -119,7 +119,7 @@ export function markdownTable(header: readonly string[], rows: ReadonlyArray<rea
   return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-export const fmtMs = (ms: number) => (!Number.isFinite(ms) ? "n/a" : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
+export const fmtMs = (ms: number) => (!Number.isFinite(ms) ? "n/a" : ms >= 1_000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
 const fmtRate = (perSecond: number) => `${perSecond >= 100 ? Math.round(perSecond) : perSecond.toFixed(2)}/s`;
 const fmtStatuses = (statuses: Record<string, number>) => Object.entries(statuses).map(([s, n]) => `${n} ${s}`).join(", ");
 
