@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 export class ConfigError extends Error {
@@ -78,8 +79,18 @@ export const sandboxEnvSchema = z.object({
   /** Unset: the judge's defaults (/var/lib/sonocode/runtime/rootfs, sonocode-runtime:latest). */
   SANDBOX_ROOTFS: z.string().trim().min(1).optional(),
   SANDBOX_DOCKER_IMAGE: z.string().trim().min(1).optional(),
-  /** Submissions judged at once by this process; more throughput = more evaluator processes. */
-  EVALUATOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * Submissions judged at once by this process. Default: the usable cores (this process's
+   * CPU affinity, so a container's or unit's cpuset counts), each session slot pinned to a
+   * CPU of its own so parallel judging does not skew measured times; above the core count
+   * slots share CPUs round-robin (and timings distort as they would unpinned).
+   */
+  EVALUATOR_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(() => Math.min(64, Math.max(1, availableParallelism()))),
 });
 
 /** Where an evaluator gets the tests that jobs name by hash, and how much of them it keeps on disk. */

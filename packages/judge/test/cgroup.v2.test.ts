@@ -1,7 +1,8 @@
 // cgroup v2 run groups on a real unified hierarchy (npm run test:vm boots one; a
 // cgroup-v2 host runs them natively): controllers enabled level by level, the judge
 // never left in a group that enables controllers, memory.max with no swap, OOM kills
-// and peaks from memory.events / memory.peak, pids.max, CPU from cpu.stat, cgroup.kill.
+// and peaks from memory.events / memory.peak, pids.max, CPU from cpu.stat, cgroup.kill,
+// cpuset pinning (issue 9).
 // As root the runs' parent is at the top of the hierarchy; as any other user it is
 // inside the judge's own delegated group (systemd Delegate=yes), where an unprivileged
 // bwrap must also be confined by the run group. The parsing/error tests run anywhere.
@@ -143,6 +144,27 @@ describe("cgroup v2 run groups", { skip: why || false, concurrency: false }, () 
     } finally {
       await run.destroy();
       assert.equal(existsSync(dirname(run.cgroup.procsFiles()[0]!)), false, "group removed");
+    }
+  });
+
+  it("cpuset: enabled for the runs where offered; a run group pinned to one CPU before anyone joins; a process in it sees only that CPU", async (t) => {
+    const offered = words(join(dirname(parentDir), "cgroup.controllers")).includes("cpuset");
+    if (!offered) {
+      assert.equal(manager.cpuset.cpus, null);
+      return t.skip("cpuset not offered to the runs' parent here");
+    }
+    assert.ok(words(join(parentDir, "cgroup.subtree_control")).includes("cpuset"));
+    const usable = manager.cpuset.cpus;
+    assert.ok(usable && usable.length > 0, JSON.stringify(manager.cpuset));
+    const cpu = usable[usable.length - 1]!;
+    const run = manager.create({ memoryBytes: 64 << 20, processes: 8 }, { cpus: [cpu] });
+    try {
+      assert.equal(read(join(dirname(run.cgroup.procsFiles()[0]!), "cpuset.cpus")), String(cpu));
+      const probe = await runIn(run, ["/bin/sh", "-c", "grep Cpus_allowed_list /proc/self/status | tr -d ' \\t' | cut -d: -f2; nproc"]);
+      assert.equal(probe.code, 0, probe.stderr);
+      assert.deepEqual(probe.stdout.trim().split("\n"), [String(cpu), "1"]);
+    } finally {
+      await run.destroy();
     }
   });
 

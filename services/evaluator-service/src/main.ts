@@ -27,6 +27,8 @@ runMain(async () => {
       engine: config.SANDBOX_ENGINE,
       ...(config.SANDBOX_ROOTFS ? { rootfs: config.SANDBOX_ROOTFS } : {}),
       ...(config.SANDBOX_DOCKER_IMAGE ? { dockerImage: config.SANDBOX_DOCKER_IMAGE } : {}),
+      // One judge slot (and pinned CPU) per submission the worker takes at once.
+      maxConcurrency: config.EVALUATOR_CONCURRENCY,
       logger: logger.child({ component: "judge" }),
     });
     logger.info({ engine: created.engine }, "judge ready");

@@ -9,6 +9,7 @@ import type Docker from "dockerode";
 import type { Logger } from "pino";
 import type { Cgroup } from "../../sandbox/cgroup/cgroup.js";
 import { openContainerCgroup } from "../../sandbox/cgroup/container-cgroup.js";
+import { formatCpuList } from "../../sandbox/cgroup/cpuset.js";
 import { ownerGone } from "../../sandbox/owner.js";
 import { dockerSeccompOption } from "../../sandbox/seccomp/docker-profile.js";
 import { INIT_IN_CONTAINER } from "./host-files.js";
@@ -30,6 +31,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export interface ContainerOptions {
   image: string;
   cpus: number;
+  /** The session slot's CPUs (cpuset.ts: slotCpus), or null to let the scheduler place it. */
+  cpuset: readonly number[] | null;
   workDirBytes: number;
   tmpBytes: number;
   /** Our init and /etc files (host-files.ts). */
@@ -71,6 +74,7 @@ export async function createSessionContainer(docker: Docker, options: ContainerO
     MemorySwap: INITIAL_MEMORY, // = Memory: no swap
     PidsLimit: 64,
     NanoCpus: Math.round(options.cpus * 1e9),
+    ...(options.cpuset ? { CpusetCpus: formatCpuList(options.cpuset) } : {}),
     // Hard ceilings; each run lowers them further through prlimit.
     Ulimits: [
       { Name: "core", Soft: 0, Hard: 0 },

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import Docker from "dockerode";
 import { pino, type Logger } from "pino";
 import type { SandboxEngine, SandboxSession } from "../../sandbox/sandbox.js";
+import { slotCpus, usableCpus } from "../../sandbox/cgroup/cpuset.js";
 import { removeStaleMounts } from "../../sandbox/host-mounts.js";
 import { ensureHelpers } from "../../sandbox/native-helpers.js";
 import { createSessionContainer, removeOrphans } from "./container.js";
@@ -23,6 +24,12 @@ export interface DockerEngineOptions {
   workRoot?: string;
   /** CPUs the container may use (CFS quota). Default 1: timings stay comparable whatever the host runs. */
   cpus?: number;
+  /**
+   * Pin each session slot's container to a CPU of its own (HostConfig.CpusetCpus), so
+   * parallel sessions never share a core; more slots than usable CPUs share them
+   * round-robin. Default true; the usable CPUs are this process's (its affinity mask).
+   */
+  pinCpus?: boolean;
   /** Size cap of the /box work dir tmpfs (also counted against the memory limit). */
   workDirBytes?: number;
   /** Size cap of /tmp. */
@@ -39,6 +46,8 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
   const workRoot = options.workRoot ?? join(tmpdir(), "sonocode-judge");
   const containerOptions = { image, cpus: options.cpus ?? 1, workDirBytes: options.workDirBytes ?? 256 * MiB, tmpBytes: options.tmpBytes ?? 64 * MiB };
   const sessions = new Set<DockerSession>();
+  const usable = options.pinCpus === false ? null : usableCpus();
+  const slots = new Set<number>();
   let hostFiles: Promise<DockerHostFiles> | null = null;
 
   function files(): Promise<DockerHostFiles> {
@@ -54,13 +63,32 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
     return hostFiles;
   }
 
+  /** The lowest free slot: with the judge's concurrency at most the usable CPUs, slot k has CPU k to itself. */
+  function takeSlot(): number {
+    let slot = 0;
+    while (slots.has(slot)) slot++;
+    slots.add(slot);
+    return slot;
+  }
+
   async function open(): Promise<SandboxSession> {
     const { binds } = await files();
-    const box = await createSessionContainer(docker, { ...containerOptions, binds }, log);
-    const sessionLog = log.child({ container: box.container.id.slice(0, 12) });
-    const session = new DockerSession(box, containerOptions.workDirBytes, sessionLog, () => sessions.delete(session));
+    const slot = takeSlot();
+    let session: DockerSession;
+    try {
+      const cpuset = usable ? slotCpus(slot, usable) : null;
+      const box = await createSessionContainer(docker, { ...containerOptions, binds, cpuset }, log);
+      const sessionLog = log.child({ container: box.container.id.slice(0, 12) });
+      session = new DockerSession(box, containerOptions.workDirBytes, sessionLog, () => {
+        sessions.delete(session);
+        slots.delete(slot);
+      });
+      sessionLog.debug({ cgroup: box.cgroup.describe, cgroupVersion: box.cgroup.version, slot, cpuset }, "docker session opened");
+    } catch (err) {
+      slots.delete(slot);
+      throw err;
+    }
     sessions.add(session);
-    sessionLog.debug({ cgroup: box.cgroup.describe, cgroupVersion: box.cgroup.version }, "docker session opened");
     return session;
   }
 

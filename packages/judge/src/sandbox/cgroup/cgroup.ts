@@ -4,7 +4,8 @@
 // groups (container-cgroup.ts) are both this, so limits and measurements mean the same
 // on both engines.
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { formatCpuList } from "./cpuset.js";
 import { readKeyed, readNumber, readPids, tryWrite, write } from "./files.js";
 
 export interface Cgroup {
@@ -32,6 +33,13 @@ export interface Cgroup {
   /** Memory limit with no swap (memory+swap = memory). */
   setMemoryLimit(bytes: number): void;
   setPidsLimit(count: number): void;
+  /**
+   * Pins the group to these CPUs (cpuset.cpus; v1 also copies cpuset.mems from the
+   * parent, without which no task may join). Call before any task joins: a task
+   * moved in later keeps running where it is until the scheduler next places it.
+   * Throws where the group has no cpuset controller.
+   */
+  setCpus(cpus: readonly number[]): void;
   /** Drops what the kernel can reclaim (page cache) from the group's charge; anonymous memory and tmpfs stay. */
   reclaim(): void;
   /** Freezes every task; resolves true once frozen, false if there is no freezer or it did not settle in ~1 s. */
@@ -58,6 +66,8 @@ export interface V1Dirs {
   pids: string;
   cpuacct: string;
   freezer: string | null;
+  /** Only where the runs are pinned (run-cgroups.ts); a Docker container is pinned by the daemon. */
+  cpuset?: string | null;
 }
 
 export class CgroupV1 implements Cgroup {
@@ -77,8 +87,8 @@ export class CgroupV1 implements Cgroup {
 
   /** Every hierarchy the group lives in (some controllers may share one). */
   all(): string[] {
-    const { memory, pids, cpuacct, freezer } = this.dirs;
-    return [...new Set([memory, pids, cpuacct, ...(freezer ? [freezer] : [])])];
+    const { memory, pids, cpuacct, freezer, cpuset } = this.dirs;
+    return [...new Set([memory, pids, cpuacct, ...(freezer ? [freezer] : []), ...(cpuset ? [cpuset] : [])])];
   }
   pids(): number[] {
     const found = new Set<number>();
@@ -126,6 +136,13 @@ export class CgroupV1 implements Cgroup {
   }
   setPidsLimit(count: number): void {
     write(join(this.dirs.pids, "pids.max"), count);
+  }
+  setCpus(cpus: readonly number[]): void {
+    const dir = this.dirs.cpuset;
+    if (!dir) throw new Error("this cgroup has no cpuset hierarchy");
+    // A v1 cpuset starts with empty cpus and mems, and a task cannot join it until both are set.
+    write(join(dir, "cpuset.mems"), readFileSync(join(dirname(dir), "cpuset.mems"), "utf8").trim());
+    write(join(dir, "cpuset.cpus"), formatCpuList(cpus));
   }
   reclaim(): void {
     // Reclaims as much as it can with tasks inside (page cache; not anon or tmpfs without swap).
@@ -231,6 +248,10 @@ export class CgroupV2 implements Cgroup {
   }
   setPidsLimit(count: number): void {
     write(join(this.dir, "pids.max"), count);
+  }
+  setCpus(cpus: readonly number[]): void {
+    // Empty cpuset.mems inherits the parent's, so only the CPUs are written.
+    write(join(this.dir, "cpuset.cpus"), formatCpuList(cpus));
   }
   reclaim(): void {
     // memory.reclaim (5.19+) answers EAGAIN when it could not reclaim all it was asked for: that is fine here.

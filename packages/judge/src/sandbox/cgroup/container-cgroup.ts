@@ -33,7 +33,8 @@ export function openContainerCgroup(pid: number): Cgroup {
     const cpuacct = v1("cpuacct");
     const pids = v1("pids");
     if (!cpuacct || !pids) throw new Error("cgroup v1 host without cpuacct or pids controller: the docker engine cannot measure runs");
-    const cg = new CgroupV1({ memory, cpuacct, pids, freezer: v1("freezer") });
+    // No cpuset dir: the container is pinned by the daemon (HostConfig.CpusetCpus).
+    const cg = new CgroupV1({ memory, cpuacct, pids, freezer: v1("freezer"), cpuset: null });
     // Fail now, with the path, rather than on the first run.
     cg.memoryUsage();
     cg.cpuUsageNs();

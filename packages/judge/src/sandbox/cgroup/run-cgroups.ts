@@ -1,13 +1,15 @@
 // The bwrap engine's cgroups: one parent group (default "sonocode") and one child per
 // run, on cgroup v2 when its memory+pids controllers are usable, else on the v1
-// memory/pids/cpuacct(/freezer) hierarchies. The run group is the source of truth for
-// CPU time, peak memory and OOM kills, and the way a whole process tree is killed.
+// memory/pids/cpuacct(/freezer/cpuset) hierarchies. The run group is the source of truth
+// for CPU time, peak memory and OOM kills, and the way a whole process tree is killed;
+// where the cpuset controller is there, it also pins the run to its slot's CPU.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { ownerGone, ownerPid } from "../owner.js";
 import { CgroupV1, CgroupV2, type Cgroup, type V1Dirs } from "./cgroup.js";
+import { formatCpuList, parseCpuList, usableCpus } from "./cpuset.js";
 import { cgroupMounts, v1Mount, type CgroupMount } from "./files.js";
 import { killAll, killNow } from "./kill.js";
 import { prepareV2Parent } from "./v2-parent.js";
@@ -40,10 +42,23 @@ export interface RunCgroup {
   destroy(): Promise<void>;
 }
 
+export interface RunPlacement {
+  /** Pin the run to these CPUs (see cpuset.ts: slotCpus); absent: every usable CPU. Ignored where `cpuset.cpus` is null. */
+  cpus?: readonly number[] | undefined;
+}
+
+/** Whether runs can be pinned: the CPUs they may be pinned to, or why not (to log once). */
+export type CpusetSupport = { cpus: number[] } | { cpus: null; reason: string };
+
 export interface CgroupManager {
   readonly version: 1 | 2;
-  /** A new run group; without limits it is unlimited until setLimits(). */
-  create(limits?: CgroupLimits): RunCgroup;
+  readonly cpuset: CpusetSupport;
+  /**
+   * A new run group; without limits it is unlimited until setLimits(). With
+   * placement.cpus its cpuset is written before the group is returned, so before
+   * any task can join it.
+   */
+  create(limits?: CgroupLimits, placement?: RunPlacement): RunCgroup;
   /** Removes run groups left behind by judge processes that no longer exist (crash recovery). Returns how many. */
   removeStale(): Promise<number>;
 }
@@ -114,12 +129,13 @@ class Manager implements CgroupManager {
     readonly version: 1 | 2,
     /** v2: { unified }; v1: one parent per controller. */
     private readonly parents: { v2: string } | { v1: V1Dirs },
+    readonly cpuset: CpusetSupport,
   ) {}
 
   private parentDirs(): string[] {
     if ("v2" in this.parents) return [this.parents.v2];
-    const { memory, pids, cpuacct, freezer } = this.parents.v1;
-    return [...new Set([memory, pids, cpuacct, ...(freezer ? [freezer] : [])])];
+    const { memory, pids, cpuacct, freezer, cpuset } = this.parents.v1;
+    return [...new Set([memory, pids, cpuacct, ...(freezer ? [freezer] : []), ...(cpuset ? [cpuset] : [])])];
   }
 
   private open(name: string): { cgroup: Cgroup; dirs: string[] } {
@@ -128,12 +144,18 @@ class Manager implements CgroupManager {
       return { cgroup: new CgroupV2(dir), dirs: [dir] };
     }
     const p = this.parents.v1;
-    const dirs: V1Dirs = { memory: join(p.memory, name), pids: join(p.pids, name), cpuacct: join(p.cpuacct, name), freezer: p.freezer ? join(p.freezer, name) : null };
+    const dirs: V1Dirs = {
+      memory: join(p.memory, name),
+      pids: join(p.pids, name),
+      cpuacct: join(p.cpuacct, name),
+      freezer: p.freezer ? join(p.freezer, name) : null,
+      cpuset: p.cpuset ? join(p.cpuset, name) : null,
+    };
     const cgroup = new CgroupV1(dirs);
     return { cgroup, dirs: cgroup.all() };
   }
 
-  create(limits?: CgroupLimits): RunCgroup {
+  create(limits?: CgroupLimits, placement?: RunPlacement): RunCgroup {
     const { cgroup, dirs } = this.open(runName());
     const made: string[] = [];
     try {
@@ -142,6 +164,8 @@ class Manager implements CgroupManager {
         made.push(dir);
       }
       const run = new Run(cgroup, dirs);
+      // Always written where there is a cpuset: a v1 cpuset group starts empty and nothing could join it.
+      if (this.cpuset.cpus) cgroup.setCpus(placement?.cpus && placement.cpus.length > 0 ? placement.cpus : this.cpuset.cpus);
       if (limits) run.setLimits(limits);
       return run;
     } catch (error) {
@@ -195,6 +219,52 @@ function ensureDir(dir: string): void {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
 }
 
+/** The CPUs runs may be pinned to: this process's own, within what the runs' parent group offers. */
+function pinnable(parentEffective: string): CpusetSupport {
+  let offered: number[];
+  try {
+    offered = parseCpuList(readFileSync(parentEffective, "utf8"));
+  } catch (error) {
+    return { cpus: null, reason: `cannot read ${parentEffective}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+  }
+  const cpus = usableCpus().filter((cpu) => offered.includes(cpu));
+  if (cpus.length === 0) return { cpus: null, reason: `none of this process's CPUs is in ${parentEffective} (${formatCpuList(offered) || "empty"})` };
+  return { cpus };
+}
+
+function v2Cpuset(parentDir: string): CpusetSupport {
+  let enabled: string[] = [];
+  try {
+    enabled = readFileSync(join(parentDir, "cgroup.subtree_control"), "utf8").trim().split(/\s+/);
+  } catch {
+    /* reported below */
+  }
+  if (!enabled.includes("cpuset")) return { cpus: null, reason: `the cpuset controller is not enabled for the children of ${parentDir}` };
+  return pinnable(join(parentDir, "cpuset.cpus.effective"));
+}
+
+/**
+ * v1: a new cpuset group starts with empty cpus and mems (unless cgroup.clone_children),
+ * and no task can join it; each level of the parent path gets its parent's values.
+ */
+function v1Cpuset(mountPoint: string, parent: string): { dir: string | null; support: CpusetSupport } {
+  let dir = mountPoint;
+  try {
+    for (const segment of parent.split("/").filter(Boolean)) {
+      const child = join(dir, segment);
+      ensureDir(child);
+      for (const file of ["cpuset.cpus", "cpuset.mems"]) {
+        if (readFileSync(join(child, file), "utf8").trim() === "") writeFileSync(join(child, file), readFileSync(join(dir, file), "utf8").trim());
+      }
+      dir = child;
+    }
+  } catch (error) {
+    return { dir: null, support: { cpus: null, reason: `cannot prepare the cpuset group ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` } };
+  }
+  const support = pinnable(join(dir, "cpuset.effective_cpus"));
+  return { dir: support.cpus ? dir : null, support };
+}
+
 function tryV2(mounts: CgroupMount[], parent: string, delegated: boolean): CgroupManager | null {
   const mount = mounts.find((m) => m.type === "cgroup2");
   if (!mount) return null;
@@ -207,7 +277,8 @@ function tryV2(mounts: CgroupMount[], parent: string, delegated: boolean): Cgrou
   // A hybrid host (v1 controllers + an empty unified tree) has no memory here.
   if (!controllers.includes("memory") || !controllers.includes("pids")) return null;
   // Controllers down the path, "no internal processes", delegation: see v2-parent.ts.
-  return new Manager(2, { v2: prepareV2Parent({ mountPoint: mount.mountPoint, mountRoot: mount.root, parent, delegated }) });
+  const dir = prepareV2Parent({ mountPoint: mount.mountPoint, mountRoot: mount.root, parent, delegated });
+  return new Manager(2, { v2: dir }, v2Cpuset(dir));
 }
 
 function tryV1(mounts: CgroupMount[], parent: string): CgroupManager | null {
@@ -217,7 +288,9 @@ function tryV1(mounts: CgroupMount[], parent: string): CgroupManager | null {
   const cpuacct = find("cpuacct");
   const freezer = find("freezer");
   if (!memory || !pids || !cpuacct) return null;
-  const parents: V1Dirs = { memory: join(memory, parent), pids: join(pids, parent), cpuacct: join(cpuacct, parent), freezer: freezer ? join(freezer, parent) : null };
+  const cpusetMount = find("cpuset");
+  const cpuset = cpusetMount ? v1Cpuset(cpusetMount, parent) : { dir: null, support: { cpus: null, reason: "no cgroup v1 cpuset hierarchy is mounted" } satisfies CpusetSupport };
+  const parents: V1Dirs = { memory: join(memory, parent), pids: join(pids, parent), cpuacct: join(cpuacct, parent), freezer: freezer ? join(freezer, parent) : null, cpuset: cpuset.dir };
   for (const dir of Object.values(parents)) if (dir) ensureDir(dir);
   // Hierarchical accounting so a run's usage also counts in the parent.
   try {
@@ -225,7 +298,7 @@ function tryV1(mounts: CgroupMount[], parent: string): CgroupManager | null {
   } catch {
     /* already inherited from the root, or not changeable once children exist */
   }
-  return new Manager(1, { v1: parents });
+  return new Manager(1, { v1: parents }, cpuset.support);
 }
 
 /** Detects the usable cgroup hierarchy; throws a readable error when none is usable. */

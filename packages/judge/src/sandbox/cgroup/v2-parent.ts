@@ -14,9 +14,13 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, posix } from "node:path";
 
-/** Run groups need memory (limit, peak, OOM events) and pids (fork bombs); cpu is enabled when offered (cpu.stat's usage_usec exists without it). */
+/**
+ * Run groups need memory (limit, peak, OOM events) and pids (fork bombs); cpu is
+ * enabled when offered (cpu.stat's usage_usec exists without it), and cpuset to pin
+ * each slot's runs to a CPU (run-cgroups.ts reports when it is missing).
+ */
 const REQUIRED = ["memory", "pids"] as const;
-const WANTED = ["memory", "pids", "cpu"] as const;
+const WANTED = ["memory", "pids", "cpu", "cpuset"] as const;
 /** Where the judge's own processes go when they sit in a group that must enable controllers. */
 export const JUDGE_LEAF = "sonocode-judge";
 
