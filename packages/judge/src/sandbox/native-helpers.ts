@@ -15,7 +15,11 @@ import { generateSeccompBpf, seccompFingerprint } from "./seccomp/bpf.js";
 
 const exec = promisify(execFile);
 const ENV = { PATH: "/usr/local/bin:/usr/bin:/bin" };
-const SOURCES = { run: new URL("../../native/run-helper.c", import.meta.url), launch: new URL("../../native/launcher.c", import.meta.url) };
+const SOURCES = {
+  run: new URL("../../native/run-helper.c", import.meta.url),
+  launch: new URL("../../native/launcher.c", import.meta.url),
+  supervisor: new URL("../../native/supervisor.c", import.meta.url),
+};
 export const SECCOMP_FILE = "seccomp.bpf";
 
 export interface Helpers {
@@ -23,12 +27,14 @@ export interface Helpers {
   run: string;
   /** The root-side launcher (never mounted). */
   launch: string;
+  /** The bwrap engine's persistent executor, one per session (never mounted). */
+  supervisor: string;
   /** The classic-BPF seccomp filter for bwrap --seccomp (never mounted). */
   seccomp: string;
 }
 
 function paths(dir: string): Helpers {
-  return { run: join(dir, "run"), launch: join(dir, "launch"), seccomp: join(dir, SECCOMP_FILE) };
+  return { run: join(dir, "run"), launch: join(dir, "launch"), supervisor: join(dir, "supervisor"), seccomp: join(dir, SECCOMP_FILE) };
 }
 
 async function cached(dir: string): Promise<boolean> {
@@ -66,6 +72,8 @@ export async function ensureHelpers(workRoot: string): Promise<Helpers> {
     .update("\0")
     .update(await readFile(SOURCES.launch))
     .update("\0")
+    .update(await readFile(SOURCES.supervisor))
+    .update("\0")
     .update(await seccompFingerprint())
     .update(compiler)
     .digest("hex")
@@ -77,6 +85,7 @@ export async function ensureHelpers(workRoot: string): Promise<Helpers> {
     const out = paths(staging);
     await compile(out.run, SOURCES.run);
     await compile(out.launch, SOURCES.launch);
+    await compile(out.supervisor, SOURCES.supervisor);
     await generateSeccompBpf(out.seccomp, staging);
     await chmod(out.seccomp, 0o644);
     await chmod(staging, 0o755);

@@ -26,13 +26,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { SandboxError } from "../../errors.js";
+import { slotCpus } from "../../sandbox/cgroup/cpuset.js";
 import { createCgroupManager, type CgroupManager } from "../../sandbox/cgroup/run-cgroups.js";
 import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../../sandbox/netns.js";
-import type { SandboxEngine } from "../../sandbox/sandbox.js";
+import type { SandboxEngine, SandboxSession } from "../../sandbox/sandbox.js";
 import { ensureHelpers, type Helpers } from "../../sandbox/native-helpers.js";
 import { mountEngineFilesystems, mountWorkDir, type EngineMounts } from "./host-mounts.js";
 import { removeStaleMounts } from "../../sandbox/host-mounts.js";
 import { BwrapSession } from "./session.js";
+import { SupervisedSession } from "./supervised-session.js";
 
 export const DEFAULT_ROOTFS = "/var/lib/sonocode/runtime/rootfs";
 
@@ -49,6 +51,12 @@ export interface BwrapEngineOptions {
   hostUidBase?: number;
   /** Size cap of each session's work dir (/box), a tmpfs of its own. Default 512 MiB. */
   workDirBytes?: number;
+  /**
+   * How runs start. "supervisor" (default): one persistent native supervisor per session
+   * forks each run (native/supervisor.c). "launcher": a root launcher and a full bwrap
+   * sandbox per run (the previous path, kept while the new one proves itself).
+   */
+  executor?: "supervisor" | "launcher";
 }
 
 const CHECK_LIMITS = { cpuTimeMs: 2_000, wallTimeMs: 5_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 8, fileSizeBytes: 1 << 20 };
@@ -116,7 +124,8 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       if (staleGroups > 0 || staleNetns.length > 0 || staleMounts > 0) logger?.warn({ staleGroups, staleNetns, staleMounts }, "removed sandbox resources left by a previous judge process");
       const helpers = await ensureHelpers(workRoot);
       const mounts = await mountEngineFilesystems(workRoot, rootfs, helpers.run);
-      logger?.info({ engine: "bwrap", cgroup: cgroups.version }, "bwrap engine ready");
+      if (!cgroups.cpuset.cpus) logger?.warn({ reason: cgroups.cpuset.reason }, "runs are not pinned to CPUs: parallel sessions may share a core and skew each other's times");
+      logger?.info({ engine: "bwrap", cgroup: cgroups.version, cpus: cgroups.cpuset.cpus }, "bwrap engine ready");
       return { helpers, mounts, cgroups };
     })();
     ready.catch(() => {
@@ -142,13 +151,20 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
     return made;
   }
 
-  async function openSession(ctx: Ready): Promise<BwrapSession> {
+  const executor = options.executor ?? "supervisor";
+
+  async function openSession(ctx: Ready): Promise<SandboxSession> {
     const slot = slots.take();
     const uid = uidBase + slot;
     try {
       const netns = await netnsFor(slot);
       const workDir = await mountWorkDir(workRoot, uid, workDirBytes);
-      return new BwrapSession({ ...ctx, workDir, uid, netns, bwrapPath, logger, release: () => slots.release(slot) });
+      const release = () => slots.release(slot);
+      // Each slot's runs on a CPU of their own (cpuset), so parallel sessions do not skew each other's times.
+      const cpus = ctx.cgroups.cpuset.cpus ? slotCpus(slot, ctx.cgroups.cpuset.cpus) : undefined;
+      if (executor === "launcher") return new BwrapSession({ ...ctx, workDir, uid, netns, bwrapPath, logger, cpus, release });
+      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev };
+      return await SupervisedSession.open({ supervisor, cgroups: ctx.cgroups, cpus, workDir, logger, release });
     } catch (error) {
       slots.release(slot);
       throw error;

@@ -27,6 +27,8 @@ export interface SessionContext {
   netns: string | null;
   bwrapPath: string;
   logger: Logger | undefined;
+  /** The slot's CPUs (cpuset), or undefined: every usable CPU. */
+  cpus: readonly number[] | undefined;
   release: () => void;
 }
 
@@ -65,7 +67,7 @@ export class BwrapSession implements SandboxSession {
 
   /** Starts a launcher in a fresh run cgroup; it joins it, enters the netns, drops privileges and waits on CTL_FD. */
   private prepare(): Prepared {
-    const cgroup = this.ctx.cgroups.create();
+    const cgroup = this.ctx.cgroups.create(undefined, { cpus: this.ctx.cpus });
     let child: ChildProcess;
     let filter: number | null = null;
     try {

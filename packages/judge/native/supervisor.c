@@ -1,0 +1,666 @@
+/*
+ * sonocode supervisor: the bwrap engine's persistent sandbox executor, one process per
+ * session, started by the judge (root) and alive until the session is disposed.
+ *
+ * Why it exists: starting a sandbox per run (a Node spawn, bwrap's namespace and mount
+ * setup, a cgroup join) cost 6-9 ms per empty run. This process builds the session's
+ * view once (slot network namespace, a private mount namespace pivoted into the
+ * read-only rootfs with /dev and /box) and then, per run, only forks:
+ *
+ *   supervisor (host root, non-dumpable, pivoted into the sandbox view)
+ *     `- run init  (pid 1 of a fresh pid/mount/ipc/uts/cgroup namespace, root,
+ *        |          non-dumpable, in the run's cgroup from its first instruction)
+ *        `- program (rlimits, slot uid, no_new_privs; then execve)
+ *
+ * The run init is forked one run ahead ("prep"), into the next run's cgroup: on cgroup
+ * v2 with clone3(CLONE_INTO_CGROUP), so it never runs outside it; on v1 it writes
+ * itself into the group's cgroup.procs before anything else, and the RCU grace period
+ * that costs (8-16 ms) overlaps the current run. It then mounts that run's fresh /proc
+ * and /dev/shm and waits. The host sets the group's memory and pids limits before it
+ * sends the run, so the program starts limited. Per run the init only remounts /box
+ * read-only when asked, mounts a fresh /tmp, installs the seccomp filter on itself
+ * (so every process inside is filtered, the init too), forks the program and reaps.
+ *
+ * Nothing inside can reach a supervisor: both run as host root (the program never
+ * does: it is the slot's unprivileged uid), neither is dumpable, so the program can
+ * neither signal, ptrace, prlimit nor open /proc/<pid>/{mem,fd,environ} of them; the
+ * init is also its pid namespace's init (no signal from inside without a handler,
+ * and it installs none). The program gets no descriptor of ours: stdin is a sealed
+ * memfd, stdout/stderr are the session's output pipes, everything else is closed.
+ * When the program exits the init reports and exits, and the kernel kills whatever is
+ * left in the pid namespace and waits for it before our waitpid() returns: so every
+ * byte the run wrote is in the output pipes before we write the end marker.
+ *
+ * Protocol (the judge is src/engines/bwrap/supervisor.ts):
+ *   fd 0  judge -> us: messages "<u32 length><fields, NUL-terminated>..."
+ *   fd 1  the programs' stdout pipe, fd 2 their stderr pipe: after each run we write
+ *         the run's 24-byte random marker (from the judge, never seen by the program)
+ *         on both, so the judge knows where the run's output ends;
+ *   fd 3  us -> judge: status lines.
+ *   config <parent-pid> <netns|-> <uid> <gid> <rootfs> <dev> <box> <seccomp-file>
+ *          -> "ready" | "fatal <stage> <errno>"
+ *   prep <cgroup-version 1|2> <cgroup dir>...        (no answer; failures show at run)
+ *   run <seq> <marker-hex> <writable 0|1> <fsize> <nofile> <stack> <cpu-s> <tmp-bytes>
+ *       <argc> <argv>... <envc> <env>... <stdin: "-" then raw bytes | "@" <path>>
+ *       -> markers, then "<seq> exit|signal <n> <maxrss-kb> <wall-us>"
+ *                       | "<seq> killed 0 0 0" (the init died: the host killed the group)
+ *                       | "<seq> execfail <errno> 0 0" | "<seq> error <stage> <errno>"
+ * EOF on fd 0, or the judge's death (PR_SET_PDEATHSIG), kills everything and exits.
+ * Built statically on the host by src/sandbox/native-helpers.ts; never mounted inside.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CTL_FD 0
+#define STATUS_FD 3
+#define MAX_MSG (256u << 20)
+#define MAX_SPEC (60u << 10)
+#define MAX_FIELDS 4096
+#define MARKER_BYTES 24
+#define MAX_CGROUP_DIRS 8
+#define SHM_BYTES (16u << 20)
+
+static struct sock_fprog filter;
+static uid_t prog_uid;
+static gid_t prog_gid;
+static int host_root = -1;
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static void status_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void status_line(const char *fmt, ...) {
+  char line[160];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n <= 0) return;
+  if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+  line[n++] = '\n';
+  for (int at = 0; at < n;) {
+    ssize_t put = write(STATUS_FD, line + at, (size_t)(n - at));
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) _exit(0); /* the judge is gone */
+    at += (int)put;
+  }
+}
+
+static _Noreturn void fatal(const char *stage) {
+  status_line("fatal %s %d", stage, errno);
+  _exit(1);
+}
+
+static int write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t put = write(fd, p, len);
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) return -1;
+    p += put;
+    len -= (size_t)put;
+  }
+  return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len) {
+  char *p = buf;
+  while (len > 0) {
+    ssize_t got = read(fd, p, len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return -1;
+    p += got;
+    len -= (size_t)got;
+  }
+  return 0;
+}
+
+static int parse_u64(const char *s, unsigned long long *out) {
+  char *end = NULL;
+  errno = 0;
+  if (!s || *s == '\0' || *s == '-') return -1;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || !end || *end) return -1;
+  *out = v;
+  return 0;
+}
+
+/* A message's fields: NUL-terminated strings; `rest` is where the last parsed field ended. */
+struct fields {
+  char *buf;
+  size_t len;
+  size_t at;
+};
+
+static const char *next_field(struct fields *f) {
+  if (f->at >= f->len) return NULL;
+  char *s = f->buf + f->at;
+  char *nul = memchr(s, '\0', f->len - f->at);
+  if (!nul) return NULL;
+  f->at = (size_t)(nul - f->buf) + 1;
+  return s;
+}
+
+static int next_u64(struct fields *f, unsigned long long *out) {
+  return parse_u64(next_field(f), out);
+}
+
+/* ---- the run spec, as the init parses it ----------------------------------- */
+
+struct spec {
+  unsigned long long writable, fsize, nofile, stack, cpu, tmp_bytes;
+  char *argv[MAX_FIELDS + 1];
+  char *envp[MAX_FIELDS + 1];
+};
+
+/* Parses "<writable> <fsize> <nofile> <stack> <cpu> <tmp> <argc> argv... <envc> env..." */
+static int parse_spec(struct fields *f, struct spec *s) {
+  unsigned long long argc, envc;
+  if (next_u64(f, &s->writable) || next_u64(f, &s->fsize) || next_u64(f, &s->nofile) || next_u64(f, &s->stack) ||
+      next_u64(f, &s->cpu) || next_u64(f, &s->tmp_bytes) || next_u64(f, &argc) || argc == 0 || argc > MAX_FIELDS)
+    return -1;
+  for (unsigned long long i = 0; i < argc; i++)
+    if (!(s->argv[i] = (char *)next_field(f))) return -1;
+  s->argv[argc] = NULL;
+  if (s->argv[0][0] != '/' || next_u64(f, &envc) || envc > MAX_FIELDS) return -1;
+  for (unsigned long long i = 0; i < envc; i++)
+    if (!(s->envp[i] = (char *)next_field(f))) return -1;
+  s->envp[envc] = NULL;
+  return 0;
+}
+
+static void limit(int resource, rlim_t soft, rlim_t hard) {
+  struct rlimit rl = {soft, hard};
+  if (setrlimit(resource, &rl) != 0) _exit(121);
+}
+
+static long long now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- the run init (pid 1 of one run) ---------------------------------------- */
+
+/* The program: everything irreversible happens here, last thing before exec. */
+static _Noreturn void exec_program(const struct spec *s, int stdin_fd, int errw) {
+  /* dup2 clears close-on-exec on the copy; a memfd received at fd 0 needs it cleared by hand. */
+  if (stdin_fd == 0 ? fcntl(0, F_SETFD, 0) != 0 : dup2(stdin_fd, 0) != 0) _exit(122);
+  /* Only 0-2 and the close-on-exec error pipe stay: no fd of the judge or ours reaches user code. */
+  if ((errw > 3 && syscall(SYS_close_range, 3u, (unsigned)errw - 1, 0u) != 0) || syscall(SYS_close_range, (unsigned)errw + 1, ~0u, 0u) != 0) _exit(123);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  limit(RLIMIT_CORE, 0, 0);
+  limit(RLIMIT_FSIZE, s->fsize, s->fsize);
+  limit(RLIMIT_NOFILE, s->nofile, s->nofile);
+  limit(RLIMIT_STACK, s->stack, s->stack);
+  /* CPU rlimit is only a backstop: the host polls the cgroup and kills earlier. */
+  limit(RLIMIT_CPU, s->cpu, s->cpu + 1);
+  if (chdir("/box") != 0) _exit(124);
+  if (setgroups(0, NULL) != 0 || setresgid(prog_gid, prog_gid, prog_gid) != 0 || setresuid(prog_uid, prog_uid, prog_uid) != 0) _exit(125);
+  /* The drop must be irreversible. */
+  if (setuid(0) == 0 || getuid() != prog_uid || geteuid() != prog_uid || getegid() != prog_gid) _exit(125);
+  /* The seccomp filter came from the init; no setuid file can raise privileges again. */
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(126);
+  execve(s->argv[0], s->argv, s->envp);
+  int err = errno;
+  (void)!write(errw, &err, sizeof err);
+  _exit(127);
+}
+
+static void send_status(int sock, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void send_status(int sock, const char *fmt, ...) {
+  char line[128];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n > 0) (void)!send(sock, line, (size_t)n, MSG_NOSIGNAL);
+}
+
+/* Receives the spec and the stdin memfd from the supervisor, runs the program, reports, exits. */
+static _Noreturn void run_init(int sock, const int *procs, int nprocs) {
+  /* The init dies with the supervisor; pid 1's death then takes the whole namespace. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(110);
+  /* v1: join the run's groups first (cgroup v2 placed us there at clone time). */
+  for (int i = 0; i < nprocs; i++) {
+    if (write(procs[i], "0", 1) != 1) _exit(111);
+    close(procs[i]);
+  }
+  /* /proc/self/cgroup shows "/" from here on. */
+  if (unshare(CLONE_NEWCGROUP) != 0) _exit(112);
+  /* Keep only the output pipes (1, 2) and our socket: not the judge's control pipe, the
+   * status pipe, the host root, nor the socket of a run still in flight. */
+  close(CTL_FD);
+  if ((sock > 3 && syscall(SYS_close_range, 3u, (unsigned)sock - 1, 0u) != 0) || syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0u) != 0) _exit(112);
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) _exit(113);
+  char opts[64];
+  snprintf(opts, sizeof opts, "size=%u,mode=1777", SHM_BYTES);
+  if (mount("sonocode-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) _exit(114);
+  if (sethostname("sandbox", 7) != 0) _exit(115);
+
+  static char buf[MAX_SPEC];
+  int stdin_fd = -1;
+  char control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {buf, sizeof buf - 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  ssize_t got;
+  do got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (got < 0 && errno == EINTR);
+  if (got <= 0) _exit(0); /* the session ended before this run was used */
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) memcpy(&stdin_fd, CMSG_DATA(cm), sizeof stdin_fd);
+  static struct spec s;
+  struct fields f = {buf, (size_t)got, 0};
+  if (stdin_fd < 0 || parse_spec(&f, &s) != 0) {
+    send_status(sock, "error spec %d", EINVAL);
+    _exit(0);
+  }
+  /* Tests see /box read-only (this mount namespace only): a test cannot change what the next one runs. */
+  if (!s.writable && mount(NULL, "/box", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0) {
+    send_status(sock, "error box %d", errno);
+    _exit(0);
+  }
+  snprintf(opts, sizeof opts, "size=%llu,mode=1777", s.tmp_bytes);
+  if (mount("sonocode-tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) {
+    send_status(sock, "error tmp %d", errno);
+    _exit(0);
+  }
+
+  /* From here on the init itself is filtered (it still has CAP_SYS_ADMIN, so it needs no
+   * no_new_privs for this): every process of the run, the init included, runs under the
+   * policy, and the program inherits the filter. Nothing below needs a denied call. */
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter, 0, 0) != 0) {
+    send_status(sock, "error seccomp %d", errno);
+    _exit(0);
+  }
+  int errpipe[2];
+  if (pipe2(errpipe, O_CLOEXEC) != 0) _exit(116);
+  long long start = now_us();
+  pid_t child = fork();
+  if (child < 0) {
+    send_status(sock, "error fork %d", errno);
+    _exit(0);
+  }
+  if (child == 0) {
+    close(errpipe[0]);
+    close(sock);
+    exec_program(&s, stdin_fd, errpipe[1]);
+  }
+  close(errpipe[1]);
+  if (stdin_fd != 0) close(stdin_fd);
+  int err = 0;
+  do got = read(errpipe[0], &err, sizeof err); while (got < 0 && errno == EINTR);
+  if (got == (ssize_t)sizeof err) {
+    send_status(sock, "execfail %d 0 0", err);
+    _exit(0);
+  }
+  /* Reap everything (orphans are re-parented to us) until the program itself exits; its rusage is reported. */
+  int st = 0;
+  struct rusage ru;
+  for (;;) {
+    int any = 0;
+    memset(&ru, 0, sizeof ru);
+    pid_t r = wait4(-1, &any, 0, &ru);
+    if (r == child) {
+      st = any;
+      break;
+    }
+    if (r < 0 && errno != EINTR) _exit(117);
+  }
+  long long wall = now_us() - start;
+  if (WIFSIGNALED(st)) send_status(sock, "signal %d %ld %lld", WTERMSIG(st), ru.ru_maxrss, wall);
+  else send_status(sock, "exit %d %ld %lld", WEXITSTATUS(st), ru.ru_maxrss, wall);
+  _exit(0);
+}
+
+/* ---- the supervisor ------------------------------------------------------- */
+
+struct init {
+  pid_t pid;
+  int sock; /* our end of the init's socketpair; -1 when there is none */
+};
+
+static struct init prepared = {-1, -1};
+
+static void drop(struct init *in) {
+  if (in->pid > 0) {
+    kill(in->pid, SIGKILL);
+    waitpid(in->pid, NULL, 0);
+  }
+  if (in->sock >= 0) close(in->sock);
+  in->pid = -1;
+  in->sock = -1;
+}
+
+static pid_t clone_init(unsigned long long flags, int cgroup_fd) {
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = flags | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = cgroup_fd >= 0 ? (unsigned long long)cgroup_fd : 0;
+  return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
+/* prep <version> <dir>...: the next run's init, in its cgroup, waiting for its spec. */
+static void prepare(struct fields *f) {
+  drop(&prepared);
+  const char *version = next_field(f);
+  const char *dirs[MAX_CGROUP_DIRS];
+  int ndirs = 0;
+  for (const char *d; ndirs < MAX_CGROUP_DIRS && (d = next_field(f));) dirs[ndirs++] = d;
+  if (!version || ndirs == 0) return;
+  int cgroup_fd = -1;
+  int procs[MAX_CGROUP_DIRS];
+  int nprocs = 0;
+  /* Paths are absolute host paths (resolved by the judge), opened through the host root we kept. */
+  if (strcmp(version, "2") == 0) {
+    cgroup_fd = openat(host_root, dirs[0] + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0) return;
+  } else {
+    for (int i = 0; i < ndirs; i++) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/cgroup.procs", dirs[i] + 1);
+      int fd = openat(host_root, path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0) goto out;
+      procs[nprocs++] = fd;
+    }
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) goto out;
+  unsigned long long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+  pid_t pid = clone_init(flags, cgroup_fd);
+  if (pid < 0 && cgroup_fd >= 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+    /* Before Linux 5.7 there is no CLONE_INTO_CGROUP: the init joins by writing cgroup.procs. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dirs[0] + 1);
+    int fd = openat(host_root, path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      procs[nprocs++] = fd;
+      close(cgroup_fd);
+      cgroup_fd = -1;
+      pid = clone_init(flags, -1);
+    }
+  }
+  if (pid < 0 && errno == ENOSYS) pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid == 0) {
+    close(sv[0]);
+    run_init(sv[1], procs, nprocs);
+  }
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    goto out;
+  }
+  prepared.pid = pid;
+  prepared.sock = sv[0];
+out:
+  if (cgroup_fd >= 0) close(cgroup_fd);
+  for (int i = 0; i < nprocs; i++) close(procs[i]);
+}
+
+/* The run's stdin as a sealed memfd: no pipe to feed, no host path in /proc/self/fd/0. */
+static int make_stdin(struct fields *f) {
+  const char *kind = next_field(f);
+  if (!kind) return -EINVAL;
+  int fd = memfd_create("stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -errno;
+  if (strcmp(kind, "-") == 0) {
+    if (write_all(fd, f->buf + f->at, f->len - f->at) != 0) goto fail;
+  } else if (strcmp(kind, "@") == 0) {
+    const char *path = next_field(f);
+    if (!path || path[0] != '/') {
+      errno = EINVAL;
+      goto fail;
+    }
+    int in = openat(host_root, path + 1, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (in < 0) goto fail;
+    for (;;) {
+      ssize_t n = sendfile(fd, in, NULL, 1 << 30);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int err = errno;
+        close(in);
+        errno = err;
+        goto fail;
+      }
+      if (n == 0) break;
+    }
+    close(in);
+  } else {
+    errno = EINVAL;
+    goto fail;
+  }
+  if (lseek(fd, 0, SEEK_SET) != 0) goto fail;
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) goto fail;
+  return fd;
+fail:;
+  int err = errno ? errno : EIO;
+  close(fd);
+  return -err;
+}
+
+static void end_markers(const unsigned char *marker) {
+  /* Blocking writes: the judge always drains both pipes. */
+  if (write_all(1, marker, MARKER_BYTES) != 0 || write_all(2, marker, MARKER_BYTES) != 0) _exit(0);
+}
+
+static int unhex(const char *hex, unsigned char *out) {
+  if (!hex || strlen(hex) != MARKER_BYTES * 2) return -1;
+  for (int i = 0; i < MARKER_BYTES; i++) {
+    unsigned v;
+    if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
+    out[i] = (unsigned char)v;
+  }
+  return 0;
+}
+
+/* The run in flight: its init, and what to answer when it ends. */
+static struct {
+  struct init in;
+  char seq[24];
+  unsigned char marker[MARKER_BYTES];
+} current = {{-1, -1}, "", {0}};
+
+static void answer(const char *seq, const unsigned char *marker, const char *what) {
+  end_markers(marker);
+  status_line("%s %s", seq, what);
+}
+
+/* run: hands the spec and stdin to the prepared init and returns; finish_run() answers. */
+static void run(struct fields *f) {
+  const char *seq = next_field(f);
+  unsigned char marker[MARKER_BYTES];
+  if (!seq || strlen(seq) >= sizeof current.seq || unhex(next_field(f), marker) != 0 || current.in.pid > 0) fatal("protocol");
+  struct init in = prepared;
+  prepared.pid = -1;
+  prepared.sock = -1;
+  char why[48];
+  /* The spec goes to the init as is: from <writable> up to the stdin part. */
+  size_t spec_at = f->at;
+  static struct spec probe;
+  if (parse_spec(f, &probe) != 0 || f->at - spec_at > MAX_SPEC) {
+    drop(&in);
+    snprintf(why, sizeof why, "error spec %d", EINVAL);
+    answer(seq, marker, why);
+    return;
+  }
+  size_t spec_len = f->at - spec_at;
+  int stdin_fd = in.pid > 0 ? make_stdin(f) : -ESRCH;
+  if (stdin_fd < 0) {
+    drop(&in);
+    snprintf(why, sizeof why, "error %s %d", in.pid <= 0 ? "prep" : "stdin", -stdin_fd);
+    answer(seq, marker, why);
+    return;
+  }
+  char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct iovec iov = {f->buf + spec_at, spec_len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &stdin_fd, sizeof stdin_fd);
+  ssize_t sent;
+  do sent = sendmsg(in.sock, &msg, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+  close(stdin_fd);
+  /* A failed send means the init died (its setup failed, or the host killed its group): finish_run() tells which. */
+  current.in = in;
+  strcpy(current.seq, seq);
+  memcpy(current.marker, marker, MARKER_BYTES);
+}
+
+/* The init answered or died: wait for its whole pid namespace, then mark the output's end and answer. */
+static void finish_run(void) {
+  char reply[128];
+  ssize_t got;
+  do got = recv(current.in.sock, reply, sizeof reply - 1, MSG_DONTWAIT); while (got < 0 && errno == EINTR);
+  int st = 0;
+  /* Returns once every process of the run's pid namespace is gone (the kernel kills them when pid 1 exits). */
+  while (waitpid(current.in.pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  current.in.pid = -1;
+  drop(&current.in);
+  char why[160];
+  if (got > 0) {
+    reply[got] = '\0';
+    snprintf(why, sizeof why, "%s", reply);
+  } else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+    snprintf(why, sizeof why, "error init %d", WEXITSTATUS(st));
+  } else {
+    snprintf(why, sizeof why, "killed 0 0 0");
+  }
+  answer(current.seq, current.marker, why);
+}
+
+/* Reads one message into a growing buffer; returns its length, or -1 at EOF. */
+static ssize_t read_message(char **buf, size_t *cap) {
+  uint32_t len;
+  if (read_all(CTL_FD, &len, sizeof len) != 0) return -1;
+  if (len > MAX_MSG) fatal("message");
+  if (len + 1 > *cap) {
+    free(*buf);
+    *cap = len + 1;
+    if (!(*buf = malloc(*cap))) fatal("malloc");
+  }
+  if (read_all(CTL_FD, *buf, len) != 0) return -1;
+  (*buf)[len] = '\0';
+  return (ssize_t)len;
+}
+
+static void load_filter(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) fatal("seccomp");
+  static struct sock_filter insns[4096];
+  ssize_t got = read(fd, insns, sizeof insns);
+  close(fd);
+  if (got <= 0 || got % (ssize_t)sizeof insns[0] != 0) {
+    errno = EINVAL;
+    fatal("seccomp");
+  }
+  filter.len = (unsigned short)(got / (ssize_t)sizeof insns[0]);
+  filter.filter = insns;
+}
+
+static void bind_at(const char *source, const char *target, unsigned long flags) {
+  if (mount(source, target, NULL, MS_BIND, NULL) != 0) fatal("bind");
+  if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) != 0) fatal("remount");
+}
+
+/* config: the session's view, built once. */
+static void configure(struct fields *f) {
+  unsigned long long parent, uid, gid;
+  if (next_u64(f, &parent) != 0) fatal("config");
+  const char *netns = next_field(f);
+  if (next_u64(f, &uid) || next_u64(f, &gid) || uid == 0 || gid == 0) fatal("config");
+  const char *rootfs = next_field(f), *dev = next_field(f), *box = next_field(f), *seccomp = next_field(f);
+  if (!netns || !rootfs || !dev || !box || !seccomp) fatal("config");
+  /* The judge may have died before PR_SET_PDEATHSIG was armed. */
+  if ((unsigned long long)getppid() != parent) fatal("parent");
+  prog_uid = (uid_t)uid;
+  prog_gid = (gid_t)gid;
+  load_filter(seccomp);
+  host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (host_root < 0) fatal("root");
+  if (strcmp(netns, "-") != 0) {
+    int fd = open(netns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) fatal("netns");
+    close(fd);
+  } else if (unshare(CLONE_NEWNET) != 0) {
+    fatal("netns");
+  }
+  /* A private mount namespace: nothing we mount shows on the host, and the host's later mounts do not show here. */
+  if (unshare(CLONE_NEWNS) != 0) fatal("mountns");
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fatal("private");
+  bind_at(rootfs, rootfs, MS_RDONLY | MS_NOSUID | MS_NODEV);
+  char at[4096];
+  snprintf(at, sizeof at, "%s/dev", rootfs);
+  bind_at(dev, at, MS_RDONLY | MS_NOSUID);
+  snprintf(at, sizeof at, "%s/box", rootfs);
+  bind_at(box, at, MS_NOSUID | MS_NODEV);
+  /* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only the sandbox view. */
+  if (chdir(rootfs) != 0 || syscall(SYS_pivot_root, ".", ".") != 0 || umount2(".", MNT_DETACH) != 0 || chdir("/") != 0) fatal("pivot");
+  status_line("ready");
+}
+
+int main(void) {
+  /* Before anything else: nothing may read or write this process, and it dies with the judge. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(1);
+  signal(SIGPIPE, SIG_IGN);
+  if (geteuid() != 0) {
+    errno = EPERM;
+    fatal("root");
+  }
+  char *buf = NULL;
+  size_t cap = 0;
+  ssize_t len = read_message(&buf, &cap);
+  if (len < 0) _exit(0);
+  struct fields f = {buf, (size_t)len, 0};
+  const char *cmd = next_field(&f);
+  if (!cmd || strcmp(cmd, "config") != 0) fatal("protocol");
+  configure(&f);
+  for (;;) {
+    struct pollfd p[2] = {{CTL_FD, POLLIN, 0}, {current.in.pid > 0 ? current.in.sock : -1, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      fatal("poll");
+    }
+    if (p[1].revents) finish_run();
+    if (!p[0].revents) continue;
+    len = read_message(&buf, &cap);
+    if (len < 0) break;
+    f = (struct fields){buf, (size_t)len, 0};
+    cmd = next_field(&f);
+    if (cmd && strcmp(cmd, "prep") == 0) prepare(&f);
+    else if (cmd && strcmp(cmd, "run") == 0) run(&f);
+    else fatal("protocol");
+  }
+  drop(&current.in);
+  drop(&prepared);
+  return 0;
+}

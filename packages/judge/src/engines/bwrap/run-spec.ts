@@ -1,0 +1,35 @@
+// What a bwrap-engine run looks like inside, whichever way it is started: the
+// environment, the size of its fresh /tmp, the open-files limit, and how the host
+// writes into the work dir.
+import { constants as fsConstants } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { SandboxError } from "../../errors.js";
+import type { RunSpec } from "../../sandbox/sandbox.js";
+
+export const RUN_OPEN_FILES = 512;
+const TMP_BYTES_RUN = 64 * 1024 * 1024;
+const TMP_BYTES_WRITABLE = 512 * 1024 * 1024;
+const BASE_ENV: Record<string, string> = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8" };
+const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** The program's whole environment: nothing of the judge's, only PATH/HOME/LANG and the language's own. */
+export function runEnv(spec: RunSpec): string[] {
+  return Object.entries({ ...BASE_ENV, ...(spec.env ?? {}) }).map(([key, value]) => `${key}=${value}`);
+}
+
+/** A compile may need room in /tmp; a test gets less. */
+export function tmpBytes(spec: RunSpec): number {
+  return (spec.writableWorkDir ?? true) ? TMP_BYTES_WRITABLE : TMP_BYTES_RUN;
+}
+
+/** Writes a file into a session's work dir from the host side; O_NOFOLLOW|O_EXCL: never through anything the sandbox planted. */
+export async function writeWorkFile(dir: string, name: string, content: string): Promise<void> {
+  if (!SAFE_NAME.test(name)) throw new SandboxError("invalid sandbox file name");
+  const handle = await open(join(dir, name), fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
+  try {
+    await handle.writeFile(content, "utf8");
+  } finally {
+    await handle.close();
+  }
+}

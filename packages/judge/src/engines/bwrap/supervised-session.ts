@@ -1,0 +1,270 @@
+// One bwrap-engine session on the persistent executor (native/supervisor.c): one
+// supervisor for the whole session, and per run only a fork into a fresh cgroup.
+//
+// Per run (why it is shaped like this):
+//  - the run's cgroup was created, and the supervisor told to fork its init into it,
+//    while the previous run was going on ("prep"); here only its limits are set
+//    (memory, pids) before the run message goes out, so the program starts limited;
+//  - the host keeps its watchdogs (cgroup CPU poll, wall timer, output cap) and kills
+//    through the cgroup (cgroup.kill, else freeze-kill-thaw), which takes the run's
+//    init and so its whole pid namespace with it;
+//  - CPU time, peak memory and OOM kills come from the cgroup, the exit status, peak
+//    RSS and the program's wall time from the run's init (host root, unreachable from
+//    inside), so no figure the verdict uses comes from the program.
+import { realpathSync } from "node:fs";
+import { realpath } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { Logger } from "pino";
+import { SandboxError } from "../../errors.js";
+import type { CgroupManager, RunCgroup } from "../../sandbox/cgroup/run-cgroups.js";
+import { OutputCapture } from "../../sandbox/output.js";
+import type { RunOutcome, RunSpec, SandboxSession, Watchdog } from "../../sandbox/sandbox.js";
+import { signalName } from "../../sandbox/signals.js";
+import { runEnv, RUN_OPEN_FILES, tmpBytes, writeWorkFile } from "./run-spec.js";
+import { Supervisor, type RunReply, type SupervisorConfig } from "./supervisor.js";
+
+/** The run's init counts in its pids limit (the program's own processes are `limits.processes`). */
+const INIT_PROCESSES = 1;
+const STDERR_KEEP_BYTES = 64 * 1024;
+/** A run that never answers (a wedged supervisor) is bounded independently of the program. */
+const SETUP_GRACE_MS = 10_000;
+
+async function resolvedInput(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (error) {
+    throw new SandboxError("cannot read the run's stdin file", { cause: error });
+  }
+}
+
+export interface SupervisedContext {
+  supervisor: Omit<SupervisorConfig, "box" | "logger">;
+  cgroups: CgroupManager;
+  /** The slot's CPUs (cpuset), or undefined: every usable CPU. */
+  cpus: readonly number[] | undefined;
+  workDir: { readonly path: string; release(): Promise<void> };
+  logger: Logger | undefined;
+  release: () => void;
+}
+
+export class SupervisedSession implements SandboxSession {
+  private disposed = false;
+  private supervisor: Supervisor | null = null;
+  /** The next run's cgroup; the supervisor has (been asked to) put its init there. */
+  private next: RunCgroup | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private abortRun: (() => void) | null = null;
+  private readonly destroying = new Set<Promise<void>>();
+  private readonly parents = new Map<string, string>();
+
+  private constructor(private readonly ctx: SupervisedContext) {}
+
+  static async open(ctx: SupervisedContext): Promise<SupervisedSession> {
+    const session = new SupervisedSession(ctx);
+    try {
+      await session.ensureSupervisor();
+    } catch (error) {
+      await session.dispose();
+      throw error;
+    }
+    return session;
+  }
+
+  get dir(): string {
+    return this.ctx.workDir.path;
+  }
+
+  writeFile(name: string, content: string): Promise<void> {
+    return writeWorkFile(this.dir, name, content);
+  }
+
+  /** Runs are one at a time per session (one supervisor, one pair of output pipes). */
+  run(spec: RunSpec): Promise<RunOutcome> {
+    const result = this.queue.then(() => this.runNow(spec));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async ensureSupervisor(): Promise<Supervisor> {
+    if (this.supervisor?.alive) return this.supervisor;
+    this.supervisor?.kill();
+    if (this.next) this.track(this.next.destroy());
+    this.next = null;
+    this.supervisor = await Supervisor.start({ ...this.ctx.supervisor, box: this.dir, logger: this.ctx.logger });
+    return this.supervisor;
+  }
+
+  /** Host paths, resolved here: the supervisor opens them from its kept host root, where an absolute symlink would resolve into the sandbox. */
+  private resolvedDirs(cgroup: RunCgroup): string[] {
+    return cgroup.cgroup.procsFiles().map((file) => {
+      const dir = dirname(file);
+      const parent = dirname(dir);
+      let real = this.parents.get(parent);
+      if (!real) {
+        real = realpathSync(parent);
+        this.parents.set(parent, real);
+      }
+      return join(real, basename(dir));
+    });
+  }
+
+  private prepareNext(supervisor: Supervisor): void {
+    if (this.disposed || this.next) return;
+    try {
+      const cgroup = this.ctx.cgroups.create(undefined, { cpus: this.ctx.cpus });
+      this.next = cgroup;
+      supervisor.prepare(cgroup.cgroup.version, this.resolvedDirs(cgroup));
+    } catch (error) {
+      this.ctx.logger?.warn({ err: error }, "could not prepare the next sandbox run");
+    }
+  }
+
+  private takeNext(supervisor: Supervisor): RunCgroup {
+    if (!this.next) this.prepareNext(supervisor);
+    const cgroup = this.next;
+    this.next = null;
+    if (!cgroup) throw new SandboxError("could not create a run cgroup");
+    return cgroup;
+  }
+
+  private track(destroying: Promise<void>): void {
+    const done = destroying.catch((error) => this.ctx.logger?.warn({ err: error }, "could not remove a run cgroup"));
+    this.destroying.add(done);
+    void done.finally(() => this.destroying.delete(done));
+  }
+
+  private async runNow(spec: RunSpec): Promise<RunOutcome> {
+    if (this.disposed) throw new SandboxError("session disposed");
+    if (spec.argv.length === 0 || !spec.argv[0]?.startsWith("/")) throw new SandboxError("argv[0] must be an absolute path");
+    const stdin = typeof spec.stdin === "string" ? Buffer.from(spec.stdin, "utf8") : { path: await resolvedInput(spec.stdin.path) };
+    const supervisor = await this.ensureSupervisor();
+    const cgroup = this.takeNext(supervisor);
+    try {
+      cgroup.setLimits({ memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + INIT_PROCESSES });
+      return await this.supervise(supervisor, cgroup, spec, stdin);
+    } finally {
+      // The run killed everything and waited: removing the group is off the critical path.
+      this.track(cgroup.destroy());
+    }
+  }
+
+  private async supervise(supervisor: Supervisor, cgroup: RunCgroup, spec: RunSpec, stdin: Buffer | { path: string }): Promise<RunOutcome> {
+    const { limits } = spec;
+    let watchdog: Watchdog | null = null;
+    let killed = false;
+    let endNs = 0n;
+    const kill = (why: Watchdog | null) => {
+      if (killed) return;
+      killed = true;
+      watchdog ??= why;
+      endNs = process.hrtime.bigint();
+      void cgroup.killAll().catch((error) => {
+        // The group would not empty: the supervisor is the last resort (its death takes every init).
+        this.ctx.logger?.error({ err: error }, "could not kill a sandbox run");
+        supervisor.kill();
+      });
+    };
+    this.abortRun = () => kill(null);
+    const output = new OutputCapture(limits.outputBytes, STDERR_KEEP_BYTES, () => kill("output"));
+    const startNs = process.hrtime.bigint();
+    const replied = supervisor.run(
+      {
+        writable: spec.writableWorkDir ?? true,
+        fileSizeBytes: limits.fileSizeBytes,
+        openFiles: RUN_OPEN_FILES,
+        stackBytes: Math.min(limits.memoryBytes, 1 << 30),
+        cpuSeconds: Math.ceil(limits.cpuTimeMs / 1000) + 1,
+        tmpBytes: tmpBytes(spec),
+        argv: spec.argv,
+        env: runEnv(spec),
+        stdin,
+      },
+      { stdout: (c) => output.push(1, c), stderr: (c) => output.push(2, c) },
+    );
+    // The next run's init is forked (and on v1 joins its group) while this one runs.
+    setImmediate(() => this.prepareNext(supervisor));
+    const pollMs = Math.max(10, Math.min(100, Math.floor(limits.cpuTimeMs / 20)));
+    const timers: NodeJS.Timeout[] = [
+      setInterval(() => {
+        try {
+          if (cgroup.cpuTimeMs() > limits.cpuTimeMs) kill("cpu");
+        } catch {
+          /* the group is going away */
+        }
+      }, pollMs),
+      setTimeout(() => kill("wall"), limits.wallTimeMs),
+      setTimeout(() => {
+        this.ctx.logger?.error("a sandbox run did not end after its wall limit and a grace period");
+        supervisor.kill();
+      }, SETUP_GRACE_MS + limits.wallTimeMs),
+    ];
+    let reply: RunReply;
+    try {
+      reply = await replied;
+    } catch (error) {
+      this.ctx.logger?.error({ err: error }, "the sandbox supervisor failed during a run");
+      throw new SandboxError("sandbox setup failed");
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      this.abortRun = null;
+    }
+    const hostWallMs = Number(((endNs || process.hrtime.bigint()) - startNs) / 1000n) / 1000;
+    await cgroup.killAll();
+    const stats = cgroup.stats();
+    let exitCode: number | null = null;
+    let signal: string | null = null;
+    switch (reply.kind) {
+      case "exit":
+        exitCode = reply.value;
+        break;
+      case "signal":
+        signal = signalName(reply.value);
+        break;
+      case "killed":
+        // A watchdog, an abort or the OOM killer took the run's init (and so the whole run).
+        signal = "SIGKILL";
+        break;
+      case "execfail":
+        this.ctx.logger?.error({ errno: reply.value, argv0: spec.argv[0] }, "sandboxed exec failed");
+        throw new SandboxError("sandboxed program could not be started");
+      default:
+        this.ctx.logger?.error({ stage: reply.stage, errno: reply.value }, "sandbox run setup failed");
+        throw new SandboxError("sandbox setup failed");
+    }
+    return {
+      exitCode,
+      signal,
+      stdout: output.bytes(1),
+      stderr: output.bytes(2),
+      stdoutBytes: output.written(1),
+      stderrBytes: output.written(2),
+      cpuTimeMs: stats.cpuTimeMs,
+      // The init's own clock when the program ended by itself; the host's when a watchdog ended it.
+      wallTimeMs: reply.wallUs > 0 && !killed ? reply.wallUs / 1000 : hostWallMs,
+      // The program's peak RSS (stable across runs); the cgroup peak also counts page cache the run faulted in first.
+      memoryKb: reply.maxRssKb || stats.memoryPeakKb,
+      cgroupPeakKb: stats.memoryPeakKb,
+      oomKilled: stats.oomKilled,
+      memoryLimitHit: stats.limitReached,
+      watchdog,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.abortRun?.();
+    await this.queue;
+    if (this.next) this.track(this.next.destroy());
+    this.next = null;
+    await this.supervisor?.close();
+    await Promise.all([...this.destroying]);
+    try {
+      await this.ctx.workDir.release();
+    } catch (error) {
+      this.ctx.logger?.warn({ err: error }, "could not remove a sandbox work dir");
+    } finally {
+      this.ctx.release();
+    }
+  }
+}

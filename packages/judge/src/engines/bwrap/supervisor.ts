@@ -1,0 +1,269 @@
+// The judge's side of native/supervisor.c, the bwrap engine's persistent executor: one
+// process per session that keeps the session's namespaces and mounts and forks each
+// run (see the C file for the process tree and why nothing inside can reach it).
+//
+// The wire: length-prefixed messages of NUL-terminated fields on its stdin, status
+// lines on fd 3, and the programs' output on its stdout/stderr pipes, which live as
+// long as the session. Where one run's output ends is marked by the supervisor, after
+// the run's whole pid namespace is gone, with 24 random bytes chosen here per run and
+// never seen by the program (so it cannot fake an early end).
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import type { Readable, Writable } from "node:stream";
+import type { Logger } from "pino";
+import { SandboxError } from "../../errors.js";
+
+const MARKER_BYTES = 24;
+const STATUS_FD = 3;
+/** The supervisor's own setup (mounts, pivot_root) must not hang. */
+const START_TIMEOUT_MS = 10_000;
+
+export interface SupervisorConfig {
+  binary: string;
+  seccomp: string;
+  /** The slot's persistent network namespace, or null: the supervisor then makes one for the session. */
+  netns: string | null;
+  uid: number;
+  rootfs: string;
+  dev: string;
+  box: string;
+  logger: Logger | undefined;
+}
+
+export interface RunMessage {
+  writable: boolean;
+  fileSizeBytes: number;
+  openFiles: number;
+  stackBytes: number;
+  cpuSeconds: number;
+  tmpBytes: number;
+  argv: readonly string[];
+  env: readonly string[];
+  /** Inline bytes, or an absolute host path the supervisor opens (already resolved by the caller). */
+  stdin: Buffer | { readonly path: string };
+}
+
+export interface RunReply {
+  kind: "exit" | "signal" | "killed" | "execfail" | "error";
+  /** Exit code, signal number or errno. */
+  value: number;
+  maxRssKb: number;
+  /** The program's wall time as the run's init measured it (fork to reap), 0 when it was killed. */
+  wallUs: number;
+  /** For "error": the stage that failed. */
+  stage: string;
+}
+
+export interface RunSinks {
+  stdout(data: Buffer): void;
+  stderr(data: Buffer): void;
+}
+
+function encode(fields: readonly string[], tail?: Buffer): Buffer {
+  for (const field of fields) if (field.includes("\0")) throw new SandboxError("sandbox arguments must not contain NUL");
+  const body = Buffer.from(fields.map((f) => `${f}\0`).join(""), "utf8");
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(body.length + (tail?.length ?? 0));
+  return tail ? Buffer.concat([length, body, tail]) : Buffer.concat([length, body]);
+}
+
+/** One output pipe: hands a run's bytes to its sink until that run's marker, holding back a possible marker prefix. */
+export class MarkedStream {
+  private carry: Buffer | null = null;
+  private target: { marker: Buffer; sink: (data: Buffer) => void; ended: () => void } | null = null;
+  /** Bytes seen with no run waiting for them (would be a protocol bug). */
+  stray = 0;
+
+  expect(marker: Buffer, sink: (data: Buffer) => void, ended: () => void): void {
+    this.target = { marker, sink, ended };
+  }
+
+  push(chunk: Buffer): void {
+    let data = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = null;
+    while (data.length > 0) {
+      const target = this.target;
+      if (!target) {
+        this.stray += data.length;
+        return;
+      }
+      const at = data.indexOf(target.marker);
+      if (at >= 0) {
+        if (at > 0) target.sink(data.subarray(0, at));
+        this.target = null;
+        data = data.subarray(at + target.marker.length);
+        target.ended();
+        continue;
+      }
+      let hold = Math.min(data.length, target.marker.length - 1);
+      while (hold > 0 && !data.subarray(data.length - hold).equals(target.marker.subarray(0, hold))) hold--;
+      if (data.length > hold) target.sink(data.subarray(0, data.length - hold));
+      if (hold > 0) this.carry = Buffer.from(data.subarray(data.length - hold));
+      return;
+    }
+  }
+}
+
+interface Pending {
+  seq: string;
+  reply: RunReply | null;
+  ends: number;
+  resolve: (reply: RunReply) => void;
+  reject: (error: Error) => void;
+}
+
+export class Supervisor {
+  private readonly out = new MarkedStream();
+  private readonly err = new MarkedStream();
+  private lines = "";
+  private seq = 0;
+  private pending: Pending | null = null;
+  private exited = false;
+  private onReady: ((error: Error | null) => void) | null = null;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly logger: Logger | undefined,
+  ) {
+    const [ctl, stdout, stderr, status] = child.stdio as unknown as [Writable, Readable, Readable, Readable];
+    stdout.on("data", (c: Buffer) => this.out.push(c));
+    stderr.on("data", (c: Buffer) => this.err.push(c));
+    status.on("data", (c: Buffer) => this.status(c.toString("latin1")));
+    for (const stream of [ctl, stdout, stderr, status]) stream.on("error", () => undefined);
+    child.on("error", (error) => this.gone(error));
+    child.on("exit", () => this.gone(new SandboxError("the sandbox supervisor exited")));
+  }
+
+  /** Starts the supervisor and has it build the session's view; resolves once it is ready. */
+  static async start(config: SupervisorConfig): Promise<Supervisor> {
+    // argv0 is what /proc/1/cmdline shows inside (the run init is a fork of this process): no host path.
+    const child = spawn(config.binary, [], { argv0: "sonocode-supervisor", stdio: ["pipe", "pipe", "pipe", "pipe"], env: {} });
+    const supervisor = new Supervisor(child, config.logger);
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new SandboxError("sandbox supervisor start timed out")), START_TIMEOUT_MS);
+      supervisor.onReady = (error) => {
+        clearTimeout(timer);
+        supervisor.onReady = null;
+        if (error) reject(error);
+        else resolve();
+      };
+    });
+    supervisor.send(["config", String(process.pid), config.netns ?? "-", String(config.uid), String(config.uid), config.rootfs, config.dev, config.box, config.seccomp]);
+    try {
+      await ready;
+    } catch (error) {
+      supervisor.kill();
+      throw error;
+    }
+    return supervisor;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  /** Forks the next run's init into the run cgroup at these (resolved) directories. */
+  prepare(version: 1 | 2, dirs: readonly string[]): void {
+    this.send(["prep", String(version), ...dirs]);
+  }
+
+  /** Starts the prepared run; output goes to the sinks until its end marker, then the reply resolves. */
+  run(message: RunMessage, sinks: RunSinks): Promise<RunReply> {
+    if (this.exited) return Promise.reject(new SandboxError("the sandbox supervisor is gone"));
+    if (this.pending) return Promise.reject(new SandboxError("a run is already in flight in this session"));
+    const seq = String(++this.seq);
+    const marker = randomBytes(MARKER_BYTES);
+    return new Promise<RunReply>((resolve, reject) => {
+      const pending: Pending = { seq, reply: null, ends: 0, resolve, reject };
+      const ended = () => {
+        pending.ends++;
+        this.settle(pending);
+      };
+      this.out.expect(marker, sinks.stdout, ended);
+      this.err.expect(marker, sinks.stderr, ended);
+      this.pending = pending;
+      const fields = [
+        "run", seq, marker.toString("hex"), message.writable ? "1" : "0",
+        String(message.fileSizeBytes), String(message.openFiles), String(message.stackBytes), String(message.cpuSeconds), String(message.tmpBytes),
+        String(message.argv.length), ...message.argv, String(message.env.length), ...message.env,
+      ];
+      try {
+        if (Buffer.isBuffer(message.stdin)) this.send([...fields, "-"], message.stdin);
+        else this.send([...fields, "@", message.stdin.path]);
+      } catch (error) {
+        this.pending = null;
+        reject(error as Error);
+      }
+    });
+  }
+
+  /** SIGKILL: its inits die with it (PR_SET_PDEATHSIG), and their pid namespaces with them. */
+  kill(): void {
+    if (!this.exited) this.child.kill("SIGKILL");
+  }
+
+  /** Ends the session: EOF on its control pipe makes it kill its inits and exit. */
+  close(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.kill(), 2_000);
+      this.child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      (this.child.stdio[0] as Writable).end();
+    });
+  }
+
+  private send(fields: readonly string[], tail?: Buffer): void {
+    if (this.exited) throw new SandboxError("the sandbox supervisor is gone");
+    (this.child.stdio[0] as Writable).write(encode(fields, tail));
+  }
+
+  private settle(pending: Pending): void {
+    if (pending.reply && pending.ends === 2 && this.pending === pending) {
+      this.pending = null;
+      pending.resolve(pending.reply);
+    }
+  }
+
+  private status(text: string): void {
+    this.lines += text;
+    let nl: number;
+    while ((nl = this.lines.indexOf("\n")) >= 0) {
+      const line = this.lines.slice(0, nl);
+      this.lines = this.lines.slice(nl + 1);
+      this.line(line);
+    }
+  }
+
+  private line(line: string): void {
+    if (line === "ready") return this.onReady?.(null);
+    const parts = line.split(" ");
+    if (parts[0] === "fatal") {
+      this.logger?.error({ stage: parts[1], errno: Number(parts[2]) }, "sandbox supervisor failed");
+      const error = new SandboxError(`sandbox supervisor failed (${parts[1] ?? "?"}, errno ${parts[2] ?? "?"})`);
+      if (this.onReady) return this.onReady(error);
+      return this.gone(error);
+    }
+    const pending = this.pending;
+    if (!pending || parts[0] !== pending.seq) {
+      this.logger?.error({ line: line.slice(0, 200) }, "unexpected line from the sandbox supervisor");
+      return;
+    }
+    const kind = parts[1] as RunReply["kind"];
+    if (kind === "error") pending.reply = { kind, value: Number(parts[3]), maxRssKb: 0, wallUs: 0, stage: parts[2] ?? "?" };
+    else pending.reply = { kind, value: Number(parts[2]), maxRssKb: Number(parts[3]), wallUs: Number(parts[4]), stage: "" };
+    this.settle(pending);
+  }
+
+  private gone(error: Error): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.onReady?.(error);
+    const pending = this.pending;
+    this.pending = null;
+    pending?.reject(error);
+    if (this.out.stray + this.err.stray > 0) this.logger?.error({ stray: this.out.stray + this.err.stray }, "sandbox output outside any run");
+  }
+}
