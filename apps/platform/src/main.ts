@@ -40,6 +40,7 @@ runMain(async () => {
     resultConcurrency: config.RESULT_CONCURRENCY,
     reconcile: { periodMs: config.RECONCILE_PERIOD_MS, graceMs: config.RECONCILE_GRACE_MS, maxRedrives: config.RECONCILE_MAX_ATTEMPTS },
     limits: { perMinute: config.SUBMISSION_RATE_LIMIT_PER_MINUTE, maxInFlight: config.SUBMISSION_MAX_IN_FLIGHT },
+    problemCache: { ttlMs: config.PROBLEM_CACHE_TTL_MS, maxEntries: config.PROBLEM_CACHE_MAX_ENTRIES },
     maxCodeBytes: config.MAX_CODE_BYTES,
     seed: config.SEED,
     loggerFor: (service) => (service === "platform" ? logger : createLogger({ service, level: config.LOG_LEVEL })),

@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { closeInReverse, listenHttp, type Closer } from "@sonocode/lifecycle";
 import type { Logger } from "@sonocode/logger";
 import { createStore, type Store, type StoreConfig } from "@sonocode/store";
-import { buildProblemApp } from "@sonocode/problem-service";
+import { buildProblemApp, connectProblemChangePublisher } from "@sonocode/problem-service";
 import {
   buildSubmissionApp,
+  createProblemCache,
   createProblemClient,
   createResultConsumer,
   createSubmissionQueue,
@@ -45,6 +46,8 @@ export interface PlatformOptions {
   resultConcurrency?: number | undefined;
   /** Submission reconciler timing (defaults: RECONCILER_DEFAULTS of submission-service). */
   reconcile?: { periodMs?: number | undefined; graceMs?: number | undefined; maxRedrives?: number | undefined } | undefined;
+  /** submission-service's problem cache (defaults: PROBLEM_CACHE_DEFAULTS). */
+  problemCache?: { ttlMs?: number; maxEntries?: number } | undefined;
   /** Per-user submission caps (defaults: SUBMISSION_LIMIT_DEFAULTS). */
   limits?: Partial<SubmissionLimits> | undefined;
   maxCodeBytes: number;
@@ -108,8 +111,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     closers.push({ name: "store", close: () => store.close() });
     if (options.seed) await seedProblems(store, logger);
 
+    // Problem edits are announced on Redis so submission-service's problem cache drops them.
+    const problemChanges = await connectProblemChangePublisher({ redisUrl, prefix: options.prefix, logger: loggerFor("problem-service") });
+    closers.push({ name: "problem-changes", close: () => problemChanges.close() });
     const problemApp = buildProblemApp({
       problems: store.problems,
+      changes: problemChanges,
       jwtSecret: options.jwtSecret,
       logger: loggerFor("problem-service"),
       health: async () => (await store.ping(), { database: "ok" }),
@@ -179,9 +186,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(options.reconcile?.maxRedrives === undefined ? {} : { maxRedrives: options.reconcile.maxRedrives }),
     });
     closers.push({ name: "reconciler", close: () => reconciler.close() });
+    // POSTs read problems from a cache that problem-service's announcements invalidate.
+    const problemCache = createProblemCache({ source: problemClient, redisUrl, prefix: options.prefix, logger: submissionLogger, ...options.problemCache });
+    closers.push({ name: "problem-cache", close: () => problemCache.close() });
     const submissionApp = await buildSubmissionApp({
       store,
-      problems: problemClient,
+      problems: problemCache,
       submissionQueue: queue.queue,
       jwtSecret: options.jwtSecret,
       logger: submissionLogger,

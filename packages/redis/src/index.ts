@@ -4,6 +4,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "@sonocode/logger";
 
 export { createPeriodLock, type PeriodLock } from "./period-lock.js";
+export { PROBLEM_CHANGES_ALL, problemChangesChannel } from "./problem-changes.js";
 
 /**
  * Opens an ioredis client and waits for it to be ready, so a wrong REDIS_URL fails

@@ -11,6 +11,7 @@ import { methodNotAllowed } from "./http/method-not-allowed.middleware.js";
 import { problemsRouter } from "./routes/problems.router.js";
 import { internalRouter } from "./routes/internal.router.js";
 import { TestSetsService } from "./domain/test-sets.service.js";
+import { announcingChanges, type ProblemChangePublisher } from "./events/problem-changes.publisher.js";
 
 export interface ProblemAppDeps {
   problems: ProblemRepository;
@@ -18,6 +19,8 @@ export interface ProblemAppDeps {
   logger: Logger;
   /** Dependency checks for GET /health (e.g. a db ping): "ok" or a short, non-secret reason. */
   health?: HealthCheck;
+  /** Announces replaced, patched and deleted problems (submission-service caches the judging view). */
+  changes?: ProblemChangePublisher;
   /** express.json limit for problem bodies (default "10mb": problems embed their test data). */
   jsonBodyLimit?: string | number;
 }
@@ -52,7 +55,7 @@ export function buildProblemApp(deps: ProblemAppDeps): express.Express {
   app.use(
     "/api/v1/problems",
     problemsRouter({
-      service: new ProblemsService(deps.problems),
+      service: new ProblemsService(deps.changes ? announcingChanges(deps.problems, deps.changes) : deps.problems),
       jwtSecret: deps.jwtSecret,
       jsonBodyLimit: deps.jsonBodyLimit ?? DEFAULT_JSON_BODY_LIMIT,
     }),

@@ -6,14 +6,24 @@ import { closeHttpServer, listenHttp, onShutdownSignals, runMain } from "@sonoco
 import { createLogger } from "@sonocode/logger";
 import { createStore, storeConfigFromEnv } from "@sonocode/store";
 import { buildProblemApp } from "./app.js";
+import { connectProblemChangePublisher, type RedisProblemChangePublisher } from "./events/problem-changes.publisher.js";
 
 runMain(async () => {
   const config = loadConfig(baseEnvSchema.merge(storeEnvSchema).merge(portsEnvSchema));
   const logger = createLogger({ service: "problem-service", level: config.LOG_LEVEL });
 
   const store = await createStore(storeConfigFromEnv(config));
+  // With REDIS_URL, changes are announced to submission-service's problem caches; without it
+  // (problem-service on its own) those caches fall back to their TTL.
+  let changes: RedisProblemChangePublisher | undefined;
+  if (config.REDIS_URL) {
+    changes = await connectProblemChangePublisher({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
+  } else {
+    logger.warn("REDIS_URL unset: problem changes are not announced; submission-service caches expire after PROBLEM_CACHE_TTL_MS");
+  }
   const app = buildProblemApp({
     problems: store.problems,
+    ...(changes ? { changes } : {}),
     jwtSecret: config.JWT_SECRET,
     logger,
     health: async () => {
@@ -46,6 +56,7 @@ runMain(async () => {
     // Reverse start order: stop accepting and finish in-flight requests, then the database.
     stop: async () => {
       await closeHttpServer(server);
+      await changes?.close();
       await store.close();
     },
   });

@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";
 import { baseEnvSchema, portsEnvSchema, storeEnvSchema } from "@sonocode/config";
 import { z } from "zod";
+import { PROBLEM_CACHE_DEFAULTS } from "./clients/problem-cache.client.js";
 import { SUBMISSION_LIMIT_DEFAULTS } from "./domain/submission-limits.js";
 import { DEFAULT_RESULT_CONCURRENCY } from "./workers/results.consumer.js";
 import { RECONCILER_DEFAULTS } from "./workers/submission.reconciler.js";
@@ -11,6 +12,10 @@ export const submissionEnvSchema = baseEnvSchema
   .extend(portsEnvSchema.shape)
   .extend({
     PROBLEM_SERVICE_URL: z.url().default("http://127.0.0.1:4001"),
+    /** Longest a cached judging view is trusted without hearing from problem-service (0 = no cache). */
+    PROBLEM_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(PROBLEM_CACHE_DEFAULTS.ttlMs),
+    /** Judging views kept per replica (least recently used go first). */
+    PROBLEM_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(PROBLEM_CACHE_DEFAULTS.maxEntries),
     /** Largest accepted code in bytes; the HTTP body limit is derived from it. */
     MAX_CODE_BYTES: z.coerce.number().int().min(1_024).max(8 * 1024 * 1024).default(DEFAULT_MAX_CODE_BYTES),
     /** Evaluation results processed at once (each is a small database write). */

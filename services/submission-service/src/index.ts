@@ -1,6 +1,14 @@
 export { buildSubmissionApp, bodyLimitFor, type SubmissionAppDeps } from "./app.js";
 export { SUBMISSION_LIMIT_DEFAULTS, type SubmissionLimits } from "./domain/submission-limits.js";
 export { createProblemClient, type ProblemClient, type ProblemClientOptions } from "./clients/problem.client.js";
+export {
+  createProblemCache,
+  PROBLEM_CACHE_DEFAULTS,
+  type CachedProblemClient,
+  type ProblemCacheOptions,
+  type ProblemCacheStats,
+} from "./clients/problem-cache.client.js";
+export { createEnqueueBatcher, type SubmissionEnqueuer } from "./queues/enqueue.batcher.js";
 export { createSubmissionQueue, enqueueSubmission, type SubmissionQueueHandle, type SubmissionQueueOptions } from "./queues/submission.queue.js";
 export {
   createResultConsumer,

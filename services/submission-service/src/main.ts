@@ -5,6 +5,7 @@ import { closeInReverse, onShutdownSignals, runMain, type Closer } from "@sonoco
 import { createLogger } from "@sonocode/logger";
 import { createStore, storeConfigFromEnv } from "@sonocode/store";
 import { buildSubmissionApp } from "./app.js";
+import { createProblemCache } from "./clients/problem-cache.client.js";
 import { createProblemClient } from "./clients/problem.client.js";
 import { submissionEnvSchema } from "./config.js";
 import { createSubmissionQueue } from "./queues/submission.queue.js";
@@ -50,9 +51,21 @@ runMain(async () => {
     });
     closers.push({ name: "reconciler", close: () => reconciler.close() });
 
+    // POSTs read the judging view from a per-replica cache that problem-service's change
+    // announcements invalidate; the reconciler (rare, and deciding "problem gone") asks directly.
+    const problemCache = createProblemCache({
+      source: problems,
+      redisUrl: config.REDIS_URL,
+      prefix: config.REDIS_PREFIX,
+      logger,
+      ttlMs: config.PROBLEM_CACHE_TTL_MS,
+      maxEntries: config.PROBLEM_CACHE_MAX_ENTRIES,
+    });
+    closers.push({ name: "problem-cache", close: () => problemCache.close() });
+
     const app = await buildSubmissionApp({
       store,
-      problems,
+      problems: problemCache,
       submissionQueue: submissionQueue.queue,
       jwtSecret: config.JWT_SECRET,
       logger,

@@ -6,7 +6,7 @@ import type { Server } from "node:http";
 import { signToken } from "@sonocode/auth";
 import type { Problem, ProblemInput } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
-import { buildProblemApp } from "@sonocode/problem-service";
+import { buildProblemApp, type ProblemChangePublisher } from "@sonocode/problem-service";
 import { createStore, type Store } from "@sonocode/store";
 import { testRedisUrl, uniqueName } from "@sonocode/testkit";
 import type { FastifyInstance } from "fastify";
@@ -23,8 +23,8 @@ export async function bearer(sub: string, role: "user" | "admin" = "user"): Prom
 }
 
 /** The real problem-service, listening on a free port, over the same store. */
-export async function startProblemService(store: Store): Promise<{ baseUrl: string; close(): Promise<void> }> {
-  const server: Server = buildProblemApp({ problems: store.problems, jwtSecret: JWT_SECRET, logger: silentLogger() }).listen(0, "127.0.0.1");
+export async function startProblemService(store: Store, changes?: ProblemChangePublisher): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const server: Server = buildProblemApp({ problems: store.problems, jwtSecret: JWT_SECRET, logger: silentLogger(), ...(changes ? { changes } : {}) }).listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   return {

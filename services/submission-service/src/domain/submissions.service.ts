@@ -14,7 +14,7 @@ import type { Store } from "@sonocode/store";
 import type { Queue } from "bullmq";
 import type { z } from "zod";
 import type { ProblemClient } from "../clients/problem.client.js";
-import { enqueueSubmission } from "../queues/submission.queue.js";
+import { createEnqueueBatcher, type SubmissionEnqueuer } from "../queues/enqueue.batcher.js";
 import { buildSubmissionJob } from "./submission-job.builder.js";
 
 export type CreatedSubmission = z.infer<typeof createdSubmissionSchema>;
@@ -50,7 +50,12 @@ const IN_FLIGHT_RETRY_AFTER_SECONDS = 5;
 const MAX_PRIORITY = 1_000;
 
 export class SubmissionsService {
-  constructor(private readonly deps: SubmissionsServiceDeps) {}
+  /** Concurrent POSTs share one Redis pipeline per event-loop turn (see createEnqueueBatcher). */
+  private readonly enqueuer: SubmissionEnqueuer;
+
+  constructor(private readonly deps: SubmissionsServiceDeps) {
+    this.enqueuer = createEnqueueBatcher(deps.queue, { timeoutMs: deps.enqueueTimeoutMs });
+  }
 
   /**
    * Persist Pending, then enqueue with jobId = submissionId. If the enqueue
@@ -95,8 +100,7 @@ export class SubmissionsService {
     });
     const submissionLog = log.child({ submissionId: submission._id });
     try {
-      await enqueueSubmission(this.deps.queue, buildSubmissionJob(problem, submission), {
-        timeoutMs: this.deps.enqueueTimeoutMs,
+      await this.enqueuer.enqueue(buildSubmissionJob(problem, submission), {
         // Fairness: a user's k-th submission in flight waits behind everyone's first, so one
         // user's burst delays another user's submission by at most one judging slot per user.
         priority: Math.min(inFlight + 1, MAX_PRIORITY),

@@ -62,7 +62,7 @@ export function createSubmissionQueue(options: SubmissionQueueOptions): Submissi
 /** How long a request waits for the producer connection before answering 503. */
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 3_000;
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   // The loser of the race may still reject later (a refused connect): that must not become an unhandled rejection.
   promise.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
