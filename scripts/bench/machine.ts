@@ -53,7 +53,7 @@ export function machineLine(machine: Machine): string {
   const fmt = (l: [number, number, number]) => l.map((v) => v.toFixed(2)).join(" ");
   return [
     `${machine.cpuModel}, ${machine.cpus} CPUs (${machine.usableCores} usable), ${machine.memoryGiB} GiB`,
-    `kernel ${machine.kernel}, cgroup ${machine.cgroup}, node ${machine.node}, commit ${machine.commit}`,
+    `kernel ${machine.kernel}, cgroup ${machine.cgroup === "hybrid" ? "v1 (hybrid: v1 controllers, a v2 mount beside them)" : machine.cgroup}, node ${machine.node}, commit ${machine.commit}`,
     `load average at start ${fmt(machine.loadStart)}${machine.loadEnd ? `, at end ${fmt(machine.loadEnd)}` : ""}`,
   ].join("\n");
 }

@@ -13,6 +13,7 @@
 //   npm run bench:pipeline -- --languages c,python --runs 2 --skip-burst --skip-ingest
 //   npm run bench:pipeline -- --json /tmp/pipeline.json        # figures for the README
 import { realpathSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LANGUAGES, type Language } from "@sonocode/contracts";
@@ -20,7 +21,7 @@ import { PROGRAMS } from "../../packages/judge/test/solutions.js";
 import { describeMachine, load, machineLine } from "./machine.js";
 import { startNativeRunner, type NativeRunner } from "./native.js";
 import { startBenchPlatform, type BenchPlatform } from "./platform.child.js";
-import { createdSubmissionId, createHttpClient, watchFinalEvents, type FinalEvents, type HttpClient } from "./pipeline.client.js";
+import { accepted, createdSubmissionId, createHttpClient, watchFinalEvents, type FinalEvents, type HttpClient } from "./pipeline.client.js";
 import { measureQueuedBytes, usedMemory, type RedisBytes } from "./redis-bytes.js";
 import { GOALS, languageTable, median, percentile, summaryTable, type BurstFigures, type IngestFigures, type LanguageFigures, type PipelineReport } from "./report.js";
 
@@ -166,7 +167,7 @@ async function burst(ctx: Context, languages: readonly LanguageFigures[], redisS
     if (queued) redisSamples.push(queued);
     const finals = await events.waitAll(ids, 900_000);
     const seconds = (Math.max(...finals.map((f) => f.at)) - started) / 1000;
-    const cores = describeMachine(REPO).usableCores;
+    const cores = availableParallelism();
     const figures: BurstFigures = {
       submissions: mix.length,
       seconds,
@@ -192,18 +193,18 @@ async function ingest(ctx: Context, redisSamples: RedisBytes[]): Promise<IngestF
   let stop = false;
   const latencies: number[] = [];
   const statuses: string[] = [];
-  const accepted: string[] = [];
+  const acceptedIds: string[] = [];
   const loop = async (token: string) => {
     while (!stop) {
       const body = { problemId: ctx.problemId, language: "C", code: PROGRAMS.C.ok };
       const answer = await ctx.http.call("POST", `${ctx.platform.urls.submission}/api/v1/submissions`, token, body).catch((error: unknown) => ({ status: 0, body: String(error), ms: 0 }));
-      const id = answer.status === 201 ? createdSubmissionId(answer) : undefined;
+      const id = accepted(answer) ? createdSubmissionId(answer) : undefined;
       if (id) ctx.owners.set(id, token);
       if (!measuring) continue;
       statuses.push(String(answer.status));
       if (id) {
         latencies.push(answer.ms);
-        accepted.push(id);
+        acceptedIds.push(id);
       }
     }
   };
@@ -218,18 +219,18 @@ async function ingest(ctx: Context, redisSamples: RedisBytes[]): Promise<IngestF
   const memoryAfter = await usedMemory(ctx.platform.redisUrl);
   stop = true;
   await Promise.all(loops);
-  const queued = await measureQueuedBytes(ctx.platform.redisUrl, accepted.slice(-50), (some) => stillPending(ctx, some));
+  const queued = await measureQueuedBytes(ctx.platform.redisUrl, acceptedIds.slice(-50), (some) => stillPending(ctx, some));
   if (queued) redisSamples.push(queued);
   const figures: IngestFigures = {
     inFlight: options.inFlight,
     seconds,
-    accepted: accepted.length,
-    perSecond: accepted.length / seconds,
+    accepted: acceptedIds.length,
+    perSecond: acceptedIds.length / seconds,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     maxMs: Math.max(...latencies),
     statuses: count(statuses),
-    redisGrowthBytesPerAccepted: (memoryAfter - memoryBefore) / Math.max(1, accepted.length),
+    redisGrowthBytesPerAccepted: (memoryAfter - memoryBefore) / Math.max(1, acceptedIds.length),
   };
   log(`ingest: ${figures.perSecond.toFixed(0)}/s, p99 ${figures.p99Ms.toFixed(1)} ms`);
   return figures;
