@@ -163,7 +163,7 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       // Each slot's runs on a CPU of their own (cpuset), so parallel sessions do not skew each other's times.
       const cpus = ctx.cgroups.cpuset.cpus ? slotCpus(slot, ctx.cgroups.cpuset.cpus) : undefined;
       if (executor === "launcher") return new BwrapSession({ ...ctx, workDir, uid, netns, bwrapPath, logger, cpus, release });
-      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev };
+      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, favorDynmods: ctx.cgroups.version === 1 };
       return await SupervisedSession.open({ supervisor, cgroups: ctx.cgroups, cpus, workDir, logger, release });
     } catch (error) {
       slots.release(slot);

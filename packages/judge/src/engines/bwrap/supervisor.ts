@@ -27,6 +27,8 @@ export interface SupervisorConfig {
   rootfs: string;
   dev: string;
   box: string;
+  /** cgroup v1: have the kernel favour task migrations while the session lives (see favor_dynmods in the C file). */
+  favorDynmods: boolean;
   logger: Logger | undefined;
 }
 
@@ -148,7 +150,7 @@ export class Supervisor {
         else resolve();
       };
     });
-    supervisor.send(["config", String(process.pid), config.netns ?? "-", String(config.uid), String(config.uid), config.rootfs, config.dev, config.box, config.seccomp]);
+    supervisor.send(["config", String(process.pid), config.netns ?? "-", String(config.uid), String(config.uid), config.rootfs, config.dev, config.box, config.seccomp, config.favorDynmods ? "1" : "0"]);
     try {
       await ready;
     } catch (error) {
