@@ -4,7 +4,7 @@
 import { open } from "node:fs/promises";
 import { JUDGE_DEFAULTS, storableText, type FailedTest, type JudgeTest, type ParsedJudgeRequest, type TestResult, type TestStatus, type Verdict } from "@sonocode/contracts";
 import type { CheckPool, ExpectedSource } from "./check/check-pool.js";
-import { languageSpec } from "./languages.js";
+import { ARTEFACT_MISSING_EXIT, compileArgv, languageSpec } from "./languages.js";
 import type { RunLimits, RunOutcome, RunStdin, SandboxSession } from "./sandbox/sandbox.js";
 import { classifyRun, exitedCleanly, failureMessage, runStatus, testResult } from "./verdict.js";
 
@@ -71,7 +71,8 @@ export async function judgeInSession(session: SandboxSession, request: ParsedJud
   await session.writeFile(spec.sourceFile, request.source);
 
   let compileOutput: string | null = null;
-  if (spec.compile) {
+  const compile = compileArgv(spec);
+  if (compile) {
     const limits: RunLimits = {
       cpuTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs,
       // Compilers are I/O-heavy and slow on a loaded host: the wall bound only catches a blocked compiler.
@@ -81,11 +82,16 @@ export async function judgeInSession(session: SandboxSession, request: ParsedJud
       processes: JUDGE_DEFAULTS.maxProcesses,
       fileSizeBytes: 256 * 1024 * 1024,
     };
-    const out = await session.run({ argv: [...spec.compile], stdin: "", limits, env, writableWorkDir: true });
+    const out = await session.run({ argv: compile, stdin: "", limits, env, writableWorkDir: true });
     call.signal?.throwIfAborted();
     const text = compilerText(out);
     compileOutput = text.length > 0 ? text : null;
     const hit = classifyRun(out, limits);
+    // The compiler succeeded, the artefact the tests need is not there (checked in the same run).
+    if (spec.artefact && hit === null && out.signal === null && out.exitCode === ARTEFACT_MISSING_EXIT) {
+      const why = spec.artefact.missing;
+      return compileError(total, compileOutput ? `${compileOutput}\n${why}` : why, why);
+    }
     if (hit !== null || !exitedCleanly(out)) {
       const why =
         hit === "time" || hit === "wall"
@@ -96,15 +102,6 @@ export async function judgeInSession(session: SandboxSession, request: ParsedJud
               ? "Compilation produced too much output"
               : "Compilation failed";
       return compileError(total, compileOutput ?? why, why);
-    }
-    if (spec.artefact) {
-      const probe = await session.run({ argv: ["/usr/bin/test", "-f", spec.artefact.path], stdin: "", limits, env, writableWorkDir: false });
-      const probeHit = classifyRun(probe, limits);
-      if (probeHit !== null || probe.signal !== null) throw new Error(`artefact probe failed (${probeHit ?? probe.signal})`);
-      if (probe.exitCode !== 0) {
-        const why = spec.artefact.missing;
-        return compileError(total, compileOutput ? `${compileOutput}\n${why}` : why, why);
-      }
     }
   }
 

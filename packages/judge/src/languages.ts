@@ -36,6 +36,22 @@ export interface LanguageSpec {
   readonly outOfMemory?: readonly string[];
 }
 
+/**
+ * Exit status of the compile run when the compiler succeeded but did not produce the
+ * artefact: the check rides along with the compile (one sandbox run instead of two). Only
+ * a compiler exit 0 can lead to it, and no compiler in the registry exits 86 by itself.
+ */
+export const ARTEFACT_MISSING_EXIT = 86;
+
+/** The compile run's argv: the compiler itself, or wrapped so the artefact check rides along. */
+export function compileArgv(spec: LanguageSpec): string[] | null {
+  if (!spec.compile) return null;
+  if (!spec.artefact) return [...spec.compile];
+  // A constant script; the path and the compiler argv are positional parameters, never spliced into it.
+  // Inside the sandbox, so "-f" following a link is harmless: nothing but the compiler ran there.
+  return ["/bin/sh", "-c", `a=$1; shift; "$@" || exit; [ -f "$a" ] || exit ${ARTEFACT_MISSING_EXIT}`, "compile", spec.artefact.path, ...spec.compile];
+}
+
 // A JVM that cannot see the cgroup (no /sys in the sandbox) would size its heap
 // from host RAM, so -Xmx is pinned to the limit; a heap OutOfMemoryError is then MLE
 // (see outOfMemory). Serial GC and one visible CPU keep its thread count and startup low.
