@@ -9,3 +9,5 @@ export * from "./judge.js";
 export * from "./storable-text.js";
 export * from "./test-set.js";
 export * from "./test-set-ref.js";
+export * from "./checker.js";
+export * from "./groups.js";

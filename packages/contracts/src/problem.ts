@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { isoDateSchema, objectIdSchema } from "./common.js";
 import { languageInputSchema, languageSchema } from "./languages.js";
+import { checkerInputSchema, checkerSchema, publicChecker } from "./checker.js";
+import { groupNameSchema, testGroupsSchema } from "./groups.js";
+import { DEFAULT_MAX_CODE_BYTES } from "./submission.js";
 import { testSetRefSchema } from "./test-set-ref.js";
+
+// Re-exported from here, where they always lived: importers of problem.ts keep working.
+export { CHECKER_TYPES, DEFAULT_CHECKER, checkerSchema, type Checker } from "./checker.js";
 
 export const DIFFICULTIES = ["easy", "medium", "hard"] as const;
 export const difficultySchema = z.enum(DIFFICULTIES);
@@ -15,21 +21,32 @@ export const PROBLEM_LIMITS = {
   maxTestCaseBytes: 8 * 1024 * 1024,
 } as const;
 
-export const CHECKER_TYPES = ["exact", "tokens", "float"] as const;
-export const checkerSchema = z.object({
-  type: z.enum(CHECKER_TYPES),
-  /** For "float": absolute or relative tolerance (whichever is looser). */
-  epsilon: z.number().positive().max(1).optional(),
-});
-export type Checker = z.infer<typeof checkerSchema>;
-export const DEFAULT_CHECKER: Checker = { type: "exact" };
+const timeLimitMsSchema = z.number().int().min(PROBLEM_LIMITS.timeLimitMs.min).max(PROBLEM_LIMITS.timeLimitMs.max);
+const memoryLimitMbSchema = z.number().int().min(PROBLEM_LIMITS.memoryLimitMb.min).max(PROBLEM_LIMITS.memoryLimitMb.max);
+
+/** Per-language overrides of the problem's limits, e.g. { PYTHON: { timeLimitMs: 6000 } }. */
+export const languageLimitsSchema = z.partialRecord(
+  languageSchema,
+  z.object({ timeLimitMs: timeLimitMsSchema.optional(), memoryLimitMb: memoryLimitMbSchema.optional() }).strict(),
+);
+export type LanguageLimits = z.infer<typeof languageLimitsSchema>;
 
 export const testCaseSchema = z.object({
   input: z.string().max(PROBLEM_LIMITS.maxTestCaseBytes),
   output: z.string().max(PROBLEM_LIMITS.maxTestCaseBytes),
   hidden: z.boolean().default(false),
+  /** The subtask (a name in `groups`) the test belongs to. */
+  group: groupNameSchema.optional(),
 });
 export type TestCase = z.infer<typeof testCaseSchema>;
+
+/** The author's solution (admin-only): what a run on custom input takes its expected output from. */
+export const referenceSolutionInputSchema = z.object({
+  language: languageInputSchema,
+  code: z.string().min(1, "code must not be empty").max(DEFAULT_MAX_CODE_BYTES),
+});
+export const referenceSolutionSchema = z.object({ language: languageSchema, code: z.string() });
+export type ReferenceSolution = z.infer<typeof referenceSolutionSchema>;
 
 export const codeStubSchema = z.object({
   language: languageInputSchema,
@@ -52,11 +69,17 @@ export const problemInputSchema = z.object({
   testCases: z.array(testCaseSchema).min(1).max(PROBLEM_LIMITS.maxTestCases),
   codeStubs: codeStubsSchema.default([]),
   editorial: z.string().max(100_000).optional(),
-  timeLimitMs: z.number().int().min(PROBLEM_LIMITS.timeLimitMs.min).max(PROBLEM_LIMITS.timeLimitMs.max).optional(),
-  memoryLimitMb: z.number().int().min(PROBLEM_LIMITS.memoryLimitMb.min).max(PROBLEM_LIMITS.memoryLimitMb.max).optional(),
-  checker: checkerSchema.optional(),
+  timeLimitMs: timeLimitMsSchema.optional(),
+  memoryLimitMb: memoryLimitMbSchema.optional(),
+  checker: checkerInputSchema.optional(),
   /** Judge every test even after a failure (default: stop at the first failing test). */
   runAllTests: z.boolean().optional(),
+  /** Admin-only. */
+  referenceSolution: referenceSolutionInputSchema.optional(),
+  /** Per-language overrides of timeLimitMs / memoryLimitMb (keys: uppercase language names). */
+  languageLimits: languageLimitsSchema.optional(),
+  /** Subtasks; tests name theirs in testCases[].group. */
+  groups: testGroupsSchema.optional(),
 });
 export type ProblemInput = z.infer<typeof problemInputSchema>;
 
@@ -75,7 +98,7 @@ export const problemSchema = z.object({
   title: z.string(),
   description: z.string(),
   difficulty: difficultySchema,
-  testCases: z.array(z.object({ input: z.string(), output: z.string(), hidden: z.boolean() })),
+  testCases: z.array(z.object({ input: z.string(), output: z.string(), hidden: z.boolean(), group: z.string().optional() })),
   codeStubs: z.array(
     z.object({ language: languageSchema, startSnippet: z.string(), userSnippet: z.string(), endSnippet: z.string() }),
   ),
@@ -84,6 +107,9 @@ export const problemSchema = z.object({
   memoryLimitMb: z.number().int().optional(),
   checker: checkerSchema.optional(),
   runAllTests: z.boolean().optional(),
+  referenceSolution: referenceSolutionSchema.optional(),
+  languageLimits: languageLimitsSchema.optional(),
+  groups: testGroupsSchema.optional(),
   /** Content hash and size of testCases, kept current by the store on every write. */
   testSet: testSetRefSchema,
   createdAt: isoDateSchema,
@@ -92,20 +118,24 @@ export const problemSchema = z.object({
 export type Problem = z.infer<typeof problemSchema>;
 
 /**
- * What a non-admin sees: no hidden test cases, no editorial, and no test-set hash
- * (it covers the hidden tests, and a small hidden set could be guessed from it).
+ * What a non-admin sees: no hidden test cases, no editorial, no reference solution, no
+ * custom checker's code, and no test-set hash (it covers the hidden tests, and a small
+ * hidden set could be guessed from it).
  */
-export const publicProblemSchema = problemSchema.omit({ editorial: true, testSet: true }).extend({
-  testCases: z.array(z.object({ input: z.string(), output: z.string(), hidden: z.literal(false) })),
+export const publicProblemSchema = problemSchema.omit({ editorial: true, testSet: true, referenceSolution: true }).extend({
+  testCases: z.array(z.object({ input: z.string(), output: z.string(), hidden: z.literal(false), group: z.string().optional() })),
   totalTestCases: z.number().int(),
 });
 export type PublicProblem = z.infer<typeof publicProblemSchema>;
 
 export function toPublicProblem(problem: Problem): PublicProblem {
-  const { editorial: _editorial, testSet: _testSet, testCases, ...rest } = problem;
+  const { editorial: _editorial, testSet: _testSet, referenceSolution: _referenceSolution, testCases, checker, ...rest } = problem;
   return {
     ...rest,
-    testCases: testCases.filter((t) => !t.hidden).map((t) => ({ input: t.input, output: t.output, hidden: false as const })),
+    ...(checker === undefined ? {} : { checker: publicChecker(checker) }),
+    testCases: testCases
+      .filter((t) => !t.hidden)
+      .map((t) => ({ input: t.input, output: t.output, hidden: false as const, ...(t.group === undefined ? {} : { group: t.group }) })),
     totalTestCases: testCases.length,
   };
 }

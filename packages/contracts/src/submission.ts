@@ -27,6 +27,10 @@ export const testResultSchema = z.object({
   /** RE: the signal that killed the program (e.g. "SIGSEGV") or the exit code. */
   signal: storableStringSchema.optional(),
   exitCode: z.number().int().optional(),
+  /** Partial credit in [0, 1] a custom checker gave (testlib exit 7); absent for a plain accept or reject. */
+  score: z.number().min(0).max(1).optional(),
+  /** A custom checker's message (its stderr, capped); visible tests only. */
+  checkerMessage: storableStringSchema.optional(),
 });
 export type TestResult = z.infer<typeof testResultSchema>;
 

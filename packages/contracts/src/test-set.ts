@@ -1,23 +1,32 @@
 import { z } from "zod";
 import { isoDateSchema, objectIdSchema } from "./common.js";
 import { languageSchema } from "./languages.js";
-import { checkerSchema } from "./problem.js";
+import { checkerSchema } from "./checker.js";
+import { testGroupsSchema } from "./groups.js";
+import { languageLimitsSchema } from "./problem.js";
 import { testSetHashSchema, testSetRefSchema } from "./test-set-ref.js";
 
-export const testSetTestSchema = z.object({ input: z.string(), output: z.string(), hidden: z.boolean() });
+export const testSetTestSchema = z.object({ input: z.string(), output: z.string(), hidden: z.boolean(), group: z.string().optional() });
 export type TestSetTest = z.infer<typeof testSetTestSchema>;
 
-/** Body (data) of GET /internal/v1/problems/:id/test-set/:hash: the tests whose hash is `hash`. */
+/**
+ * Body (data) of GET /internal/v1/problems/:id/test-set/:hash: what is judged against, whose
+ * hash is `hash` (testSetContentHash): the tests and, when not the defaults, the checker (a
+ * custom checker's code travels here, never in a job) and the groups.
+ */
 export const testSetSchema = z.object({
   problemId: objectIdSchema,
   hash: testSetHashSchema,
   tests: z.array(testSetTestSchema),
+  checker: checkerSchema.optional(),
+  groups: testGroupsSchema.optional(),
 });
 export type TestSet = z.infer<typeof testSetSchema>;
 
 /**
  * Body (data) of GET /internal/v1/problems/:id: what submission-service needs to
- * build a job (stubs, limits, checker, test-set reference), without the tests.
+ * build a job (stubs, limits, checker, test-set reference), without the tests. A custom
+ * checker appears without its code (type, protocol, language): that comes with the test set.
  */
 export const judgingProblemSchema = z.object({
   _id: objectIdSchema,
@@ -28,6 +37,7 @@ export const judgingProblemSchema = z.object({
   memoryLimitMb: z.number().int().optional(),
   checker: checkerSchema.optional(),
   runAllTests: z.boolean().optional(),
+  languageLimits: languageLimitsSchema.optional(),
   testSet: testSetRefSchema,
   updatedAt: isoDateSchema,
 });

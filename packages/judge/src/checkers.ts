@@ -17,6 +17,7 @@ export const MAX_NUMBER_TOKEN_BYTES = 1024;
 type Bytes = Uint8Array;
 
 const LF = 0x0a;
+const lower = (byte: number) => (byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte);
 const CR = 0x0d;
 
 function asBytes(text: string | Bytes): Buffer {
@@ -134,21 +135,30 @@ class TokenCursor {
   equals(other: TokenCursor): boolean {
     return this.length === other.length && this.buf.compare(other.buf, other.start, other.end, this.start, this.end) === 0;
   }
+
+  /** Equal with ASCII letters folded (Kattis' default validator is case-insensitive). */
+  equalsIgnoringCase(other: TokenCursor): boolean {
+    if (this.length !== other.length) return false;
+    for (let i = 0; i < this.length; i++) if (lower(this.buf[this.start + i]!) !== lower(other.buf[other.start + i]!)) return false;
+    return true;
+  }
+
+  matches(other: TokenCursor, caseSensitive: boolean): boolean {
+    return caseSensitive ? this.equals(other) : this.equalsIgnoringCase(other);
+  }
 }
 
-/** Token by token, exactly; any amount and kind of whitespace between tokens. */
-export function checkTokens(expected: string | Bytes, actual: string | Bytes): boolean {
+/** Token by token, exactly (or with ASCII case folded); any amount and kind of whitespace between tokens. */
+export function checkTokens(expected: string | Bytes, actual: string | Bytes, caseSensitive = true): boolean {
   const ec = new TokenCursor(asBytes(expected));
   const ac = new TokenCursor(asBytes(actual));
   for (;;) {
     const more = ec.next();
     if (more !== ac.next()) return false;
     if (!more) return true;
-    if (!ec.equals(ac)) return false;
+    if (!ec.matches(ac, caseSensitive)) return false;
   }
 }
-
-const lower = (byte: number) => (byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte);
 
 /** Case-insensitive match of buf[start, end) against an ASCII word in lower case. */
 function isWord(buf: Buffer, start: number, end: number, word: string): boolean {
@@ -214,7 +224,7 @@ function isNanToken(buf: Buffer, start: number, end: number): boolean {
 }
 
 /** Token-wise: numeric tokens compare with tolerance, anything else exactly ("nan" is never equal). */
-export function checkFloat(expected: string | Bytes, actual: string | Bytes, epsilon = DEFAULT_FLOAT_EPSILON): boolean {
+export function checkFloat(expected: string | Bytes, actual: string | Bytes, epsilon = DEFAULT_FLOAT_EPSILON, caseSensitive = true): boolean {
   const ec = new TokenCursor(asBytes(expected));
   const ac = new TokenCursor(asBytes(actual));
   for (;;) {
@@ -223,7 +233,7 @@ export function checkFloat(expected: string | Bytes, actual: string | Bytes, eps
     if (!more) return true;
     const en = parseNumber(ec.buf, ec.start, ec.end);
     if (en === null) {
-      if (isNanToken(ec.buf, ec.start, ec.end) || !ec.equals(ac)) return false;
+      if (isNanToken(ec.buf, ec.start, ec.end) || !ec.matches(ac, caseSensitive)) return false;
       continue;
     }
     // Byte-identical numbers are equal (and a number too long to parse may still be identical).
@@ -233,13 +243,18 @@ export function checkFloat(expected: string | Bytes, actual: string | Bytes, eps
   }
 }
 
+/** A built-in checker's decision. A custom checker runs in the sandbox (custom-checker.ts), never here. */
 export function checkOutput(checker: Checker, expected: string | Bytes, actual: string | Bytes): boolean {
+  const caseSensitive = checker.caseSensitive !== false;
   switch (checker.type) {
     case "exact":
+      // Never folded: the contracts refuse caseSensitive: false for exact, and a request that slips through is judged strictly.
       return checkExact(expected, actual);
     case "tokens":
-      return checkTokens(expected, actual);
+      return checkTokens(expected, actual, caseSensitive);
     case "float":
-      return checkFloat(expected, actual, checker.epsilon ?? DEFAULT_FLOAT_EPSILON);
+      return checkFloat(expected, actual, checker.epsilon ?? DEFAULT_FLOAT_EPSILON, caseSensitive);
+    case "custom":
+      throw new Error("a custom checker is not a built-in one: it runs in the sandbox");
   }
 }

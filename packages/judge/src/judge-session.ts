@@ -3,7 +3,9 @@
 // (verdict.ts). Every text in the verdict crosses the storable-text rule.
 import { open } from "node:fs/promises";
 import { JUDGE_DEFAULTS, storableText, type FailedTest, type JudgeTest, type ParsedJudgeRequest, type TestResult, type TestStatus, type Verdict } from "@sonocode/contracts";
-import type { CheckPool, ExpectedSource } from "./check/check-pool.js";
+import type { CheckPool } from "./check/check-pool.js";
+import type { CustomCheckerHost } from "./custom-checker/custom-checker.js";
+import { openOutputChecker } from "./custom-checker/output-checker.js";
 import { ARTEFACT_MISSING_EXIT, compileArgv, languageSpec } from "./languages.js";
 import type { RunLimits, RunOutcome, RunStdin, SandboxSession } from "./sandbox/sandbox.js";
 import { classifyRun, exitedCleanly, failureMessage, runStatus, testResult } from "./verdict.js";
@@ -41,10 +43,6 @@ function stdinOf(test: JudgeTest): RunStdin {
   return "inputFile" in test ? { path: test.inputFile } : test.input;
 }
 
-function expectedOf(test: JudgeTest): ExpectedSource {
-  return "outputFile" in test ? { path: test.outputFile } : { text: test.output };
-}
-
 async function shownTest(test: JudgeTest, index: number, actualHead: Buffer): Promise<FailedTest> {
   if ("inputFile" in test) {
     const [input, expected] = await Promise.all([fileHead(test.inputFile), fileHead(test.outputFile)]);
@@ -64,7 +62,18 @@ function compileError(total: number, compileOutput: string, message: string): Ve
   return { status: "CE", passed: 0, total, timeMs: null, memoryKb: null, results: [], compileOutput, failedTest: null, message };
 }
 
-export async function judgeInSession(session: SandboxSession, request: ParsedJudgeRequest, pool: CheckPool, call: SessionCall): Promise<Verdict> {
+/** The checker could not judge (it does not build, it failed on a test): never the submitter's fault. */
+function checkerInternalError(total: number, passed: number, results: TestResult[], compileOutput: string | null, message: string): Verdict {
+  return { status: "IE", passed, total, timeMs: null, memoryKb: null, results, compileOutput, failedTest: null, message };
+}
+
+export async function judgeInSession(
+  session: SandboxSession,
+  request: ParsedJudgeRequest,
+  pool: CheckPool,
+  call: SessionCall,
+  customCheckers?: CustomCheckerHost,
+): Promise<Verdict> {
   const spec = languageSpec(request.language);
   const total = request.tests.length;
   const env = spec.env ? { ...spec.env } : undefined;
@@ -115,51 +124,61 @@ export async function judgeInSession(session: SandboxSession, request: ParsedJud
     fileSizeBytes: JUDGE_DEFAULTS.outputLimitBytes,
   };
   const argv = [...spec.run({ memoryLimitMb: request.memoryLimitMb })];
-  const results: TestResult[] = [];
-  let passed = 0;
-  let firstFailure: { status: TestStatus; index: number; outcome: RunOutcome; actualHead: Buffer } | null = null;
+  // After the compile (a CE is the submitter's news first), before any test: a checker that cannot judge stops here.
+  const outputs = await openOutputChecker(request.checker, pool, customCheckers);
+  if ("kind" in outputs) return checkerInternalError(total, 0, [], compileOutput, outputs.message);
+  try {
+    const results: TestResult[] = [];
+    let passed = 0;
+    let firstFailure: { status: TestStatus; index: number; outcome: RunOutcome; actualHead: Buffer } | null = null;
 
-  for (const [index, test] of request.tests.entries()) {
-    call.signal?.throwIfAborted();
-    // Tests run with /box read-only: one test cannot tamper with the artefact the next one runs.
-    const outcome = await session.run({ argv, stdin: stdinOf(test), limits, env, writableWorkDir: false });
-    // An abort kills the running program; that death is not the program's verdict.
-    call.signal?.throwIfAborted();
-    const hit = classifyRun(outcome, limits);
-    // Kept before the output's memory moves to a checker worker: what a failed visible test shows.
-    const actualHead = Buffer.from(outcome.stdout.subarray(0, DISPLAY_HEAD_BYTES + 1));
-    let status = runStatus(outcome, hit, spec);
-    if (status === null) {
-      status = (await pool.check(request.checker, expectedOf(test), outcome.stdout)) ? "Success" : "WA";
+    for (const [index, test] of request.tests.entries()) {
       call.signal?.throwIfAborted();
+      // Tests run with /box read-only: one test cannot tamper with the artefact the next one runs.
+      const outcome = await session.run({ argv, stdin: stdinOf(test), limits, env, writableWorkDir: false });
+      // An abort kills the running program; that death is not the program's verdict.
+      call.signal?.throwIfAborted();
+      const hit = classifyRun(outcome, limits);
+      // Kept before the output's memory moves to a checker worker: what a failed visible test shows.
+      const actualHead = Buffer.from(outcome.stdout.subarray(0, DISPLAY_HEAD_BYTES + 1));
+      let status = runStatus(outcome, hit, spec);
+      let extra = {};
+      if (status === null) {
+        const checked = await outputs.check(test, index, outcome.stdout);
+        call.signal?.throwIfAborted();
+        if (checked.kind === "internalError") return checkerInternalError(total, passed, results, compileOutput, checked.message);
+        ({ status, extra } = checked);
+      }
+      results.push({ ...testResult(index, status, outcome, hit, test.hidden), ...extra });
+      if (status === "Success") passed++;
+      else firstFailure ??= { status, index, outcome, actualHead };
+      try {
+        await call.onProgress?.({ passed, total });
+      } catch {
+        // Progress is a notification: a failing listener must not change the verdict.
+      }
+      if (status !== "Success" && !request.runAllTests) break;
     }
-    results.push(testResult(index, status, outcome, hit, test.hidden));
-    if (status === "Success") passed++;
-    else firstFailure ??= { status, index, outcome, actualHead };
-    try {
-      await call.onProgress?.({ passed, total });
-    } catch {
-      // Progress is a notification: a failing listener must not change the verdict.
-    }
-    if (status !== "Success" && !request.runAllTests) break;
-  }
 
-  let failedTest: FailedTest | null = null;
-  let message: string | null = null;
-  if (firstFailure) {
-    const test = request.tests[firstFailure.index]!;
-    if (!test.hidden) failedTest = await shownTest(test, firstFailure.index, firstFailure.actualHead);
-    message = failureMessage(firstFailure.status, firstFailure.index, firstFailure.outcome, test.hidden);
+    let failedTest: FailedTest | null = null;
+    let message: string | null = null;
+    if (firstFailure) {
+      const test = request.tests[firstFailure.index]!;
+      if (!test.hidden) failedTest = await shownTest(test, firstFailure.index, firstFailure.actualHead);
+      message = failureMessage(firstFailure.status, firstFailure.index, firstFailure.outcome, test.hidden);
+    }
+    return {
+      status: firstFailure?.status ?? "Success",
+      passed,
+      total,
+      timeMs: Math.max(0, ...results.map((r) => r.timeMs)),
+      memoryKb: Math.max(0, ...results.map((r) => r.memoryKb)),
+      results,
+      compileOutput,
+      failedTest,
+      message,
+    };
+  } finally {
+    await outputs.dispose();
   }
-  return {
-    status: firstFailure?.status ?? "Success",
-    passed,
-    total,
-    timeMs: Math.max(0, ...results.map((r) => r.timeMs)),
-    memoryKb: Math.max(0, ...results.map((r) => r.memoryKb)),
-    results,
-    compileOutput,
-    failedTest,
-    message,
-  };
 }

@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import { PROBLEM_LIMITS, judgeRequestSchema, type JudgeRequest, type ParsedJudgeRequest, type Verdict } from "@sonocode/contracts";
 import type { Logger } from "pino";
 import { createCheckPool, type CheckPool } from "./check/check-pool.js";
+import { createCustomCheckerHost } from "./custom-checker/custom-checker.js";
 import { SandboxError } from "./errors.js";
 import { judgeInSession } from "./judge-session.js";
 import type { SandboxEngine, SandboxSession } from "./sandbox/sandbox.js";
@@ -42,6 +43,8 @@ export interface JudgeCoreOptions {
   maxConcurrency?: number;
   /** Checker worker threads (default: min(2, maxConcurrency)). */
   checkerThreads?: number;
+  /** Where built custom checkers are kept (default <tmpdir>/sonocode-checkers). */
+  checkerCacheDir?: string;
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -55,6 +58,8 @@ export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreO
   const slots = new Semaphore(concurrency);
   // Checking never runs on this thread: it serves HTTP, sockets and queue-lock renewal.
   const pool: CheckPool = createCheckPool({ size: options.checkerThreads ?? Math.min(2, concurrency) });
+  // Custom checkers run in sandbox sessions of their own, from the same engine.
+  const customCheckers = createCustomCheckerHost({ engine, logger, ...(options.checkerCacheDir ? { cacheDir: options.checkerCacheDir } : {}) });
   let closed = false;
 
   return {
@@ -76,7 +81,7 @@ export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreO
       const started = Date.now();
       try {
         session = await engine.open();
-        const verdict = await judgeInSession(session, request, pool, call);
+        const verdict = await judgeInSession(session, request, pool, call, customCheckers);
         logger?.info(
           { engine: engine.name, language: request.language, status: verdict.status, passed: verdict.passed, total: verdict.total, ms: Date.now() - started },
           "judged",

@@ -11,7 +11,7 @@ import {
   type Submission,
   type VerdictFields,
 } from "@sonocode/contracts";
-import { testSetHash } from "@sonocode/contracts/test-set-hash";
+import { testSetHash, testSetVersionHash } from "@sonocode/contracts/test-set-hash";
 import { validationError } from "@sonocode/errors";
 import { z } from "zod";
 
@@ -22,19 +22,22 @@ import { z } from "zod";
  * absent optional columns; those keys are dropped first because the contracts
  * model them as optional, not nullable.
  */
-const OPTIONAL_PROBLEM_KEYS = ["editorial", "timeLimitMs", "memoryLimitMb", "checker", "runAllTests"] as const;
+const OPTIONAL_PROBLEM_KEYS = ["editorial", "timeLimitMs", "memoryLimitMb", "checker", "runAllTests", "referenceSolution", "languageLimits", "groups"] as const;
 
 const storedProblemSchema = problemSchema.omit({ testSet: true });
 
 /**
  * `testSetHash` is the stored content hash of the test cases (written with them);
- * rows from before it existed have none and get it computed here.
+ * rows from before it existed have none and get it computed here. The test set's
+ * version (what jobs name) also covers the checker and groups: it is derived here, at
+ * read time, so a PATCH of the checker alone changes it with no write-path hashing.
  */
 export function toProblem(raw: unknown): Problem {
   const { testSetHash: storedHash, ...copy } = storedDocument(raw, "problem");
   for (const key of OPTIONAL_PROBLEM_KEYS) if (copy[key] === null || copy[key] === undefined) delete copy[key];
   const problem = storedProblemSchema.parse(copy);
-  const hash = typeof storedHash === "string" ? storedHash : testSetHash(problem.testCases);
+  const testsHash = typeof storedHash === "string" ? storedHash : testSetHash(problem.testCases);
+  const hash = testSetVersionHash(testsHash, problem);
   return problemSchema.parse({ ...problem, testSet: { hash, count: problem.testCases.length } });
 }
 

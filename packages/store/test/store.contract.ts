@@ -10,7 +10,7 @@ import {
   type ProblemInput,
   type VerdictFields,
 } from "@sonocode/contracts";
-import { testSetHash } from "@sonocode/contracts/test-set-hash";
+import { testSetContentHash, testSetHash } from "@sonocode/contracts/test-set-hash";
 import { isAppError } from "@sonocode/errors";
 import { newObjectId, type Store } from "../src/index.js";
 
@@ -225,19 +225,46 @@ export function storeContract(name: string, harness: StoreHarness): void {
           { input: "1 2\n", output: "3\n", hidden: false },
           { input: "\u{1F600} é\r\n", output: "x".repeat(70_000), hidden: true },
         ];
-        const created = await store.problems.create(problemInput({ testCases: tests }));
-        assert.deepEqual(created.testSet, { hash: testSetHash(tests), count: 2 });
+        const created = await store.problems.create(problemInput({ testCases: tests, checker: undefined }));
+        assert.deepEqual(created.testSet, { hash: testSetHash(tests), count: 2 }, "the default checker: the tests' hash alone");
         assert.deepEqual((await store.problems.findById(created._id))?.testSet, created.testSet, "read back: same hash");
         const titled = await store.problems.update(created._id, { title: "same tests" });
         assert.deepEqual(titled?.testSet, created.testSet, "a patch without tests keeps the hash");
         const retested = await store.problems.update(created._id, { testCases: [tests[0]!] });
         assert.deepEqual(retested?.testSet, { hash: testSetHash([tests[0]!]), count: 1 });
         assert.notEqual(retested?.testSet.hash, created.testSet.hash);
-        const replaced = await store.problems.replace(created._id, problemInput({ testCases: tests }));
+        const replaced = await store.problems.replace(created._id, problemInput({ testCases: tests, checker: undefined }));
         assert.deepEqual(replaced?.testSet, created.testSet, "same content, same hash");
-        const flipped = await store.problems.replace(created._id, problemInput({ testCases: tests.map((t) => ({ ...t, hidden: !t.hidden })) }));
+        const flipped = await store.problems.replace(created._id, problemInput({ testCases: tests.map((t) => ({ ...t, hidden: !t.hidden })), checker: undefined }));
         assert.notEqual(flipped?.testSet.hash, created.testSet.hash, "visibility is part of the content");
         assert.deepEqual((await store.problems.list({ page: 1, limit: 100 })).items.find((p) => p._id === created._id)?.testSet, flipped?.testSet);
+      });
+
+      it("keeps reference solution, language limits and groups; the test-set version covers the checker and groups", async () => {
+        const custom = { type: "custom" as const, protocol: "kattis" as const, language: "PYTHON" as const, source: "import sys\nsys.exit(42)\n", files: [{ name: "util.py", content: "X = 1\n" }] };
+        const input = problemInput({
+          testCases: [{ input: "1", output: "1", hidden: true, group: "small" }, { input: "2", output: "2", hidden: true, group: "big" }],
+          groups: [{ name: "small", points: 40 }, { name: "big", points: 60, dependencies: ["small"] }],
+          referenceSolution: { language: "PYTHON", code: "print(input())" },
+          languageLimits: { PYTHON: { timeLimitMs: 6_000 }, JAVA: { memoryLimitMb: 512 } },
+          checker: custom,
+        });
+        const created = await store.problems.create(input);
+        const read = await store.problems.findById(created._id);
+        assert.deepEqual(read?.groups, input.groups);
+        assert.deepEqual(read?.testCases.map((t) => t.group), ["small", "big"]);
+        assert.deepEqual(read?.referenceSolution, input.referenceSolution);
+        assert.deepEqual(read?.languageLimits, input.languageLimits);
+        assert.deepEqual(read?.checker, custom);
+        assert.equal(created.testSet.hash, testSetContentHash({ tests: read!.testCases, checker: custom, groups: input.groups }));
+        assert.notEqual(created.testSet.hash, testSetHash(read!.testCases), "a custom checker is part of the version");
+        // A PATCH of the checker alone is a new version; so is one of the groups alone.
+        const rechecked = await store.problems.update(created._id, { checker: { ...custom, source: "import sys\nsys.exit(43)\n" } });
+        assert.notEqual(rechecked?.testSet.hash, created.testSet.hash);
+        const regrouped = await store.problems.update(created._id, { groups: [{ name: "small", points: 50 }, { name: "big", points: 50 }] });
+        assert.notEqual(regrouped?.testSet.hash, rechecked?.testSet.hash);
+        // A group is part of a test's content even with the default checker and no groups declared.
+        assert.notEqual(testSetHash([{ input: "1", output: "1", hidden: true, group: "a" }]), testSetHash([{ input: "1", output: "1", hidden: true }]));
       });
 
       it("deletes a problem once", async () => {

@@ -1,6 +1,9 @@
 import {
   ACTIVE_STATUSES,
   type Checker,
+  type LanguageLimits,
+  type ReferenceSolution,
+  type TestGroup,
   type Difficulty,
   type FailedTest,
   type Language,
@@ -29,13 +32,16 @@ interface ProblemDoc {
   title: string;
   description: string;
   difficulty: Difficulty;
-  testCases: { input: string; output: string; hidden: boolean }[];
+  testCases: { input: string; output: string; hidden: boolean; group?: string }[];
   codeStubs: { language: Language; startSnippet: string; userSnippet: string; endSnippet: string }[];
   editorial?: string;
   timeLimitMs?: number;
   memoryLimitMb?: number;
   checker?: Checker;
   runAllTests?: boolean;
+  referenceSolution?: ReferenceSolution;
+  languageLimits?: LanguageLimits;
+  groups?: TestGroup[];
   /** Content hash of testCases, written with them (absent on documents from before it existed). */
   testSetHash?: string;
   createdAt: Date;
@@ -72,6 +78,9 @@ const PROBLEM_FIELDS = [
   "memoryLimitMb",
   "checker",
   "runAllTests",
+  "referenceSolution",
+  "languageLimits",
+  "groups",
 ] as const satisfies readonly (keyof ProblemInput)[];
 type ProblemField = (typeof PROBLEM_FIELDS)[number];
 

@@ -95,6 +95,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE problems ADD COLUMN test_set_hash text
     `,
   },
+  {
+    version: 4,
+    name: "reference solution, per-language limits, subtask groups",
+    sql: `
+      -- Read and written whole with the problem, like the checker. "groups" is a reserved
+      -- word in PostgreSQL, hence test_groups.
+      ALTER TABLE problems
+        ADD COLUMN reference_solution jsonb,
+        ADD COLUMN language_limits jsonb,
+        ADD COLUMN test_groups jsonb
+    `,
+  },
 ];
 
 /** Arbitrary constant key for pg_advisory_xact_lock, shared by every process migrating this database. */

@@ -26,6 +26,9 @@ const PROBLEM_COLUMNS = {
   memoryLimitMb: { column: "memory_limit_mb", json: false },
   checker: { column: "checker", json: true },
   runAllTests: { column: "run_all_tests", json: false },
+  referenceSolution: { column: "reference_solution", json: true },
+  languageLimits: { column: "language_limits", json: true },
+  groups: { column: "test_groups", json: true },
 } as const satisfies Record<keyof ProblemInput, { column: string; json: boolean }>;
 
 type ProblemField = keyof typeof PROBLEM_COLUMNS;
@@ -45,6 +48,9 @@ interface ProblemRow {
   memory_limit_mb: number | null;
   checker: unknown;
   run_all_tests: boolean | null;
+  reference_solution: unknown;
+  language_limits: unknown;
+  test_groups: unknown;
   test_set_hash: string | null;
   created_at: Date | string;
   updated_at: Date | string;
@@ -83,6 +89,9 @@ function problemFromRow(row: ProblemRow): Record<string, unknown> {
     memoryLimitMb: row.memory_limit_mb,
     checker: row.checker,
     runAllTests: row.run_all_tests,
+    referenceSolution: row.reference_solution,
+    languageLimits: row.language_limits,
+    groups: row.test_groups,
     testSetHash: row.test_set_hash,
     createdAt: isoDate(row.created_at),
     updatedAt: isoDate(row.updated_at),

@@ -163,7 +163,9 @@ async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDe
   const log = deps.logger.child({ jobId: job.id, submissionId, attempt: job.attemptsMade + 1 });
   const { tests, lease } = await jobTests(data, deps, log);
   try {
-    return await judgeTests(job, data, tests, lease?.changed ?? false, deps, token, signal, log);
+    // The test set's checker is the one its version was made with (a job carries no custom checker's code).
+    const judged = lease?.set.checker ? { ...data, checker: lease.set.checker } : data;
+    return await judgeTests(job, judged, tests, lease?.changed ?? false, deps, token, signal, log);
   } finally {
     await lease?.release();
   }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { testSetHashSchema, type TestSet } from "@sonocode/contracts";
+import { DEFAULT_CHECKER, checkerSchema, testGroupsSchema, testSetHashSchema, type Checker, type TestGroup, type TestSet } from "@sonocode/contracts";
 // The one owner-alive rule (the judge uses it for its own crash recovery): a lease whose pid is gone is stale.
 import { processAlive } from "@sonocode/judge";
 
@@ -32,7 +32,10 @@ export interface CachedTestSet {
   hash: string;
   count: number;
   bytes: number;
-  tests: { inputFile: string; outputFile: string; hidden: boolean }[];
+  tests: { inputFile: string; outputFile: string; hidden: boolean; group?: string }[];
+  /** The checker the set is judged with (a custom checker's code included); absent only in sets cached before checkers travelled with the tests. */
+  checker?: Checker;
+  groups?: TestGroup[];
 }
 
 export interface TestSetLease {
@@ -55,6 +58,10 @@ const manifestSchema = z.object({
   hidden: z.array(z.boolean()),
   /** Byte size of each file, in order: 0000.in, 0000.out, 0001.in, ... */
   sizes: z.array(z.number().int().min(0)),
+  /** Part of the set's version (its hash covers them); absent in manifests written before they travelled with the tests. */
+  checker: checkerSchema.optional(),
+  groups: testGroupsSchema.optional(),
+  testGroups: z.array(z.string().nullable()).optional(),
 });
 type Manifest = z.infer<typeof manifestSchema>;
 
@@ -175,11 +182,17 @@ export function createTestSetCache(options: TestSetCacheOptions): TestSetCache {
           hash,
           count: manifest.count,
           bytes: manifest.sizes.reduce((a, b) => a + b, 0),
-          tests: manifest.hidden.map((hidden, index) => ({
-            inputFile: join(setsDir, hash, fileName(index, "in")),
-            outputFile: join(setsDir, hash, fileName(index, "out")),
-            hidden,
-          })),
+          tests: manifest.hidden.map((hidden, index) => {
+            const group = manifest.testGroups?.[index];
+            return {
+              inputFile: join(setsDir, hash, fileName(index, "in")),
+              outputFile: join(setsDir, hash, fileName(index, "out")),
+              hidden,
+              ...(group ? { group } : {}),
+            };
+          }),
+          ...(manifest.checker ? { checker: manifest.checker } : {}),
+          ...(manifest.groups ? { groups: manifest.groups } : {}),
         },
         release,
       };
@@ -198,7 +211,16 @@ export function createTestSetCache(options: TestSetCacheOptions): TestSetCache {
           await writeFile(join(staging, fileName(index, "out")), output);
           sizes.push(input.length, output.length);
         }
-        const manifest: Manifest = { hash: testSet.hash, count: testSet.tests.length, hidden: testSet.tests.map((test) => test.hidden), sizes };
+        const manifest: Manifest = {
+          hash: testSet.hash,
+          count: testSet.tests.length,
+          hidden: testSet.tests.map((test) => test.hidden),
+          sizes,
+          // Always written: a manifest without one is from before checkers travelled with the tests (the job's checker applies).
+          checker: testSet.checker ?? DEFAULT_CHECKER,
+          ...(testSet.groups ? { groups: testSet.groups } : {}),
+          ...(testSet.tests.some((test) => test.group !== undefined) ? { testGroups: testSet.tests.map((test) => test.group ?? null) } : {}),
+        };
         await writeFile(join(staging, MANIFEST), JSON.stringify(manifest));
         try {
           await rename(staging, join(setsDir, testSet.hash));

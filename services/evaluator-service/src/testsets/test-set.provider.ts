@@ -1,4 +1,4 @@
-import { testSetHash } from "@sonocode/contracts/test-set-hash";
+import { testSetContentHash } from "@sonocode/contracts/test-set-hash";
 import type { SubmissionTestSet } from "@sonocode/contracts";
 import type { TestSetCache, TestSetLease } from "./test-set.cache.js";
 import { TestSetUnavailableError, type TestSetClient } from "./test-set.client.js";
@@ -36,7 +36,8 @@ export function createTestSetProvider(deps: { cache: TestSetCache; client: TestS
     const fetched = await deps.client.fetch(problemId, hash);
     if (fetched.kind === "gone") throw new TestSetGoneError(`problem ${problemId} no longer exists`);
     if (fetched.kind === "changed") return { currentHash: fetched.currentHash };
-    const actual = testSetHash(fetched.testSet.tests);
+    // The hash covers the checker and groups too: a served checker is the one the hash names.
+    const actual = testSetContentHash(fetched.testSet);
     if (fetched.testSet.hash !== hash || actual !== hash) {
       throw new TestSetUnavailableError(`problem-service served test set ${actual} for ${hash}`);
     }

@@ -1,4 +1,5 @@
 import {
+  groupIssues,
   objectIdSchema,
   pageInfo,
   toPublicProblem,
@@ -36,11 +37,20 @@ function notFound(id: string): AppError {
   return AppError.notFound("PROBLEM_NOT_FOUND", `problem ${id} not found`);
 }
 
+/** Rules across fields (a test's group must be declared, ...): a 400 like any field's. */
+export function assertConsistent(problem: Pick<ProblemInput, "testCases" | "groups">, where = "problem"): void {
+  const issues = groupIssues(problem);
+  if (issues.length > 0) {
+    throw new AppError("VALIDATION_FAILED", `invalid ${where}`, { details: issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })) });
+  }
+}
+
 /** The problem use cases, independent of HTTP: routes parse, this decides. */
 export class ProblemsService {
   constructor(private readonly problems: ProblemRepository) {}
 
   create(input: ProblemInput): Promise<Problem> {
+    assertConsistent(input);
     return this.problems.create(input);
   }
 
@@ -62,12 +72,19 @@ export class ProblemsService {
   }
 
   async replace(id: string, input: ProblemInput): Promise<Problem> {
+    assertConsistent(input);
     const problem = await this.problems.replace(id, input);
     if (!problem) throw notFound(id);
     return problem;
   }
 
   async update(id: string, patch: ProblemPatch): Promise<Problem> {
+    // Groups and tests can change in separate PATCHes: the rules hold for the merged document.
+    if (patch.testCases !== undefined || patch.groups !== undefined) {
+      const current = await this.problems.findById(id);
+      if (!current) throw notFound(id);
+      assertConsistent({ testCases: patch.testCases ?? current.testCases, groups: patch.groups ?? current.groups }, "problem patch");
+    }
     const problem = await this.problems.update(id, patch);
     if (!problem) throw notFound(id);
     return problem;

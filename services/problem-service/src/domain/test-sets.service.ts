@@ -1,4 +1,4 @@
-import { TEST_SET_CHANGED, type JudgingProblem, type Problem, type TestSet } from "@sonocode/contracts";
+import { TEST_SET_CHANGED, type Checker, type JudgingProblem, type Problem, type TestSet } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
 import type { ProblemRepository } from "@sonocode/store";
 
@@ -6,15 +6,22 @@ function notFound(id: string): AppError {
   return AppError.notFound("PROBLEM_NOT_FOUND", `problem ${id} not found`);
 }
 
-/** The judging view: everything a job is built from except the tests, which travel by reference. */
+/** A custom checker's code (maybe with a 250 KiB testlib.h) travels with the test set, never in a job. */
+function jobChecker(checker: Checker): Checker {
+  const { source: _source, files: _files, ...rest } = checker;
+  return rest;
+}
+
+/** The judging view: everything a job is built from except the tests (and a custom checker's code), which travel by reference. */
 export function toJudgingProblem(problem: Problem): JudgingProblem {
   return {
     _id: problem._id,
     codeStubs: problem.codeStubs,
     ...(problem.timeLimitMs === undefined ? {} : { timeLimitMs: problem.timeLimitMs }),
     ...(problem.memoryLimitMb === undefined ? {} : { memoryLimitMb: problem.memoryLimitMb }),
-    ...(problem.checker === undefined ? {} : { checker: problem.checker }),
+    ...(problem.checker === undefined ? {} : { checker: jobChecker(problem.checker) }),
     ...(problem.runAllTests === undefined ? {} : { runAllTests: problem.runAllTests }),
+    ...(problem.languageLimits === undefined ? {} : { languageLimits: problem.languageLimits }),
     testSet: problem.testSet,
     updatedAt: problem.updatedAt,
   };
@@ -43,6 +50,12 @@ export class TestSetsService {
         details: { reason: TEST_SET_CHANGED, currentHash: problem.testSet.hash, count: problem.testSet.count },
       });
     }
-    return { problemId: problem._id, hash, tests: problem.testCases };
+    return {
+      problemId: problem._id,
+      hash,
+      tests: problem.testCases,
+      ...(problem.checker === undefined ? {} : { checker: problem.checker }),
+      ...(problem.groups === undefined ? {} : { groups: problem.groups }),
+    };
   }
 }

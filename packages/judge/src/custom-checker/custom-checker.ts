@@ -1,0 +1,220 @@
+// Custom checkers (testlib and Kattis protocols), run in the sandbox like programs: never on
+// the event loop, never on the host, and never in the program's own session (a session of
+// their own: another uid, another work dir the program cannot read). Built once per checker
+// content (and engine) and cached, the binary kept on host disk; every submission installs
+// it into a fresh session, and every test is one sandboxed run (see protocols.ts).
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, open, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JUDGE_DEFAULTS, type Checker, type JudgeTest } from "@sonocode/contracts";
+import type { Logger } from "pino";
+import { languageSpec } from "../languages.js";
+import type { RunLimits, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
+import { classifyRun, exitedCleanly } from "../verdict.js";
+import { CHECKER_RUN_LIMITS, checkerArgv, decide, type CheckerDecision } from "./protocols.js";
+
+/** Languages built into one native binary (/box/main) and those run from their source. */
+const NATIVE = new Set(["C", "CPP", "GO", "RUST"]);
+const SCRIPT = new Set(["PYTHON", "JAVASCRIPT"]);
+const INSTALLED_BINARY = "/box/checker";
+const MAX_BINARY_BYTES = 64 * 1024 * 1024;
+
+export interface OpenedChecker {
+  /** Runs the checker on one test; a SandboxError (the sandbox broke) rejects, anything the checker did is a decision. */
+  check(test: JudgeTest, output: Uint8Array): Promise<CheckerDecision>;
+  dispose(): Promise<void>;
+}
+
+export interface CustomCheckerHost {
+  /** The checker installed in a session of its own, or why it cannot judge (IE for the submission). */
+  open(checker: Checker): Promise<OpenedChecker | { failure: string }>;
+  /** Checker failures seen (builds that failed, runs that failed): admins' signal that a problem is broken. */
+  stats(): { builds: number; buildFailures: number; runFailures: number };
+}
+
+export interface CustomCheckerHostOptions {
+  engine: SandboxEngine;
+  logger?: Logger | undefined;
+  /** Where built checker binaries are kept (default <tmpdir>/sonocode-checkers). */
+  cacheDir?: string;
+}
+
+type Built = { kind: "native"; binary: string } | { kind: "script" } | { kind: "failed"; reason: string };
+
+const COMPILE_LIMITS: RunLimits = {
+  cpuTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs,
+  wallTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs * 3,
+  memoryBytes: JUDGE_DEFAULTS.compileMemoryLimitMb * 1024 * 1024,
+  outputBytes: JUDGE_DEFAULTS.compileOutputLimitBytes,
+  processes: JUDGE_DEFAULTS.maxProcesses,
+  fileSizeBytes: 256 * 1024 * 1024,
+};
+const COPY_LIMITS: RunLimits = { ...COMPILE_LIMITS, outputBytes: MAX_BINARY_BYTES + 1, fileSizeBytes: MAX_BINARY_BYTES };
+
+/** Why a checker cannot be honoured at all, before anything is built. */
+export function unsupportedReason(checker: Checker): string | null {
+  if (checker.language === undefined || checker.source === undefined) return "the problem's custom checker arrived without its language or source";
+  if (!NATIVE.has(checker.language) && !SCRIPT.has(checker.language)) return `custom checkers in ${checker.language} are not supported`;
+  const spec = languageSpec(checker.language);
+  for (const file of checker.files ?? []) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/.test(file.name) || file.name === spec.sourceFile || /^main(\.|$)/i.test(file.name)) {
+      return `the custom checker's file name ${JSON.stringify(file.name.slice(0, 64))} is not allowed`;
+    }
+  }
+  return null;
+}
+
+/** Writes the checker's source and files into a session's work dir. */
+async function writeSources(session: SandboxSession, checker: Checker): Promise<void> {
+  const spec = languageSpec(checker.language!);
+  for (const file of checker.files ?? []) await session.writeFile(file.name, file.content);
+  await session.writeFile(spec.sourceFile, checker.source!);
+}
+
+/** Appends a string, bytes or a host file to `handle`; returns how many bytes. */
+async function append(handle: import("node:fs/promises").FileHandle, part: string | Uint8Array | { path: string }): Promise<number> {
+  if (typeof part === "string" || part instanceof Uint8Array) {
+    const bytes = typeof part === "string" ? Buffer.from(part, "utf8") : part;
+    await handle.write(bytes);
+    return bytes.length;
+  }
+  const source = await open(part.path, "r");
+  try {
+    const chunk = Buffer.alloc(1024 * 1024);
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await source.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) return total;
+      await handle.write(chunk, 0, bytesRead);
+      total += bytesRead;
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+export function createCustomCheckerHost(options: CustomCheckerHostOptions): CustomCheckerHost {
+  const { engine, logger } = options;
+  const cacheDir = options.cacheDir ?? join(tmpdir(), "sonocode-checkers");
+  /** One build per content hash in this process; a failed build is remembered (its fix is a new hash). */
+  const builds = new Map<string, Promise<Built>>();
+  const counters = { builds: 0, buildFailures: 0, runFailures: 0 };
+
+  function keyOf(checker: Checker): string {
+    const content = JSON.stringify([engine.name, checker.language, checker.source, (checker.files ?? []).map((f) => [f.name, f.content])]);
+    return createHash("sha256").update(content).digest("hex");
+  }
+
+  async function build(checker: Checker, key: string): Promise<Built> {
+    const spec = languageSpec(checker.language!);
+    const binary = join(cacheDir, `${key}.bin`);
+    if (NATIVE.has(checker.language!) && (await stat(binary).then((info) => info.isFile(), () => false))) return { kind: "native", binary };
+    counters.builds++;
+    const session = await engine.open();
+    try {
+      await writeSources(session, checker);
+      if (spec.compile) {
+        const out = await session.run({ argv: [...spec.compile], stdin: "", limits: COMPILE_LIMITS, env: spec.env ? { ...spec.env } : undefined, writableWorkDir: true });
+        const hit = classifyRun(out, COMPILE_LIMITS);
+        if (hit !== null || !exitedCleanly(out)) {
+          counters.buildFailures++;
+          // The compiler's words are for the admin's log, never the submitter's verdict.
+          logger?.error({ checker: key.slice(0, 16), language: checker.language, limit: hit, exitCode: out.exitCode, compileOutput: out.stderr.subarray(0, 2048).toString("utf8") }, "custom checker does not build: its problem needs an admin");
+          return { kind: "failed", reason: "the problem's custom checker does not compile" };
+        }
+      }
+      if (SCRIPT.has(checker.language!)) return { kind: "script" };
+      // The binary leaves the sandbox as the stdout of a cat: the session interface moves bytes only through runs.
+      const copy = await session.run({ argv: ["/bin/cat", "/box/main"], stdin: "", limits: COPY_LIMITS, writableWorkDir: false });
+      if (!exitedCleanly(copy) || copy.stdoutBytes !== copy.stdout.length || copy.stdout.length === 0) {
+        throw new Error(`could not read the built checker out of the sandbox (exit ${copy.exitCode ?? copy.signal}, ${copy.stdoutBytes} bytes)`);
+      }
+      await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+      const staging = `${binary}.${process.pid}.${Date.now()}.tmp`;
+      await writeFile(staging, copy.stdout, { mode: 0o600 });
+      await rename(staging, binary); // atomic: a reader sees a whole binary or none
+      logger?.info({ checker: key.slice(0, 16), language: checker.language, bytes: copy.stdout.length }, "custom checker built");
+      return { kind: "native", binary };
+    } finally {
+      await session.dispose().catch((error: unknown) => logger?.warn({ err: error }, "checker build session dispose failed"));
+    }
+  }
+
+  function built(checker: Checker): Promise<Built> {
+    const key = keyOf(checker);
+    let pending = builds.get(key);
+    if (!pending) {
+      pending = build(checker, key);
+      builds.set(key, pending);
+      // A broken sandbox is not the checker's fault: the next submission builds again.
+      pending.catch(() => builds.delete(key));
+    }
+    return pending;
+  }
+
+  async function install(session: SandboxSession, checker: Checker, artefact: Built): Promise<readonly string[]> {
+    const spec = languageSpec(checker.language!);
+    if (artefact.kind === "native") {
+      const out = await session.run({
+        argv: ["/bin/sh", "-c", `cat > ${INSTALLED_BINARY} && chmod 555 ${INSTALLED_BINARY}`],
+        stdin: { path: artefact.binary },
+        limits: COPY_LIMITS,
+        writableWorkDir: true,
+      });
+      if (!exitedCleanly(out)) throw new Error(`could not install the checker binary in its sandbox (exit ${out.exitCode ?? out.signal})`);
+      return [INSTALLED_BINARY];
+    }
+    await writeSources(session, checker);
+    return spec.run({ memoryLimitMb: CHECKER_RUN_LIMITS.memoryBytes / (1024 * 1024) });
+  }
+
+  return {
+    async open(checker) {
+      const unsupported = unsupportedReason(checker);
+      if (unsupported) return { failure: unsupported };
+      const artefact = await built(checker);
+      if (artefact.kind === "failed") return { failure: artefact.reason };
+      const spec = languageSpec(checker.language!);
+      const protocol = checker.protocol ?? "testlib";
+      const session = await engine.open();
+      let scratch: string | null = null;
+      try {
+        const argv = await install(session, checker, artefact);
+        scratch = await mkdtemp(join(tmpdir(), "sonocode-check-"));
+        const stdinPath = join(scratch, "stdin");
+        const env = spec.env ? { ...spec.env } : undefined;
+        const dir = scratch;
+        return {
+          async check(test, output) {
+            const handle = await open(stdinPath, "w", 0o600);
+            let inputBytes: number;
+            let answerBytes: number;
+            try {
+              inputBytes = await append(handle, "inputFile" in test ? { path: test.inputFile } : test.input);
+              answerBytes = await append(handle, "outputFile" in test ? { path: test.outputFile } : test.output);
+              await append(handle, output);
+            } finally {
+              await handle.close();
+            }
+            const outcome = await session.run({ argv: checkerArgv(protocol, inputBytes, answerBytes, argv), stdin: { path: stdinPath }, limits: CHECKER_RUN_LIMITS, env, writableWorkDir: false });
+            const decision = decide(protocol, outcome);
+            if (decision.kind === "failure") {
+              counters.runFailures++;
+              logger?.error({ checker: keyOf(checker).slice(0, 16), protocol, reason: decision.reason, exitCode: outcome.exitCode, signal: outcome.signal }, "custom checker failed: its problem needs an admin");
+            }
+            return decision;
+          },
+          async dispose() {
+            await Promise.all([session.dispose(), rm(dir, { recursive: true, force: true })]);
+          },
+        };
+      } catch (error) {
+        await session.dispose().catch(() => undefined);
+        if (scratch) await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+        throw error;
+      }
+    },
+    stats: () => ({ ...counters }),
+  };
+}
