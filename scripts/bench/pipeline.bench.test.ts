@@ -33,7 +33,7 @@ function figures(overrides: Partial<LanguageFigures>): LanguageFigures {
 }
 
 const MACHINE: Machine = { cpuModel: "cpu", cpus: 2, usableCores: 2, memoryGiB: 4, kernel: "6.1", cgroup: "v1", node: "v20", commit: "abc", loadStart: [0.1, 0.2, 0.3] };
-const BURST: BurstFigures = { submissions: 100, seconds: 10, postSeconds: 1, perSecond: 10, nativeSerialPerSecond: 6.25, usableCores: 2, targetPerSecond: 10, statuses: { Success: 100 }, duplicateFinalEvents: 0 };
+const BURST: BurstFigures = { slots: null, submissions: 100, seconds: 10, postSeconds: 1, perSecond: 10, nativeSerialPerSecond: 6.25, usableCores: 2, targetPerSecond: 10, statuses: { Success: 100 }, duplicateFinalEvents: 0 };
 const INGEST: IngestFigures = { inFlight: 32, seconds: 10, accepted: 20_000, perSecond: 2_000, p50Ms: 10, p99Ms: 50, maxMs: 80, statuses: { "201": 20_000 }, redisGrowthBytesPerAccepted: 1500 };
 
 describe("native plan", () => {
@@ -113,18 +113,19 @@ describe("figures and goals", () => {
       platformEnv: {},
       nativeExecFloorMs: 1,
       languages: [figures({}), figures({ language: "TYPESCRIPT", latencyMs: [3_000], nativeMs: [2_900] })],
-      burst: BURST,
+      bursts: [BURST, { ...BURST, slots: 2, perSecond: 5 }],
       ingest: INGEST,
       redis: { samples: 3, medianBytes: 1200, minBytes: 1100, maxBytes: 1300, keys: [{ pattern: "p:SubmissionQueue:{id}", medianBytes: 1200 }] },
     };
     const summary = summaryTable(report);
     assert.match(summary, /reported wall time per test, trivial C +\| 3\.0 ms +\| ≤ 3 ms +\| pass/);
     assert.match(summary, /TypeScript absolute .*\| 3\.00 s .*\| FAIL/);
-    assert.match(summary, /burst of 100 C \+ Python submissions .*target 10\.00\/s.*\| pass/);
+    assert.match(summary, /burst of 100 C \+ Python submissions +\| 10\.00\/s .*target 10\.00\/s.*\| pass/);
+    assert.match(summary, /burst of 100 C \+ Python submissions, EVALUATOR_CONCURRENCY 2 +\| 5\.00\/s .*\| FAIL/);
     assert.match(summary, /2000\/s, p50 10\.0 ms, p99 50\.0 ms/);
     assert.match(summary, /1200 B median of 3 .*p:SubmissionQueue:\{id\} 1200 B/);
     assert.equal(summaryTable(JSON.parse(JSON.stringify(report)) as PipelineReport), summary);
-    assert.equal(summaryTable({ ...report, languages: [], burst: null, ingest: null, redis: null }).split("\n").length, 2, "header only");
+    assert.equal(summaryTable({ ...report, languages: [], bursts: [], ingest: null, redis: null }).split("\n").length, 2, "header only");
   });
 });
 

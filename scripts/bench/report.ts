@@ -46,6 +46,8 @@ export interface LanguageFigures {
 }
 
 export interface BurstFigures {
+  /** EVALUATOR_CONCURRENCY the platform ran with; null = its default. */
+  slots: number | null;
   submissions: number;
   /** First POST sent -> last final event. */
   seconds: number;
@@ -81,7 +83,8 @@ export interface PipelineReport {
   platformEnv: Record<string, string>;
   nativeExecFloorMs: number;
   languages: LanguageFigures[];
-  burst: BurstFigures | null;
+  /** One burst on the main platform, or one per --burst-slots value, each on a fresh platform. */
+  bursts: BurstFigures[];
   ingest: IngestFigures | null;
   redis: RedisBytes | null;
 }
@@ -147,10 +150,9 @@ export function summaryTable(report: PipelineReport): string {
   if (c) rows.push(["reported wall time per test, trivial C", fmtMs(perTestWallMs(c)), `≤ ${GOALS.cWallPerTestMs} ms`, verdict(perTestWallMs(c) <= GOALS.cWallPerTestMs)]);
   const ts = report.languages.find((f) => f.language === "TYPESCRIPT");
   if (ts) rows.push(["TypeScript absolute (POST → final event)", fmtMs(median(ts.latencyMs)), `≤ ${GOALS.typescriptMs / 1000} s`, verdict(median(ts.latencyMs) <= GOALS.typescriptMs)]);
-  if (report.burst) {
-    const b = report.burst;
+  for (const b of report.bursts) {
     rows.push([
-      `burst of ${b.submissions} C + Python submissions`,
+      `burst of ${b.submissions} C + Python submissions${b.slots === null ? "" : `, EVALUATOR_CONCURRENCY ${b.slots}`}`,
       `${fmtRate(b.perSecond)} (native serial ${fmtRate(b.nativeSerialPerSecond)}; ${b.usableCores} usable cores → target ${fmtRate(b.targetPerSecond)}; ${fmtStatuses(b.statuses)})`,
       `≥ ${GOALS.burstShareOfNative} × native serial × usable cores`,
       burstVerdict(b),

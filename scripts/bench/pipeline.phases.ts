@@ -1,0 +1,220 @@
+// The pipeline benchmark's phases, each against a running platform through its public API
+// only: per-language latency next to the native cost, the burst, the ingest, and the Redis
+// bytes of real queued submissions.
+import { availableParallelism } from "node:os";
+import type { Language } from "@sonocode/contracts";
+import { PROGRAMS } from "../../packages/judge/test/solutions.js";
+import type { NativeRunner } from "./native.js";
+import { startBenchPlatform, type BenchPlatform, type BenchPlatformOptions } from "./platform.child.js";
+import { accepted, createdSubmissionId, watchFinalEvents, type FinalEvents, type HttpClient } from "./pipeline.client.js";
+import { measureQueuedBytes, usedMemory, type RedisBytes } from "./redis-bytes.js";
+import { GOALS, median, percentile, type BurstFigures, type IngestFigures, type LanguageFigures } from "./report.js";
+
+export const TEST_COUNT = 10;
+const MEMORY_LIMIT_MB = 256;
+const FINAL_TIMEOUT_MS = 300_000;
+const BURST_TIMEOUT_MS = 900_000;
+const INGEST_WARMUP_MS = 2_000;
+
+/** A+B, ten tests (three visible, seven hidden), some sums negative. */
+export const TESTS = Array.from({ length: TEST_COUNT }, (_, i) => ({ input: `${i * 37} ${i * 11 - 20}\n`, output: `${i * 48 - 20}\n`, hidden: i > 2 }));
+const PROBLEM = { title: "A + B (pipeline bench)", description: "Print a + b.", difficulty: "easy", testCases: TESTS, codeStubs: [] };
+
+export interface PhaseOptions {
+  warmup: number;
+  runs: number;
+  burst: number;
+  ingestSeconds: number;
+  inFlight: number;
+}
+
+export interface Context {
+  platform: BenchPlatform;
+  native: NativeRunner;
+  http: HttpClient;
+  problemId: string;
+  /** The sequential user's socket (its token is `token`). */
+  events: FinalEvents;
+  token: string;
+  /** Owner token of every submission posted, for GET. */
+  owners: Map<string, string>;
+  options: PhaseOptions;
+}
+
+export const log = (line: string) => process.stderr.write(`[bench:pipeline] ${line}\n`);
+const count = (list: readonly string[]) => list.reduce<Record<string, number>>((acc, s) => ((acc[s] = (acc[s] ?? 0) + 1), acc), {});
+
+/**
+ * Starts a platform, creates the problem through problem-service's admin API and waits for
+ * one verdict (which also proves the evaluator's sandbox self-test passed). The caller
+ * stops ctx.platform and closes ctx.events.
+ */
+export async function openPlatform(base: { native: NativeRunner; http: HttpClient; options: PhaseOptions }, platformOptions: BenchPlatformOptions): Promise<Context> {
+  const platform = await startBenchPlatform(platformOptions);
+  try {
+    const admin = await platform.token("bench-admin", "admin");
+    const created = await base.http.call("POST", `${platform.urls.problem}/api/v1/problems`, admin, PROBLEM);
+    if (created.status !== 201) throw new Error(`creating the problem: ${created.status} ${created.body.slice(0, 300)}`);
+    const problemId = (JSON.parse(created.body) as { data: { _id: string } }).data._id;
+    const token = await platform.token("bench-sequential", "user");
+    const events = await watchFinalEvents(platform.urls.socket, token);
+    const ctx: Context = { ...base, platform, problemId, events, token, owners: new Map() };
+    try {
+      const first = await submit(ctx, token, "PYTHON");
+      await events.wait(first.id, FINAL_TIMEOUT_MS);
+    } catch (error) {
+      events.close();
+      throw error;
+    }
+    return ctx;
+  } catch (error) {
+    log(`platform log tail:\n${await platform.logTail()}`);
+    await platform.stop();
+    throw error;
+  }
+}
+
+async function submit(ctx: Context, token: string, language: Language): Promise<{ id: string; sentAt: number; postMs: number }> {
+  const sentAt = performance.now();
+  const answer = await ctx.http.call("POST", `${ctx.platform.urls.submission}/api/v1/submissions`, token, { problemId: ctx.problemId, language, code: PROGRAMS[language].ok });
+  const id = createdSubmissionId(answer);
+  ctx.owners.set(id, token);
+  return { id, sentAt, postMs: answer.ms };
+}
+
+async function nativeOnce(native: NativeRunner, language: Language): Promise<{ totalMs: number; compileMs: number }> {
+  const answer = await native.measure({ language, source: PROGRAMS[language].ok, tests: TESTS, memoryLimitMb: MEMORY_LIMIT_MB });
+  if (!answer.ok) throw new Error(`native ${language}: ${answer.error}`);
+  return answer;
+}
+
+/** One at a time, native and pipeline interleaved round by round so both see the same machine load. */
+export async function measureLanguage(ctx: Context, language: Language): Promise<LanguageFigures> {
+  const figures: LanguageFigures = { language, tests: TEST_COUNT, latencyMs: [], postMs: [], nativeMs: [], nativeCompileMs: [], reportedTimeMs: [], reportedWallMs: [], statuses: {} };
+  const statuses: string[] = [];
+  for (let round = 0; round < ctx.options.warmup + ctx.options.runs; round++) {
+    const native = await nativeOnce(ctx.native, language);
+    const sent = await submit(ctx, ctx.token, language);
+    const final = await ctx.events.wait(sent.id, FINAL_TIMEOUT_MS);
+    if (round < ctx.options.warmup) continue;
+    const results = final.submission.results;
+    figures.nativeMs.push(native.totalMs);
+    figures.nativeCompileMs.push(native.compileMs);
+    figures.latencyMs.push(final.at - sent.sentAt);
+    figures.postMs.push(sent.postMs);
+    figures.reportedTimeMs.push(results.reduce((sum, r) => sum + r.timeMs, 0));
+    if (results.length > 0 && results.every((r) => r.wallTimeMs !== undefined)) figures.reportedWallMs.push(results.reduce((sum, r) => sum + (r.wallTimeMs ?? 0), 0));
+    statuses.push(final.submission.status);
+  }
+  figures.statuses = count(statuses);
+  log(`${language}: POST → final ${median(figures.latencyMs).toFixed(0)} ms, native ${median(figures.nativeMs).toFixed(0)} ms`);
+  return figures;
+}
+
+async function stillPending(ctx: Context, ids: readonly string[]): Promise<string[]> {
+  const answers = await Promise.all(ids.map((id) => ctx.http.call("GET", `${ctx.platform.urls.submission}/api/v1/submissions/${id}`, ctx.owners.get(id))));
+  return ids.filter((_, i) => {
+    const answer = answers[i]!;
+    return answer.status === 200 && (JSON.parse(answer.body) as { data?: { status?: string } }).data?.status === "Pending";
+  });
+}
+
+/** Native submissions/s one after another for this mix, from the per-language medians (measured here when missing). */
+export async function nativeSerialPerSecond(native: NativeRunner, runs: number, known: readonly LanguageFigures[], mix: readonly Language[]): Promise<number> {
+  const medians = new Map<Language, number>();
+  for (const language of new Set(mix)) {
+    const samples = [...(known.find((f) => f.language === language)?.nativeMs ?? [])];
+    while (samples.length < runs) samples.push((await nativeOnce(native, language)).totalMs);
+    medians.set(language, median(samples));
+  }
+  const totalMs = mix.reduce((sum, language) => sum + medians.get(language)!, 0);
+  return mix.length / (totalMs / 1000);
+}
+
+export const BURST_MIX = (size: number): Language[] => Array.from({ length: size }, (_, i) => (i % 2 === 0 ? "C" : "PYTHON"));
+
+/** Every submission of the mix POSTed at once; end to end = first POST sent -> last final event. */
+export async function burst(ctx: Context, nativeSerial: number, slots: number | null, redisSamples: RedisBytes[]): Promise<BurstFigures> {
+  const mix = BURST_MIX(ctx.options.burst);
+  const token = await ctx.platform.token("bench-burst", "user");
+  const events = await watchFinalEvents(ctx.platform.urls.socket, token);
+  try {
+    const started = performance.now();
+    const sent = await Promise.all(mix.map((language) => submit(ctx, token, language)));
+    const postSeconds = (performance.now() - started) / 1000;
+    const ids = sent.map((s) => s.id);
+    const queued = await measureQueuedBytes(ctx.platform.redisUrl, ids.slice(-30), (some) => stillPending(ctx, some));
+    if (queued) redisSamples.push(queued);
+    const finals = await events.waitAll(ids, BURST_TIMEOUT_MS);
+    const seconds = (Math.max(...finals.map((f) => f.at)) - started) / 1000;
+    const cores = availableParallelism();
+    const figures: BurstFigures = {
+      slots,
+      submissions: mix.length,
+      seconds,
+      postSeconds,
+      perSecond: mix.length / seconds,
+      nativeSerialPerSecond: nativeSerial,
+      usableCores: cores,
+      targetPerSecond: GOALS.burstShareOfNative * nativeSerial * cores,
+      statuses: count(finals.map((f) => f.submission.status)),
+      duplicateFinalEvents: events.duplicates(),
+    };
+    log(`burst (EVALUATOR_CONCURRENCY ${slots ?? "default"}): ${figures.perSecond.toFixed(2)}/s (native serial ${nativeSerial.toFixed(2)}/s)`);
+    return figures;
+  } finally {
+    events.close();
+  }
+}
+
+/** inFlight loops POSTing C submissions for ingestSeconds (after a warm-up); the backlog they build keeps the evaluator judging. */
+export async function ingest(ctx: Context, redisSamples: RedisBytes[]): Promise<IngestFigures> {
+  const { inFlight, ingestSeconds } = ctx.options;
+  const tokens = await Promise.all(Array.from({ length: inFlight }, (_, i) => ctx.platform.token(`bench-ingest-${i}`, "user")));
+  const url = `${ctx.platform.urls.submission}/api/v1/submissions`;
+  const body = { problemId: ctx.problemId, language: "C", code: PROGRAMS.C.ok };
+  let measuring = false;
+  let stop = false;
+  const latencies: number[] = [];
+  const statuses: string[] = [];
+  const acceptedIds: string[] = [];
+  const loop = async (token: string) => {
+    while (!stop) {
+      const answer = await ctx.http.call("POST", url, token, body).catch((error: unknown) => ({ status: 0, body: String(error), ms: 0 }));
+      const id = accepted(answer) ? createdSubmissionId(answer) : undefined;
+      if (id) ctx.owners.set(id, token);
+      if (!measuring) continue;
+      statuses.push(String(answer.status));
+      if (id) {
+        latencies.push(answer.ms);
+        acceptedIds.push(id);
+      }
+    }
+  };
+  const loops = tokens.map(loop);
+  await new Promise((resolve) => setTimeout(resolve, INGEST_WARMUP_MS));
+  const memoryBefore = await usedMemory(ctx.platform.redisUrl);
+  measuring = true;
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ingestSeconds * 1000));
+  measuring = false;
+  const seconds = (performance.now() - started) / 1000;
+  const memoryAfter = await usedMemory(ctx.platform.redisUrl);
+  stop = true;
+  await Promise.all(loops);
+  const queued = await measureQueuedBytes(ctx.platform.redisUrl, acceptedIds.slice(-50), (some) => stillPending(ctx, some));
+  if (queued) redisSamples.push(queued);
+  const figures: IngestFigures = {
+    inFlight,
+    seconds,
+    accepted: acceptedIds.length,
+    perSecond: acceptedIds.length / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    maxMs: latencies.length > 0 ? Math.max(...latencies) : Number.NaN,
+    statuses: count(statuses),
+    redisGrowthBytesPerAccepted: (memoryAfter - memoryBefore) / Math.max(1, acceptedIds.length),
+  };
+  log(`ingest: ${figures.perSecond.toFixed(0)}/s, p99 ${figures.p99Ms.toFixed(1)} ms`);
+  return figures;
+}
