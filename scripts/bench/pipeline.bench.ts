@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { LANGUAGES, type Language } from "@sonocode/contracts";
 import { describeMachine, load, machineLine } from "./machine.js";
 import { startNativeRunner, type NativeRunner } from "./native.js";
+import { stopEveryPlatform } from "./platform.child.js";
 import { createHttpClient } from "./pipeline.client.js";
 import { BURST_MIX, burst, ingest, log, measureLanguage, nativeSerialPerSecond, openPlatform, TEST_COUNT, type Context, type PhaseOptions } from "./pipeline.phases.js";
 import type { RedisBytes } from "./redis-bytes.js";
@@ -116,10 +117,15 @@ async function main(): Promise<void> {
     http.close();
     await native?.close().catch(() => undefined);
   };
+  // on, not once: Ctrl-C reaches us twice (from the terminal and relayed by tsx), and a second
+  // signal without a listener would kill us before the platform is stopped.
+  let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
       log(`${signal}: stopping`);
-      void cleanup().finally(() => process.exit(130));
+      void Promise.allSettled([cleanup(), stopEveryPlatform()]).finally(() => process.exit(130));
     });
   }
   const withPlatform = async <T>(slots: number | undefined, phase: (ctx: Context) => Promise<T>): Promise<T> => {

@@ -37,6 +37,13 @@ export interface BenchPlatform {
 const READY_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 20_000;
 const live = new Set<ChildProcess>();
+/** stop() of every platform from the moment its DATA_DIR exists, also while it is still starting. */
+const unstopped = new Set<() => Promise<void>>();
+
+/** For a signal handler: stops every platform this process started (or is starting) and removes their data. */
+export async function stopEveryPlatform(): Promise<void> {
+  await Promise.all([...unstopped].map((stop) => stop()));
+}
 
 /** Last resort on any exit path of the benchmark: no child outlives it. */
 process.once("exit", () => {
@@ -112,10 +119,12 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
   let redis: ChildProcess | undefined;
   let platform: ChildProcess | undefined;
   const stop = async () => {
+    unstopped.delete(stop);
     if (platform) await stopChild(platform);
     if (redis) await stopChild(redis);
     if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
   };
+  unstopped.add(stop);
   try {
     // As `npm run token` does: the secret file under DATA_DIR, created here, reused by the platform.
     const { secret } = await resolveJwtSecret({ dataDir });
