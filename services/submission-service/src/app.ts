@@ -11,6 +11,7 @@ import type { Duplex } from "node:stream";
 import type { ProblemClient } from "./clients/problem.client.js";
 import { SUBMISSION_LIMIT_DEFAULTS, type SubmissionLimits } from "./domain/submission-limits.js";
 import { SubmissionsService } from "./domain/submissions.service.js";
+import { createIngestPipeline } from "./queues/ingest.pipeline.js";
 import { authPlugin } from "./plugins/auth.plugin.js";
 import { errorsPlugin, frameworkErrorHandler } from "./plugins/errors.plugin.js";
 import { submitRateLimitPlugin } from "./plugins/submit-rate-limit.plugin.js";
@@ -35,10 +36,9 @@ export interface SubmissionAppDeps {
   limits?: Partial<SubmissionLimits>;
 }
 
-/** The producer's own ioredis connection (createSubmissionQueue passes one); the limiter counts there. */
-function queueRedis(queue: Queue): Redis | undefined {
-  const connection = queue.opts.connection;
-  return connection instanceof Redis ? connection : undefined;
+/** Counts in Redis only on the producer's own ioredis connection (createSubmissionQueue passes one). */
+function sharesRedis(queue: Queue): boolean {
+  return queue.opts.connection instanceof Redis;
 }
 
 /**
@@ -92,19 +92,20 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
   await app.register(authPlugin, { jwtSecret: deps.jwtSecret });
   await app.register(swaggerPlugin);
   const limits = { ...SUBMISSION_LIMIT_DEFAULTS, ...deps.limits };
+  // One Redis pipeline per event-loop turn for the POST path: rate-limit counts and job adds alike.
+  const ingest = createIngestPipeline(deps.submissionQueue, { timeoutMs: deps.enqueueTimeoutMs });
   await app.register(submitRateLimitPlugin, {
     perMinute: limits.perMinute,
-    redis: queueRedis(deps.submissionQueue),
+    counter: sharesRedis(deps.submissionQueue) ? ingest.countInWindow : undefined,
     prefix: deps.submissionQueue.opts.prefix ?? "bull",
   });
 
   const service = new SubmissionsService({
     store: deps.store,
     problems: deps.problems,
-    queue: deps.submissionQueue,
+    enqueuer: ingest,
     maxCodeBytes,
     maxInFlight: limits.maxInFlight,
-    ...(deps.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: deps.enqueueTimeoutMs }),
   });
   await app.register(healthRoutes, {
     store: deps.store,

@@ -8,7 +8,7 @@ export {
   type ProblemCacheOptions,
   type ProblemCacheStats,
 } from "./clients/problem-cache.client.js";
-export { createEnqueueBatcher, type SubmissionEnqueuer } from "./queues/enqueue.batcher.js";
+export { createIngestPipeline, type IngestPipeline, type IngestPipelineOptions } from "./queues/ingest.pipeline.js";
 export { createSubmissionQueue, enqueueSubmission, type SubmissionQueueHandle, type SubmissionQueueOptions } from "./queues/submission.queue.js";
 export {
   createResultConsumer,

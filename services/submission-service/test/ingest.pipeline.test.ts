@@ -1,11 +1,11 @@
-// Micro-batched enqueue (issue 9): the adds of one event-loop turn share one Redis
-// pipeline, and each caller still learns its own job's fate.
+// The POST path's Redis (issue 9): the rate-limit counts and job adds of one event-loop
+// turn share one Redis pipeline, and each caller still learns its own command's fate.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { JUDGE_DEFAULTS, type SubmissionJob } from "@sonocode/contracts";
 import { freePort, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { Job } from "bullmq";
-import { createEnqueueBatcher, createSubmissionQueue, type SubmissionQueueHandle } from "../src/index.js";
+import { createIngestPipeline, createSubmissionQueue, type SubmissionQueueHandle } from "../src/index.js";
 
 let handle: SubmissionQueueHandle;
 before(() => {
@@ -44,9 +44,9 @@ async function countPipelines(queue: SubmissionQueueHandle): Promise<() => numbe
   return () => opened;
 }
 
-describe("enqueue batcher", () => {
+describe("ingest pipeline", () => {
   test("24 adds in one turn: one pipeline, every job stored with its id and priority", async () => {
-    const batcher = createEnqueueBatcher(handle.queue);
+    const batcher = createIngestPipeline(handle.queue);
     await handle.queue.waitUntilReady();
     const pipelines = await countPipelines(handle);
     const jobs = Array.from({ length: 24 }, (_, index) => job(index));
@@ -60,8 +60,27 @@ describe("enqueue batcher", () => {
     }
   });
 
+  test("rate-limit counts ride in the same pipeline as the adds; a fixed window per key", async () => {
+    const batcher = createIngestPipeline(handle.queue);
+    await handle.queue.waitUntilReady();
+    const pipelines = await countPipelines(handle);
+    const key = `${handle.queue.opts.prefix}:count-test:${Date.now()}`;
+    const [first, , second, third] = await Promise.all([
+      batcher.countInWindow(key, 60_000),
+      batcher.enqueue(job(50)),
+      batcher.countInWindow(key, 60_000),
+      batcher.countInWindow(key, 60_000),
+    ]);
+    assert.equal(pipelines(), 1);
+    assert.deepEqual([first.current, second.current, third.current], [1, 2, 3]);
+    for (const { ttl } of [first, second, third]) assert.ok(ttl > 55_000 && ttl <= 60_000, `ttl ${ttl}`);
+    assert.ok(await Job.fromId(handle.queue, job(50).submissionId));
+    const client = await handle.queue.client;
+    await client.runCommand("del", [key]);
+  });
+
   test("a job BullMQ refuses fails only its own caller; the rest of the batch is stored", async () => {
-    const batcher = createEnqueueBatcher(handle.queue);
+    const batcher = createIngestPipeline(handle.queue);
     const good = [job(100), job(101)];
     // BullMQ refuses priorities above 2^21 before anything is sent.
     const results = await Promise.allSettled([batcher.enqueue(good[0]!), batcher.enqueue(job(102), { priority: 2 ** 22 }), batcher.enqueue(good[1]!)]);
@@ -77,7 +96,7 @@ describe("enqueue batcher", () => {
   test("Redis unreachable: every caller of the batch gets a prompt QUEUE_UNAVAILABLE", async () => {
     const dead = createSubmissionQueue({ redisUrl: `redis://127.0.0.1:${await freePort()}`, prefix: uniqueName("enqueue-dead") });
     try {
-      const batcher = createEnqueueBatcher(dead.queue, { timeoutMs: 500 });
+      const batcher = createIngestPipeline(dead.queue, { timeoutMs: 500 });
       const started = Date.now();
       const results = await Promise.allSettled([batcher.enqueue(job(200)), batcher.enqueue(job(201))]);
       assert.ok(Date.now() - started < 3_000);

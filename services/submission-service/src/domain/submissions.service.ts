@@ -11,10 +11,9 @@ import {
 } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
 import type { Store } from "@sonocode/store";
-import type { Queue } from "bullmq";
 import type { z } from "zod";
 import type { ProblemClient } from "../clients/problem.client.js";
-import { createEnqueueBatcher, type SubmissionEnqueuer } from "../queues/enqueue.batcher.js";
+import type { IngestPipeline } from "../queues/ingest.pipeline.js";
 import { buildSubmissionJob } from "./submission-job.builder.js";
 
 export type CreatedSubmission = z.infer<typeof createdSubmissionSchema>;
@@ -37,11 +36,11 @@ export interface SubmissionDraft {
 export interface SubmissionsServiceDeps {
   store: Store;
   problems: ProblemClient;
-  queue: Queue;
+  /** The POST path's Redis (see createIngestPipeline): adds of one event-loop turn share one pipeline. */
+  enqueuer: Pick<IngestPipeline, "enqueue">;
   maxCodeBytes: number;
   /** Non-final submissions a (non-admin) user may have at once; 0 = unlimited. */
   maxInFlight?: number;
-  enqueueTimeoutMs?: number;
 }
 
 /** When a user at the in-flight cap may try again: a judging usually takes a few seconds. */
@@ -50,12 +49,7 @@ const IN_FLIGHT_RETRY_AFTER_SECONDS = 5;
 const MAX_PRIORITY = 1_000;
 
 export class SubmissionsService {
-  /** Concurrent POSTs share one Redis pipeline per event-loop turn (see createEnqueueBatcher). */
-  private readonly enqueuer: SubmissionEnqueuer;
-
-  constructor(private readonly deps: SubmissionsServiceDeps) {
-    this.enqueuer = createEnqueueBatcher(deps.queue, { timeoutMs: deps.enqueueTimeoutMs });
-  }
+  constructor(private readonly deps: SubmissionsServiceDeps) {}
 
   /**
    * Persist Pending, then enqueue with jobId = submissionId. If the enqueue
@@ -100,7 +94,7 @@ export class SubmissionsService {
     });
     const submissionLog = log.child({ submissionId: submission._id });
     try {
-      await this.enqueuer.enqueue(buildSubmissionJob(problem, submission), {
+      await this.deps.enqueuer.enqueue(buildSubmissionJob(problem, submission), {
         // Fairness: a user's k-th submission in flight waits behind everyone's first, so one
         // user's burst delays another user's submission by at most one judging slot per user.
         priority: Math.min(inFlight + 1, MAX_PRIORITY),
