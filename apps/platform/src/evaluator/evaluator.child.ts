@@ -44,6 +44,8 @@ runMain(async () => {
   const judge = createDeferredJudge(async () => {
     const created = await createJudge({
       engine: config.sandbox.engine,
+      // One judge slot (and pinned CPU) per worker slot, as distributed mode's main.ts does.
+      maxConcurrency: config.concurrency,
       ...(config.sandbox.rootfs ? { rootfs: config.sandbox.rootfs } : {}),
       ...(config.sandbox.dockerImage ? { dockerImage: config.sandbox.dockerImage } : {}),
       logger: logger.child({ component: "judge" }),
