@@ -3,7 +3,6 @@
 //
 //   npm run bench:sandbox                 # every engine that works here
 //   npm run bench:sandbox -- bwrap        # only bwrap (or: docker, bwrap docker)
-//   npm run bench:sandbox -- bwrap bwrap-launcher   # the persistent executor next to the per-run launcher
 //   BENCH_RUNS=200 npm run bench:sandbox  # more samples
 import { spawn } from "node:child_process";
 import type { JudgeRequest } from "@sonocode/contracts";
@@ -84,7 +83,7 @@ async function benchEngine(engine: SandboxEngine, native: { median: number }) {
 }
 
 async function main() {
-  const wanted = process.argv.slice(2).filter((a) => a === "bwrap" || a === "bwrap-launcher" || a === "docker");
+  const wanted = process.argv.slice(2).filter((a) => a === "bwrap" || a === "docker");
   const engines = wanted.length > 0 ? wanted : ["bwrap", "docker"];
   const nativeSamples: number[] = [];
   for (let i = 0; i < RUNS + 5; i++) {
@@ -94,15 +93,15 @@ async function main() {
   const native = stats(nativeSamples);
   console.log(`host: native /bin/true spawn median ${native.median.toFixed(1)} ms, p99 ${native.p99.toFixed(1)} ms (${RUNS} runs)\n`);
   const rows: string[] = [];
-  rows.push(["engine        ", "run median", "run p99", "ovh median", "ovh p99", "C test wall", ...Object.keys(SOLUTIONS).map((n) => n.padStart(16))].join(" | "));
+  rows.push(["engine", "run median", "run p99", "ovh median", "ovh p99", "C test wall", ...Object.keys(SOLUTIONS).map((n) => n.padStart(16))].join(" | "));
   const goals: string[] = [];
   for (const name of engines) {
-    const engine = name === "docker" ? createDockerEngine({}) : createBwrapEngine({ executor: name === "bwrap-launcher" ? "launcher" : "supervisor" });
+    const engine = name === "docker" ? createDockerEngine({}) : createBwrapEngine({});
     try {
       const r = await benchEngine(engine, native);
       const cWall = r.testWall["c A+B x10"]!;
       rows.push(
-        [name.padEnd(14), ms(r.run.median), ms(r.run.p99).padStart(7), ms(r.overhead.median), ms(r.overhead.p99).padStart(7), ms(cWall.median).padStart(11), ...Object.values(r.judged).map((j) => ms(j.median).padStart(16))].join(" | "),
+        [name.padEnd(6), ms(r.run.median), ms(r.run.p99).padStart(7), ms(r.overhead.median), ms(r.overhead.p99).padStart(7), ms(cWall.median).padStart(11), ...Object.values(r.judged).map((j) => ms(j.median).padStart(16))].join(" | "),
       );
       // Issue 9's targets: per empty run <= 1.5 ms over a native spawn; a trivial C test reported in <= 3 ms.
       const ok = (v: number, goal: number) => `${v.toFixed(1)} ms (goal <= ${goal} ms: ${v <= goal ? "met" : "NOT met"})`;

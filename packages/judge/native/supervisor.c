@@ -681,6 +681,12 @@ int main(void) {
     if (cmd && strcmp(cmd, "prep") == 0) prepare(&f);
     else if (cmd && strcmp(cmd, "run") == 0) run(&f);
     else fatal("protocol");
+    /* A big stdin is not kept: every later fork would copy its page tables. */
+    if (cap > (1u << 20)) {
+      free(buf);
+      buf = NULL;
+      cap = 0;
+    }
   }
   drop(&current.in);
   drop(&prepared);

@@ -1,10 +1,12 @@
 // The sandbox engines' native pieces, built once on the host and cached by the hash of
-// their sources, the seccomp policy and the compiler: the run helper (pid 1 inside
-// every bwrap sandbox, the Docker containers' init), the bwrap launcher, and the seccomp filter (libseccomp, from the
-// one policy in sandbox/seccomp/policy.ts). Static binaries: the helper runs inside
-// the runtime rootfs, whatever libc that has. Needs gcc, libc6-dev and libseccomp-dev
-// on the host (scripts/setup.sh installs them). The cache dir is root-owned and never
-// mounted into a sandbox: only the run helper is copied, alone, onto a tmpfs of its own.
+// their sources, the seccomp policy and the compiler: the bwrap engine's per-session
+// supervisor, the Docker containers' init (run-helper.c), and the seccomp filter
+// (libseccomp, from the one policy in sandbox/seccomp/policy.ts). Static binaries: the
+// init runs inside the runtime image, whatever libc that has, and the supervisor's run
+// inits live on after it pivots into the rootfs view. Needs gcc, libc6-dev and
+// libseccomp-dev on the host (scripts/setup.sh installs them). The cache dir is
+// root-owned and never mounted into a sandbox: only the Docker init is copied, alone,
+// onto a tmpfs of its own.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmod, lstat, mkdtemp, readFile, rename, rm } from "node:fs/promises";
@@ -17,24 +19,21 @@ const exec = promisify(execFile);
 const ENV = { PATH: "/usr/local/bin:/usr/bin:/bin" };
 const SOURCES = {
   run: new URL("../../native/run-helper.c", import.meta.url),
-  launch: new URL("../../native/launcher.c", import.meta.url),
   supervisor: new URL("../../native/supervisor.c", import.meta.url),
 };
 export const SECCOMP_FILE = "seccomp.bpf";
 
 export interface Helpers {
-  /** The run helper binary (copied onto the sandbox's /run tmpfs). */
+  /** The Docker containers' init (copied onto a tmpfs of its own, bound into each container). */
   run: string;
-  /** The root-side launcher (never mounted). */
-  launch: string;
   /** The bwrap engine's persistent executor, one per session (never mounted). */
   supervisor: string;
-  /** The classic-BPF seccomp filter for bwrap --seccomp (never mounted). */
+  /** The classic-BPF seccomp filter the supervisor's run inits install (never mounted). */
   seccomp: string;
 }
 
 function paths(dir: string): Helpers {
-  return { run: join(dir, "run"), launch: join(dir, "launch"), supervisor: join(dir, "supervisor"), seccomp: join(dir, SECCOMP_FILE) };
+  return { run: join(dir, "run"), supervisor: join(dir, "supervisor"), seccomp: join(dir, SECCOMP_FILE) };
 }
 
 async function cached(dir: string): Promise<boolean> {
@@ -70,8 +69,6 @@ export async function ensureHelpers(workRoot: string): Promise<Helpers> {
   const hash = createHash("sha256")
     .update(await readFile(SOURCES.run))
     .update("\0")
-    .update(await readFile(SOURCES.launch))
-    .update("\0")
     .update(await readFile(SOURCES.supervisor))
     .update("\0")
     .update(await seccompFingerprint())
@@ -84,7 +81,6 @@ export async function ensureHelpers(workRoot: string): Promise<Helpers> {
   try {
     const out = paths(staging);
     await compile(out.run, SOURCES.run);
-    await compile(out.launch, SOURCES.launch);
     await compile(out.supervisor, SOURCES.supervisor);
     await generateSeccompBpf(out.seccomp, staging);
     await chmod(out.seccomp, 0o644);

@@ -1,24 +1,20 @@
-// The bubblewrap engine: every run is a fresh set of namespaces (user, pid, mount,
-// ipc, uts, cgroup; net is the slot's persistent empty one) over a read-only view of
-// the runtime rootfs, started as an unprivileged host uid, placed in its own cgroup
-// before any user code runs.
+// The "bwrap" engine (named after bubblewrap, which it used to start per run): every
+// run is a fresh set of namespaces (pid, mount, ipc, uts, cgroup; net is the slot's
+// persistent empty one) over a read-only view of the runtime rootfs, as an
+// unprivileged host uid, in its own cgroup from its first instruction.
 //
-// Launch sequence of one run (why it looks like this):
-//  1. our static launcher (native/launcher.c) is spawned as root one run ahead. It
-//     joins the run's cgroup itself, enters the slot's network namespace, drops to the
-//     session's host uid, and waits for bwrap's argument list on a control pipe; the
-//     cgroup join (an RCU grace period, 8-16 ms on v1) overlaps the previous run. So
-//     bwrap and everything it forks is in the cgroup from its first instruction.
-//  2. bwrap reports its child's host pid on fd 3 (--info-fd): the sandbox came up.
-//  3. inside, our static run helper (native/run-helper.c) is pid 1 (--as-pid-1),
-//     non-dumpable, so the program can neither signal, ptrace nor rewrite it; it sets
-//     the rlimits, forks the program, reaps everything, and reports the program's exact
-//     exit code or signal on fd 4. bwrap has installed the seccomp filter (generated
-//     from sandbox/seccomp/policy.ts, --seccomp on fd 6) before exec'ing it, so every
-//     process inside is filtered.
-//  4. when the helper exits (or we SIGKILL bwrap, which --die-with-parent turns into
-//     SIGKILL of pid 1) the kernel kills every process left in the namespace. We still
-//     empty and remove the cgroup afterwards, so nothing survives a run.
+// How runs start (why it looks like this): a Node spawn, bwrap's namespace and mount
+// setup and a cgroup join per run cost 6-9 ms per empty run. Instead each session has
+// one persistent supervisor (native/supervisor.c, driven by supervisor.ts): started
+// once, as root, it enters the slot's network namespace, builds a private mount
+// namespace pivoted into the rootfs view (/dev, /box), and per run only forks a run
+// init into a fresh, pre-made cgroup (clone3 CLONE_INTO_CGROUP on cgroup v2; on v1 the
+// init joins it one run ahead, with the kernel favouring migrations while a session
+// lives) with fresh pid/mount/ipc/uts/cgroup namespaces, /proc, /tmp and /dev/shm; the
+// init forks the program with rlimits, the seccomp filter (sandbox/seccomp/policy.ts)
+// and the slot uid. The supervisors run as root and are non-dumpable, the program never
+// is root: it can neither signal, ptrace, prlimit nor read any of them
+// (supervised-session.ts has the per-run flow, the C file the process tree).
 // Only our own filesystems are bound in (host-mounts.ts): /proc/self/mountinfo inside
 // shows no host path, device or RAM size.
 import { chmod, lstat, mkdir, realpath, stat } from "node:fs/promises";
@@ -33,7 +29,6 @@ import type { SandboxEngine, SandboxSession } from "../../sandbox/sandbox.js";
 import { ensureHelpers, type Helpers } from "../../sandbox/native-helpers.js";
 import { mountEngineFilesystems, mountWorkDir, type EngineMounts } from "./host-mounts.js";
 import { removeStaleMounts } from "../../sandbox/host-mounts.js";
-import { BwrapSession } from "./session.js";
 import { SupervisedSession } from "./supervised-session.js";
 
 export const DEFAULT_ROOTFS = "/var/lib/sonocode/runtime/rootfs";
@@ -46,17 +41,10 @@ export interface BwrapEngineOptions {
   cgroupRoot?: string;
   /** Host directory for the engine's mounts, per-session work dirs and the built helpers (default $TMPDIR/sonocode-judge). */
   workRoot?: string;
-  bwrapPath?: string;
   /** Sessions run as host uid/gid hostUidBase + slot, so concurrent sessions cannot touch each other even outside the namespaces. */
   hostUidBase?: number;
   /** Size cap of each session's work dir (/box), a tmpfs of its own. Default 512 MiB. */
   workDirBytes?: number;
-  /**
-   * How runs start. "supervisor" (default): one persistent native supervisor per session
-   * forks each run (native/supervisor.c). "launcher": a root launcher and a full bwrap
-   * sandbox per run (the previous path, kept while the new one proves itself).
-   */
-  executor?: "supervisor" | "launcher";
 }
 
 const CHECK_LIMITS = { cpuTimeMs: 2_000, wallTimeMs: 5_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 8, fileSizeBytes: 1 << 20 };
@@ -93,7 +81,6 @@ function createSlots() {
 
 export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngine {
   const logger = options.logger;
-  const bwrapPath = options.bwrapPath ?? "/usr/bin/bwrap";
   const workRoot = options.workRoot ?? join(tmpdir(), "sonocode-judge");
   const uidBase = options.hostUidBase ?? 61_000;
   const workDirBytes = options.workDirBytes ?? 512 << 20;
@@ -109,11 +96,6 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       } catch {
         throw new SandboxError("bwrap engine: the runtime rootfs is missing; build it with scripts/runtime/build-rootfs.sh");
       }
-      try {
-        await stat(bwrapPath);
-      } catch {
-        throw new SandboxError("bwrap engine: bubblewrap is not installed (apt-get install bubblewrap)");
-      }
       if ((process.getuid?.() ?? -1) !== 0) throw new SandboxError("bwrap engine: the judge must run as root to manage cgroups, mounts and sandbox uids");
       await ensureWorkRoot(workRoot);
       const cgroups = await createCgroupManager({ parent: options.cgroupRoot ?? "sonocode" });
@@ -123,7 +105,7 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       const staleMounts = await removeStaleMounts(workRoot);
       if (staleGroups > 0 || staleNetns.length > 0 || staleMounts > 0) logger?.warn({ staleGroups, staleNetns, staleMounts }, "removed sandbox resources left by a previous judge process");
       const helpers = await ensureHelpers(workRoot);
-      const mounts = await mountEngineFilesystems(workRoot, rootfs, helpers.run);
+      const mounts = await mountEngineFilesystems(workRoot, rootfs);
       if (!cgroups.cpuset.cpus) logger?.warn({ reason: cgroups.cpuset.reason }, "runs are not pinned to CPUs: parallel sessions may share a core and skew each other's times");
       logger?.info({ engine: "bwrap", cgroup: cgroups.version, cpus: cgroups.cpuset.cpus }, "bwrap engine ready");
       return { helpers, mounts, cgroups };
@@ -151,8 +133,6 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
     return made;
   }
 
-  const executor = options.executor ?? "supervisor";
-
   async function openSession(ctx: Ready): Promise<SandboxSession> {
     const slot = slots.take();
     const uid = uidBase + slot;
@@ -162,7 +142,6 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       const release = () => slots.release(slot);
       // Each slot's runs on a CPU of their own (cpuset), so parallel sessions do not skew each other's times.
       const cpus = ctx.cgroups.cpuset.cpus ? slotCpus(slot, ctx.cgroups.cpuset.cpus) : undefined;
-      if (executor === "launcher") return new BwrapSession({ ...ctx, workDir, uid, netns, bwrapPath, logger, cpus, release });
       const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, favorDynmods: ctx.cgroups.version === 1 };
       return await SupervisedSession.open({ supervisor, cgroups: ctx.cgroups, cpus, workDir, logger, release });
     } catch (error) {

@@ -1,13 +1,11 @@
-// The host filesystems the bwrap engine binds into its sandboxes (see
-// sandbox/host-mounts.ts for why each is a filesystem of its own):
+// The host filesystems the bwrap engine's supervisors bind into their sandbox views
+// (see sandbox/host-mounts.ts for why each is a filesystem of its own):
 //   - the runtime rootfs, through a read-only overlay whose only layer paths are
 //     relative names ("lowerdir=r:e", resolved from a private directory at mount time);
-//   - the run helper, alone on a small read-only tmpfs (never the launcher or the
-//     seccomp filter, which stay in the helper cache dir on the host);
 //   - /dev: a small read-only tmpfs with the five character devices a program needs
 //     (bwrap's --dev binds the host's devtmpfs nodes, whose mount shows the RAM size);
 //   - each session's work dir: a size-capped tmpfs, so a compile cannot fill the host disk.
-import { chmod, copyFile, mkdir, symlink } from "node:fs/promises";
+import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { mount, mountTmpfs, ownedPath, removeMountPoint, removeOwned, runHostCommand } from "../../sandbox/host-mounts.js";
 
@@ -20,19 +18,17 @@ const DEVICES: Array<[name: string, major: number, minor: number]> = [
 ];
 
 export interface EngineMounts {
-  /** The rootfs overlay, for --ro-bind ... /. */
+  /** The rootfs overlay, bound read-only as /. */
   readonly rootfs: string;
-  /** The tmpfs holding only the run helper, for --ro-bind ... /run. */
-  readonly run: string;
-  /** The device tmpfs, for --dev-bind ... /dev. */
+  /** The device tmpfs, bound read-only as /dev. */
   readonly dev: string;
   release(): Promise<void>;
 }
 
-/** Mounts the engine's rootfs view, helper and /dev under workRoot/m-<pid>-<hex>. */
-export async function mountEngineFilesystems(workRoot: string, rootfs: string, helperBinary: string): Promise<EngineMounts> {
+/** Mounts the engine's rootfs view and /dev under workRoot/m-<pid>-<hex>. */
+export async function mountEngineFilesystems(workRoot: string, rootfs: string): Promise<EngineMounts> {
   const base = ownedPath(workRoot, "m");
-  const dirs = { layers: join(base, "layers"), rootfs: join(base, "rootfs"), run: join(base, "run"), dev: join(base, "dev") };
+  const dirs = { layers: join(base, "layers"), rootfs: join(base, "rootfs"), dev: join(base, "dev") };
   await mkdir(base, { mode: 0o711 });
   try {
     await mkdir(dirs.layers, { mode: 0o700 });
@@ -41,11 +37,6 @@ export async function mountEngineFilesystems(workRoot: string, rootfs: string, h
     await symlink(rootfs, join(dirs.layers, "r"));
     await mkdir(join(dirs.layers, "e"));
     await mount(["-t", "overlay", "sonocode-rootfs", "-o", "ro,lowerdir=r:e", dirs.rootfs], dirs.layers);
-
-    await mountTmpfs(dirs.run, "sonocode-run", "size=4m,mode=755,nosuid,nodev");
-    await copyFile(helperBinary, join(dirs.run, "run"));
-    await chmod(join(dirs.run, "run"), 0o755);
-    await mount(["-o", "remount,ro", dirs.run]);
 
     await mountTmpfs(dirs.dev, "sonocode-dev", "size=64k,nr_inodes=64,mode=755,nosuid");
     await runHostCommand("sh", ["-c", DEVICES.map(([name, major, minor]) => `mknod -m 666 ${join(dirs.dev, name)} c ${major} ${minor}`).join(" && ")]);
@@ -58,7 +49,7 @@ export async function mountEngineFilesystems(workRoot: string, rootfs: string, h
     await removeOwned(base).catch(() => undefined);
     throw error;
   }
-  return { rootfs: dirs.rootfs, run: dirs.run, dev: dirs.dev, release: () => removeOwned(base) };
+  return { rootfs: dirs.rootfs, dev: dirs.dev, release: () => removeOwned(base) };
 }
 
 export interface WorkDir {

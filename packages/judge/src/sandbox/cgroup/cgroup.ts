@@ -14,7 +14,7 @@ export interface Cgroup {
   readonly describe: string;
   /** Host pids of every process in the group. */
   pids(): number[];
-  /** The cgroup.procs files a process writes "0" to in order to join the group itself (native/launcher.c). */
+  /** The cgroup.procs files a process writes "0" to in order to join the group itself (the bwrap supervisor's run init on v1, native/supervisor.c). */
   procsFiles(): string[];
   /** CPU time (user+sys) used by the group so far, in ns. */
   cpuUsageNs(): number;
