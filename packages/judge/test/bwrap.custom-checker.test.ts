@@ -79,8 +79,8 @@ describe("custom and per-problem checkers (bwrap)", () => {
     assert.equal(v.results[2]!.checkerMessage, undefined, "a hidden test never shows the checker's words");
     assert.equal(v.results[2]!.score, undefined);
 
-    const [binary] = await readdir(cacheDir);
-    assert.ok(binary?.endsWith(".bin"), "the built checker is cached on disk");
+    const [binary = ""] = await readdir(cacheDir);
+    assert.ok(binary.endsWith(".bin"), "the built checker is cached on disk");
     const builtAt = (await stat(join(cacheDir, binary))).mtimeMs;
     const again = await judge.judge({ language: "PYTHON", source: "print(2 * int(input()))", tests, checker: testlibChecker() });
     assert.equal(again.status, "Success");

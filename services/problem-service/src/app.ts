@@ -10,6 +10,7 @@ import { healthRouter, type HealthCheck } from "./routes/health.router.js";
 import { methodNotAllowed } from "./http/method-not-allowed.middleware.js";
 import { problemsRouter } from "./routes/problems.router.js";
 import { internalRouter } from "./routes/internal.router.js";
+import { importRouter } from "./routes/import.router.js";
 import { TestSetsService } from "./domain/test-sets.service.js";
 import { announcingChanges, type ProblemChangePublisher } from "./events/problem-changes.publisher.js";
 
@@ -52,10 +53,13 @@ export function buildProblemApp(deps: ProblemAppDeps): express.Express {
     })
     .all(methodNotAllowed(["GET", "HEAD"]));
 
+  const problemsService = new ProblemsService(deps.changes ? announcingChanges(deps.problems, deps.changes) : deps.problems);
+  // Before the problems router, whose /:id would otherwise claim "import".
+  app.use("/api/v1/problems/import", importRouter({ service: problemsService, jwtSecret: deps.jwtSecret }));
   app.use(
     "/api/v1/problems",
     problemsRouter({
-      service: new ProblemsService(deps.changes ? announcingChanges(deps.problems, deps.changes) : deps.problems),
+      service: problemsService,
       jwtSecret: deps.jwtSecret,
       jsonBodyLimit: deps.jsonBodyLimit ?? DEFAULT_JSON_BODY_LIMIT,
     }),

@@ -91,7 +91,7 @@ export function buildOpenApiDocument(): JsonObject {
       title: "SonoCode problem-service",
       version: "1.0.0",
       description:
-        "Problems with visible and hidden test cases. Anonymous callers and role `user` get the public view (no hidden tests, no editorial); admins get the stored document.",
+        "Problems with visible and hidden test cases. Anonymous callers and role `user` get the public view (no hidden tests, no editorial, no referenceSolution, a checker without its code); admins get the stored document.",
     },
     paths: {
       "/ping": { get: { operationId: "ping", responses: { "200": json("PongEnvelope", "alive") } } },
@@ -113,6 +113,21 @@ export function buildOpenApiDocument(): JsonObject {
           security: admin,
           requestBody: body("ProblemInput"),
           responses: { "201": json("AdminProblemEnvelope", "created"), ...errors(400, 401, 403, 413, 415) },
+        },
+      },
+      "/api/v1/problems/import": {
+        post: {
+          operationId: "importProblemPackage",
+          description:
+            "Admin: imports a Kattis problem package (legacy layout): problem.yaml (name, limits.memory, validation default|custom, validator_flags), " +
+            "problem_statement/problem.en.md (or .tex, kept as text), data/sample/*.in|.ans (visible), data/secret/**/*.in|.ans (hidden; first-level " +
+            "sub-directories become groups sharing 100 points), output_validators/<dir>/ (custom checker, kattis protocol), .timelimit (seconds, default 2). " +
+            "A malformed package, missing data, a path leaving the package, too many or too large entries (declared or inflated) are a 400 naming the " +
+            "problem, and nothing is stored. Interactive and multi-pass packages are refused (400).",
+          security: admin,
+          parameters: [{ name: "difficulty", in: "query", required: false, schema: { type: "string", enum: ["easy", "medium", "hard"], default: "medium" } }],
+          requestBody: { required: true, content: { "application/zip": { schema: { type: "string", format: "binary", maxLength: 16 * 1024 * 1024 } } } },
+          responses: { "201": json("AdminProblemEnvelope", "imported"), ...errors(400, 401, 403, 413, 415) },
         },
       },
       "/api/v1/problems/{id}": {
