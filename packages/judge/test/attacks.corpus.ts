@@ -387,6 +387,24 @@ export const ATTACKS: AttackCase[] = [
     check: (v) => assertStatus(v, ["Success"]),
   },
   {
+    // Docker's default /sys (read-only sysfs) lists the host's block devices, NICs, memory blocks and CPUs.
+    name: "/sys shows nothing of the host (no sysfs inside)",
+    request: () => ({
+      language: "PYTHON",
+      source: [
+        "import os",
+        "try:",
+        "    entries = sorted(os.listdir('/sys'))",
+        "except FileNotFoundError:",
+        "    entries = []",
+        "sysfs = [l for l in open('/proc/self/mountinfo') if ' - sysfs ' in l]",
+        "print('SYS ' + repr((entries[:12], sysfs)) if entries or sysfs else 'SAFE')",
+      ].join("\n"),
+      tests: SAFE,
+    }),
+    check: (v) => assertStatus(v, ["Success"]),
+  },
+  {
     name: "compile: #include of /proc files shows no host path",
     request: () => ({
       language: "C",

@@ -75,6 +75,36 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
     assert.ok(out.stdout.includes("box-writable"));
   });
 
+  test("mountinfo: the only host paths left are the storage driver's layer dirs on the root overlay; /sys is an empty tmpfs", async () => {
+    const out = await session.run(sh("cat /proc/self/mountinfo; echo ---; ls -A /sys | wc -l"));
+    assert.equal(out.exitCode, 0, out.stderr);
+    const [mountinfo = "", sysCount = ""] = out.stdout.split("---\n");
+    assert.equal(sysCount.trim(), "0", "nothing under /sys");
+    const residual: string[] = [];
+    for (const line of mountinfo.trim().split("\n")) {
+      const [left = "", right = ""] = line.split(" - ");
+      const [, , , root = "", mountPoint = ""] = left.split(" ");
+      const [fstype = "", source = "", options = ""] = right.split(" ");
+      // A mount's root is a path inside its filesystem: on a disk (Docker's own /etc/hosts bind from
+      // /var/lib/docker/containers/<id>) that is a host path. Binds within proc or a tmpfs (runc's masked and
+      // read-only /proc paths, our own tmpfs's init and /etc files) show nothing of the host.
+      if (root !== "/") assert.ok(fstype === "proc" || fstype === "tmpfs", `a host dir as a mount's root: ${line}`);
+      if (root !== "/" && fstype === "tmpfs" && source !== "tmpfs") assert.match(source, /^sonocode-/, line);
+      if (mountPoint === "/sys") assert.equal(fstype, "tmpfs", line);
+      assert.notEqual(fstype, "sysfs", line);
+      // Absolute paths in the mount options: only the root overlay has any (lowerdir/upperdir/workdir).
+      const paths = options.split(/[,=:]/).filter((part) => part.startsWith("/"));
+      if (paths.length > 0) {
+        assert.equal(mountPoint, "/", `only the root overlay names host paths: ${line}`);
+        residual.push(...paths);
+      }
+    }
+    // Known, not hideable with Docker's overlay2 driver: the kernel shows the overlay's
+    // layer dirs in its mount options. They name Docker's data root, never ours.
+    const dataRoot = ((await docker.info()) as { DockerRootDir?: string }).DockerRootDir ?? "/var/lib/docker";
+    assert.ok(residual.length > 0 && residual.every((p) => p.startsWith(`${dataRoot}/overlay2/`)), residual.join(" "));
+  });
+
   test("the environment is PATH/HOME/LANG plus the run's env", async () => {
     const out = await session.run(sh("env | sort", { env: { FOO: "bar" } }));
     const names = out.stdout.split("\n").filter(Boolean).map((l) => l.split("=")[0]);

@@ -62,6 +62,12 @@ export async function createSessionContainer(docker: Docker, options: ContainerO
     Tmpfs: {
       "/box": `rw,exec,nosuid,nodev,size=${workDirBytes},uid=${USER_UID},gid=${USER_UID},mode=0755`,
       "/tmp": `rw,exec,nosuid,nodev,size=${tmpBytes},mode=1777`,
+      // An empty read-only tmpfs instead of Docker's read-only sysfs, which shows the
+      // host's devices, block sizes, NICs and CPU topology (bwrap has no /sys at all).
+      // Docker drops its own /sys mount for a user mount there; the cgroup mounts it
+      // puts under /sys/fs/cgroup stay listed in mountinfo but are shadowed (and show
+      // only "/": private cgroup namespace).
+      "/sys": "ro,nosuid,nodev,noexec,size=4k,mode=0555",
     },
     ShmSize: 16 * MiB,
     IpcMode: "private",

@@ -135,3 +135,30 @@ function rules(): SeccompRule[] {
 
 /** The policy, in the order the generators emit it. */
 export const SECCOMP_RULES: readonly SeccompRule[] = Object.freeze(rules());
+
+/** Where a call with conditional denials is allowed (OR of the comparisons' ANDs). */
+export interface AllowRule {
+  syscall: SyscallRef;
+  when: ArgCompare[];
+}
+
+/**
+ * The exact complement of the conditional denials above, for generators that start
+ * from "deny" and list what is allowed (the Docker profile: see docker-profile.ts).
+ * test/seccomp.policy.test.ts checks, argument value by argument value, that for each
+ * of these calls allow and deny rules are disjoint and together cover every value, so
+ * both forms of the policy answer every call the same way.
+ */
+function allowRules(): AllowRule[] {
+  const nsMask = NAMESPACE_CLONE_FLAGS.reduce((mask, [, flag]) => mask | BigInt(flag), 0n);
+  const out: AllowRule[] = [{ syscall: CLONE, when: [{ arg: 0, op: "masked_eq", mask: nsMask, value: 0n }] }];
+  for (const call of [SOCKET, SOCKETPAIR]) {
+    for (const [, family] of ALLOWED_SOCKET_FAMILIES) out.push({ syscall: call, when: [{ arg: 0, op: "eq", value: BigInt(family) }] });
+  }
+  // A plain persona (no flag in bits 8-31), or the query 0xffffffff (the kernel reads 32 bits).
+  out.push({ syscall: PERSONALITY, when: [{ arg: 0, op: "masked_eq", mask: 0xffffff00n, value: 0n }] });
+  out.push({ syscall: PERSONALITY, when: [{ arg: 0, op: "masked_eq", mask: 0xffffffffn, value: 0xffffffffn }] });
+  return out;
+}
+
+export const CONDITIONAL_ALLOW: readonly AllowRule[] = Object.freeze(allowRules());
