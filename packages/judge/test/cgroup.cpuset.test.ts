@@ -10,12 +10,14 @@ import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { formatCpuList, parseCpuList, slotCpus, usableCpus } from "../src/sandbox/cgroup/cpuset.js";
 import { createCgroupManager, type CgroupManager } from "../src/sandbox/cgroup/run-cgroups.js";
+import { createBwrapEngine } from "../src/engines/bwrap/engine.js";
 import { createDockerEngine } from "../src/engines/docker/engine.js";
 import type { SandboxEngine } from "../src/sandbox/sandbox.js";
 import { dockerSkipReason } from "./docker.availability.js";
 
 const PARENT = `sonocode-cpuset-${process.pid}`;
 const isRoot = process.geteuid?.() === 0;
+const ROOTFS = "/var/lib/sonocode/runtime/rootfs";
 /** What a program sees of its CPUs: the kernel's mask, and sched_getaffinity's count (nproc). */
 const PROBE = "grep Cpus_allowed_list /proc/self/status | tr -d ' \\t' | cut -d: -f2; nproc";
 
@@ -128,6 +130,15 @@ async function twoSlots(engine: SandboxEngine): Promise<string[][]> {
 }
 
 const expected = () => [0, 1].map((slot) => [String(slotCpus(slot, usableCpus())[0]), "1"]);
+
+const bwrapWhy = !isRoot ? "needs root" : !existsSync(ROOTFS) ? "no runtime rootfs" : false;
+describe("bwrap engine: slot k runs on CPU k", { skip: bwrapWhy }, () => {
+  const engine = createBwrapEngine({ cgroupRoot: PARENT });
+  after(() => engine.close());
+  it("two sessions at once, each pinned to its own CPU", async () => {
+    assert.deepEqual(await twoSlots(engine), expected());
+  });
+});
 
 const dockerEngine = createDockerEngine({});
 const dockerWhy = await dockerSkipReason(dockerEngine);
