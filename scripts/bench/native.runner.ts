@@ -14,7 +14,8 @@ import { createInterface } from "node:readline";
 import { chrootArgv, nativePlan, sameAnswer } from "./native.plan.js";
 import { nativeRequestSchema, type NativeRequest, type NativeResponse } from "./native.protocol.js";
 
-const COMPILE_TIMEOUT_MS = 120_000;
+// Generous: a loaded machine (load 50 was seen here) stretches tsc past two minutes.
+const COMPILE_TIMEOUT_MS = 240_000;
 const RUN_TIMEOUT_MS = 30_000;
 const OUTPUT_CAP = 1 << 20;
 

@@ -17,7 +17,7 @@ export interface NativeRunner {
 }
 
 const READY_TIMEOUT_MS = 60_000;
-const MEASURE_TIMEOUT_MS = 300_000;
+const MEASURE_TIMEOUT_MS = 600_000;
 
 export function runnerArgv(root: string, rootfs: string): [string, string[]] {
   return ["unshare", ["--mount", "--propagation", "private", "--", process.execPath, "--import", "tsx", join(root, "scripts/bench/native.runner.ts"), rootfs]];

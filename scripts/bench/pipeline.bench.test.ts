@@ -115,6 +115,7 @@ describe("figures and goals", () => {
       languages: [figures({}), figures({ language: "TYPESCRIPT", latencyMs: [3_000], nativeMs: [2_900] })],
       bursts: [BURST, { ...BURST, slots: 2, perSecond: 5 }],
       ingest: INGEST,
+      errors: [],
       redis: { samples: 3, medianBytes: 1200, minBytes: 1100, maxBytes: 1300, keys: [{ pattern: "p:SubmissionQueue:{id}", medianBytes: 1200 }] },
     };
     const summary = summaryTable(report);

@@ -95,6 +95,7 @@ function printReport(report: PipelineReport, wrong: readonly string[]): void {
       "",
       summaryTable(report),
       ...(wrong.length > 0 ? ["", `NOT every verdict was Success (${wrong.join(", ")}): these figures are not comparable.`] : []),
+      ...(report.errors.length > 0 ? ["", "Phases that failed (not in the tables):", ...report.errors.map((e) => `  - ${e}`)] : []),
       "",
     ].join("\n"),
   );
@@ -141,6 +142,19 @@ async function main(): Promise<void> {
     }
   };
 
+  // A phase that fails (a timeout on a loaded machine, a refused POST) is reported and the run goes on.
+  const errors: string[] = [];
+  const attempt = async <T>(what: string, phase: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await phase();
+    } catch (error) {
+      const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+      log(`FAILED ${message}`);
+      errors.push(message);
+      return null;
+    }
+  };
+
   try {
     native = await startNativeRunner({ repoRoot: REPO, rootfs: options.rootfs });
     log(`native runner ready (chroot /bin/true ${native.execFloorMs.toFixed(1)} ms); starting the platform`);
@@ -154,16 +168,25 @@ async function main(): Promise<void> {
     await withPlatform(options.slots, async (ctx) => {
       platformEnv = ctx.platform.env;
       log("platform judging; measuring languages");
-      for (const language of options.languages) languages.push(await measureLanguage(ctx, language));
-      if (!options.skipBurst) {
-        nativeSerial = await nativeSerialPerSecond(native!, options.runs, languages, BURST_MIX(options.burst));
-        if (options.burstSlots.length === 0) bursts.push(await burst(ctx, nativeSerial, options.slots ?? null, redisSamples));
+      for (const language of options.languages) {
+        const figures = await attempt(`${language}`, () => measureLanguage(ctx, language));
+        if (figures) languages.push(figures);
       }
-      if (!options.skipIngest) ingestFigures = await ingest(ctx, redisSamples);
+      if (!options.skipBurst) {
+        nativeSerial = (await attempt("native serial C + Python", () => nativeSerialPerSecond(native!, options.runs, languages, BURST_MIX(options.burst)))) ?? Number.NaN;
+        if (options.burstSlots.length === 0) {
+          const figures = await attempt("burst", () => burst(ctx, nativeSerial, options.slots ?? null, redisSamples));
+          if (figures) bursts.push(figures);
+        }
+      }
+      if (!options.skipIngest) ingestFigures = await attempt("ingest", () => ingest(ctx, redisSamples));
     });
     // Scaling: each slot count on a fresh platform, so no backlog of the ingest phase is in the way.
     if (!options.skipBurst) {
-      for (const slots of options.burstSlots) bursts.push(await withPlatform(slots, (ctx) => burst(ctx, nativeSerial, slots, redisSamples)));
+      for (const slots of options.burstSlots) {
+        const figures = await attempt(`burst with EVALUATOR_CONCURRENCY ${slots}`, () => withPlatform(slots, (ctx) => burst(ctx, nativeSerial, slots, redisSamples)));
+        if (figures) bursts.push(figures);
+      }
     }
 
     const report: PipelineReport = {
@@ -178,9 +201,10 @@ async function main(): Promise<void> {
       ingest: ingestFigures,
       // The largest sample of queued submissions speaks for the figure.
       redis: [...redisSamples].sort((a, b) => b.samples - a.samples)[0] ?? null,
+      errors,
     };
     const wrong = [...languages.flatMap((f) => Object.keys(f.statuses)), ...bursts.flatMap((b) => Object.keys(b.statuses))].filter((s) => s !== "Success");
-    if (wrong.length > 0) process.exitCode = 1;
+    if (wrong.length > 0 || errors.length > 0) process.exitCode = 1;
     printReport(report, wrong);
     if (args.json) {
       writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -191,4 +215,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await main().catch((error: unknown) => {
+  log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+});

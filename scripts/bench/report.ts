@@ -87,6 +87,8 @@ export interface PipelineReport {
   bursts: BurstFigures[];
   ingest: IngestFigures | null;
   redis: RedisBytes | null;
+  /** Phases that failed, with why; their figures are absent. */
+  errors: string[];
 }
 
 export type Verdict = "pass" | "FAIL" | "—";
