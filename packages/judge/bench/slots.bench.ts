@@ -47,7 +47,7 @@ async function scenario(label: string, engine: SandboxEngine, slots: number): Pr
   } finally {
     await Promise.all(sessions.map((s) => s.dispose()));
   }
-  const row = [label, String(slots), ...[0.5, 0.9].map((p) => `${pct(times.cpu, p)}`), ...[0.5, 0.9].map((p) => `${pct(times.wall, p)}`)];
+  const row = [label, String(slots), ...[0.5, 0.9].map((p) => String(Math.round(pct(times.cpu, p)))), ...[0.5, 0.9].map((p) => String(Math.round(pct(times.wall, p))))];
   console.log(`| ${row.join(" | ")} |`);
 }
 
