@@ -26,16 +26,18 @@
  * neither signal, ptrace, prlimit nor open /proc/<pid>/{mem,fd,environ} of them; the
  * init is also its pid namespace's init (no signal from inside without a handler,
  * and it installs none). The program gets no descriptor of ours: stdin is a sealed
- * memfd, stdout/stderr are the session's output pipes, everything else is closed.
- * When the program exits the init reports and exits, and the kernel kills whatever is
- * left in the pid namespace and waits for it before our waitpid() returns: so every
- * byte the run wrote is in the output pipes before we write the end marker.
+ * memfd, stdout/stderr are pipes of this run only, which we relay to the session's
+ * output channels (a program holding those could shut them down, or make them
+ * non-blocking, for every later run); everything else is closed. When the program
+ * exits the init reports and exits, and the kernel kills whatever is left in the pid
+ * namespace and waits for it before our waitpid() returns: so once both pipes reach
+ * EOF, every byte of the run has been relayed, and we write the end marker.
  *
  * Protocol (the judge is src/engines/bwrap/supervisor.ts):
  *   fd 0  judge -> us: messages "<u32 length><fields, NUL-terminated>..."
- *   fd 1  the programs' stdout pipe, fd 2 their stderr pipe: after each run we write
- *         the run's 24-byte random marker (from the judge, never seen by the program)
- *         on both, so the judge knows where the run's output ends;
+ *   fd 1  the runs' stdout, fd 2 their stderr (relayed): after each run we write the
+ *         run's 24-byte random marker (from the judge, never seen by the program) on
+ *         both, so the judge knows where the run's output ends;
  *   fd 3  us -> judge: status lines.
  *   config <parent-pid> <netns|-> <uid> <gid> <rootfs> <dev> <box> <seccomp-file> <favor-dynmods 0|1>
  *          -> "ready" | "fatal <stage> <errno>"
@@ -206,9 +208,13 @@ static long long now_us(void) {
 /* ---- the run init (pid 1 of one run) ---------------------------------------- */
 
 /* The program: everything irreversible happens here, last thing before exec. */
-static _Noreturn void exec_program(const struct spec *s, int stdin_fd, int errw) {
-  /* dup2 clears close-on-exec on the copy; a memfd received at fd 0 needs it cleared by hand. */
-  if (stdin_fd == 0 ? fcntl(0, F_SETFD, 0) != 0 : dup2(stdin_fd, 0) != 0) _exit(122);
+static _Noreturn void exec_program(const struct spec *s, const int *stdio, int errw) {
+  /* Through copies above 2 first, whatever numbers the received fds got; dup2 clears close-on-exec. */
+  int high[3];
+  for (int i = 0; i < 3; i++)
+    if ((high[i] = fcntl(stdio[i], F_DUPFD, 10)) < 0) _exit(122);
+  for (int i = 0; i < 3; i++)
+    if (dup2(high[i], i) != i) _exit(122);
   /* Only 0-2 and the close-on-exec error pipe stay: no fd of the judge or ours reaches user code. */
   if ((errw > 3 && syscall(SYS_close_range, 3u, (unsigned)errw - 1, 0u) != 0) || syscall(SYS_close_range, (unsigned)errw + 1, ~0u, 0u) != 0) _exit(123);
   sigset_t none;
@@ -256,7 +262,10 @@ static _Noreturn void run_init(int sock, const int *procs, int nprocs) {
   if (unshare(CLONE_NEWCGROUP) != 0) _exit(112);
   /* Keep only the output pipes (1, 2) and our socket: not the judge's control pipe, the
    * status pipe, the host root, nor the socket of a run still in flight. */
+  /* The session's output sockets too: each run writes into pipes of its own (see run()). */
   close(CTL_FD);
+  close(1);
+  close(2);
   if ((sock > 3 && syscall(SYS_close_range, 3u, (unsigned)sock - 1, 0u) != 0) || syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0u) != 0) _exit(112);
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) _exit(113);
   char opts[64];
@@ -265,18 +274,18 @@ static _Noreturn void run_init(int sock, const int *procs, int nprocs) {
   if (sethostname("sandbox", 7) != 0) _exit(115);
 
   static char buf[MAX_SPEC];
-  int stdin_fd = -1;
-  char control[CMSG_SPACE(sizeof(int))];
+  int stdio[3] = {-1, -1, -1};
+  char control[CMSG_SPACE(sizeof stdio)];
   struct iovec iov = {buf, sizeof buf - 1};
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
   ssize_t got;
   do got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (got < 0 && errno == EINTR);
   if (got <= 0) _exit(0); /* the session ended before this run was used */
   struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-  if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) memcpy(&stdin_fd, CMSG_DATA(cm), sizeof stdin_fd);
+  if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof stdio)) memcpy(stdio, CMSG_DATA(cm), sizeof stdio);
   static struct spec s;
   struct fields f = {buf, (size_t)got, 0};
-  if (stdin_fd < 0 || parse_spec(&f, &s) != 0) {
+  if (stdio[0] < 0 || stdio[1] < 0 || stdio[2] < 0 || parse_spec(&f, &s) != 0) {
     send_status(sock, "error spec %d", EINVAL);
     _exit(0);
   }
@@ -309,10 +318,11 @@ static _Noreturn void run_init(int sock, const int *procs, int nprocs) {
   if (child == 0) {
     close(errpipe[0]);
     close(sock);
-    exec_program(&s, stdin_fd, errpipe[1]);
+    exec_program(&s, stdio, errpipe[1]);
   }
   close(errpipe[1]);
-  if (stdin_fd != 0) close(stdin_fd);
+  /* Only the program's tree holds the output pipes: their EOF comes with its end. */
+  for (int i = 0; i < 3; i++) close(stdio[i]);
   int err = 0;
   do got = read(errpipe[0], &err, sizeof err); while (got < 0 && errno == EINTR);
   if (got == (ssize_t)sizeof err) {
@@ -482,20 +492,26 @@ static int unhex(const char *hex, unsigned char *out) {
 /* The run in flight: its init, and what to answer when it ends. */
 static struct {
   struct init in;
+  /* Read ends of the run's stdout/stderr pipes, relayed to our fds 1 and 2; -1 once at EOF. */
+  int out[2];
+  /* The init's answer, once it has ended (and its pid namespace with it). */
+  int ended;
+  char reply[128];
+  int status;
   char seq[24];
   unsigned char marker[MARKER_BYTES];
-} current = {{-1, -1}, "", {0}};
+} current = {{-1, -1}, {-1, -1}, 0, "", 0, "", {0}};
 
 static void answer(const char *seq, const unsigned char *marker, const char *what) {
   end_markers(marker);
   status_line("%s %s", seq, what);
 }
 
-/* run: hands the spec and stdin to the prepared init and returns; finish_run() answers. */
+/* run: hands the spec, stdin and fresh output pipes to the prepared init and returns; the main loop relays and answers. */
 static void run(struct fields *f) {
   const char *seq = next_field(f);
   unsigned char marker[MARKER_BYTES];
-  if (!seq || strlen(seq) >= sizeof current.seq || unhex(next_field(f), marker) != 0 || current.in.pid > 0) fatal("protocol");
+  if (!seq || strlen(seq) >= sizeof current.seq || unhex(next_field(f), marker) != 0 || current.in.pid > 0 || current.out[0] >= 0 || current.out[1] >= 0) fatal("protocol");
   struct init in = prepared;
   prepared.pid = -1;
   prepared.sock = -1;
@@ -517,44 +533,72 @@ static void run(struct fields *f) {
     answer(seq, marker, why);
     return;
   }
-  char control[CMSG_SPACE(sizeof(int))];
+  /* The program writes into pipes of its own, never into the session's sockets: it could
+   * shut those down or make them non-blocking for every later run. We relay. */
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) fatal("pipe");
+  int stdio[3] = {stdin_fd, out[1], err[1]};
+  char control[CMSG_SPACE(sizeof stdio)];
   memset(control, 0, sizeof control);
   struct iovec iov = {f->buf + spec_at, spec_len};
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
   struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &stdin_fd, sizeof stdin_fd);
+  cm->cmsg_len = CMSG_LEN(sizeof stdio);
+  memcpy(CMSG_DATA(cm), stdio, sizeof stdio);
   ssize_t sent;
   do sent = sendmsg(in.sock, &msg, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
-  close(stdin_fd);
-  /* A failed send means the init died (its setup failed, or the host killed its group): finish_run() tells which. */
+  for (int i = 0; i < 3; i++) close(stdio[i]);
+  current.out[0] = out[0];
+  current.out[1] = err[0];
+  current.ended = 0;
+  /* A failed send means the init died (its setup failed, or the host killed its group): init_ended() tells which. */
   current.in = in;
   strcpy(current.seq, seq);
   memcpy(current.marker, marker, MARKER_BYTES);
 }
 
-/* The init answered or died: wait for its whole pid namespace, then mark the output's end and answer. */
-static void finish_run(void) {
-  char reply[128];
+/* The init answered or died: wait for its whole pid namespace (every writer of the output pipes). */
+static void init_ended(void) {
   ssize_t got;
-  do got = recv(current.in.sock, reply, sizeof reply - 1, MSG_DONTWAIT); while (got < 0 && errno == EINTR);
-  int st = 0;
+  do got = recv(current.in.sock, current.reply, sizeof current.reply - 1, MSG_DONTWAIT); while (got < 0 && errno == EINTR);
+  current.reply[got > 0 ? got : 0] = '\0';
   /* Returns once every process of the run's pid namespace is gone (the kernel kills them when pid 1 exits). */
-  while (waitpid(current.in.pid, &st, 0) < 0 && errno == EINTR) {
+  while (waitpid(current.in.pid, &current.status, 0) < 0 && errno == EINTR) {
   }
   current.in.pid = -1;
   drop(&current.in);
-  char why[160];
-  if (got > 0) {
-    reply[got] = '\0';
-    snprintf(why, sizeof why, "%s", reply);
-  } else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
-    snprintf(why, sizeof why, "error init %d", WEXITSTATUS(st));
-  } else {
-    snprintf(why, sizeof why, "killed 0 0 0");
+  current.ended = 1;
+}
+
+/* Moves what the program wrote on one pipe to the session's socket (fd 1 or 2); closes the pipe at EOF. */
+static void relay(int i) {
+  int target = i + 1;
+  ssize_t n;
+  do n = splice(current.out[i], NULL, target, NULL, 1 << 20, 0); while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EINVAL) {
+    /* No splice into this kind of descriptor: copy. */
+    static char buf[1 << 16];
+    do n = read(current.out[i], buf, sizeof buf); while (n < 0 && errno == EINTR);
+    if (n > 0 && write_all(target, buf, (size_t)n) != 0) _exit(0);
   }
+  if (n < 0 && errno != EAGAIN) _exit(0); /* the judge is gone */
+  if (n == 0) {
+    close(current.out[i]);
+    current.out[i] = -1;
+  }
+}
+
+/* Once the init has ended and both pipes are drained: mark the output's end and answer. */
+static void maybe_answer(void) {
+  if (!current.ended || current.out[0] >= 0 || current.out[1] >= 0) return;
+  current.ended = 0;
+  int st = current.status;
+  char why[160];
+  if (current.reply[0]) snprintf(why, sizeof why, "%s", current.reply);
+  else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) snprintf(why, sizeof why, "error init %d", WEXITSTATUS(st));
+  else snprintf(why, sizeof why, "killed 0 0 0");
   answer(current.seq, current.marker, why);
 }
 
@@ -667,12 +711,20 @@ int main(void) {
   if (!cmd || strcmp(cmd, "config") != 0) fatal("protocol");
   configure(&f);
   for (;;) {
-    struct pollfd p[2] = {{CTL_FD, POLLIN, 0}, {current.in.pid > 0 ? current.in.sock : -1, POLLIN, 0}};
-    if (poll(p, 2, -1) < 0) {
+    struct pollfd p[4] = {
+        {CTL_FD, POLLIN, 0},
+        {current.in.pid > 0 ? current.in.sock : -1, POLLIN, 0},
+        {current.out[0], POLLIN, 0},
+        {current.out[1], POLLIN, 0},
+    };
+    if (poll(p, 4, -1) < 0) {
       if (errno == EINTR) continue;
       fatal("poll");
     }
-    if (p[1].revents) finish_run();
+    if (p[2].revents) relay(0);
+    if (p[3].revents) relay(1);
+    if (p[1].revents) init_ended();
+    maybe_answer();
     if (!p[0].revents) continue;
     len = read_message(&buf, &cap);
     if (len < 0) break;

@@ -1,7 +1,8 @@
 // The bwrap engine's persistent executor (native/supervisor.c, engines/bwrap/supervisor.ts):
 // the program cannot reach its supervisors (another uid, non-dumpable, the host-side one
 // not even visible), nothing of one test survives into the next (background process,
-// /tmp and /dev/shm files, SysV IPC), output is split between runs exactly, and the
+// /tmp and /dev/shm files, SysV IPC), a program cannot spoil the session's output channels,
+// output is split between runs exactly, and the
 // supervisor dies with the judge. Needs root and the runtime rootfs.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -120,6 +121,27 @@ describe("bwrap persistent executor", { concurrency: false }, () => {
       ].join("\n"),
     );
     assert.equal(second.stdout, "False False -1 2\n", second.stderr);
+  });
+
+  it("a program that shuts down or unblocks its stdout/stderr affects only its own run", async () => {
+    const spoiler = await py(
+      [
+        "import fcntl, os, socket, sys",
+        "print('before', flush=True)",
+        "for fd in (1, 2):",
+        "    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)",
+        "    try:",
+        "        socket.socket(fileno=os.dup(fd)).shutdown(socket.SHUT_RDWR)",
+        "    except OSError:",
+        "        pass",
+        "os.write(2, b'x')",
+      ].join("\n"),
+    );
+    assert.equal(spoiler.stdout, "before\n");
+    const next = await py("import sys\nsys.stdout.write('ok' * 100_000)\nsys.stderr.write('fine')");
+    assert.equal(next.exitCode, 0, next.stderr);
+    assert.equal(next.stdout, "ok".repeat(100_000));
+    assert.equal(next.stderr, "fine");
   });
 
   it("splits output between runs exactly: large, binary and stdin from a host file", async () => {
