@@ -1,15 +1,14 @@
-// Checkers chosen per problem, judged in the real bwrap sandbox: a testlib-protocol checker in C
-// (with a header from `files`, partial credit, its own failure), a Kattis validator in Python on
-// tests from files, the build cache, fail-closed IE, and the built-in float / case-folding checkers.
+// Checkers chosen per problem, judged in a real sandbox (bwrap.custom-checker.test.ts and
+// docker.custom-checker.test.ts run this same suite): a testlib-protocol checker in C (with a
+// header from `files`, partial credit, its own failure), a Kattis validator in Python on tests
+// from files, the build cache, fail-closed IE, and the built-in float / case-folding checkers.
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Checker } from "@sonocode/contracts";
-import { createBwrapEngine, createJudgeWithEngine, DEFAULT_ROOTFS, type Judge } from "../src/index.js";
-
-const rootfs = process.env.SONOCODE_TEST_ROOTFS || DEFAULT_ROOTFS;
+import { createJudgeWithEngine, type Judge, type SandboxEngine } from "../src/index.js";
 
 // The header comes in through `files`, as a Polygon checker brings its testlib.h.
 const VERDICTS_H = "enum { AC = 0, WA = 1, PE = 2, FAIL = 3, PARTIAL = 7 };\n";
@@ -47,92 +46,94 @@ sys.exit(43)
 `;
 const kattisValidator: Checker = { type: "custom", protocol: "kattis", language: "PYTHON", source: KATTIS_PY };
 
-describe("custom and per-problem checkers (bwrap)", () => {
-  let judge: Judge;
-  let cacheDir: string;
-  let dataDir: string;
-  before(async () => {
-    cacheDir = await mkdtemp(join(tmpdir(), "sonocode-checker-cache-test-"));
-    dataDir = await mkdtemp(join(tmpdir(), "sonocode-checker-data-test-"));
-    const engine = createBwrapEngine({ rootfs });
-    await engine.check();
-    judge = createJudgeWithEngine(engine, { maxConcurrency: 2, checkerCacheDir: cacheDir });
-  });
-  after(async () => {
-    await judge?.close();
-    await Promise.all([rm(cacheDir, { recursive: true, force: true }), rm(dataDir, { recursive: true, force: true })]);
-  });
+export function defineCustomCheckerSuite(options: { engine: string; makeEngine: () => SandboxEngine }): void {
+  describe(`custom and per-problem checkers (${options.engine})`, () => {
+    let judge: Judge;
+    let cacheDir: string;
+    let dataDir: string;
+    before(async () => {
+      cacheDir = await mkdtemp(join(tmpdir(), "sonocode-checker-cache-test-"));
+      dataDir = await mkdtemp(join(tmpdir(), "sonocode-checker-data-test-"));
+      const engine = options.makeEngine();
+      await engine.check();
+      judge = createJudgeWithEngine(engine, { maxConcurrency: 2, checkerCacheDir: cacheDir });
+    });
+    after(async () => {
+      await judge?.close();
+      await Promise.all([rm(cacheDir, { recursive: true, force: true }), rm(dataDir, { recursive: true, force: true })]);
+    });
 
-  it("testlib checker in C: accept, partial credit with its score, wrong answer; messages for visible tests only; built once", async () => {
-    const tests = [
-      { input: "1\n", output: "2\n" },
-      { input: "2\n", output: "4\n" },
-      { input: "3\n", output: "6\n", hidden: true },
-    ];
-    const v = await judge.judge({ language: "PYTHON", source: DOUBLER, tests, checker: testlibChecker(), runAllTests: true });
-    assert.equal(v.status, "WA", v.message ?? "");
-    assert.equal(v.passed, 1);
-    assert.deepEqual(v.results.map((r) => r.status), ["Success", "WA", "WA"]);
-    assert.equal(v.results[0]!.score, undefined);
-    assert.equal(v.results[1]!.score, 0.5);
-    assert.equal(v.results[1]!.checkerMessage, "off by one: 5 instead of 4");
-    assert.equal(v.results[2]!.checkerMessage, undefined, "a hidden test never shows the checker's words");
-    assert.equal(v.results[2]!.score, undefined);
+    it("testlib checker in C: accept, partial credit with its score, wrong answer; messages for visible tests only; built once", async () => {
+      const tests = [
+        { input: "1\n", output: "2\n" },
+        { input: "2\n", output: "4\n" },
+        { input: "3\n", output: "6\n", hidden: true },
+      ];
+      const v = await judge.judge({ language: "PYTHON", source: DOUBLER, tests, checker: testlibChecker(), runAllTests: true });
+      assert.equal(v.status, "WA", v.message ?? "");
+      assert.equal(v.passed, 1);
+      assert.deepEqual(v.results.map((r) => r.status), ["Success", "WA", "WA"]);
+      assert.equal(v.results[0]!.score, undefined);
+      assert.equal(v.results[1]!.score, 0.5);
+      assert.equal(v.results[1]!.checkerMessage, "off by one: 5 instead of 4");
+      assert.equal(v.results[2]!.checkerMessage, undefined, "a hidden test never shows the checker's words");
+      assert.equal(v.results[2]!.score, undefined);
 
-    const [binary = ""] = await readdir(cacheDir);
-    assert.ok(binary.endsWith(".bin"), "the built checker is cached on disk");
-    const builtAt = (await stat(join(cacheDir, binary))).mtimeMs;
-    const again = await judge.judge({ language: "PYTHON", source: "print(2 * int(input()))", tests, checker: testlibChecker() });
-    assert.equal(again.status, "Success");
-    assert.deepEqual(await readdir(cacheDir), [binary], "the same checker is not built again");
-    assert.equal((await stat(join(cacheDir, binary))).mtimeMs, builtAt);
+      const [binary = ""] = await readdir(cacheDir);
+      assert.ok(binary.endsWith(".bin"), "the built checker is cached on disk");
+      const builtAt = (await stat(join(cacheDir, binary))).mtimeMs;
+      const again = await judge.judge({ language: "PYTHON", source: "print(2 * int(input()))", tests, checker: testlibChecker() });
+      assert.equal(again.status, "Success");
+      assert.deepEqual(await readdir(cacheDir), [binary], "the same checker is not built again");
+      assert.equal((await stat(join(cacheDir, binary))).mtimeMs, builtAt);
+    });
+
+    it("a checker failure (testlib exit 3) is IE with the reason, never the submitter's verdict", async () => {
+      const v = await judge.judge({ language: "PYTHON", source: "print(1)", tests: [{ input: "-1\n", output: "0\n" }], checker: testlibChecker() });
+      assert.equal(v.status, "IE");
+      assert.match(v.message ?? "", /checker failed on test 1 \(the checker reported its own failure \(exit 3\)\)/);
+      assert.equal(v.failedTest, null);
+    });
+
+    it("a checker that does not compile fails closed: IE, no test judged by another checker", async () => {
+      const v = await judge.judge({ language: "PYTHON", source: "print(2)", tests: [{ input: "1\n", output: "2\n" }], checker: testlibChecker("int main( {") });
+      assert.equal(v.status, "IE");
+      assert.match(v.message ?? "", /custom checker does not compile/);
+      assert.deepEqual(v.results, []);
+      const missing = await judge.judge({ language: "PYTHON", source: "print(2)", tests: [{ input: "1\n", output: "2\n" }], checker: { type: "custom", language: "C" } });
+      assert.equal(missing.status, "IE", "a custom checker without its source is never judged as exact");
+      assert.match(missing.message ?? "", /without its language or source/);
+    });
+
+    it("Kattis validator in Python on tests from files: 42 accepts, 43 rejects with judgemessage.txt, anything else is IE", async () => {
+      const files = [];
+      for (const [index, [input, answer]] of [["abc", "abc"], ["xyz", "zyx"]].entries()) {
+        const inputFile = join(dataDir, `${index}.in`);
+        const outputFile = join(dataDir, `${index}.ans`);
+        await writeFile(inputFile, `${input}\n`);
+        await writeFile(outputFile, `${answer}\n`);
+        files.push({ inputFile, outputFile });
+      }
+      const v = await judge.judge({ language: "PYTHON", source: "print(input())", tests: files, checker: kattisValidator, runAllTests: true });
+      assert.equal(v.status, "WA");
+      assert.deepEqual(v.results.map((r) => r.status), ["Success", "WA"]);
+      assert.equal(v.results[1]!.checkerMessage, "wanted zyx, got xyz");
+      assert.equal(v.failedTest?.expected, "zyx\n");
+
+      const crashed = await judge.judge({ language: "PYTHON", source: "print(input())", tests: [{ input: "boom\n", output: "boom\n" }], checker: kattisValidator });
+      assert.equal(crashed.status, "IE");
+      assert.match(crashed.message ?? "", /validator exited with 5 \(42 accepts, 43 rejects\)/);
+    });
+
+    it("built-in checkers per problem: float within epsilon, tokens folded by case only when asked", async () => {
+      const third = [{ input: "", output: "0.333333333\n" }];
+      const printThird = "print('%.7f' % (1 / 3))";
+      assert.equal((await judge.judge({ language: "PYTHON", source: printThird, tests: third, checker: { type: "float", epsilon: 1e-6 } })).status, "Success");
+      assert.equal((await judge.judge({ language: "PYTHON", source: printThird, tests: third, checker: { type: "float", epsilon: 1e-9 } })).status, "WA");
+      assert.equal((await judge.judge({ language: "PYTHON", source: printThird, tests: third, checker: { type: "tokens" } })).status, "WA");
+      const yes = [{ input: "", output: "yes\n" }];
+      assert.equal((await judge.judge({ language: "PYTHON", source: "print('YES')", tests: yes, checker: { type: "tokens", caseSensitive: false } })).status, "Success");
+      assert.equal((await judge.judge({ language: "PYTHON", source: "print('YES')", tests: yes, checker: { type: "tokens" } })).status, "WA");
+    });
   });
-
-  it("a checker failure (testlib exit 3) is IE with the reason, never the submitter's verdict", async () => {
-    const v = await judge.judge({ language: "PYTHON", source: "print(1)", tests: [{ input: "-1\n", output: "0\n" }], checker: testlibChecker() });
-    assert.equal(v.status, "IE");
-    assert.match(v.message ?? "", /checker failed on test 1 \(the checker reported its own failure \(exit 3\)\)/);
-    assert.equal(v.failedTest, null);
-  });
-
-  it("a checker that does not compile fails closed: IE, no test judged by another checker", async () => {
-    const v = await judge.judge({ language: "PYTHON", source: "print(2)", tests: [{ input: "1\n", output: "2\n" }], checker: testlibChecker("int main( {") });
-    assert.equal(v.status, "IE");
-    assert.match(v.message ?? "", /custom checker does not compile/);
-    assert.deepEqual(v.results, []);
-    const missing = await judge.judge({ language: "PYTHON", source: "print(2)", tests: [{ input: "1\n", output: "2\n" }], checker: { type: "custom", language: "C" } });
-    assert.equal(missing.status, "IE", "a custom checker without its source is never judged as exact");
-    assert.match(missing.message ?? "", /without its language or source/);
-  });
-
-  it("Kattis validator in Python on tests from files: 42 accepts, 43 rejects with judgemessage.txt, anything else is IE", async () => {
-    const files = [];
-    for (const [index, [input, answer]] of [["abc", "abc"], ["xyz", "zyx"]].entries()) {
-      const inputFile = join(dataDir, `${index}.in`);
-      const outputFile = join(dataDir, `${index}.ans`);
-      await writeFile(inputFile, `${input}\n`);
-      await writeFile(outputFile, `${answer}\n`);
-      files.push({ inputFile, outputFile });
-    }
-    const v = await judge.judge({ language: "PYTHON", source: "print(input())", tests: files, checker: kattisValidator, runAllTests: true });
-    assert.equal(v.status, "WA");
-    assert.deepEqual(v.results.map((r) => r.status), ["Success", "WA"]);
-    assert.equal(v.results[1]!.checkerMessage, "wanted zyx, got xyz");
-    assert.equal(v.failedTest?.expected, "zyx\n");
-
-    const crashed = await judge.judge({ language: "PYTHON", source: "print(input())", tests: [{ input: "boom\n", output: "boom\n" }], checker: kattisValidator });
-    assert.equal(crashed.status, "IE");
-    assert.match(crashed.message ?? "", /validator exited with 5 \(42 accepts, 43 rejects\)/);
-  });
-
-  it("built-in checkers per problem: float within epsilon, tokens folded by case only when asked", async () => {
-    const third = [{ input: "", output: "0.333333333\n" }];
-    const printThird = "print('%.7f' % (1 / 3))";
-    assert.equal((await judge.judge({ language: "PYTHON", source: printThird, tests: third, checker: { type: "float", epsilon: 1e-6 } })).status, "Success");
-    assert.equal((await judge.judge({ language: "PYTHON", source: printThird, tests: third, checker: { type: "float", epsilon: 1e-9 } })).status, "WA");
-    assert.equal((await judge.judge({ language: "PYTHON", source: printThird, tests: third, checker: { type: "tokens" } })).status, "WA");
-    const yes = [{ input: "", output: "yes\n" }];
-    assert.equal((await judge.judge({ language: "PYTHON", source: "print('YES')", tests: yes, checker: { type: "tokens", caseSensitive: false } })).status, "Success");
-    assert.equal((await judge.judge({ language: "PYTHON", source: "print('YES')", tests: yes, checker: { type: "tokens" } })).status, "WA");
-  });
-});
+}
