@@ -37,8 +37,8 @@ export interface PlatformOptions {
   engineHealth?: { failureThreshold?: number | undefined; selfTestIntervalMs?: number | undefined } | undefined;
   /** How long the evaluator child may finish its running jobs on shutdown (default 8 s). */
   evaluatorDrainMs?: number | undefined;
-  /** Restart back-off of a crashed evaluator child (default DEFAULT_RESTART_POLICY). */
-  evaluatorRestart?: Partial<RestartPolicy> | undefined;
+  /** Restart back-off of a crashed evaluator child (default DEFAULT_RESTART_POLICY), and how long a silent one lives (default 30 s). */
+  evaluatorSupervision?: { restart?: Partial<RestartPolicy> | undefined; hangTimeoutMs?: number | undefined } | undefined;
   /** The evaluator child's log level (its logs go to the launcher's stdout, tagged service evaluator-service). */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Evaluator's test-set cache (default dataDir/test-sets, or a temp dir when dataDir is ":memory:"). */
@@ -149,7 +149,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         logLevel: options.logLevel,
         drainTimeoutMs: options.evaluatorDrainMs ?? DEFAULT_EVALUATOR_DRAIN_MS,
       },
-      ...(options.evaluatorRestart ? { restart: options.evaluatorRestart } : {}),
+      ...(options.evaluatorSupervision?.restart ? { restart: options.evaluatorSupervision.restart } : {}),
+      ...(options.evaluatorSupervision?.hangTimeoutMs === undefined ? {} : { hangTimeoutMs: options.evaluatorSupervision.hangTimeoutMs }),
     });
     closers.push({ name: "evaluator-service", close: () => evaluator.close() });
 

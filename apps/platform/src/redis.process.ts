@@ -9,6 +9,9 @@ export interface LocalRedis {
   stop(): Promise<void>;
 }
 
+/** setpriv execs redis-server in place, so the pid, the signals and the exit code stay redis-server's. */
+const HAS_SETPRIV = spawnSync("setpriv", ["--help"], { encoding: "utf8" }).stdout?.includes("--pdeathsig") === true;
+
 function redisAnswers(port: number): boolean {
   const ping = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "ping"], { encoding: "utf8", timeout: 2_000 });
   return ping.stdout?.trim() === "PONG";
@@ -27,11 +30,12 @@ export async function startLocalRedis(options: { dataDir: string; logger: Logger
   const dir = resolve(options.dataDir, "redis");
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", "", "--maxmemory-policy", "noeviction"],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--save", "", "--maxmemory-policy", "noeviction"];
+  // Dies with the launcher even on SIGKILL (PR_SET_PDEATHSIG through util-linux setpriv): an
+  // orphan would keep the append-only file open while the next start runs a second server on it.
+  const child: ChildProcess = HAS_SETPRIV
+    ? spawn("setpriv", ["--pdeathsig", "SIGTERM", "--", "redis-server", ...args], { stdio: ["ignore", "ignore", "pipe"] })
+    : spawn("redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
   let exited = false;
   child.once("exit", (code) => {
     exited = true;
@@ -45,7 +49,7 @@ export async function startLocalRedis(options: { dataDir: string; logger: Logger
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  options.logger.info({ port }, "local redis-server started");
+  options.logger.info({ port, pid: child.pid, diesWithLauncher: HAS_SETPRIV }, "local redis-server started");
   return {
     url: `redis://127.0.0.1:${port}`,
     stop: () =>

@@ -4,6 +4,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { signToken } from "@sonocode/auth";
 import { silentLogger } from "@sonocode/logger";
 import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
@@ -27,8 +30,11 @@ function alive(pid: number): boolean {
 let platform: Platform;
 let socket: ClientSocket | undefined;
 
+/** Short enough for a test, long enough that a loaded machine's scheduling stalls (~1 s seen) never trip it. */
+const HANG_TIMEOUT_MS = 6_000;
+
 before(async () => {
-  platform = await startTestPlatform(uniqueName("evalproc"));
+  platform = await startTestPlatform(uniqueName("evalproc"), { evaluatorSupervision: { hangTimeoutMs: HANG_TIMEOUT_MS } });
 });
 
 after(async () => {
@@ -73,6 +79,28 @@ test("kill -9 of the evaluator process mid-judge: the launcher restarts it on th
   assert.equal(finals.length, 1, "one final event");
 });
 
+test("a wedged evaluator process (SIGSTOP: alive, silent) is killed and replaced; judging resumes", async () => {
+  const [admin, user] = await Promise.all([signToken({ sub: "admin", role: "admin" }, TEST_JWT_SECRET), signToken({ sub: "jay", role: "user" }, TEST_JWT_SECRET)]);
+  const created = await call(platform.urls.problem, "POST", "/api/v1/problems", { token: admin, body: AB_PROBLEM });
+  const wedged = platform.evaluator.pid!;
+  const restartsBefore = platform.evaluator.restarts;
+  process.kill(wedged, "SIGSTOP");
+  const stoppedAt = Date.now();
+  const replacement = await eventually(() => (platform.evaluator.pid && platform.evaluator.pid !== wedged ? platform.evaluator.pid : null), "a replacement process", 60_000);
+  console.log(`[evaluator-process] SIGSTOPped evaluator replaced ${Date.now() - stoppedAt} ms later (hang timeout ${HANG_TIMEOUT_MS} ms)`);
+  assert.ok(Date.now() - stoppedAt >= HANG_TIMEOUT_MS - 1_500, "not killed before its silence reached the timeout");
+  assert.equal(platform.evaluator.restarts, restartsBefore + 1);
+  await eventually(() => !alive(wedged), "the wedged process to be gone", 10_000);
+  const submitted = await call(platform.urls.submission, "POST", "/api/v1/submissions", { token: user, body: { problemId: created.body.data._id, language: "python", code: "a, b = map(int, input().split())\nprint(a + b)\n" } });
+  assert.equal(submitted.status, 201);
+  const final = await eventually(async () => {
+    const got = await call(platform.urls.submission, "GET", `/api/v1/submissions/${submitted.body.data.submission._id}`, { token: user });
+    return ["Pending", "Running"].includes(got.body.data.status) ? null : got.body.data;
+  }, "a final state", 60_000);
+  assert.equal(final.status, "Success");
+  assert.ok(alive(replacement));
+});
+
 test("a config the child's schema refuses fails the start with the reason", async () => {
   const bad = {
     host: "127.0.0.1",
@@ -90,8 +118,19 @@ test("a config the child's schema refuses fails the start with the reason", asyn
   await assert.rejects(startEvaluatorProcess({ config: bad, logger: silentLogger() }), /exited during start-up \(code 1/);
 });
 
-/** The launcher as `npm start` runs it, as a real process; resolves with the evaluator's pid from its start-up log line. */
-async function startLauncher(): Promise<{ launcher: ChildProcess; evaluatorPid: number; exited: Promise<number | null> }> {
+interface Launcher {
+  launcher: ChildProcess;
+  evaluatorPid: number;
+  /** The launcher's own redis-server, when it started one. */
+  redisPid?: number;
+  exited: Promise<number | null>;
+}
+
+/**
+ * The launcher as `npm start` runs it, as a real process, on an external Redis or (with a
+ * dataDir) its own redis-server; resolves once it serves, with the pids from its start-up log.
+ */
+async function startLauncher(dataDir?: string): Promise<Launcher> {
   const launcher = spawn(process.execPath, ["--import", "tsx", "apps/platform/src/main.ts"], {
     cwd: ROOT,
     env: {
@@ -99,9 +138,9 @@ async function startLauncher(): Promise<{ launcher: ChildProcess; evaluatorPid: 
       NODE_ENV: "production",
       LOG_LEVEL: "info",
       JWT_SECRET: TEST_JWT_SECRET,
-      REDIS_URL: testRedisUrl(),
+      REDIS_URL: dataDir ? "" : testRedisUrl(),
       REDIS_PREFIX: uniqueName("launcher"),
-      DATA_DIR: ":memory:",
+      DATA_DIR: dataDir ?? ":memory:",
       SEED: "false",
       SANDBOX_ENGINE: "bwrap",
       PROBLEM_SERVICE_PORT: "0",
@@ -114,30 +153,41 @@ async function startLauncher(): Promise<{ launcher: ChildProcess; evaluatorPid: 
   });
   const exited = new Promise<number | null>((resolve) => launcher.once("exit", (code) => resolve(code)));
   let buffered = "";
-  const evaluatorPid = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the launcher did not come up")), 90_000);
+  let redisPid: number | undefined;
+  const up = await new Promise<{ evaluatorPid: number; urls: { submission: string } }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the launcher did not come up")), 180_000);
     launcher.stdout!.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();
-      for (const line of buffered.split("\n")) {
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line.includes('"local redis-server started"')) redisPid = (JSON.parse(line) as { pid: number }).pid;
         if (!line.includes('"SonoCode is up"')) continue;
         clearTimeout(timer);
-        resolve((JSON.parse(line) as { evaluatorPid: number }).evaluatorPid);
+        resolve(JSON.parse(line) as { evaluatorPid: number; urls: { submission: string } });
       }
     });
     launcher.once("exit", (code) => reject(new Error(`the launcher exited with ${code}`)));
   });
-  launcher.stdout!.resume();
-  return { launcher, evaluatorPid, exited };
+  // An answered request means the start-up code after that log line (signal wiring) has run.
+  await eventually(async () => (await fetch(`${up.urls.submission}/health`).catch(() => null))?.status === 200, "the launcher to serve", 30_000);
+  return { launcher, evaluatorPid: up.evaluatorPid, ...(redisPid ? { redisPid } : {}), exited };
 }
 
-test("SIGKILL of the launcher: its evaluator process leaves on its own (no orphan)", async () => {
-  const { launcher, evaluatorPid, exited } = await startLauncher();
-  assert.ok(alive(evaluatorPid));
-  launcher.kill("SIGKILL");
-  await exited;
-  const killedAt = Date.now();
-  await eventually(() => !alive(evaluatorPid), "the orphaned evaluator to exit", 15_000);
-  console.log(`[evaluator-process] launcher SIGKILL: evaluator gone ${Date.now() - killedAt} ms later`);
+test("SIGKILL of the launcher: its evaluator process and its redis-server leave on their own (no orphan)", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "sonocode-launcher-"));
+  try {
+    const { launcher, evaluatorPid, redisPid, exited } = await startLauncher(dataDir);
+    assert.ok(redisPid, "the launcher started its own redis-server");
+    assert.ok(alive(evaluatorPid) && alive(redisPid));
+    launcher.kill("SIGKILL");
+    await exited;
+    const killedAt = Date.now();
+    await eventually(() => !alive(evaluatorPid) && !alive(redisPid), "the orphans to exit", 15_000);
+    console.log(`[evaluator-process] launcher SIGKILL: evaluator and redis-server gone ${Date.now() - killedAt} ms later`);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });
 
 test("SIGTERM of the launcher: the evaluator drains and exits first, the launcher exits 0", async () => {

@@ -2,7 +2,7 @@ import { io, type Socket } from "socket.io-client";
 import type { ServerToClientEvents, ClientToServerEvents } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
 import { testRedisUrl } from "@sonocode/testkit";
-import { startPlatform, type Platform } from "../src/platform.js";
+import { startPlatform, type Platform, type PlatformOptions } from "../src/platform.js";
 
 /** The secret the in-process test platforms sign with (there is no public default any more). */
 export const TEST_JWT_SECRET = "platform-test-secret-0123456789abcdefghij";
@@ -10,7 +10,7 @@ export const TEST_JWT_SECRET = "platform-test-secret-0123456789abcdefghij";
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** The embedded platform on the shared test Redis, in-memory PGlite and bwrap, on free ports, silent. */
-export function startTestPlatform(prefix: string): Promise<Platform> {
+export function startTestPlatform(prefix: string, overrides: Partial<PlatformOptions> = {}): Promise<Platform> {
   return startPlatform({
     host: "127.0.0.1",
     ports: { problem: 0, submission: 0, socket: 0, evaluator: 0 },
@@ -25,6 +25,7 @@ export function startTestPlatform(prefix: string): Promise<Platform> {
     maxCodeBytes: 64 * 1024,
     seed: false,
     loggerFor: () => silentLogger(),
+    ...overrides,
   });
 }
 

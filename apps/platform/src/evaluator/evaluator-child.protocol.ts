@@ -50,5 +50,9 @@ export const childMessageSchema = z.discriminatedUnion("type", [
     /** Why the sandbox is not usable yet (the child stays up, out of rotation, and retests). */
     sandboxProblem: z.string().optional(),
   }),
+  /** Sent every HEARTBEAT_MS from the child's event loop: silence means it is wedged, not busy (judging is all async). */
+  z.object({ type: z.literal("alive") }),
 ]);
+
+export const HEARTBEAT_MS = 1_000;
 export type ChildMessage = z.input<typeof childMessageSchema>;

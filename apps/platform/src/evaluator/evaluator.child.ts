@@ -6,7 +6,7 @@ import { createJudge } from "@sonocode/judge";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createDeferredJudge, createEvaluatorService, createTestSetCache, createTestSetClient, createTestSetProvider } from "@sonocode/evaluator-service";
-import { parentMessageSchema, type ChildMessage, type EvaluatorChildConfig } from "./evaluator-child.protocol.js";
+import { HEARTBEAT_MS, parentMessageSchema, type ChildMessage, type EvaluatorChildConfig } from "./evaluator-child.protocol.js";
 
 /** The launcher sends the config at once; a child that never gets it is an orphan of a failed start. */
 const CONFIG_TIMEOUT_MS = 10_000;
@@ -94,4 +94,5 @@ runMain(async () => {
 
   logger.info({ port, concurrency: config.concurrency, engine: judge.engine }, "evaluator child listening");
   send({ type: "ready", port, engine: judge.engine, ...(sandboxProblem ? { sandboxProblem } : {}) });
+  setInterval(() => send({ type: "alive" }), HEARTBEAT_MS).unref();
 });

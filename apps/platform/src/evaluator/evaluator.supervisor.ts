@@ -19,6 +19,8 @@ export interface EvaluatorSupervisorOptions {
   restart?: Partial<RestartPolicy>;
   /** A child not ready by then is killed (the first start then fails; a restart is retried). */
   startTimeoutMs?: number;
+  /** A ready child silent this long (no heartbeat: its event loop is wedged) is killed and restarted (default 30 s). */
+  hangTimeoutMs?: number;
 }
 
 /** The embedded evaluator as the launcher sees it: a child process it keeps alive. */
@@ -40,6 +42,8 @@ export interface EvaluatorProcess {
 interface ChildHandle {
   child: ChildProcess;
   exited: Promise<void>;
+  /** When its last message (heartbeat or ready) arrived. */
+  lastHeardAt: number;
 }
 
 /** Grace beyond the child's own drain deadline before it is killed outright. */
@@ -87,7 +91,7 @@ export async function startEvaluatorProcess(options: EvaluatorSupervisorOptions)
       serialization: "json",
     });
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const handle: ChildHandle = { child, exited };
+    const handle: ChildHandle = { child, exited, lastHeardAt: Date.now() };
     return new Promise<ChildHandle>((resolve, reject) => {
       let ready = false;
       const timer = setTimeout(() => {
@@ -100,7 +104,8 @@ export async function startEvaluatorProcess(options: EvaluatorSupervisorOptions)
           log.warn({ issues: message.error.issues.map((issue) => issue.message) }, "unreadable message from the evaluator process");
           return;
         }
-        if (ready) return;
+        handle.lastHeardAt = Date.now();
+        if (message.data.type !== "ready" || ready) return;
         ready = true;
         clearTimeout(timer);
         port = message.data.port;
@@ -173,6 +178,18 @@ export async function startEvaluatorProcess(options: EvaluatorSupervisorOptions)
   current = await spawnChild();
   log.info({ pid: current.child.pid, port, engine }, "evaluator process started");
 
+  // A wedged child (an event loop stuck in a native call, a SIGSTOP) renews no lock and judges
+  // nothing, yet never exits: kill it, and the exit path above restarts it.
+  const hangTimeoutMs = options.hangTimeoutMs ?? 30_000;
+  const watchdog = setInterval(() => {
+    const handle = current;
+    if (!handle || closing || Date.now() - handle.lastHeardAt < hangTimeoutMs) return;
+    log.error({ pid: handle.child.pid, silentMs: Date.now() - handle.lastHeardAt }, "the evaluator process stopped answering; killing it");
+    handle.lastHeardAt = Date.now(); // one kill per silence
+    handle.child.kill("SIGKILL");
+  }, Math.min(1_000, hangTimeoutMs));
+  watchdog.unref();
+
   return {
     get url() {
       return `http://${host}:${port}`;
@@ -191,6 +208,7 @@ export async function startEvaluatorProcess(options: EvaluatorSupervisorOptions)
     },
     async close() {
       closing = true;
+      clearInterval(watchdog);
       clearTimeout(restartTimer);
       const handle = current;
       current = undefined;
