@@ -13,7 +13,8 @@
 //   npm run bench:pipeline                                     # everything, --runs 3
 //   npm run bench:pipeline -- --languages c,python --runs 2 --skip-burst --skip-ingest
 //   npm run bench:pipeline -- --burst-slots 1,2 --json /tmp/pipeline.json
-import { realpathSync, writeFileSync } from "node:fs";
+//   npm run bench:pipeline -- --from-json /tmp/pipeline.json   # reprint a saved run
+import { readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LANGUAGES, type Language } from "@sonocode/contracts";
@@ -21,9 +22,9 @@ import { describeMachine, load, machineLine } from "./machine.js";
 import { startNativeRunner, type NativeRunner } from "./native.js";
 import { stopEveryPlatform } from "./platform.child.js";
 import { createHttpClient } from "./pipeline.client.js";
-import { BURST_MIX, burst, ingest, log, measureLanguage, nativeSerialPerSecond, openPlatform, TEST_COUNT, type Context, type PhaseOptions } from "./pipeline.phases.js";
+import { BURST_MIX, burst, ingest, log, measureLanguage, nativeSerialPerSecond, openPlatform, type Context, type PhaseOptions } from "./pipeline.phases.js";
 import type { RedisBytes } from "./redis-bytes.js";
-import { languageTable, summaryTable, type BurstFigures, type IngestFigures, type LanguageFigures, type PipelineReport } from "./report.js";
+import { renderReport, wrongVerdicts, type BurstFigures, type IngestFigures, type LanguageFigures, type PipelineReport } from "./report.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
 /** The issue's order. */
@@ -45,8 +46,15 @@ const { values: args } = parseArgs({
     json: { type: "string" },
     "log-level": { type: "string", default: "warn" },
     "keep-data": { type: "boolean", default: false },
+    "from-json": { type: "string" },
   },
 });
+
+// Reprint a saved run (for refreshing the README) without measuring anything.
+if (args["from-json"]) {
+  process.stdout.write(renderReport(JSON.parse(readFileSync(args["from-json"], "utf8")) as PipelineReport));
+  process.exit(0);
+}
 
 function wholeNumber(name: string, value: string | undefined, min: number): number {
   const n = Number(value);
@@ -80,26 +88,6 @@ const options = {
 };
 const phaseOptions: PhaseOptions = { warmup: options.warmup, runs: options.runs, burst: options.burst, ingestSeconds: options.ingestSeconds, inFlight: options.inFlight };
 const platformOptions = (slots: number | undefined) => ({ repoRoot: REPO, rootfs: options.rootfs, slots, logLevel: options.logLevel, keepData: options.keepData });
-
-function printReport(report: PipelineReport, wrong: readonly string[]): void {
-  process.stdout.write(
-    [
-      "",
-      `Pipeline benchmark, ${report.startedAt} → ${report.finishedAt}`,
-      machineLine(report.machine),
-      `platform: embedded (apps/platform/src/main.ts), bwrap, EVALUATOR_CONCURRENCY ${options.slots ?? "default"}, rate limits off`,
-      `native: the judge's argv by chroot into ${options.rootfs} (chroot /bin/true from Node: ${report.nativeExecFloorMs.toFixed(1)} ms)`,
-      `A+B with ${TEST_COUNT} tests; ${options.warmup} warm-up + ${options.runs} measured submission(s) per language, one at a time`,
-      "",
-      languageTable(report.languages),
-      "",
-      summaryTable(report),
-      ...(wrong.length > 0 ? ["", `NOT every verdict was Success (${wrong.join(", ")}): these figures are not comparable.`] : []),
-      ...(report.errors.length > 0 ? ["", "Phases that failed (not in the tables):", ...report.errors.map((e) => `  - ${e}`)] : []),
-      "",
-    ].join("\n"),
-  );
-}
 
 async function main(): Promise<void> {
   const machine = describeMachine(REPO);
@@ -203,9 +191,8 @@ async function main(): Promise<void> {
       redis: [...redisSamples].sort((a, b) => b.samples - a.samples)[0] ?? null,
       errors,
     };
-    const wrong = [...languages.flatMap((f) => Object.keys(f.statuses)), ...bursts.flatMap((b) => Object.keys(b.statuses))].filter((s) => s !== "Success");
-    if (wrong.length > 0 || errors.length > 0) process.exitCode = 1;
-    printReport(report, wrong);
+    if (wrongVerdicts(report).length > 0 || errors.length > 0) process.exitCode = 1;
+    process.stdout.write(renderReport(report));
     if (args.json) {
       writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
       log(`figures written to ${args.json}`);

@@ -2,7 +2,7 @@
 // markdown tables printed from them (the README's section is pasted from this output or
 // rebuilt from the --json file with the same functions).
 import type { Language } from "@sonocode/contracts";
-import type { Machine } from "./machine.js";
+import { machineLine, type Machine } from "./machine.js";
 import type { RedisBytes } from "./redis-bytes.js";
 
 /** Issue 9's goals. Kept here, in the benchmark, never in a timed test. */
@@ -74,11 +74,21 @@ export interface IngestFigures {
   redisGrowthBytesPerAccepted: number;
 }
 
+/** The run's options the report needs to describe itself (the JSON holds them all). */
+export interface ReportOptions {
+  runs: number;
+  warmup: number;
+  /** EVALUATOR_CONCURRENCY of the main platform; absent = its default. */
+  slots?: number | undefined;
+  rootfs: string;
+  [other: string]: unknown;
+}
+
 export interface PipelineReport {
   startedAt: string;
   finishedAt: string;
   machine: Machine;
-  options: Record<string, unknown>;
+  options: ReportOptions;
   /** The platform's variables (no secret). */
   platformEnv: Record<string, string>;
   nativeExecFloorMs: number;
@@ -176,4 +186,31 @@ export function summaryTable(report: PipelineReport): string {
   }
   if (report.ingest) rows.push(["Redis used_memory growth per accepted POST", `${Math.round(report.ingest.redisGrowthBytesPerAccepted)} B`, "—", "—"]);
   return markdownTable(["figure", "measured", "goal", "result"], rows);
+}
+
+/** Verdicts other than Success: with any, the figures compare nothing. */
+export function wrongVerdicts(report: PipelineReport): string[] {
+  return [...report.languages.flatMap((f) => Object.keys(f.statuses)), ...report.bursts.flatMap((b) => Object.keys(b.statuses))].filter((s) => s !== "Success");
+}
+
+/** Everything the benchmark prints, from the report alone (so `--from-json` reprints a saved run exactly). */
+export function renderReport(report: PipelineReport): string {
+  const { options } = report;
+  const wrong = wrongVerdicts(report);
+  const tests = report.languages[0]?.tests ?? 10;
+  return [
+    "",
+    `Pipeline benchmark, ${report.startedAt} → ${report.finishedAt}`,
+    machineLine(report.machine),
+    `platform: embedded (apps/platform/src/main.ts), bwrap, EVALUATOR_CONCURRENCY ${options.slots ?? "default"}, rate limits off`,
+    `native: the judge's argv by chroot into ${options.rootfs} (chroot /bin/true from Node: ${report.nativeExecFloorMs.toFixed(1)} ms)`,
+    `A+B with ${tests} tests; ${options.warmup} warm-up + ${options.runs} measured submission(s) per language, one at a time`,
+    "",
+    languageTable(report.languages),
+    "",
+    summaryTable(report),
+    ...(wrong.length > 0 ? ["", `NOT every verdict was Success (${wrong.join(", ")}): these figures are not comparable.`] : []),
+    ...(report.errors.length > 0 ? ["", "Phases that failed (not in the tables):", ...report.errors.map((e) => `  - ${e}`)] : []),
+    "",
+  ].join("\n");
 }
