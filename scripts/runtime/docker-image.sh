@@ -2,6 +2,8 @@
 # Starts dockerd when none answers and imports the runtime rootfs as the image
 # sonocode-runtime:<hash> (+ :latest). Never pulls: the image comes from our own rootfs.
 # Idempotent and safe to run concurrently (a lock serialises the start and the import).
+# SONOCODE_IMAGE_LATEST=0: import and print the hash tag only, leave :latest where it is
+# (testing another runtime, e.g. SONOCODE_RUNTIME_DIR=/var/lib/sonocode/runtime-x, beside the shared one).
 set -euo pipefail
 
 RUNTIME_DIR="${SONOCODE_RUNTIME_DIR:-/var/lib/sonocode/runtime}"
@@ -43,7 +45,8 @@ fi
 
 if ! docker image inspect "$tag" >/dev/null 2>&1; then
   echo "[docker] importing $rootfs as $tag" >&2
-  tar --numeric-owner -C "$rootfs" -c . | docker import - "$tag" >/dev/null
+  # --one-file-system: whatever is mounted inside the tree (a /proc left by a chroot) stays out of the image.
+  tar --numeric-owner --one-file-system -C "$rootfs" -c . | docker import - "$tag" >/dev/null
 fi
-docker tag "$tag" sonocode-runtime:latest
+[ "${SONOCODE_IMAGE_LATEST:-1}" = 0 ] || docker tag "$tag" sonocode-runtime:latest
 echo "$tag"
