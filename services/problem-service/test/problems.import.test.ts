@@ -81,7 +81,8 @@ describe("Kattis package import", () => {
       yaml: "name: Any Order\nvalidation: custom\n",
       extra: { ".timelimit": null, "output_validators/order/validate.py": VALIDATOR, "output_validators/order/helper.txt": "notes\n" },
     });
-    const response = await upload(buildZip(entries), { token: server.adminToken });
+    // A zip made on macOS also holds __MACOSX/ resource forks beside the package directory.
+    const response = await upload(buildZip([...entries, { name: "__MACOSX/circle/._problem.yaml", data: "\u0000\u0005" }]), { token: server.adminToken });
     assert.equal(response.status, 201, response.text);
     const problem = problemSchema.parse(response.body.data);
     assert.equal(problem.timeLimitMs, 2000, "no .timelimit: 2 s");

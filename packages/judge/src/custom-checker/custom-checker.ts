@@ -4,7 +4,7 @@
 // content (and engine) and cached, the binary kept on host disk; every submission installs
 // it into a fresh session, and every test is one sandboxed run (see protocols.ts).
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, open, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JUDGE_DEFAULTS, type Checker, type JudgeTest } from "@sonocode/contracts";
@@ -73,7 +73,7 @@ async function writeSources(session: SandboxSession, checker: Checker): Promise<
 }
 
 /** Appends a string, bytes or a host file to `handle`; returns how many bytes. */
-async function append(handle: import("node:fs/promises").FileHandle, part: string | Uint8Array | { path: string }): Promise<number> {
+async function append(handle: FileHandle, part: string | Uint8Array | { path: string }): Promise<number> {
   if (typeof part === "string" || part instanceof Uint8Array) {
     const bytes = typeof part === "string" ? Buffer.from(part, "utf8") : part;
     await handle.write(bytes);
@@ -177,6 +177,7 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
       if (artefact.kind === "failed") return { failure: artefact.reason };
       const spec = languageSpec(checker.language!);
       const protocol = checker.protocol ?? "testlib";
+      const key = keyOf(checker).slice(0, 16);
       const session = await engine.open();
       let scratch: string | null = null;
       try {
@@ -201,7 +202,7 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
             const decision = decide(protocol, outcome);
             if (decision.kind === "failure") {
               counters.runFailures++;
-              logger?.error({ checker: keyOf(checker).slice(0, 16), protocol, reason: decision.reason, exitCode: outcome.exitCode, signal: outcome.signal }, "custom checker failed: its problem needs an admin");
+              logger?.error({ checker: key, protocol, reason: decision.reason, exitCode: outcome.exitCode, signal: outcome.signal }, "custom checker failed: its problem needs an admin");
             }
             return decision;
           },

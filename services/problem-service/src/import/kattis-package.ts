@@ -17,6 +17,8 @@ const problemYamlSchema = z
     limits: z
       .object({
         memory: z.number().positive().optional(),
+        // Kattis derives the time limit from its judge solutions times this; no solution is run at
+        // import, so it is only checked here: the limit is .timelimit (what problemtools wrote) or 2 s.
         time_multiplier: z.number().positive().optional(),
         time_limit: z.number().positive().optional(),
       })
@@ -39,7 +41,9 @@ function text(path: string, data: Buffer): string {
 }
 
 /** The archive's files relative to the package root: the zip's root, or its one top-level directory. */
-function packageRoot(files: Map<string, Buffer>): Map<string, Buffer> {
+function packageRoot(archive: Map<string, Buffer>): Map<string, Buffer> {
+  // macOS' archiver adds resource forks under __MACOSX/: never part of a package.
+  const files = new Map([...archive].filter(([name]) => !name.startsWith("__MACOSX/")));
   if (files.has("problem.yaml")) return files;
   const roots = new Set([...files.keys()].map((name) => name.split("/", 1)[0]!));
   const [root] = roots;
