@@ -134,6 +134,10 @@ export class Supervisor {
     for (const stream of [ctl, stdout, stderr, status]) stream.on("error", () => undefined);
     child.on("error", (error) => this.gone(error));
     child.on("exit", () => this.gone(new SandboxError("the sandbox supervisor exited")));
+    // An idle supervisor does not keep the judge process alive (a run in flight has its own
+    // timers); a session left undisposed dies with the judge (PR_SET_PDEATHSIG).
+    child.unref();
+    for (const stream of [ctl, stdout, stderr, status] as unknown as Array<{ unref?: () => void }>) stream.unref?.();
   }
 
   /** Starts the supervisor and has it build the session's view; resolves once it is ready. */
