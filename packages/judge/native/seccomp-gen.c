@@ -1,7 +1,8 @@
 /*
  * sonocode seccomp generator: compiles the judge's seccomp policy (one rule per line
  * on stdin, written by src/sandbox/seccomp/bpf.ts from src/sandbox/seccomp/policy.ts)
- * into the classic-BPF program that bwrap installs with --seccomp, using libseccomp.
+ * into the classic-BPF program the bwrap engine's run inits install on themselves before
+ * they fork the program (native/supervisor.c), using libseccomp.
  * The same policy becomes the Docker engine's seccomp profile (docker-profile.ts), so
  * both engines enforce one rule set.
  *
