@@ -132,3 +132,15 @@ describe("checker pool (worker threads)", () => {
     await assert.rejects(pool.check({ type: "exact" }, { text: "" }, Buffer.from("")), /closed/);
   });
 });
+
+describe("case folding (caseSensitive: false, Kattis' default) and custom checkers", () => {
+  it("tokens and float fold ASCII letters only when asked; exact never does; a custom checker never runs here", () => {
+    assert.ok(checkTokens("Yes\nNO", "yes no", false));
+    assert.ok(!checkTokens("Yes", "yes"));
+    assert.ok(!checkTokens("straße", "STRASSE", false), "only ASCII letters fold");
+    assert.ok(checkOutput({ type: "float", epsilon: 1e-3, caseSensitive: false }, "Answer 1.0005", "ANSWER 1.0"));
+    assert.ok(!checkOutput({ type: "float", epsilon: 1e-3, caseSensitive: false }, "nan", "NaN"), "nan is never equal, folded or not");
+    assert.ok(!checkOutput({ type: "exact", caseSensitive: false }, "Yes", "yes"));
+    assert.throws(() => checkOutput({ type: "custom" }, "1", "1"), /runs in the sandbox/);
+  });
+});
