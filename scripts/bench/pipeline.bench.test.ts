@@ -34,7 +34,7 @@ function figures(overrides: Partial<LanguageFigures>): LanguageFigures {
 }
 
 const MACHINE: Machine = { cpuModel: "cpu", cpus: 2, usableCores: 2, memoryGiB: 4, kernel: "6.1", cgroup: "v1", node: "v20", commit: "abc", loadStart: [0.1, 0.2, 0.3] };
-const BURST: BurstFigures = { slots: null, submissions: 100, seconds: 10, postSeconds: 1, perSecond: 10, nativeSerialPerSecond: 6.25, usableCores: 2, targetPerSecond: 10, statuses: { Success: 100 }, duplicateFinalEvents: 0 };
+const BURST: BurstFigures = { slots: null, submissions: 100, seconds: 10, postSeconds: 1, perSecond: 10, nativeSerialPerSecond: 6.25, usableCores: 2, targetPerSecond: 10, statuses: { Success: 100 }, duplicateFinalEvents: 0, reportedMs: [{ language: "C", cpuMs: 12, wallMs: 20 }, { language: "PYTHON", cpuMs: 150, wallMs: null }] };
 const INGEST: IngestFigures = { inFlight: 32, seconds: 10, accepted: 20_000, perSecond: 2_000, p50Ms: 10, p99Ms: 50, maxMs: 80, statuses: { "201": 20_000 }, redisGrowthBytesPerAccepted: 1500 };
 
 describe("native plan", () => {
@@ -124,6 +124,7 @@ describe("figures and goals", () => {
     assert.match(summary, /TypeScript absolute .*\| 3\.00 s .*\| FAIL/);
     assert.match(summary, /burst of 100 C \+ Python submissions +\| 10\.00\/s .*target 10\.00\/s.*\| pass/);
     assert.match(summary, /burst of 100 C \+ Python submissions, EVALUATOR_CONCURRENCY 2 +\| 5\.00\/s .*\| FAIL/);
+    assert.match(summary, /Σ test time C 12\.0 ms \/ 20\.0 ms, PYTHON 150 ms \/ n\/a\)/);
     assert.match(summary, /2000\/s, p50 10\.0 ms, p99 50\.0 ms/);
     assert.match(summary, /1200 B median of 3 .*p:SubmissionQueue:\{id\} 1200 B/);
     const printed = renderReport(report);

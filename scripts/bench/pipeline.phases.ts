@@ -159,6 +159,15 @@ export async function burst(ctx: Context, nativeSerial: number, slots: number | 
       targetPerSecond: GOALS.burstShareOfNative * nativeSerial * cores,
       statuses: count(finals.map((f) => f.submission.status)),
       duplicateFinalEvents: events.duplicates(),
+      reportedMs: [...new Set(mix)].map((language) => {
+        const results = finals.filter((f) => f.submission.language === language).map((f) => f.submission.results);
+        const walls = results.filter((r) => r.length > 0 && r.every((t) => t.wallTimeMs !== undefined));
+        return {
+          language,
+          cpuMs: median(results.map((r) => r.reduce((sum, t) => sum + t.timeMs, 0))),
+          wallMs: walls.length === results.length ? median(walls.map((r) => r.reduce((sum, t) => sum + (t.wallTimeMs ?? 0), 0))) : null,
+        };
+      }),
     };
     log(`burst (EVALUATOR_CONCURRENCY ${slots ?? "default"}): ${figures.perSecond.toFixed(2)}/s (native serial ${nativeSerial.toFixed(2)}/s)`);
     return figures;

@@ -58,6 +58,12 @@ export interface BurstFigures {
   targetPerSecond: number;
   statuses: Record<string, number>;
   duplicateFinalEvents: number;
+  /**
+   * Per language, the median over its submissions of Σ reported per-test time (CPU, wall). With each
+   * slot pinned to its own CPU these should match between 1 and 2 slots: parallel judging must not
+   * distort measured times.
+   */
+  reportedMs: Array<{ language: Language; cpuMs: number; wallMs: number | null }>;
 }
 
 export interface IngestFigures {
@@ -136,6 +142,8 @@ export function markdownTable(header: readonly string[], rows: ReadonlyArray<rea
 
 export const fmtMs = (ms: number) => (!Number.isFinite(ms) ? "n/a" : ms >= 1_000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
 const fmtRate = (perSecond: number) => `${perSecond >= 100 ? Math.round(perSecond) : perSecond.toFixed(2)}/s`;
+const fmtReported = (reported: BurstFigures["reportedMs"]) =>
+  reported.map((r) => `${r.language} ${fmtMs(r.cpuMs)} / ${r.wallMs === null ? "n/a" : fmtMs(r.wallMs)}`).join(", ");
 const fmtStatuses = (statuses: Record<string, number>) => Object.entries(statuses).map(([s, n]) => `${n} ${s}`).join(", ");
 
 export function languageTable(languages: readonly LanguageFigures[]): string {
@@ -165,7 +173,7 @@ export function summaryTable(report: PipelineReport): string {
   for (const b of report.bursts) {
     rows.push([
       `burst of ${b.submissions} C + Python submissions${b.slots === null ? "" : `, EVALUATOR_CONCURRENCY ${b.slots}`}`,
-      `${fmtRate(b.perSecond)} (native serial ${fmtRate(b.nativeSerialPerSecond)}; ${b.usableCores} usable cores → target ${fmtRate(b.targetPerSecond)}; ${fmtStatuses(b.statuses)})`,
+      `${fmtRate(b.perSecond)} (native serial ${fmtRate(b.nativeSerialPerSecond)}; ${b.usableCores} usable cores → target ${fmtRate(b.targetPerSecond)}; ${fmtStatuses(b.statuses)}; Σ test time ${fmtReported(b.reportedMs)})`,
       `≥ ${GOALS.burstShareOfNative} × native serial × usable cores`,
       burstVerdict(b),
     ]);
