@@ -1,71 +1,21 @@
-// Every language end to end on the bwrap engine: A+B accepted (under 256 MiB, no
-// false MLE for JVM/Go/Node/Python), and WA, CE, RE, TLE and MLE each detected.
+// Every language end to end on the bwrap engine (the whole languages.suite.ts), and the
+// judge's own rules around it. SONOCODE_TEST_ROOTFS: another runtime rootfs to test.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { LANGUAGES, verdictSchema, type Verdict } from "@sonocode/contracts";
-import { createJudge, type Judge } from "../src/index.js";
+import { createBwrapEngine, createJudge, createJudgeWithEngine, DEFAULT_ROOTFS, type Judge, type SandboxEngine } from "../src/index.js";
+import { defineLanguageSuite } from "./languages.suite.js";
 import { AB_TESTS, PROGRAMS } from "./solutions.js";
 
-describe("languages (bwrap)", () => {
+const rootfs = process.env.SONOCODE_TEST_ROOTFS || DEFAULT_ROOTFS;
+
+defineLanguageSuite({ engine: "bwrap", makeJudge: () => createJudge({ engine: "bwrap", rootfs, maxConcurrency: 2 }) });
+
+describe("judge rules (bwrap)", () => {
   let judge: Judge;
   before(async () => {
-    judge = await createJudge({ engine: "bwrap", maxConcurrency: 2 });
+    judge = await createJudge({ engine: "bwrap", rootfs, maxConcurrency: 2 });
   });
   after(() => judge?.close());
-
-  const run = async (language: (typeof LANGUAGES)[number], kind: keyof (typeof PROGRAMS)["C"], extra: object = {}): Promise<Verdict> => {
-    const verdict = await judge.judge({ language, source: PROGRAMS[language][kind], tests: AB_TESTS, timeLimitMs: 1000, ...extra });
-    verdictSchema.parse(verdict);
-    return verdict;
-  };
-
-  for (const language of LANGUAGES) {
-    describe(language, { concurrency: 2 }, () => {
-      it("accepts A+B under 256 MiB", async () => {
-        const progress: number[] = [];
-        const v = await judge.judge(
-          { language, source: PROGRAMS[language].ok, tests: AB_TESTS, memoryLimitMb: 256 },
-          { onProgress: (p) => void progress.push(p.passed) },
-        );
-        assert.equal(v.status, "Success", JSON.stringify(v));
-        assert.equal(v.passed, 3);
-        assert.equal(v.total, 3);
-        assert.deepEqual(progress, [1, 2, 3]);
-        assert.equal(v.results.length, 3);
-        assert.ok(v.memoryKb !== null && v.memoryKb > 0 && v.memoryKb < 256 * 1024);
-        assert.equal(v.failedTest, null);
-      });
-      it("WA with the failed test shown", async () => {
-        const v = await run(language, "wa");
-        assert.equal(v.status, "WA", JSON.stringify(v));
-        assert.equal(v.results.length, 1, "stops at the first failing test");
-        assert.equal(v.failedTest?.index, 0);
-        assert.equal(v.failedTest?.expected, "3\n");
-      });
-      it("CE with compiler output", async () => {
-        const v = await run(language, "ce");
-        assert.equal(v.status, "CE", JSON.stringify(v));
-        assert.ok((v.compileOutput ?? "").length > 0);
-        assert.ok(!(v.compileOutput ?? "").includes("/sonocode-judge/"), "no host paths");
-        assert.deepEqual(v.results, []);
-      });
-      it("RE", async () => {
-        const v = await run(language, "re");
-        assert.equal(v.status, "RE", JSON.stringify(v));
-        const r = v.results[0]!;
-        assert.ok(r.signal !== undefined || (r.exitCode !== undefined && r.exitCode !== 0));
-        assert.ok(v.message?.includes("Runtime error"));
-      });
-      it("TLE", async () => {
-        const v = await run(language, "tle");
-        assert.equal(v.status, "TLE", JSON.stringify(v));
-      });
-      it("MLE", async () => {
-        const v = await run(language, "mle", { timeLimitMs: 5000 });
-        assert.equal(v.status, "MLE", JSON.stringify(v));
-      });
-    });
-  }
 
   it("hidden tests are never shown, runAllTests judges every test", async () => {
     const v = await judge.judge({
@@ -78,17 +28,6 @@ describe("languages (bwrap)", () => {
     assert.equal(v.passed, 2);
     assert.equal(v.results.length, 3);
     assert.equal(v.failedTest, null);
-  });
-
-  it("a Java program without a class Main is CE, not RE on every test", async () => {
-    const v = await judge.judge({
-      language: "JAVA",
-      source: "import java.util.*;\nclass Solution { public static void main(String[] a) { System.out.println(3); } }",
-      tests: AB_TESTS,
-    });
-    assert.equal(v.status, "CE", JSON.stringify(v));
-    assert.match(v.message ?? "", /class named Main/);
-    assert.deepEqual(v.results, []);
   });
 
   it("RE reports the signal name", async () => {
@@ -117,5 +56,48 @@ describe("languages (bwrap)", () => {
     const t0 = Date.now();
     await assert.rejects(pending, /cancelled/);
     assert.ok(Date.now() - t0 < 5_000);
+  });
+});
+
+describe("one sandbox run per compile (bwrap)", () => {
+  // The engine's sessions, counted: the artefact check rides along with the compile run.
+  const argvs: string[][] = [];
+  let judge: Judge;
+  before(async () => {
+    const inner = createBwrapEngine({ rootfs });
+    await inner.check();
+    const counting: SandboxEngine = {
+      name: inner.name,
+      check: () => inner.check(),
+      close: () => inner.close(),
+      async open() {
+        const session = await inner.open();
+        return {
+          writeFile: (name, content) => session.writeFile(name, content),
+          dispose: () => session.dispose(),
+          run(spec) {
+            argvs.push([...spec.argv]);
+            return session.run(spec);
+          },
+        };
+      },
+    };
+    judge = createJudgeWithEngine(counting, { maxConcurrency: 1 });
+  });
+  after(() => judge?.close());
+
+  for (const [language, outcome] of [["JAVA", "Success"], ["PYTHON", "Success"]] as const) {
+    it(`${language}: compile + 3 tests = 4 runs`, async () => {
+      argvs.length = 0;
+      const v = await judge.judge({ language, source: PROGRAMS[language].ok, tests: AB_TESTS });
+      assert.equal(v.status, outcome, JSON.stringify(v));
+      assert.equal(argvs.length, 4, JSON.stringify(argvs));
+    });
+  }
+  it("JAVA without class Main: CE after exactly one run", async () => {
+    argvs.length = 0;
+    const v = await judge.judge({ language: "JAVA", source: "class Solution { public static void main(String[] a) {} }", tests: AB_TESTS });
+    assert.equal(v.status, "CE");
+    assert.equal(argvs.length, 1);
   });
 });
