@@ -57,11 +57,14 @@ export class SocketTab {
   readonly finals = new Map<string, string[]>();
   /** submissionId -> progress events (tests passed, and when it arrived). */
   readonly progress = new Map<string, Array<{ passed: number; at: number }>>();
+  /** Submissions that got a progress event after their final event (must never happen). */
+  readonly progressAfterFinal = new Set<string>();
   private constructor(readonly socket: ClientSocket) {
     socket.on("submissionPayloadResponse", (payload) => {
       this.finals.set(payload._id, [...(this.finals.get(payload._id) ?? []), payload.status]);
     });
     socket.on("submission:progress", (event) => {
+      if (this.finals.has(event.submissionId)) this.progressAfterFinal.add(event.submissionId);
       this.progress.set(event.submissionId, [...(this.progress.get(event.submissionId) ?? []), { passed: event.passed, at: Date.now() }]);
     });
   }
@@ -183,13 +186,14 @@ export function wrongVerdicts(expected: ReadonlyMap<string, string>, actual: Rea
   return [...expected].filter(([id, want]) => actual.get(id) !== want).map(([id, want]) => `${id}: want ${want}, got ${actual.get(id)}`);
 }
 
-/** Each tab got exactly one final event per submission of its user: a list of what did not. */
+/** Each tab got exactly one final event per submission of its user, and no progress after it: a list of what did not. */
 export function eventProblems(tabs: ReadonlyArray<{ tab: SocketTab; ids: readonly string[] }>): string[] {
   const problems: string[] = [];
   for (const [n, { tab, ids }] of tabs.entries()) {
     for (const id of ids) {
       const got = tab.finals.get(id) ?? [];
       if (got.length !== 1) problems.push(`tab ${n}: ${got.length} final events for ${id} (${got.join(",")})`);
+      if (tab.progressAfterFinal.has(id)) problems.push(`tab ${n}: a progress event for ${id} after its final event`);
     }
   }
   return problems;

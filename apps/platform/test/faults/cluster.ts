@@ -112,6 +112,9 @@ export class FaultCluster {
       // The evaluators' test-set cache, private to this run (shared by its evaluators, as on one host).
       TEST_SET_CACHE_DIR: join(logDir, "test-sets"),
       SHUTDOWN_TIMEOUT_MS: "3000",
+      // One slot per evaluator (the default is now the usable cores): the scenarios reason about
+      // which evaluator holds a job ("in flight = 1", "busy, so the next one goes to the other").
+      EVALUATOR_CONCURRENCY: "1",
     };
     const specs: Array<[string, ServiceSpec]> = [
       ["problem", { service: "problem-service", port: problemPort, env: { PROBLEM_SERVICE_PORT: String(problemPort) } }],
