@@ -48,47 +48,18 @@
  *                       | "<seq> killed 0 0 0" (the init died: the host killed the group)
  *                       | "<seq> execfail <errno> 0 0" | "<seq> error <stage> <errno>"
  * EOF on fd 0, or the judge's death (PR_SET_PDEATHSIG), kills everything and exits.
- * Built statically on the host by src/sandbox/native-helpers.ts; never mounted inside.
+ * The run init is run-init.c (shared declarations in supervisor.h). Built statically on
+ * the host by src/sandbox/native-helpers.ts; never mounted inside.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <linux/filter.h>
-#include <linux/sched.h>
-#include <linux/seccomp.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "supervisor.h"
 
-#define CTL_FD 0
-#define STATUS_FD 3
 #define MAX_MSG (256u << 20)
-#define MAX_SPEC (60u << 10)
-#define MAX_FIELDS 4096
 #define MARKER_BYTES 24
 #define MAX_CGROUP_DIRS 8
-#define SHM_BYTES (16u << 20)
 
-static struct sock_fprog filter;
-static uid_t prog_uid;
-static gid_t prog_gid;
+struct sock_fprog seccomp_filter;
+uid_t prog_uid;
+gid_t prog_gid;
 static int host_root = -1;
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -138,214 +109,6 @@ static int read_all(int fd, void *buf, size_t len) {
     len -= (size_t)got;
   }
   return 0;
-}
-
-static int parse_u64(const char *s, unsigned long long *out) {
-  char *end = NULL;
-  errno = 0;
-  if (!s || *s == '\0' || *s == '-') return -1;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || !end || *end) return -1;
-  *out = v;
-  return 0;
-}
-
-/* A message's fields: NUL-terminated strings; `rest` is where the last parsed field ended. */
-struct fields {
-  char *buf;
-  size_t len;
-  size_t at;
-};
-
-static const char *next_field(struct fields *f) {
-  if (f->at >= f->len) return NULL;
-  char *s = f->buf + f->at;
-  char *nul = memchr(s, '\0', f->len - f->at);
-  if (!nul) return NULL;
-  f->at = (size_t)(nul - f->buf) + 1;
-  return s;
-}
-
-static int next_u64(struct fields *f, unsigned long long *out) {
-  return parse_u64(next_field(f), out);
-}
-
-/* ---- the run spec, as the init parses it ----------------------------------- */
-
-struct spec {
-  unsigned long long writable, fsize, nofile, stack, cpu, tmp_bytes;
-  char *argv[MAX_FIELDS + 1];
-  char *envp[MAX_FIELDS + 1];
-};
-
-/* Parses "<writable> <fsize> <nofile> <stack> <cpu> <tmp> <argc> argv... <envc> env..." */
-static int parse_spec(struct fields *f, struct spec *s) {
-  unsigned long long argc, envc;
-  if (next_u64(f, &s->writable) || next_u64(f, &s->fsize) || next_u64(f, &s->nofile) || next_u64(f, &s->stack) ||
-      next_u64(f, &s->cpu) || next_u64(f, &s->tmp_bytes) || next_u64(f, &argc) || argc == 0 || argc > MAX_FIELDS)
-    return -1;
-  for (unsigned long long i = 0; i < argc; i++)
-    if (!(s->argv[i] = (char *)next_field(f))) return -1;
-  s->argv[argc] = NULL;
-  if (s->argv[0][0] != '/' || next_u64(f, &envc) || envc > MAX_FIELDS) return -1;
-  for (unsigned long long i = 0; i < envc; i++)
-    if (!(s->envp[i] = (char *)next_field(f))) return -1;
-  s->envp[envc] = NULL;
-  return 0;
-}
-
-static void limit(int resource, rlim_t soft, rlim_t hard) {
-  struct rlimit rl = {soft, hard};
-  if (setrlimit(resource, &rl) != 0) _exit(121);
-}
-
-static long long now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* ---- the run init (pid 1 of one run) ---------------------------------------- */
-
-/* The program: everything irreversible happens here, last thing before exec. */
-static _Noreturn void exec_program(const struct spec *s, const int *stdio, int errw) {
-  /* Through copies above 2 first, whatever numbers the received fds got; dup2 clears close-on-exec. */
-  int high[3];
-  for (int i = 0; i < 3; i++)
-    if ((high[i] = fcntl(stdio[i], F_DUPFD, 10)) < 0) _exit(122);
-  for (int i = 0; i < 3; i++)
-    if (dup2(high[i], i) != i) _exit(122);
-  /* Only 0-2 and the close-on-exec error pipe stay: no fd of the judge or ours reaches user code. */
-  if ((errw > 3 && syscall(SYS_close_range, 3u, (unsigned)errw - 1, 0u) != 0) || syscall(SYS_close_range, (unsigned)errw + 1, ~0u, 0u) != 0) _exit(123);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  signal(SIGPIPE, SIG_DFL);
-  limit(RLIMIT_CORE, 0, 0);
-  limit(RLIMIT_FSIZE, s->fsize, s->fsize);
-  limit(RLIMIT_NOFILE, s->nofile, s->nofile);
-  limit(RLIMIT_STACK, s->stack, s->stack);
-  /* CPU rlimit is only a backstop: the host polls the cgroup and kills earlier. */
-  limit(RLIMIT_CPU, s->cpu, s->cpu + 1);
-  if (chdir("/box") != 0) _exit(124);
-  if (setgroups(0, NULL) != 0 || setresgid(prog_gid, prog_gid, prog_gid) != 0 || setresuid(prog_uid, prog_uid, prog_uid) != 0) _exit(125);
-  /* The drop must be irreversible. */
-  if (setuid(0) == 0 || getuid() != prog_uid || geteuid() != prog_uid || getegid() != prog_gid) _exit(125);
-  /* The seccomp filter came from the init; no setuid file can raise privileges again. */
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(126);
-  execve(s->argv[0], s->argv, s->envp);
-  int err = errno;
-  (void)!write(errw, &err, sizeof err);
-  _exit(127);
-}
-
-static void send_status(int sock, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void send_status(int sock, const char *fmt, ...) {
-  char line[128];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  if (n > 0) (void)!send(sock, line, (size_t)n, MSG_NOSIGNAL);
-}
-
-/* Receives the spec and the stdin memfd from the supervisor, runs the program, reports, exits. */
-static _Noreturn void run_init(int sock, const int *procs, int nprocs) {
-  /* The init dies with the supervisor; pid 1's death then takes the whole namespace. */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(110);
-  /* v1: join the run's groups first (cgroup v2 placed us there at clone time). */
-  for (int i = 0; i < nprocs; i++) {
-    if (write(procs[i], "0", 1) != 1) _exit(111);
-    close(procs[i]);
-  }
-  /* /proc/self/cgroup shows "/" from here on. */
-  if (unshare(CLONE_NEWCGROUP) != 0) _exit(112);
-  /* Keep only the output pipes (1, 2) and our socket: not the judge's control pipe, the
-   * status pipe, the host root, nor the socket of a run still in flight. */
-  /* The session's output sockets too: each run writes into pipes of its own (see run()). */
-  close(CTL_FD);
-  close(1);
-  close(2);
-  if ((sock > 3 && syscall(SYS_close_range, 3u, (unsigned)sock - 1, 0u) != 0) || syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0u) != 0) _exit(112);
-  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) _exit(113);
-  char opts[64];
-  snprintf(opts, sizeof opts, "size=%u,mode=1777", SHM_BYTES);
-  if (mount("sonocode-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) _exit(114);
-  if (sethostname("sandbox", 7) != 0) _exit(115);
-
-  static char buf[MAX_SPEC];
-  int stdio[3] = {-1, -1, -1};
-  char control[CMSG_SPACE(sizeof stdio)];
-  struct iovec iov = {buf, sizeof buf - 1};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-  ssize_t got;
-  do got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (got < 0 && errno == EINTR);
-  if (got <= 0) _exit(0); /* the session ended before this run was used */
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-  if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof stdio)) memcpy(stdio, CMSG_DATA(cm), sizeof stdio);
-  static struct spec s;
-  struct fields f = {buf, (size_t)got, 0};
-  if (stdio[0] < 0 || stdio[1] < 0 || stdio[2] < 0 || parse_spec(&f, &s) != 0) {
-    send_status(sock, "error spec %d", EINVAL);
-    _exit(0);
-  }
-  /* Tests see /box read-only (this mount namespace only): a test cannot change what the next one runs. */
-  if (!s.writable && mount(NULL, "/box", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0) {
-    send_status(sock, "error box %d", errno);
-    _exit(0);
-  }
-  snprintf(opts, sizeof opts, "size=%llu,mode=1777", s.tmp_bytes);
-  if (mount("sonocode-tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) {
-    send_status(sock, "error tmp %d", errno);
-    _exit(0);
-  }
-
-  /* From here on the init itself is filtered (it still has CAP_SYS_ADMIN, so it needs no
-   * no_new_privs for this): every process of the run, the init included, runs under the
-   * policy, and the program inherits the filter. Nothing below needs a denied call. */
-  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter, 0, 0) != 0) {
-    send_status(sock, "error seccomp %d", errno);
-    _exit(0);
-  }
-  int errpipe[2];
-  if (pipe2(errpipe, O_CLOEXEC) != 0) _exit(116);
-  long long start = now_us();
-  pid_t child = fork();
-  if (child < 0) {
-    send_status(sock, "error fork %d", errno);
-    _exit(0);
-  }
-  if (child == 0) {
-    close(errpipe[0]);
-    close(sock);
-    exec_program(&s, stdio, errpipe[1]);
-  }
-  close(errpipe[1]);
-  /* Only the program's tree holds the output pipes: their EOF comes with its end. */
-  for (int i = 0; i < 3; i++) close(stdio[i]);
-  int err = 0;
-  do got = read(errpipe[0], &err, sizeof err); while (got < 0 && errno == EINTR);
-  if (got == (ssize_t)sizeof err) {
-    send_status(sock, "execfail %d 0 0", err);
-    _exit(0);
-  }
-  /* Reap everything (orphans are re-parented to us) until the program itself exits; its rusage is reported. */
-  int st = 0;
-  struct rusage ru;
-  for (;;) {
-    int any = 0;
-    memset(&ru, 0, sizeof ru);
-    pid_t r = wait4(-1, &any, 0, &ru);
-    if (r == child) {
-      st = any;
-      break;
-    }
-    if (r < 0 && errno != EINTR) _exit(117);
-  }
-  long long wall = now_us() - start;
-  if (WIFSIGNALED(st)) send_status(sock, "signal %d %ld %lld", WTERMSIG(st), ru.ru_maxrss, wall);
-  else send_status(sock, "exit %d %ld %lld", WEXITSTATUS(st), ru.ru_maxrss, wall);
-  _exit(0);
 }
 
 /* ---- the supervisor ------------------------------------------------------- */
@@ -627,8 +390,8 @@ static void load_filter(const char *path) {
     errno = EINVAL;
     fatal("seccomp");
   }
-  filter.len = (unsigned short)(got / (ssize_t)sizeof insns[0]);
-  filter.filter = insns;
+  seccomp_filter.len = (unsigned short)(got / (ssize_t)sizeof insns[0]);
+  seccomp_filter.filter = insns;
 }
 
 static void bind_at(const char *source, const char *target, unsigned long flags) {

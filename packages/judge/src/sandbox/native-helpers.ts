@@ -17,9 +17,11 @@ import { generateSeccompBpf, seccompFingerprint } from "./seccomp/bpf.js";
 
 const exec = promisify(execFile);
 const ENV = { PATH: "/usr/local/bin:/usr/bin:/bin" };
+const native = (file: string) => new URL(`../../native/${file}`, import.meta.url);
+/** Each binary's sources (compiled together); headers only count for the cache key. */
 const SOURCES = {
-  run: new URL("../../native/run-helper.c", import.meta.url),
-  supervisor: new URL("../../native/supervisor.c", import.meta.url),
+  run: [native("run-helper.c")],
+  supervisor: [native("supervisor.c"), native("run-init.c"), native("supervisor.h")],
 };
 export const SECCOMP_FILE = "seccomp.bpf";
 
@@ -49,12 +51,13 @@ async function cached(dir: string): Promise<boolean> {
   }
 }
 
-async function compile(out: string, source: URL): Promise<void> {
+async function compile(out: string, sources: readonly URL[]): Promise<void> {
+  const files = sources.map((source) => source.pathname).filter((file) => file.endsWith(".c"));
   try {
-    await exec("gcc", ["-O2", "-Wall", "-static", "-o", out, source.pathname], { env: ENV });
+    await exec("gcc", ["-O2", "-Wall", "-static", "-o", out, ...files], { env: ENV });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
-    throw new SandboxError(`cannot build the sandbox helper ${source.pathname.split("/").pop()} (needs gcc and libc6-dev; run scripts/setup.sh): ${stderr.slice(0, 1000)}`);
+    throw new SandboxError(`cannot build the sandbox helper ${files.map((f) => f.split("/").pop()).join(" ")} (needs gcc and libc6-dev; run scripts/setup.sh): ${stderr.slice(0, 1000)}`);
   }
 }
 
@@ -66,15 +69,9 @@ export async function ensureHelpers(workRoot: string): Promise<Helpers> {
   } catch {
     throw new SandboxError("bwrap engine: gcc is not installed on the host (needed once to build the sandbox helpers; run scripts/setup.sh)");
   }
-  const hash = createHash("sha256")
-    .update(await readFile(SOURCES.run))
-    .update("\0")
-    .update(await readFile(SOURCES.supervisor))
-    .update("\0")
-    .update(await seccompFingerprint())
-    .update(compiler)
-    .digest("hex")
-    .slice(0, 16);
+  const key = createHash("sha256");
+  for (const source of [...SOURCES.run, ...SOURCES.supervisor]) key.update(await readFile(source)).update("\0");
+  const hash = key.update(await seccompFingerprint()).update(compiler).digest("hex").slice(0, 16);
   const dir = join(workRoot, `helper-${hash}`);
   if (await cached(dir)) return paths(dir);
   const staging = await mkdtemp(join(workRoot, "helper-tmp-"));

@@ -1,0 +1,88 @@
+/*
+ * The bwrap engine's persistent executor, shared by its two halves: supervisor.c (the
+ * session's supervisor: protocol, cgroups, output relay) and run-init.c (pid 1 of one run,
+ * and the program's last steps before exec). See supervisor.c for the whole design.
+ */
+#ifndef SONOCODE_SUPERVISOR_H
+#define SONOCODE_SUPERVISOR_H
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CTL_FD 0
+#define STATUS_FD 3
+#define MAX_SPEC (60u << 10)
+#define MAX_FIELDS 4096
+#define SHM_BYTES (16u << 20)
+
+/* Set once by the supervisor's config, inherited by every run init. */
+extern struct sock_fprog seccomp_filter;
+extern uid_t prog_uid;
+extern gid_t prog_gid;
+
+static inline int parse_u64(const char *s, unsigned long long *out) {
+  char *end = NULL;
+  errno = 0;
+  if (!s || *s == '\0' || *s == '-') return -1;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || !end || *end) return -1;
+  *out = v;
+  return 0;
+}
+
+/* A message's fields: NUL-terminated strings; `rest` is where the last parsed field ended. */
+struct fields {
+  char *buf;
+  size_t len;
+  size_t at;
+};
+
+static inline const char *next_field(struct fields *f) {
+  if (f->at >= f->len) return NULL;
+  char *s = f->buf + f->at;
+  char *nul = memchr(s, '\0', f->len - f->at);
+  if (!nul) return NULL;
+  f->at = (size_t)(nul - f->buf) + 1;
+  return s;
+}
+
+static inline int next_u64(struct fields *f, unsigned long long *out) {
+  return parse_u64(next_field(f), out);
+}
+
+
+struct spec {
+  unsigned long long writable, fsize, nofile, stack, cpu, tmp_bytes;
+  char *argv[MAX_FIELDS + 1];
+  char *envp[MAX_FIELDS + 1];
+};
+
+/* Parses "<writable> <fsize> <nofile> <stack> <cpu> <tmp> <argc> argv... <envc> env..." (run-init.c). */
+int parse_spec(struct fields *f, struct spec *s);
+/* The run init: joins its v1 groups, mounts its /proc and /dev/shm, waits for its spec on sock, runs (run-init.c). */
+_Noreturn void run_init(int sock, const int *procs, int nprocs);
+
+#endif
