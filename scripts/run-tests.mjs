@@ -98,7 +98,7 @@ try {
   console.log(`[test] redis ${redisUrl}, postgres ${databaseUrl}${process.env.MONGO_URL ? ", mongodb from MONGO_URL" : ", no MONGO_URL: MongoDB adapter tests skipped"}`);
 
   const selected = process.argv.slice(2);
-  const files = selected.length ? selected : ["packages", "services", "apps"].flatMap((d) => findTests(join(root, d))).sort();
+  const files = selected.length ? selected : ["packages", "services", "apps", "scripts"].flatMap((d) => findTests(join(root, d))).sort();
   const run = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=300000", ...files], {
     cwd: root,
     stdio: "inherit",
