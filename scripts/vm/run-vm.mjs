@@ -31,12 +31,20 @@ const EVALUATOR_TEST = "services/evaluator-service/test/evaluator-judging.test.t
  * The default fits TCG on 2 shared cores: under emulation programs run 20-100x slower, so the
  * suites whose verdicts depend on 1-2 s CPU limits or the 10 s compile limit (attack corpus,
  * verdict corpus, the JIT/VM languages) report TLE/CE there. It keeps what TCG cannot distort:
- * the cgroup v2 tests, the netns and seccomp suites, every verdict of one language (C: Success,
+ * the cgroup v2 tests, slot CPU pinning, the persistent supervisor's isolation tests, the netns and seccomp suites, every verdict of one language (C: Success,
  * WA, CE, RE, TLE, MLE), and the evaluator over a real BullMQ round trip. --full runs everything.
  */
 const PLANS = {
   default: {
-    root: [CGROUP_TEST, "packages/judge/test/bwrap.netns.test.ts", "packages/judge/test/seccomp.test.ts", "packages/judge/test/bwrap.languages.test.ts@^C$", EVALUATOR_TEST],
+    root: [
+      CGROUP_TEST,
+      "packages/judge/test/cgroup.cpuset.test.ts",
+      "packages/judge/test/bwrap.supervisor.test.ts",
+      "packages/judge/test/bwrap.netns.test.ts",
+      "packages/judge/test/seccomp.test.ts",
+      "packages/judge/test/bwrap.languages.test.ts@^C$",
+      EVALUATOR_TEST,
+    ],
     user: [CGROUP_TEST],
   },
   full: { root: [CGROUP_TEST, ...sandboxTests, EVALUATOR_TEST], user: [CGROUP_TEST] },

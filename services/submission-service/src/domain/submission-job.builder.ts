@@ -16,6 +16,8 @@ export type JobSubmission = Pick<Submission, "_id" | "userId" | "problemId" | "l
  * whatever the problem's size); evaluators fetch the tests from problem-service.
  */
 export function buildSubmissionJob(problem: JudgingProblem, submission: JobSubmission): SubmissionJob {
+  // A language's own limits (e.g. more time for Python) override the problem's, field by field.
+  const own = problem.languageLimits?.[submission.language];
   return {
     submissionId: submission._id,
     userId: submission.userId,
@@ -23,8 +25,8 @@ export function buildSubmissionJob(problem: JudgingProblem, submission: JobSubmi
     language: submission.language,
     source: buildSource(problem, submission.language, submission.code),
     testSet: { problemId: problem._id, hash: problem.testSet.hash, count: problem.testSet.count },
-    timeLimitMs: problem.timeLimitMs ?? JUDGE_DEFAULTS.timeLimitMs,
-    memoryLimitMb: problem.memoryLimitMb ?? JUDGE_DEFAULTS.memoryLimitMb,
+    timeLimitMs: own?.timeLimitMs ?? problem.timeLimitMs ?? JUDGE_DEFAULTS.timeLimitMs,
+    memoryLimitMb: own?.memoryLimitMb ?? problem.memoryLimitMb ?? JUDGE_DEFAULTS.memoryLimitMb,
     checker: problem.checker ?? DEFAULT_CHECKER,
     runAllTests: problem.runAllTests ?? false,
   };
