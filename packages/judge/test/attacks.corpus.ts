@@ -205,15 +205,19 @@ export const ATTACKS: AttackCase[] = [
   {
     name: "kill(-1)",
     request: () => ({ language: "PYTHON", source: `import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('SAFE')`, tests: SAFE }),
-    // bwrap: the program's own supervisor shares its uid, so kill(-1) ends the run (RE).
-    // docker: nothing else runs as the program's uid and Linux never signals the caller,
-    // so it prints SAFE (Success). Either way the judge survives and the next run is normal.
+    // bwrap: the only other process in the program's pid namespace is its run init (pid 1,
+    // root), which kill(-1) skips, so nothing is signalled and the call fails with ESRCH
+    // (Python raises: RE). docker: nothing else runs as the program's uid and Linux never
+    // signals the caller, so it prints SAFE (Success). Either way the judge survives and the
+    // next run is normal.
     check: (v) => assertStatus(v, ["RE", "Success"]),
   },
   {
     name: "killing its parent",
     request: () => ({ language: "PYTHON", source: `import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(0.5)\nprint('SAFE')`, tests: SAFE }),
-    // Its supervisor is gone, so the run ends; whatever the program printed, it must not crash the judge.
+    // bwrap: the parent is the run init (pid 1, root), so the kill fails with EPERM (Python
+    // raises: RE). Where the kill lands, the run ends with its supervisor. Whatever the
+    // program printed, it must not crash the judge.
     check: (v) => assertStatus(v, ["RE", "Success", "TLE"]),
   },
   {

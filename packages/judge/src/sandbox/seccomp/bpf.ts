@@ -1,7 +1,8 @@
 // The bwrap engine's seccomp filter: the policy (policy.ts) compiled with libseccomp
-// by native/seccomp-gen.c into classic BPF, for bwrap --seccomp. Built on the host at
-// engine start (gcc + libseccomp-dev, installed by scripts/setup.sh) and cached next
-// to the run helper; the cache key covers the generator and the policy text.
+// by native/seccomp-gen.c into classic BPF, which each run init (native/run-init.c)
+// installs on itself before it forks the program. Built on the host at engine start
+// (gcc + libseccomp-dev, installed by scripts/setup.sh) and cached next to the native
+// helpers; the cache key covers the generator and the policy text.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { lstat, readFile, rm } from "node:fs/promises";
