@@ -282,7 +282,7 @@ static void run(struct fields *f) {
   /* The spec goes to the init as is: from <writable> up to the stdin part. */
   size_t spec_at = f->at;
   static struct spec probe;
-  if (parse_spec(f, &probe) != 0 || f->at - spec_at > MAX_SPEC) {
+  if (parse_spec(f, &probe) != 0 || f->at - spec_at >= MAX_SPEC) {
     drop(&in);
     snprintf(why, sizeof why, "error spec %d", EINVAL);
     answer(seq, marker, why);
@@ -312,7 +312,17 @@ static void run(struct fields *f) {
   memcpy(CMSG_DATA(cm), stdio, sizeof stdio);
   ssize_t sent;
   do sent = sendmsg(in.sock, &msg, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+  int send_errno = errno;
   for (int i = 0; i < 3; i++) close(stdio[i]);
+  if (sent < 0 && send_errno != EPIPE && send_errno != ECONNRESET) {
+    /* The init is alive but never got the run (e.g. ENOBUFS): it would wait for ever. */
+    drop(&in);
+    close(out[0]);
+    close(err[0]);
+    snprintf(why, sizeof why, "error send %d", send_errno);
+    answer(seq, marker, why);
+    return;
+  }
   current.out[0] = out[0];
   current.out[1] = err[0];
   current.ended = 0;
@@ -353,9 +363,31 @@ static void relay(int i) {
   }
 }
 
+/*
+ * After the init's pid namespace is gone nothing can write any more, yet a write end may
+ * outlive every process: a program can park its stdout in the queue of a unix socket it
+ * abandons (SCM_RIGHTS), which only the kernel's garbage collector frees, whenever some
+ * other unix socket on the host is released. So EOF is not awaited once the run ended:
+ * what is buffered is relayed, then the pipe is closed.
+ */
+static void drain_after_end(void) {
+  for (int i = 0; i < 2; i++) {
+    while (current.out[i] >= 0) {
+      int queued = 0;
+      if (ioctl(current.out[i], FIONREAD, &queued) != 0 || queued <= 0) {
+        close(current.out[i]);
+        current.out[i] = -1;
+        break;
+      }
+      relay(i);
+    }
+  }
+}
+
 /* Once the init has ended and both pipes are drained: mark the output's end and answer. */
 static void maybe_answer(void) {
-  if (!current.ended || current.out[0] >= 0 || current.out[1] >= 0) return;
+  if (!current.ended) return;
+  drain_after_end();
   current.ended = 0;
   int st = current.status;
   char why[160];

@@ -144,6 +144,30 @@ describe("bwrap persistent executor", { concurrency: false }, () => {
     assert.equal(next.stderr, "fine");
   });
 
+  it("a program that parks its stdout in an abandoned unix socket still gets its verdict at once", async () => {
+    // The socket pair's queue holds stdout, stderr and the receiving end itself: once the
+    // program is gone only the kernel's unix-socket garbage collector frees them, whenever
+    // another unix socket on the host is released. The run must not wait for that EOF.
+    // (On a busy host the collector may run soon anyway, so a regression shows as a slow
+    // or failed run mostly on a quiet one.)
+    const started = Date.now();
+    const parked = await py(
+      [
+        "import os, socket",
+        "print('parked', flush=True)",
+        "a, b = socket.socketpair()",
+        "socket.send_fds(a, [b'x'], [1, 2, b.fileno()])",
+        "a.close()",
+        "os._exit(3)",
+      ].join("\n"),
+    );
+    assert.equal(parked.exitCode, 3, parked.stderr);
+    assert.equal(parked.stdout, "parked\n");
+    assert.ok(Date.now() - started < 5_000, `the run ended ${Date.now() - started} ms after it started`);
+    const next = await py("print('next')");
+    assert.equal(next.stdout, "next\n");
+  });
+
   it("splits output between runs exactly: large, binary and stdin from a host file", async () => {
     const input = join(tmpdir(), `sonocode-h1-${randomBytes(4).toString("hex")}`);
     const bytes = randomBytes(300_000);

@@ -3,8 +3,8 @@
 // their own: another uid, another work dir the program cannot read). Built once per checker
 // content (and engine) and cached, the binary kept on host disk; every submission installs
 // it into a fresh session, and every test is one sandboxed run (see protocols.ts).
-import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, open, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, lstat, mkdir, mkdtemp, open, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JUDGE_DEFAULTS, type Checker, type JudgeTest } from "@sonocode/contracts";
@@ -100,6 +100,26 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
   /** One build per content hash in this process; a failed build is remembered (its fix is a new hash). */
   const builds = new Map<string, Promise<Built>>();
   const counters = { builds: 0, buildFailures: 0, runFailures: 0 };
+  let cacheReady: Promise<void> | null = null;
+
+  /**
+   * Root installs what it finds here as a problem's checker, so the cache must be ours
+   * alone: a real directory (not a symlink) owned by the judge's uid with mode 0700. A
+   * directory someone else made first (it lives under the shared tmpdir by default) is
+   * refused, never trusted.
+   */
+  function privateCacheDir(): Promise<void> {
+    cacheReady ??= (async () => {
+      await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+      const info = await lstat(cacheDir);
+      if (!info.isDirectory() || info.uid !== (process.getuid?.() ?? info.uid)) throw new Error(`the checker cache ${cacheDir} is not a directory owned by the judge`);
+      if ((info.mode & 0o077) !== 0) await chmod(cacheDir, 0o700);
+    })();
+    cacheReady.catch(() => {
+      cacheReady = null;
+    });
+    return cacheReady;
+  }
 
   function keyOf(checker: Checker): string {
     const content = JSON.stringify([engine.name, checker.language, checker.source, (checker.files ?? []).map((f) => [f.name, f.content])]);
@@ -109,6 +129,7 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
   async function build(checker: Checker, key: string): Promise<Built> {
     const spec = languageSpec(checker.language!);
     const binary = join(cacheDir, `${key}.bin`);
+    await privateCacheDir();
     if (NATIVE.has(checker.language!) && (await stat(binary).then((info) => info.isFile(), () => false))) return { kind: "native", binary };
     counters.builds++;
     const session = await engine.open();
@@ -130,9 +151,9 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
       if (!exitedCleanly(copy) || copy.stdoutBytes !== copy.stdout.length || copy.stdout.length === 0) {
         throw new Error(`could not read the built checker out of the sandbox (exit ${copy.exitCode ?? copy.signal}, ${copy.stdoutBytes} bytes)`);
       }
-      await mkdir(cacheDir, { recursive: true, mode: 0o700 });
-      const staging = `${binary}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(staging, copy.stdout, { mode: 0o600 });
+      const staging = `${binary}.${process.pid}.${randomBytes(8).toString("hex")}.tmp`;
+      // "wx": O_CREAT|O_EXCL, so nothing planted under the name (a symlink included) is written through.
+      await writeFile(staging, copy.stdout, { mode: 0o600, flag: "wx" });
       await rename(staging, binary); // atomic: a reader sees a whole binary or none
       logger?.info({ checker: key.slice(0, 16), language: checker.language, bytes: copy.stdout.length }, "custom checker built");
       return { kind: "native", binary };
