@@ -6,7 +6,7 @@ import { JUDGE_DEFAULTS, storableText, type FailedTest, type JudgeTest, type Par
 import type { CheckPool } from "./check/check-pool.js";
 import type { CustomCheckerHost } from "./custom-checker/custom-checker.js";
 import { openOutputChecker } from "./custom-checker/output-checker.js";
-import { ARTEFACT_MISSING_EXIT, compileArgv, languageSpec } from "./languages.js";
+import { ARTEFACT_MISSING_EXIT, COMPILE_LIMITS, compileArgv, languageSpec } from "./languages.js";
 import type { RunLimits, RunOutcome, RunStdin, SandboxSession } from "./sandbox/sandbox.js";
 import { classifyRun, exitedCleanly, failureMessage, runStatus, testResult } from "./verdict.js";
 
@@ -67,6 +67,7 @@ function checkerInternalError(total: number, passed: number, results: TestResult
   return { status: "IE", passed, total, timeMs: null, memoryKb: null, results, compileOutput, failedTest: null, message };
 }
 
+
 export async function judgeInSession(
   session: SandboxSession,
   request: ParsedJudgeRequest,
@@ -82,15 +83,7 @@ export async function judgeInSession(
   let compileOutput: string | null = null;
   const compile = compileArgv(spec);
   if (compile) {
-    const limits: RunLimits = {
-      cpuTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs,
-      // Compilers are I/O-heavy and slow on a loaded host: the wall bound only catches a blocked compiler.
-      wallTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs * 3,
-      memoryBytes: JUDGE_DEFAULTS.compileMemoryLimitMb * 1024 * 1024,
-      outputBytes: JUDGE_DEFAULTS.compileOutputLimitBytes,
-      processes: JUDGE_DEFAULTS.maxProcesses,
-      fileSizeBytes: 256 * 1024 * 1024,
-    };
+    const limits = COMPILE_LIMITS;
     const out = await session.run({ argv: compile, stdin: "", limits, env, writableWorkDir: true });
     call.signal?.throwIfAborted();
     const text = compilerText(out);

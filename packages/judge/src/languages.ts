@@ -3,7 +3,8 @@
 // string). Paths are inside the runtime rootfs; /box is the session's work dir,
 // /tmp a fresh per-run tmpfs. Adding a language = its packages in
 // scripts/runtime/build-rootfs.sh + one entry here + a case in the language tests.
-import type { Language } from "@sonocode/contracts";
+import { JUDGE_DEFAULTS, type Language } from "@sonocode/contracts";
+import type { RunLimits } from "./sandbox/sandbox.js";
 
 export interface RunContext {
   /** The memory limit of this run in MiB; runtimes with their own heap caps are told about it. */
@@ -187,3 +188,14 @@ export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
 export function languageSpec(language: Language): LanguageSpec {
   return LANGUAGE_REGISTRY[language];
 }
+
+/** Limits of every compile step (submissions and custom checkers alike). */
+export const COMPILE_LIMITS: RunLimits = {
+  cpuTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs,
+  // Compilers are I/O-heavy and slow on a loaded host: the wall bound only catches a blocked compiler.
+  wallTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs * 3,
+  memoryBytes: JUDGE_DEFAULTS.compileMemoryLimitMb * 1024 * 1024,
+  outputBytes: JUDGE_DEFAULTS.compileOutputLimitBytes,
+  processes: JUDGE_DEFAULTS.maxProcesses,
+  fileSizeBytes: 256 * 1024 * 1024,
+};

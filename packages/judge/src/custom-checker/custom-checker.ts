@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JUDGE_DEFAULTS, type Checker, type JudgeTest } from "@sonocode/contracts";
 import type { Logger } from "pino";
-import { languageSpec } from "../languages.js";
+import { COMPILE_LIMITS, languageSpec } from "../languages.js";
 import type { RunLimits, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
 import { classifyRun, exitedCleanly } from "../verdict.js";
 import { CHECKER_RUN_LIMITS, checkerArgv, decide, type CheckerDecision } from "./protocols.js";
@@ -42,14 +42,6 @@ export interface CustomCheckerHostOptions {
 
 type Built = { kind: "native"; binary: string } | { kind: "script" } | { kind: "failed"; reason: string };
 
-const COMPILE_LIMITS: RunLimits = {
-  cpuTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs,
-  wallTimeMs: JUDGE_DEFAULTS.compileTimeLimitMs * 3,
-  memoryBytes: JUDGE_DEFAULTS.compileMemoryLimitMb * 1024 * 1024,
-  outputBytes: JUDGE_DEFAULTS.compileOutputLimitBytes,
-  processes: JUDGE_DEFAULTS.maxProcesses,
-  fileSizeBytes: 256 * 1024 * 1024,
-};
 const COPY_LIMITS: RunLimits = { ...COMPILE_LIMITS, outputBytes: MAX_BINARY_BYTES + 1, fileSizeBytes: MAX_BINARY_BYTES };
 
 /** Why a checker cannot be honoured at all, before anything is built. */
