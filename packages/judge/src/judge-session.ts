@@ -6,7 +6,8 @@ import { JUDGE_DEFAULTS, storableText, type FailedTest, type JudgeTest, type Par
 import type { CheckPool } from "./check/check-pool.js";
 import type { CustomCheckerHost } from "./custom-checker/custom-checker.js";
 import { openOutputChecker } from "./custom-checker/output-checker.js";
-import { ARTEFACT_MISSING_EXIT, COMPILE_LIMITS, compileArgv, languageSpec } from "./languages.js";
+import { compileInSession } from "./compile.js";
+import { ARTEFACT_MISSING_EXIT, compileArgv, languageSpec } from "./languages.js";
 import type { RunLimits, RunOutcome, RunStdin, SandboxSession } from "./sandbox/sandbox.js";
 import { classifyRun, exitedCleanly, failureMessage, runStatus, testResult } from "./verdict.js";
 
@@ -83,12 +84,9 @@ export async function judgeInSession(
   let compileOutput: string | null = null;
   const compile = compileArgv(spec);
   if (compile) {
-    const limits = COMPILE_LIMITS;
-    const out = await session.run({ argv: compile, stdin: "", limits, env, writableWorkDir: true });
-    call.signal?.throwIfAborted();
+    const { outcome: out, hit } = await compileInSession(session, compile, env, call.signal);
     const text = compilerText(out);
     compileOutput = text.length > 0 ? text : null;
-    const hit = classifyRun(out, limits);
     // The compiler succeeded, the artefact the tests need is not there (checked in the same run).
     if (spec.artefact && hit === null && out.signal === null && out.exitCode === ARTEFACT_MISSING_EXIT) {
       const why = spec.artefact.missing;

@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JUDGE_DEFAULTS, type Checker, type JudgeTest } from "@sonocode/contracts";
 import type { Logger } from "pino";
+import { compileInSession } from "../compile.js";
 import { COMPILE_LIMITS, languageSpec } from "../languages.js";
 import type { RunLimits, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
-import { classifyRun, exitedCleanly } from "../verdict.js";
+import { exitedCleanly } from "../verdict.js";
 import { CHECKER_RUN_LIMITS, checkerArgv, decide, type CheckerDecision } from "./protocols.js";
 
 /** Languages built into one native binary (/box/main) and those run from their source. */
@@ -128,8 +129,7 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
     try {
       await writeSources(session, checker);
       if (spec.compile) {
-        const out = await session.run({ argv: [...spec.compile], stdin: "", limits: COMPILE_LIMITS, env: spec.env ? { ...spec.env } : undefined, writableWorkDir: true });
-        const hit = classifyRun(out, COMPILE_LIMITS);
+        const { outcome: out, hit } = await compileInSession(session, spec.compile, spec.env ? { ...spec.env } : undefined);
         if (hit !== null || !exitedCleanly(out)) {
           counters.buildFailures++;
           // The compiler's words are for the admin's log, never the submitter's verdict.
