@@ -2,6 +2,7 @@ import { z } from "zod";
 import { languageSchema } from "./languages.js";
 import { checkerSchema, PROBLEM_LIMITS } from "./problem.js";
 import { verdictFieldsSchema } from "./submission.js";
+import { groupNameSchema, testGroupsSchema } from "./groups.js";
 
 /** Default limits of one judged submission (per test for time and memory). */
 export const JUDGE_DEFAULTS = {
@@ -15,7 +16,8 @@ export const JUDGE_DEFAULTS = {
 } as const;
 
 /** A test given inline: the input and expected output as text. */
-export const inlineJudgeTestSchema = z.object({ input: z.string(), output: z.string(), hidden: z.boolean().default(false) });
+/** `group`: the subtask (a name in the request's `groups`) the test belongs to. */
+export const inlineJudgeTestSchema = z.object({ input: z.string(), output: z.string(), hidden: z.boolean().default(false), group: groupNameSchema.optional() });
 
 const hostPathSchema = z
   .string()
@@ -27,7 +29,7 @@ const hostPathSchema = z
  * large test set never sits in memory whole. The judge reads them as root: only trusted
  * callers (the evaluator) may build such requests.
  */
-export const fileJudgeTestSchema = z.object({ inputFile: hostPathSchema, outputFile: hostPathSchema, hidden: z.boolean().default(false) });
+export const fileJudgeTestSchema = z.object({ inputFile: hostPathSchema, outputFile: hostPathSchema, hidden: z.boolean().default(false), group: groupNameSchema.optional() });
 
 export const judgeTestSchema = z.union([inlineJudgeTestSchema, fileJudgeTestSchema]);
 export type JudgeTest = z.output<typeof judgeTestSchema>;
@@ -41,6 +43,11 @@ export const judgeRequestSchema = z.object({
   memoryLimitMb: z.number().int().positive().default(JUDGE_DEFAULTS.memoryLimitMb),
   checker: checkerSchema.default({ type: "exact" }),
   runAllTests: z.boolean().default(false),
+  /**
+   * Subtasks (see scoring.ts in the judge): with groups, tests run group by group in declaration
+   * order, a failure no longer stops the other groups, and the verdict carries `groups`.
+   */
+  groups: testGroupsSchema.optional(),
 });
 export type JudgeRequest = z.input<typeof judgeRequestSchema>;
 export type ParsedJudgeRequest = z.output<typeof judgeRequestSchema>;

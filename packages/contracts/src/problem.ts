@@ -5,6 +5,7 @@ import { checkerInputSchema, checkerSchema, publicChecker } from "./checker.js";
 import { groupNameSchema, testGroupsSchema } from "./groups.js";
 import { DEFAULT_MAX_CODE_BYTES } from "./submission.js";
 import { testSetRefSchema } from "./test-set-ref.js";
+import { problemStatsSchema } from "./scoring.js";
 
 // Re-exported from here, where they always lived: importers of problem.ts keep working.
 export { CHECKER_TYPES, DEFAULT_CHECKER, checkerSchema, type Checker } from "./checker.js";
@@ -112,6 +113,8 @@ export const problemSchema = z.object({
   groups: testGroupsSchema.optional(),
   /** Content hash and size of testCases, kept current by the store on every write. */
   testSet: testSetRefSchema,
+  /** Judged and accepted submissions, kept by the store as submissions are finalized; present on every read from the store. */
+  stats: problemStatsSchema.optional(),
   createdAt: isoDateSchema,
   updatedAt: isoDateSchema,
 });

@@ -3,6 +3,7 @@ import { isoDateSchema, objectIdSchema } from "./common.js";
 import { languageInputSchema, languageSchema } from "./languages.js";
 import { finalStatusSchema, submissionStatusSchema, testStatusSchema } from "./statuses.js";
 import { isStorableText } from "./storable-text.js";
+import { groupResultSchema, percentileSchema } from "./scoring.js";
 
 /** Text every store accepts (no NUL, no lone surrogate): see storableText(). */
 export const storableStringSchema = z.string().refine(isStorableText, { message: "text a database cannot store (NUL or a lone surrogate); pass it through storableText()" });
@@ -55,6 +56,10 @@ export const verdictFieldsSchema = z.object({
   failedTest: failedTestSchema.nullable(),
   /** Human-readable note (IE reason, RE signal); never user code, never host paths. */
   message: storableStringSchema.nullable().optional(),
+  /** Sum of the groups' earned points, or 100 × passed / total without groups; absent when not judged (IE). */
+  score: z.number().min(0).optional(),
+  /** Per subtask, in declaration order; only for problems with groups. */
+  groups: z.array(groupResultSchema).optional(),
 });
 export type VerdictFields = z.infer<typeof verdictFieldsSchema>;
 
@@ -74,6 +79,16 @@ export const submissionSchema = z.object({
   compileOutput: z.string().nullable(),
   failedTest: failedTestSchema.nullable(),
   message: z.string().nullable().optional(),
+  score: z.number().min(0).optional(),
+  groups: z.array(groupResultSchema).optional(),
+  /** GET /api/v1/submissions/:id of a Success submission only (computed on read, never stored). */
+  percentile: percentileSchema.optional(),
+  /** Rejudge: the last final status before the latest rejudge (null: it had none yet); absent when never rejudged. */
+  previousStatus: finalStatusSchema.nullable().optional(),
+  /** When the latest rejudge moved it back to Pending; absent when never rejudged. */
+  rejudgedAt: isoDateSchema.nullable().optional(),
+  /** How many times it was rejudged (0 or absent: never); a client dedupes final events by _id and this. */
+  rejudgeGeneration: z.number().int().min(0).optional(),
   createdAt: isoDateSchema,
   updatedAt: isoDateSchema,
 });
@@ -93,7 +108,7 @@ export const createdSubmissionSchema = submissionSchema.pick({
 });
 
 /** List items omit the code and per-test details. */
-export const submissionSummarySchema = submissionSchema.omit({ code: true, results: true, failedTest: true, compileOutput: true });
+export const submissionSummarySchema = submissionSchema.omit({ code: true, results: true, failedTest: true, compileOutput: true, percentile: true });
 export type SubmissionSummary = z.infer<typeof submissionSummarySchema>;
 
 export const submissionListQuerySchema = z.object({

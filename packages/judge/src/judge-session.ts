@@ -10,6 +10,7 @@ import { compileInSession } from "./compile.js";
 import { ARTEFACT_MISSING_EXIT, compileArgv, languageSpec } from "./languages.js";
 import type { RunLimits, RunOutcome, RunStdin, SandboxSession } from "./sandbox/sandbox.js";
 import { classifyRun, exitedCleanly, failureMessage, runStatus, testResult } from "./verdict.js";
+import { planTests } from "./scoring.js";
 
 export interface SessionCall {
   onProgress?: (progress: { passed: number; total: number }) => void | Promise<void>;
@@ -122,8 +123,12 @@ export async function judgeInSession(
     const results: TestResult[] = [];
     let passed = 0;
     let firstFailure: { status: TestStatus; index: number; outcome: RunOutcome; actualHead: Buffer } | null = null;
+    // Subtasks change the order and which tests run (scoring.ts); without groups: in order, as before.
+    const plan = planTests(request.tests, request.groups, request.runAllTests);
 
-    for (const [index, test] of request.tests.entries()) {
+    for (const index of plan.order) {
+      const test = request.tests[index]!;
+      if (!plan.admits(index)) continue;
       call.signal?.throwIfAborted();
       // Tests run with /box read-only: one test cannot tamper with the artefact the next one runs.
       const outcome = await session.run({ argv, stdin: stdinOf(test), limits, env, writableWorkDir: false });
@@ -140,16 +145,20 @@ export async function judgeInSession(
         if (checked.kind === "internalError") return checkerInternalError(total, passed, results, compileOutput, checked.message);
         ({ status, extra } = checked);
       }
-      results.push({ ...testResult(index, status, outcome, hit, test.hidden), ...extra });
+      const result: TestResult = { ...testResult(index, status, outcome, hit, test.hidden), ...extra };
+      results.push(result);
+      plan.record(result);
       if (status === "Success") passed++;
-      else firstFailure ??= { status, index, outcome, actualHead };
+      // The lowest failing index, whatever order the groups ran in.
+      else if (!firstFailure || index < firstFailure.index) firstFailure = { status, index, outcome, actualHead };
       try {
         await call.onProgress?.({ passed, total });
       } catch {
         // Progress is a notification: a failing listener must not change the verdict.
       }
-      if (status !== "Success" && !request.runAllTests) break;
+      if (plan.stopsAfter(result)) break;
     }
+    results.sort((a, b) => a.index - b.index);
 
     let failedTest: FailedTest | null = null;
     let message: string | null = null;

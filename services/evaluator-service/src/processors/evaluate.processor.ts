@@ -8,6 +8,7 @@ import {
   type EvaluationResult,
   type JudgeTest,
   type SubmissionJob,
+  type TestGroup,
 } from "@sonocode/contracts";
 import { isSandboxError } from "@sonocode/judge";
 import type { Logger } from "@sonocode/logger";
@@ -165,7 +166,8 @@ async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDe
   try {
     // The test set's checker is the one its version was made with (a job carries no custom checker's code).
     const judged = lease?.set.checker ? { ...data, checker: lease.set.checker } : data;
-    return await judgeTests(job, judged, tests, lease?.changed ?? false, deps, token, signal, log);
+    // Tests carry their group; the set's groups say what each is worth (legacy inline jobs have none).
+    return await judgeTests(job, judged, tests, lease?.set.groups, lease?.changed ?? false, deps, token, signal, log);
   } finally {
     await lease?.release();
   }
@@ -175,6 +177,7 @@ async function judgeTests(
   job: Job<unknown>,
   data: SubmissionJob,
   tests: JudgeTest[],
+  groups: TestGroup[] | undefined,
   testsChanged: boolean,
   deps: EvaluateDeps,
   token: string | undefined,
@@ -213,6 +216,7 @@ async function judgeTests(
           memoryLimitMb: data.memoryLimitMb,
           checker: data.checker,
           runAllTests: data.runAllTests,
+          ...(groups ? { groups } : {}),
         },
         { onProgress: (reported) => progress.update(reported.passed), ...(signal ? { signal } : {}) },
       );
