@@ -75,13 +75,14 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
     assert.ok(out.stdout.includes("box-writable"));
   });
 
-  test("mountinfo: the only host paths left are the storage driver's layer dirs on the root overlay; /sys is an empty tmpfs", async () => {
-    const out = await session.run(sh("cat /proc/self/mountinfo; echo ---; ls -A /sys | wc -l"));
+  test("mountinfo shows no host path: the root is our own overlay with relative layer names; /sys is an empty tmpfs", async () => {
+    const out = await session.run(sh("cat /proc/self/mountinfo; echo ---; cat /proc/1/mountinfo; echo ---; cat /proc/self/mounts; echo ---; ls -A /sys | wc -l"));
     assert.equal(out.exitCode, 0, out.stderr);
-    const [mountinfo = "", sysCount = ""] = out.stdout.split("---\n");
+    const [mountinfo = "", initMountinfo = "", mounts = "", sysCount = ""] = out.stdout.split("---\n");
     assert.equal(sysCount.trim(), "0", "nothing under /sys");
-    const residual: string[] = [];
-    for (const line of mountinfo.trim().split("\n")) {
+    assert.equal(initMountinfo, mountinfo, "the init and every exec share one mount namespace");
+    const lines = mountinfo.trim().split("\n");
+    for (const line of lines) {
       const [left = "", right = ""] = line.split(" - ");
       const [, , , root = "", mountPoint = ""] = left.split(" ");
       const [fstype = "", source = "", options = ""] = right.split(" ");
@@ -92,17 +93,20 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
       if (root !== "/" && fstype === "tmpfs" && source !== "tmpfs") assert.match(source, /^sonocode-/, line);
       if (mountPoint === "/sys") assert.equal(fstype, "tmpfs", line);
       assert.notEqual(fstype, "sysfs", line);
-      // Absolute paths in the mount options: only the root overlay has any (lowerdir/upperdir/workdir).
+      assert.notEqual(fstype, "cgroup", line);
+      // No absolute path in any mount's options (Docker's overlay2 root had lowerdir/upperdir/workdir).
       const paths = options.split(/[,=:]/).filter((part) => part.startsWith("/"));
-      if (paths.length > 0) {
-        assert.equal(mountPoint, "/", `only the root overlay names host paths: ${line}`);
-        residual.push(...paths);
-      }
+      assert.deepEqual(paths, [], `a host path in the mount options: ${line}`);
     }
-    // Known, not hideable with Docker's overlay2 driver: the kernel shows the overlay's
-    // layer dirs in its mount options. They name Docker's data root, never ours.
+    const root = lines.find((line) => line.split(" ")[4] === "/") ?? "";
+    assert.match(root, / - overlay sonocode-root ro,.*lowerdir=r:e/, root);
     const dataRoot = ((await docker.info()) as { DockerRootDir?: string }).DockerRootDir ?? "/var/lib/docker";
-    assert.ok(residual.length > 0 && residual.every((p) => p.startsWith(`${dataRoot}/overlay2/`)), residual.join(" "));
+    for (const text of [mountinfo, mounts]) {
+      assert.ok(!text.includes(dataRoot) && !text.includes("overlay2"), "Docker's data root is not named");
+    }
+    // The view is still the image: read-only, with /box and /tmp writable tmpfs.
+    const probe = await session.run(sh("touch /usr/x 2>/dev/null && echo root-writable; touch /box/.rv /tmp/.rv && rm /box/.rv /tmp/.rv && echo scratch-ok; test -x /usr/bin/gcc && echo image-ok"));
+    assert.equal(probe.stdout, "scratch-ok\nimage-ok\n", probe.stderr);
   });
 
   test("the environment is PATH/HOME/LANG plus the run's env", async () => {

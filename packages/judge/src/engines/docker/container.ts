@@ -13,6 +13,7 @@ import { formatCpuList } from "../../sandbox/cgroup/cpuset.js";
 import { ownerGone } from "../../sandbox/owner.js";
 import { dockerSeccompOption } from "../../sandbox/seccomp/docker-profile.js";
 import { INIT_IN_CONTAINER } from "./host-files.js";
+import { pivotContainerRoot } from "./root-view.js";
 
 const SESSION_LABEL = "org.sonocode.judge";
 /** host:pid of the judge process that owns a session container, to clean up after a crash. */
@@ -37,6 +38,8 @@ export interface ContainerOptions {
   tmpBytes: number;
   /** Our init and /etc files (host-files.ts). */
   binds: string[];
+  /** The root-view helper (root-view.ts): the container's root gets mount options without host paths. */
+  rootView: string;
 }
 
 export interface SessionContainer {
@@ -108,6 +111,8 @@ export async function createSessionContainer(docker: Docker, options: ContainerO
   try {
     await container.start();
     const info = await container.inspect();
+    // Before any exec: the overlay2 root Docker made names its layer dirs on the host.
+    await pivotContainerRoot(options.rootView, info.State.Pid);
     const cgroup = openContainerCgroup(info.State.Pid);
     // The init is the baseline no run may touch.
     let baseline: number[] = [];

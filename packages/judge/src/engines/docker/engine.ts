@@ -13,6 +13,7 @@ import { removeStaleMounts } from "../../sandbox/host-mounts.js";
 import { ensureHelpers } from "../../sandbox/native-helpers.js";
 import { createSessionContainer, removeOrphans } from "./container.js";
 import { mountDockerHostFiles, type DockerHostFiles } from "./host-files.js";
+import { ensureRootView } from "./root-view.js";
 import { DockerSession, statusCode } from "./session.js";
 
 export interface DockerEngineOptions {
@@ -48,14 +49,15 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
   const sessions = new Set<DockerSession>();
   const usable = options.pinCpus === false ? null : usableCpus();
   const slots = new Set<number>();
-  let hostFiles: Promise<DockerHostFiles> | null = null;
+  let hostFiles: Promise<DockerHostFiles & { rootView: string }> | null = null;
 
-  function files(): Promise<DockerHostFiles> {
+  function files(): Promise<DockerHostFiles & { rootView: string }> {
     hostFiles ??= (async () => {
       await mkdir(workRoot, { recursive: true, mode: 0o711 });
       const stale = await removeStaleMounts(workRoot);
       if (stale > 0) log.warn({ stale }, "removed sandbox mounts left by a previous judge process");
-      return mountDockerHostFiles(workRoot, (await ensureHelpers(workRoot)).run);
+      const rootView = await ensureRootView(workRoot);
+      return { ...(await mountDockerHostFiles(workRoot, (await ensureHelpers(workRoot)).run)), rootView };
     })();
     hostFiles.catch(() => {
       hostFiles = null;
@@ -72,12 +74,12 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
   }
 
   async function open(): Promise<SandboxSession> {
-    const { binds } = await files();
+    const { binds, rootView } = await files();
     const slot = takeSlot();
     let session: DockerSession;
     try {
       const cpuset = usable ? slotCpus(slot, usable) : null;
-      const box = await createSessionContainer(docker, { ...containerOptions, binds, cpuset }, log);
+      const box = await createSessionContainer(docker, { ...containerOptions, binds, rootView, cpuset }, log);
       const sessionLog = log.child({ container: box.container.id.slice(0, 12) });
       session = new DockerSession(box, containerOptions.workDirBytes, sessionLog, () => {
         sessions.delete(session);
