@@ -5,6 +5,7 @@ import { signToken } from "@sonocode/auth";
 import { onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { storeConfigFromEnv } from "@sonocode/store";
+import { ensureClientBuilt, webPortEnvSchema } from "@sonocode/web";
 import { platformEnvSchema } from "./config.js";
 import { resolveJwtSecret } from "./dev-secret.js";
 import { startPlatform } from "./platform.js";
@@ -15,6 +16,10 @@ runMain(async () => {
   // No public default: JWT_SECRET, else a random secret kept (0600) under DATA_DIR and reused on restart.
   const { secret: jwtSecret, source: secretSource, path: secretPath } = await resolveJwtSecret({ jwtSecret: config.JWT_SECRET, dataDir: config.DATA_DIR });
   if (secretSource !== "env") logger.info({ secretSource, secretPath }, "JWT_SECRET unset: using the launcher's own secret");
+  // The web playground's bundle: built once per change of its sources (a few seconds), then reused.
+  const { WEB_PORT } = loadConfig(webPortEnvSchema);
+  const webBuild = await ensureClientBuilt();
+  if (webBuild.built) logger.info({ distDir: webBuild.distDir, ms: webBuild.ms }, "web app built");
 
   const platform = await startPlatform({
     host: config.HOST,
@@ -43,6 +48,7 @@ runMain(async () => {
     problemCache: { ttlMs: config.PROBLEM_CACHE_TTL_MS, maxEntries: config.PROBLEM_CACHE_MAX_ENTRIES },
     maxCodeBytes: config.MAX_CODE_BYTES,
     seed: config.SEED,
+    web: { port: WEB_PORT, distDir: webBuild.distDir, devSignIn: config.NODE_ENV !== "production" },
     loggerFor: (service) => (service === "platform" ? logger : createLogger({ service, level: config.LOG_LEVEL })),
   });
 
@@ -60,6 +66,7 @@ runMain(async () => {
       [
         "",
         "SonoCode embedded platform",
+        `  web app     ${platform.urls.web}   (open this; "sign in as" is development only)`,
         `  problems    ${platform.urls.problem}/api/v1/problems   (OpenAPI: /openapi.json)`,
         `  submissions ${platform.urls.submission}/api/v1/submissions   (docs: /docs)`,
         `  socket.io   ${platform.urls.socket}`,

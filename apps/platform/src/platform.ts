@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { closeInReverse, listenHttp, type Closer } from "@sonocode/lifecycle";
 import type { Logger } from "@sonocode/logger";
 import { createStore, type Store, type StoreConfig } from "@sonocode/store";
-import { buildProblemApp, connectProblemChangePublisher } from "@sonocode/problem-service";
+import { buildProblemApp, connectProblemChangePublisher, createRejudgeClient, type RejudgeClient } from "@sonocode/problem-service";
 import {
   buildSubmissionApp,
   createProblemCache,
@@ -12,10 +12,12 @@ import {
   createResultConsumer,
   createSubmissionQueue,
   createSubmissionReconciler,
+  createRejudgeFeeder,
   type SubmissionLimits,
 } from "@sonocode/submission-service";
 import { join } from "node:path";
 import { createSocketService } from "@sonocode/socket-service";
+import { createWebServer } from "@sonocode/web";
 import { startEvaluatorProcess, type EvaluatorProcess, type RestartPolicy } from "./evaluator/evaluator.supervisor.js";
 import { startLocalRedis, type LocalRedis } from "./redis.process.js";
 import { seedProblems } from "./seed.js";
@@ -52,12 +54,17 @@ export interface PlatformOptions {
   limits?: Partial<SubmissionLimits> | undefined;
   maxCodeBytes: number;
   seed: boolean;
+  /**
+   * The web playground's one-origin server (the built app + a proxy to the three services);
+   * absent: not started. devSignIn lets it mint dev tokens with jwtSecret (never in production).
+   */
+  web?: { port: number; distDir: string; devSignIn: boolean } | undefined;
   /** One root logger per service, so every log line carries exactly one `service`. */
-  loggerFor: (service: "platform" | "problem-service" | "submission-service" | "socket-service") => Logger;
+  loggerFor: (service: "platform" | "problem-service" | "submission-service" | "socket-service" | "web") => Logger;
 }
 
 export interface Platform {
-  urls: { problem: string; submission: string; socket: string; evaluator: string };
+  urls: { problem: string; submission: string; socket: string; evaluator: string; web?: string };
   redisUrl: string;
   store: Store;
   /** The evaluator child process (its own event loop), restarted by the launcher if it dies. */
@@ -114,9 +121,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Problem edits are announced on Redis so submission-service's problem cache drops them.
     const problemChanges = await connectProblemChangePublisher({ redisUrl, prefix: options.prefix, logger: loggerFor("problem-service") });
     closers.push({ name: "problem-changes", close: () => problemChanges.close() });
+    // Rejudges go to submission-service over its internal route, as in distributed mode; its URL is known once it listens.
+    let rejudgeClient: RejudgeClient | undefined;
     const problemApp = buildProblemApp({
       problems: store.problems,
       changes: problemChanges,
+      rejudge: {
+        rejudge: (problemId) => {
+          if (!rejudgeClient) throw new Error("submission-service is not listening yet");
+          return rejudgeClient.rejudge(problemId);
+        },
+      },
       jwtSecret: options.jwtSecret,
       logger: loggerFor("problem-service"),
       health: async () => (await store.ping(), { database: "ok" }),
@@ -187,6 +202,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(options.reconcile?.maxRedrives === undefined ? {} : { maxRedrives: options.reconcile.maxRedrives }),
     });
     closers.push({ name: "reconciler", close: () => reconciler.close() });
+    const rejudgeFeeder = createRejudgeFeeder({ store, problems: problemClient, submissionQueue: queue.queue, redisUrl, prefix: options.prefix, logger: submissionLogger });
+    closers.push({ name: "rejudge-feeder", close: () => rejudgeFeeder.close() });
     // POSTs read problems from a cache that problem-service's announcements invalidate.
     const problemCache = createProblemCache({ source: problemClient, redisUrl, prefix: options.prefix, logger: submissionLogger, ...options.problemCache });
     closers.push({ name: "problem-cache", close: () => problemCache.close() });
@@ -198,12 +215,28 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger: submissionLogger,
       maxCodeBytes: options.maxCodeBytes,
       ...(options.limits ? { limits: options.limits } : {}),
+      rejudgeFeeder,
     });
     closers.push({ name: "submission-service", close: () => submissionApp.close() });
     const submissionUrl = await submissionApp.listen({ port: options.ports.submission, host });
+    rejudgeClient = createRejudgeClient({ baseUrl: submissionUrl, jwtSecret: options.jwtSecret });
+
+    let webUrl: string | undefined;
+    if (options.web) {
+      const web = createWebServer(
+        {
+          upstreams: { problem: problemUrl, submission: submissionUrl, socket: socketUrl },
+          distDir: options.web.distDir,
+          devSignIn: options.web.devSignIn ? { jwtSecret: options.jwtSecret } : undefined,
+        },
+        loggerFor("web"),
+      );
+      webUrl = await listen(web.server, options.web.port, host);
+      closers.push({ name: "web", close: () => web.close() });
+    }
 
     return {
-      urls: { problem: problemUrl, submission: submissionUrl, socket: socketUrl, evaluator: evaluator.url },
+      urls: { problem: problemUrl, submission: submissionUrl, socket: socketUrl, evaluator: evaluator.url, ...(webUrl ? { web: webUrl } : {}) },
       redisUrl,
       store,
       evaluator,

@@ -1,0 +1,34 @@
+import express from "express";
+import { z } from "zod";
+import { signToken } from "@sonocode/auth";
+import { roleSchema } from "@sonocode/contracts";
+import { AppError, ok, validationError } from "@sonocode/errors";
+
+/** Where the app posts "sign in as"; mounted only outside production (see createWebServer). */
+export const DEV_SIGNIN_PATH = "/api/dev/token";
+
+const signInBodySchema = z
+  .object({
+    name: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1-64 letters, digits, '.', '_' or '-'"),
+    role: roleSchema.default("user"),
+  })
+  .strict();
+
+/**
+ * Development sign-in: anyone who can reach this endpoint becomes whoever they ask to be,
+ * admin included. That is the point in development and the reason it is never mounted in
+ * production, where tokens come from the operator's identity provider.
+ */
+export function devSignInRouter(jwtSecret: string): express.Router {
+  const router = express.Router();
+  router.post(DEV_SIGNIN_PATH, express.json({ limit: "4kb" }), async (req, res) => {
+    const body = signInBodySchema.safeParse(req.body);
+    if (!body.success) throw validationError(body.error, "sign-in");
+    const token = await signToken({ sub: body.data.name, role: body.data.role }, jwtSecret, "12h");
+    res.json(ok({ token }, "signed in (development only)"));
+  });
+  router.all(DEV_SIGNIN_PATH, () => {
+    throw new AppError("METHOD_NOT_ALLOWED", "use POST");
+  });
+  return router;
+}

@@ -1,0 +1,87 @@
+import { createServer, type Server } from "node:http";
+import type { Socket } from "node:net";
+import express, { type ErrorRequestHandler } from "express";
+import { AppError, isAppError, ok, toErrorResponse } from "@sonocode/errors";
+import type { Logger } from "@sonocode/logger";
+import { createApiProxy } from "./api-proxy.js";
+import { devSignInRouter } from "./dev-signin.router.js";
+import { staticApp } from "./static-app.js";
+import type { WebServerConfig } from "./web.config.js";
+
+export interface WebServer {
+  /** Not listening yet: the caller (main.ts, the launcher or a test) decides where. */
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** What the app asks at start: which sign-in to offer. */
+export const WEB_CONFIG_PATH = "/api/web/config";
+
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    // body-parser's and serve-static's errors are http-errors with a 4xx status: client
+    // mistakes (bad JSON, a missing asset), mapped here instead of becoming a 500.
+    const status = !isAppError(error) && typeof error === "object" && error !== null && "status" in error ? Number(error.status) : undefined;
+    const mapped =
+      status === 400
+        ? new AppError("MALFORMED_JSON", "malformed JSON body")
+        : status === 413
+          ? new AppError("PAYLOAD_TOO_LARGE", "body too large")
+          : status === 404
+            ? new AppError("NOT_FOUND", "not found")
+            : error;
+    const response = toErrorResponse(mapped);
+    if (response.errorId) logger.error({ err: error, errorId: response.errorId }, "request failed");
+    res.status(response.status).json(response.body);
+  };
+}
+
+/**
+ * One origin for the browser: the built app, the three API families proxied to their
+ * services (the WebSocket upgrade of /socket.io/ included), and, outside production, the
+ * dev sign-in. The same factory serves embedded mode (the launcher passes its own URLs and
+ * secret) and distributed mode (main.ts, from the environment).
+ */
+export function createWebServer(config: WebServerConfig, logger: Logger): WebServer {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+
+  const proxy = createApiProxy(config.upstreams, logger);
+  // First: proxied bodies must reach the services unread.
+  app.use((req, res, next) => proxy.handle(req, res, next));
+
+  app.get(WEB_CONFIG_PATH, (_req, res) => {
+    res.setHeader("cache-control", "no-store");
+    res.json(ok({ devSignIn: config.devSignIn !== undefined }, "web config"));
+  });
+  if (config.devSignIn) app.use(devSignInRouter(config.devSignIn.jwtSecret));
+
+  app.use(staticApp(config.distDir));
+  app.use((req, _res, next) => next(new AppError("ROUTE_NOT_FOUND", `route ${req.method} ${req.path.slice(0, 200)} not found`)));
+  app.use(errorHandler(logger));
+
+  const server = createServer(app);
+  // Upgraded sockets leave the HTTP server's bookkeeping: kept here so close() can end them.
+  const upgraded = new Set<Socket>();
+  server.on("upgrade", (req, socket: Socket, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    proxy.upgrade(req, socket, head);
+  });
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        server.close(() => resolve());
+        server.closeAllConnections();
+        // Proxied WebSockets are long-lived: drop them so close() does not wait for every tab.
+        for (const socket of upgraded) socket.destroy();
+      }),
+  };
+}
