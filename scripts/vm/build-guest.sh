@@ -8,6 +8,8 @@
 #                 <h> = this script + the kernel package version + the node binary.
 #   runtime-<rootfs name>.img   the judge's runtime rootfs (read-only in the guest).
 #   project-<h>.img             the project tree (git ls-files or a commit, + node_modules); <h> = its content.
+#   docker-<image id>.img       only with SONOCODE_VM_DOCKER=1: a Docker data root (/var/lib/docker)
+#                               holding the runtime image, loaded by a private dockerd on the host.
 # Prints "key=path" lines on stdout for scripts/vm/run-vm.mjs; logs go to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,6 +26,7 @@ PACKAGES=(
   gcc libc6-dev libseccomp-dev       # the judge builds its static helpers and seccomp filter on its host
   procps                             # ps, for diagnostics in the guest log
   kmod                               # the kernel loads what else it needs (overlay, ...) through modprobe
+  docker.io                          # the Docker engine's plan (run-vm.mjs --docker): dockerd, containerd, runc
 )
 # Loaded in this order by the initramfs (with their dependencies) to reach the disks.
 MODULES=(virtio_pci virtio_blk crc32c_generic ext4)
@@ -52,7 +55,7 @@ kernel_version=$(apt-cache depends "$KERNEL_PACKAGE" 2>/dev/null | sed -n 's/^ *
 
 # ---- system: kernel, initramfs, userland ------------------------------------
 # Bump when the system build steps below change (the package lists and initramfs init are hashed).
-SYSTEM_FORMAT=2
+SYSTEM_FORMAT=3
 system_hash=$( { echo "$SYSTEM_FORMAT $SUITE $kernel_version ${PACKAGES[*]} / ${MODULES[*]}"; cat scripts/vm/initramfs-init.sh; sha256sum "$node_bin" | cut -d' ' -f1; } | sha256sum | cut -c1-12)
 system_dir="$VM_DIR/system-$system_hash"
 if [ ! -f "$system_dir/system.img" ]; then
@@ -103,7 +106,7 @@ if [ ! -f "$system_dir/system.img" ]; then
   mkdir -p "$root/lib/modules"
   cp -a "$work/kernel/lib/modules/$kver" "$root/lib/modules/"
   chroot "$root" depmod "$kver"
-  # Debian starts redis from its unit; there is no init system here, tests start their own.
+  # Debian starts redis and dockerd from their units; there is no init system here, tests start their own.
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
   mkdir -p "$root/srv/sonocode" "$root/var/lib/sonocode/runtime" "$root/results"
   echo sonocode-vm > "$root/etc/hostname"
@@ -165,6 +168,44 @@ if [ ! -f "$project_img" ]; then
   # Only the newest few project images are worth keeping.
   ls -1t "$VM_DIR"/project-*.img 2>/dev/null | tail -n +4 | xargs -r rm -f
   log "project image ($source) built in $(( SECONDS - started )) s: $project_img"
+fi
+
+# ---- Docker data root (opt-in) ---------------------------------------------------
+# Loading 1.9 GB into dockerd under TCG would take minutes per boot; a private dockerd on
+# the host (its own data root, exec root and socket, no network setup; it never touches
+# the host's daemon) loads the runtime image once, and its data root becomes a disk.
+if [ "${SONOCODE_VM_DOCKER:-0}" = 1 ]; then
+  image_tag="sonocode-runtime:${rootfs_name#rootfs-}"
+  image_id=$(docker image inspect -f '{{.Id}}' "$image_tag" 2>/dev/null) || { log "no image $image_tag in the host's Docker (bash scripts/runtime/docker-image.sh)"; exit 1; }
+  image_id=${image_id#sha256:}
+  docker_img="$VM_DIR/docker-${image_id:0:12}.img"
+  if [ ! -f "$docker_img" ]; then
+    command -v dockerd >/dev/null || { log "missing dockerd (apt-get install docker.io)"; exit 1; }
+    started=$SECONDS
+    tree="$VM_DIR/docker-${image_id:0:12}.tree"
+    exec_root=$(mktemp -d /run/sonocode-vm-dockerd.XXXXXX)
+    sock="unix://$exec_root/docker.sock"
+    rm -rf "$tree" && mkdir -p "$tree"
+    dockerd --data-root "$tree" --exec-root "$exec_root/exec" --pidfile "$exec_root/dockerd.pid" -H "$sock" \
+      --bridge=none --iptables=false --ip-masq=false --storage-driver=overlay2 --log-level=error \
+      --containerd-namespace sonocode-vm --containerd-plugins-namespace sonocode-vm-plugins >"$exec_root/dockerd.log" 2>&1 &
+    dockerd_pid=$!
+    stop_dockerd() { kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null; rm -rf "$exec_root"; }
+    trap stop_dockerd EXIT
+    for _ in $(seq 100); do docker -H "$sock" version >/dev/null 2>&1 && break; sleep 0.3; done
+    docker -H "$sock" version >/dev/null 2>&1 || { cat "$exec_root/dockerd.log" >&2; log "the private dockerd did not start"; exit 1; }
+    log "loading $image_tag into a private data root"
+    docker save "$image_tag" | docker -H "$sock" load -q >&2
+    # The judge's default image name.
+    docker -H "$sock" tag "$image_tag" sonocode-runtime:latest
+    stop_dockerd
+    trap - EXIT
+    make_image "$tree" "$docker_img" sonocode-dkr
+    rm -rf "$tree"
+    for old in "$VM_DIR"/docker-*.img; do [ "$old" = "$docker_img" ] || rm -f "$old"; done
+    log "docker data root image built in $(( SECONDS - started )) s: $docker_img"
+  fi
+  echo "docker=$docker_img"
 fi
 
 echo "kernel=$system_dir/vmlinuz"

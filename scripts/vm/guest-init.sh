@@ -9,6 +9,7 @@
 # Kernel command line (set by run-vm.mjs):
 #   sonocode.root=<entry,...>  test files run as root (an entry is a file or file@name-pattern)
 #   sonocode.user=<entry,...>  test files run as "judge" inside the delegated subtree
+#   sonocode.docker=1          start dockerd (data root: the dkr disk) in /system.slice/docker.service
 # Output lines the host parses: SONOCODE-VM-INFO, SONOCODE-VM-SUITE, SONOCODE-VM-DONE.
 set -u
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
@@ -61,6 +62,24 @@ redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no --maxmemory-
   || fatal "redis-server did not start"
 for _ in $(seq 50); do redis-cli -p 6379 ping 2>/dev/null | grep -q PONG && break; sleep 0.2; done
 
+# Docker (the --docker plan): dockerd as systemd would run it, in a service group of its
+# own; with no systemd it uses the cgroupfs driver, so containers get /docker/<id> groups.
+docker_env=""
+if [ "$(arg docker)" = 1 ]; then
+  mkdir -p "$CG/system.slice/docker.service"
+  (
+    echo "$BASHPID" > "$CG/system.slice/docker.service/cgroup.procs"
+    exec dockerd --iptables=false --ip-masq=false --bridge=none --storage-driver=overlay2 --log-level=warn >/tmp/dockerd.log 2>&1
+  ) &
+  started=$SECONDS
+  until docker info >/dev/null 2>&1; do
+    [ $((SECONDS - started)) -gt 120 ] && { tail -20 /tmp/dockerd.log; fatal "dockerd did not answer in 120 s"; }
+    sleep 1
+  done
+  info "dockerd up in $((SECONDS - started)) s: $(docker info -f 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}} driver, {{.Driver}}, {{.ServerVersion}}') images: $(docker images --format '{{.Repository}}:{{.Tag}}' | tr '\n' ' ')"
+  docker_env="SONOCODE_REQUIRE_DOCKER=1"
+fi
+
 rc=0
 # run_node <name> <cgroup dir> <user> <tap file> <name pattern or ""> <files...>: node's test
 # runner in that cgroup, as that user.
@@ -72,7 +91,7 @@ run_node() {
     cd "$PROJECT"
     exec setpriv --reuid="$user" --regid="$user" --init-groups --reset-env \
       env PATH="$PATH" LANG="$LANG" TMPDIR=/tmp HOME="$(getent passwd "$user" | cut -d: -f6)" NODE_ENV=test NO_COLOR=1 \
-      TEST_REDIS_URL=redis://127.0.0.1:6379 SONOCODE_TEST_CGROUP_V2=1 \
+      TEST_REDIS_URL=redis://127.0.0.1:6379 SONOCODE_TEST_CGROUP_V2=1 $docker_env \
       node --import tsx --test --test-timeout=600000 --test-concurrency=1 \
         ${pattern:+--test-name-pattern="$pattern"} \
         --test-reporter=spec --test-reporter-destination=stdout \

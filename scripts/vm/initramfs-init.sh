@@ -1,7 +1,8 @@
 #!/bin/sh
 # PID 1 of the guest's initramfs (busybox): loads the disk modules, mounts the three
-# disks by their virtio serial (sys, rt, src: set by run-vm.mjs), and hands over to the
-# project's guest init (scripts/vm/guest-init.sh) on the system disk.
+# disks by their virtio serial (sys, rt, src: set by run-vm.mjs; and dkr, the Docker data
+# root, when sonocode.docker=1), and hands over to the project's guest init
+# (scripts/vm/guest-init.sh) on the system disk.
 # "sonocode.probe" on the kernel command line only proves the guest boots (KVM probe).
 export PATH=/bin
 mount -t proc proc /proc 2>/dev/null || { mkdir -p /proc && mount -t proc proc /proc; }
@@ -49,6 +50,11 @@ mkdir -p "/newroot/var/lib/sonocode/runtime/$runtime_name" /newroot/srv/sonocode
 mount -t ext4 -o ro "$rt" "/newroot/var/lib/sonocode/runtime/$runtime_name" || fail "mount runtime disk"
 ln -sfn "/var/lib/sonocode/runtime/$runtime_name" /newroot/var/lib/sonocode/runtime/rootfs
 mount -t ext4 "$src" /newroot/srv/sonocode || fail "mount project disk"
+if [ "$(arg docker)" = 1 ]; then
+  dkr=$(disk dkr) || fail "no docker disk"
+  mkdir -p /newroot/var/lib/docker
+  mount -t ext4 "$dkr" /newroot/var/lib/docker || fail "mount docker disk"
+fi
 
 umount /sys
 umount /proc

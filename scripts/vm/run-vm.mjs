@@ -4,6 +4,7 @@
 // otherwise TCG. Everything the guest prints comes back over its serial console.
 //   node scripts/vm/run-vm.mjs                          the default plan (see PLANS)
 //   node scripts/vm/run-vm.mjs --full                   every bwrap suite (timing-bound ones fail under TCG)
+//   node scripts/vm/run-vm.mjs --docker                 the default plan plus the Docker engine on v2 (dockerd in the guest)
 //   node scripts/vm/run-vm.mjs --root a.test.ts,b.test.ts@^name$ --user c.test.ts
 // Env: SONOCODE_VM_ACCEL=kvm|tcg (skip the probe), SONOCODE_VM_CPUS (2), SONOCODE_VM_MEMORY (4G),
 //      SONOCODE_VM_TIMEOUT_S (2400), SONOCODE_VM_DIR (/var/lib/sonocode/vm).
@@ -26,6 +27,8 @@ const sandboxTests = readdirSync(judgeTests)
   .map((f) => relative(root, join(judgeTests, f)));
 const CGROUP_TEST = "packages/judge/test/cgroup.v2.test.ts";
 const EVALUATOR_TEST = "services/evaluator-service/test/evaluator-judging.test.ts";
+/** As the delegated user: how far the kernel lets an unprivileged evaluator go (user namespaces, overlay, pivot_root, its run group). */
+const USERNS_TEST = "scripts/vm/delegated-userns.test.ts";
 /**
  * What runs where. root: the judge as root on v2; user: the delegated subtree as an unprivileged user.
  * The default fits TCG on 2 shared cores: under emulation programs run 20-100x slower, so the
@@ -45,18 +48,31 @@ const PLANS = {
       "packages/judge/test/bwrap.languages.test.ts@^C$",
       EVALUATOR_TEST,
     ],
-    user: [CGROUP_TEST],
+    user: [CGROUP_TEST, USERNS_TEST],
   },
-  full: { root: [CGROUP_TEST, ...sandboxTests, EVALUATOR_TEST], user: [CGROUP_TEST] },
+  full: { root: [CGROUP_TEST, ...sandboxTests, EVALUATOR_TEST], user: [CGROUP_TEST, USERNS_TEST] },
 };
+/**
+ * --docker: dockerd from Debian's docker.io runs in the guest (cgroupfs driver on v2, the
+ * runtime image preloaded into its data root on the host, build-guest.sh) and the Docker
+ * engine's own suite runs on top of the plan: hardening, per-run limits and figures from
+ * the container's v2 cgroup, nothing surviving a run, mountinfo; and C's toolchain verdicts.
+ */
+const DOCKER_TESTS = ["packages/judge/test/docker.engine.test.ts", "packages/judge/test/docker.languages.test.ts@^C$"];
 
 function parseArgs(argv) {
   const args = [...argv];
-  const full = args[0] === "--full" ? Boolean(args.shift()) : false;
-  const plan = { ...(full ? PLANS.full : PLANS.default) };
+  let full = false;
+  let docker = false;
+  while (args[0] === "--full" || args[0] === "--docker") {
+    if (args.shift() === "--full") full = true;
+    else docker = true;
+  }
+  const base = full ? PLANS.full : PLANS.default;
+  const plan = { root: [...base.root, ...(docker ? DOCKER_TESTS : [])], user: [...base.user], docker };
   for (let i = 0; i < args.length; i += 2) {
     const key = args[i]?.replace(/^--/, "");
-    if (key !== "root" && key !== "user") throw new Error(`unknown option ${args[i]} (use [--full] [--root entries] [--user entries])`);
+    if (key !== "root" && key !== "user") throw new Error(`unknown option ${args[i]} (use [--full] [--docker] [--root entries] [--user entries])`);
     plan[key] = (args[i + 1] ?? "").split(",").filter(Boolean);
   }
   // file or file@name-pattern; nothing that could break the kernel command line.
@@ -68,9 +84,10 @@ function parseArgs(argv) {
 
 const seconds = (ms) => (ms / 1000).toFixed(1);
 
-function buildGuest() {
+function buildGuest(docker) {
   const started = Date.now();
-  const result = spawnSync("bash", [join(root, "scripts/vm/build-guest.sh")], { cwd: root, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+  const env = { ...process.env, SONOCODE_VM_DOCKER: docker ? "1" : "0" };
+  const result = spawnSync("bash", [join(root, "scripts/vm/build-guest.sh")], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
   if (result.status !== 0) throw new Error("guest build failed");
   const out = Object.fromEntries(result.stdout.trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
   console.log(`[vm] guest ready in ${seconds(Date.now() - started)} s`);
@@ -95,6 +112,8 @@ function qemuArgs(guest, accel, append) {
     ...disk(guest.system, "sys", "snapshot=on"),
     ...disk(guest.runtime, "rt", "readonly=on"),
     ...disk(guest.project, "src", "snapshot=on"),
+    // The Docker data root: written to (containers' layers), never changed on the host.
+    ...(guest.docker ? disk(guest.docker, "dkr", "snapshot=on") : []),
   ];
 }
 
@@ -156,7 +175,7 @@ async function chooseAccel(guest) {
 
 async function main() {
   const plan = parseArgs(process.argv.slice(2));
-  const guest = buildGuest();
+  const guest = buildGuest(plan.docker);
   const accel = await chooseAccel(guest);
   mkdirSync(vmDir, { recursive: true });
   const logPath = join(vmDir, "last-run.log");
@@ -168,6 +187,7 @@ async function main() {
     `sonocode.runtime=${guest.runtime_name}`,
     `sonocode.root=${plan.root.join(",")}`,
     `sonocode.user=${plan.user.join(",")}`,
+    ...(plan.docker ? ["sonocode.docker=1"] : []),
   ].join(" ");
   console.log(`[vm] booting (${accel}, ${cpus} CPUs, ${memory}); serial log: ${logPath}`);
   const suites = [];

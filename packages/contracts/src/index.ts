@@ -11,4 +11,5 @@ export * from "./test-set.js";
 export * from "./test-set-ref.js";
 export * from "./checker.js";
 export * from "./groups.js";
+export * from "./runs.js";
 export * from "./scoring.js";

@@ -1,11 +1,14 @@
 import { z } from "zod";
 import { objectIdSchema } from "./common.js";
 import { submissionSchema } from "./submission.js";
+import type { Run } from "./runs.js";
 
 /** Socket.IO event names sent to clients. Do not rename (submissionPayloadResponse is the original system's name). */
 export const SOCKET_EVENTS = {
   result: "submissionPayloadResponse",
   progress: "submission:progress",
+  /** The final state of a run (POST /api/v1/runs): the same body as GET /api/v1/runs/:id. */
+  runResult: "run:result",
 } as const;
 
 /**
@@ -35,6 +38,7 @@ export type SocketProgressPayload = z.infer<typeof socketProgressPayloadSchema>;
 export interface ServerToClientEvents {
   submissionPayloadResponse: (payload: z.infer<typeof socketResultPayloadSchema>) => void;
   "submission:progress": (payload: SocketProgressPayload) => void;
+  "run:result": (payload: Run) => void;
 }
 // Clients send nothing the server acts on: identity comes from the handshake token only.
 export type ClientToServerEvents = Record<string, never>;

@@ -7,6 +7,7 @@ import type { SandboxEngine } from "./sandbox/sandbox.js";
 
 export type { Judge, JudgeProgress, JudgeCallOptions, JudgeCoreOptions } from "./judge.js";
 export { createJudgeWithEngine, FAILED_TEST_DISPLAY_CHARS, WALL_TIME_FACTOR } from "./judge.js";
+export { capRunText, runProgram, type RunCall } from "./run-session.js";
 export { LANGUAGE_REGISTRY, languageSpec, type LanguageSpec, type RunContext } from "./languages.js";
 export { checkOutput, checkExact, checkTokens, checkFloat, floatsEqual, DEFAULT_FLOAT_EPSILON, MAX_NUMBER_TOKEN_BYTES } from "./checkers.js";
 export { createCheckPool, type CheckPool, type CheckPoolOptions, type ExpectedSource } from "./check/check-pool.js";

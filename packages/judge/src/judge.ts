@@ -3,12 +3,13 @@
 // judgeInSession() (compile once, run every test, verdicts from facts). A failure of
 // the sandbox rejects with a retryable SandboxError instead of blaming the user.
 import { availableParallelism } from "node:os";
-import { PROBLEM_LIMITS, judgeRequestSchema, type JudgeRequest, type ParsedJudgeRequest, type Verdict } from "@sonocode/contracts";
+import { PROBLEM_LIMITS, judgeRequestSchema, runJudgeRequestSchema, type JudgeRequest, type ParsedJudgeRequest, type RunJudgeRequest, type RunVerdict, type Verdict } from "@sonocode/contracts";
 import type { Logger } from "pino";
 import { createCheckPool, type CheckPool } from "./check/check-pool.js";
 import { createCustomCheckerHost } from "./custom-checker/custom-checker.js";
 import { SandboxError } from "./errors.js";
 import { judgeInSession } from "./judge-session.js";
+import { runProgram } from "./run-session.js";
 import { groupingIssue, scoreVerdict } from "./scoring.js";
 import type { SandboxEngine, SandboxSession } from "./sandbox/sandbox.js";
 import { Semaphore } from "./semaphore.js";
@@ -32,6 +33,11 @@ export interface Judge {
    * so the caller retries instead of blaming the user.
    */
   judge(request: JudgeRequest, options?: JudgeCallOptions): Promise<Verdict>;
+  /**
+   * "Run code": every test run, outputs returned (see run-session.ts), in a judge slot like a
+   * submission. Rejects with SandboxError when the sandbox failed.
+   */
+  run(request: RunJudgeRequest, options?: Pick<JudgeCallOptions, "signal">): Promise<RunVerdict>;
   /** One trivial sandboxed run; rejects with SandboxError when the engine does not work. */
   selfTest(): Promise<void>;
   /** Closes the engine and the checker workers. */
@@ -102,6 +108,27 @@ export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreO
       } finally {
         call.signal?.removeEventListener("abort", onAbort);
         await session?.dispose().catch((error: unknown) => logger?.warn({ err: error }, "sandbox dispose failed"));
+        release();
+      }
+    },
+    async run(input, call = {}) {
+      if (closed) throw new Error("judge is closed");
+      const parsed = runJudgeRequestSchema.parse(input);
+      const bounded = <T extends { timeLimitMs: number; memoryLimitMb: number }>(limits: T): T => ({
+        ...limits,
+        timeLimitMs: clamp(limits.timeLimitMs, PROBLEM_LIMITS.timeLimitMs.min, PROBLEM_LIMITS.timeLimitMs.max),
+        memoryLimitMb: clamp(limits.memoryLimitMb, PROBLEM_LIMITS.memoryLimitMb.min, PROBLEM_LIMITS.memoryLimitMb.max),
+      });
+      const request = { ...bounded(parsed), ...(parsed.reference ? { reference: bounded(parsed.reference) } : {}) };
+      call.signal?.throwIfAborted();
+      const release = await slots.acquire(call.signal);
+      try {
+        return await runProgram(() => engine.open(), request, pool, call, customCheckers);
+      } catch (error) {
+        if (call.signal?.aborted) throw call.signal.reason ?? error;
+        logger?.error({ err: error, engine: engine.name, language: request.language }, "run internal error");
+        throw error instanceof SandboxError ? error : new SandboxError("the sandbox failed; the run did not complete", { cause: error });
+      } finally {
         release();
       }
     },

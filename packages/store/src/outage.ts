@@ -117,6 +117,7 @@ export function withOutageMapping(store: Store): Store {
     kind: store.kind,
     problems: guarded(store.problems),
     submissions: guarded(store.submissions),
+    runs: guarded(store.runs),
     ping: () => store.ping().catch(mapOutage),
     close: () => store.close(),
   };

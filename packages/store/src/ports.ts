@@ -9,6 +9,7 @@ import type {
   SubmissionListQuery,
   VerdictFields,
 } from "@sonocode/contracts";
+import type { NewRun, Run, RunVerdict } from "@sonocode/contracts";
 
 export interface Page<T> {
   items: T[];
@@ -75,12 +76,34 @@ export interface SubmissionRepository {
   countActiveByUser(userId: string): Promise<number>;
 }
 
+/**
+ * Runs ("run code", submission-service): scratch results kept apart from submissions (never
+ * in problem statistics). A run not final by its deadline is made IE by the sweep; a run is
+ * deleted once its expiresAt has passed.
+ */
+export interface RunRepository {
+  /** Inserts a Pending run with a fresh ObjectId. */
+  create(input: NewRun): Promise<Run>;
+  findById(id: string): Promise<Run | null>;
+  /** Writes the final result once; `applied` false when the run was already final. null when absent. */
+  finalize(id: string, verdict: RunVerdict): Promise<{ run: Run; applied: boolean } | null>;
+  /** Undoes a Pending insert whose enqueue failed. */
+  delete(id: string): Promise<boolean>;
+  /** Pending/Running runs of a user (the in-flight cap). */
+  countActiveByUser(userId: string): Promise<number>;
+  /** Makes at most `limit` runs whose deadline is before `now` final with `verdict`; returns the runs this call finished. */
+  expireOverdue(now: string, verdict: RunVerdict, limit: number): Promise<Run[]>;
+  /** Deletes the runs whose expiresAt is before `now`; how many. */
+  deleteExpired(now: string): Promise<number>;
+}
+
 export type StoreKind = "pglite" | "postgres" | "mongodb";
 
 export interface Store {
   readonly kind: StoreKind;
   readonly problems: ProblemRepository;
   readonly submissions: SubmissionRepository;
+  readonly runs: RunRepository;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -107,6 +130,7 @@ export interface StoreAdapter {
   readonly kind: StoreKind;
   readonly problems: Unverified<ProblemRepository>;
   readonly submissions: Unverified<SubmissionRepository>;
+  readonly runs: Unverified<RunRepository>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

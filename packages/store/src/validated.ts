@@ -2,6 +2,7 @@ import { ACTIVE_STATUSES, isoDateSchema, objectIdSchema, type Problem, type Subm
 import { z } from "zod";
 import { checkWrite, toProblem, toSubmission } from "./documents.js";
 import { normalizeId } from "./object-id.js";
+import { validatedRuns } from "./runs.validated.js";
 import type { ActiveSubmissionRef, Page, ProblemRepository, Store, StoreAdapter, SubmissionRepository } from "./ports.js";
 
 /**
@@ -22,6 +23,7 @@ export function validated(adapter: StoreAdapter): Store {
     kind: adapter.kind,
     problems: validatedProblems(adapter.problems),
     submissions: validatedSubmissions(adapter.submissions),
+    runs: validatedRuns(adapter.runs),
     ping: () => adapter.ping(),
     close: () => adapter.close(),
   };

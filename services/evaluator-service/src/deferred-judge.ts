@@ -2,6 +2,7 @@ import { isSandboxError, SandboxError, type Judge } from "@sonocode/judge";
 import type { EvaluatorJudge } from "./judge.port.js";
 
 export interface DeferredJudge extends EvaluatorJudge {
+  run: Judge["run"];
   close(): Promise<void>;
 }
 
@@ -45,6 +46,9 @@ export function createDeferredJudge(create: () => Promise<Judge>, configuredEngi
     },
     async judge(request, options) {
       return (await ready()).judge(request, options);
+    },
+    async run(request, options) {
+      return (await ready()).run(request, options);
     },
     async selfTest() {
       await (await ready()).selfTest();

@@ -1,6 +1,6 @@
 import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import { QUEUES } from "@sonocode/contracts";
+import { QUEUES, RUN_JOB } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
 import { EngineHealth, type EngineStatus } from "./engine-health.js";
 import { createEvaluationPublisher, type EvaluationPublisher } from "./evaluation.publisher.js";
@@ -8,6 +8,7 @@ import type { EvaluatorJudge } from "./judge.port.js";
 import { EvaluatorMetrics } from "./metrics.js";
 import type { TestSetProvider } from "./testsets/test-set.provider.js";
 import { createEvaluateProcessor, IE_MESSAGES, internalErrorResult, InvalidPayloadError, jobIds, testCount, type EvaluateOutcome } from "./processors/evaluate.processor.js";
+import { createRunProcessor, createRunPublisher, reportRunFailure } from "./processors/run.processor.js";
 import { createRedisSandboxFailureCounter, DEFAULT_SANDBOX_RETRY, SandboxAttemptsExhaustedError, type SandboxRetryPolicy } from "./processors/sandbox-retry.js";
 import { pingRedis, quitRedis } from "@sonocode/redis";
 
@@ -133,7 +134,10 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
     testSets: deps.testSets,
     progressIntervalMs: deps.progressIntervalMs,
   });
-  worker = new Worker<unknown, EvaluateOutcome>(QUEUES.submission, processor, {
+  // "run" jobs (POST /api/v1/runs) share the queue and the slots; they carry no submission.
+  const runPublisher = createRunPublisher(evaluationQueue);
+  const runProcessor = createRunProcessor({ judge: deps.judge, publisher: runPublisher, logger, engineHealth, testSets: deps.testSets, lockDurationMs: WORKER_TIMINGS.lockDuration });
+  worker = new Worker<unknown, EvaluateOutcome>(QUEUES.submission, (job, token, signal) => (job.name === RUN_JOB ? runProcessor(job, token, signal) : processor(job, token, signal)), {
     connection: consumer,
     prefix: deps.prefix,
     concurrency: deps.concurrency ?? 1,
@@ -151,6 +155,7 @@ export function createEvaluatorWorker(deps: EvaluatorWorkerDeps): EvaluatorWorke
   worker.on("failed", (job: Job<unknown> | undefined, error: Error) => {
     metrics.recordFailedAttempt();
     if (!job) return;
+    if (job.name === RUN_JOB) return void reportRunFailure(job, error, runPublisher, logger);
     void reportTerminalFailure(job, error);
   });
 

@@ -18,6 +18,8 @@ import { submitRateLimitPlugin } from "./plugins/submit-rate-limit.plugin.js";
 import { swaggerPlugin } from "./plugins/swagger.plugin.js";
 import { healthRoutes } from "./routes/health.routes.js";
 import { submissionsRoutes } from "./routes/submissions.routes.js";
+import { RunsService } from "./domain/runs.service.js";
+import { runsRoutes } from "./routes/runs.routes.js";
 
 export interface SubmissionAppDeps {
   store: Store;
@@ -34,6 +36,8 @@ export interface SubmissionAppDeps {
   enqueueTimeoutMs?: number;
   /** Per-user caps on POST (admins exempt); 0 turns one off. Defaults: SUBMISSION_LIMIT_DEFAULTS. */
   limits?: Partial<SubmissionLimits>;
+  /** Runs (POST /api/v1/runs): how long a run may stay non-final before the sweep makes it IE (default RUN_DEFAULT_DEADLINE_MS). */
+  runDeadlineMs?: number;
 }
 
 /** Counts in Redis only on the producer's own ioredis connection (createSubmissionQueue passes one). */
@@ -113,6 +117,16 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
     ...(deps.health ? { health: deps.health } : {}),
   });
   await app.register(submissionsRoutes, { service });
+  const runs = new RunsService({
+    store: deps.store,
+    problems: deps.problems,
+    queue: deps.submissionQueue,
+    maxCodeBytes,
+    maxInFlight: limits.maxInFlight,
+    ...(deps.runDeadlineMs === undefined ? {} : { deadlineMs: deps.runDeadlineMs }),
+    ...(deps.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: deps.enqueueTimeoutMs }),
+  });
+  await app.register(runsRoutes, { service: runs });
 
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("x-request-id", request.id);

@@ -20,6 +20,7 @@ import {
 import { MongoClient, ObjectId, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from "mongodb";
 import { testSetHash } from "../documents.js";
 import { normalizeId } from "../object-id.js";
+import { ensureRunIndexes, MongoRuns } from "./runs.repo.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 
 /**
@@ -300,6 +301,7 @@ function pickDefined<T extends object>(value: T): Partial<T> {
  */
 async function ensureIndexes(db: Db): Promise<void> {
   await Promise.all([
+    ensureRunIndexes(db),
     db.collection<SubmissionDoc>("submissions").createIndexes([
       { key: { userId: 1, problemId: 1, createdAt: -1, _id: -1 }, name: "userId_problemId_createdAt" },
       { key: { userId: 1, createdAt: -1, _id: -1 }, name: "userId_createdAt" },
@@ -331,6 +333,7 @@ export async function createMongoStore(url: string, dbName: string): Promise<Sto
     kind: "mongodb",
     problems: new MongoProblems(db.collection<ProblemDoc>("problems")),
     submissions: new MongoSubmissions(db.collection<SubmissionDoc>("submissions")),
+    runs: new MongoRuns(db),
     ping: async () => {
       await db.command({ ping: 1 });
     },

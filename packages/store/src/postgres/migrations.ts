@@ -107,6 +107,32 @@ export const MIGRATIONS: readonly Migration[] = [
         ADD COLUMN test_groups jsonb
     `,
   },
+  {
+    version: 5,
+    name: "runs (run code): scratch results with a deadline and an expiry",
+    sql: `
+      -- Apart from submissions: runs never reach problem statistics, the reconciler or the
+      -- per-user submission history. No code is kept (the job carries it).
+      CREATE TABLE runs (
+        id             text PRIMARY KEY,
+        user_id        text NOT NULL,
+        problem_id     text NOT NULL,
+        language       text NOT NULL,
+        status         text NOT NULL CHECK (status IN ('Pending','Running','Success','WA','TLE','MLE','RE','CE','OLE','IE')),
+        compile_output text,
+        results        jsonb NOT NULL DEFAULT '[]'::jsonb,
+        message        text,
+        deadline_at    timestamptz NOT NULL,
+        expires_at     timestamptz NOT NULL,
+        created_at     timestamptz NOT NULL,
+        updated_at     timestamptz NOT NULL
+      );
+      -- The sweep's two scans and the per-user in-flight count; the partial ones stay empty when idle.
+      CREATE INDEX runs_overdue_idx ON runs (deadline_at) WHERE status IN ('Pending', 'Running');
+      CREATE INDEX runs_user_active_idx ON runs (user_id) WHERE status IN ('Pending', 'Running');
+      CREATE INDEX runs_expires_at_idx ON runs (expires_at)
+    `,
+  },
 ];
 
 /** Arbitrary constant key for pg_advisory_xact_lock, shared by every process migrating this database. */

@@ -12,6 +12,7 @@ import { isoDate, testSetHash } from "../documents.js";
 import { newObjectId } from "../object-id.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 import { runMigrations } from "./migrations.js";
+import { PostgresRuns } from "./runs.repo.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
 /** Problem fields and their columns; `json` columns are written as `$n::jsonb`. */
@@ -362,6 +363,7 @@ export async function createPostgresStore(client: SqlClient): Promise<StoreAdapt
     kind: client.dialect,
     problems,
     submissions,
+    runs: new PostgresRuns(db),
     ping: async () => {
       await client.query("SELECT 1");
     },

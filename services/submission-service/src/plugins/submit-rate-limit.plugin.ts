@@ -6,7 +6,7 @@ import type { IngestPipeline } from "../queues/ingest.pipeline.js";
 
 declare module "fastify" {
   interface FastifyInstance {
-    /** preHandler for POST /submissions: 429 TOO_MANY_REQUESTS past the per-user, per-minute cap. */
+    /** preHandler for POST /submissions and POST /runs: 429 TOO_MANY_REQUESTS past the per-user, per-minute cap (one count for both). */
     submitRateLimit: preHandlerAsyncHookHandler;
   }
 }
@@ -75,7 +75,7 @@ export const submitRateLimitPlugin = fp<SubmitRateLimitOptions>(
           retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1_000)),
         }),
     });
-    // One limiter (one counter per user) shared by both POST paths.
+    // One limiter (one counter per user) shared by both submission POST paths and POST /api/v1/runs.
     app.decorate("submitRateLimit", app.rateLimit() as preHandlerAsyncHookHandler);
   },
   { name: "submit-rate-limit", fastify: "5.x", dependencies: ["auth", "errors"] },

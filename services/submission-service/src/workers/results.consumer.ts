@@ -6,6 +6,10 @@ import { Redis } from "ioredis";
 import { z } from "zod";
 import { IE_REASONS, internalErrorVerdict } from "../domain/internal-error.verdict.js";
 import { createSubmissionNotifier } from "../notifications/submission.notifier.js";
+import { RUN_RESULT_JOB } from "@sonocode/contracts";
+import { createRunNotifier } from "../notifications/run.notifier.js";
+import { createRunResultHandler } from "./run-results.handler.js";
+import { createRunSweeper, type RunSweeperHandle } from "./run.sweeper.js";
 
 export interface ResultConsumerDeps {
   store: Store;
@@ -16,10 +20,13 @@ export interface ResultConsumerDeps {
   concurrency?: number;
   /** Back-off while the database is away: first wait and cap (tests shorten them). */
   outageBackoff?: { initialMs: number; maxMs: number };
+  /** The run sweep (lost runs made IE, expired ones deleted): its period, or no timer (tests). */
+  runSweep?: { periodMs?: number; autoStart?: boolean };
 }
 
 export interface ResultConsumerHandle {
   worker: Worker;
+  runSweeper: RunSweeperHandle;
   close(): Promise<void>;
 }
 
@@ -55,6 +62,10 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
   const publisher = new Redis(deps.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
   publisher.on("error", (error) => log.warn({ err: error }, "socket emitter redis error"));
   const notifier = createSubmissionNotifier(publisher, deps.prefix);
+  const runNotifier = createRunNotifier(publisher, deps.prefix);
+  const runResults = createRunResultHandler({ store: deps.store, notifier: runNotifier });
+  // Runs end by their deadline instead of being reconciled: whatever consumes results also sweeps runs.
+  const runSweeper = createRunSweeper({ store: deps.store, notifier: runNotifier, logger: deps.logger, ...deps.runSweep });
 
   let lastOutageLog = 0;
   function logOutage(error: unknown, what: string): void {
@@ -156,6 +167,8 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
     switch (job.name) {
       case EVALUATION_JOBS.progress:
         return handleProgress(job, jobLog);
+      case RUN_RESULT_JOB:
+        return runResults(job, jobLog).catch((error: unknown) => (isDatabaseUnavailable(error) ? waitOutOutage(job, token, error) : Promise.reject(error)));
       case EVALUATION_JOBS.result:
         return handleResult(job, token, jobLog);
       default:
@@ -184,8 +197,10 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
 
   return {
     worker,
+    runSweeper,
     async close() {
       // Finish the jobs in hand (their database writes matter), then drop the connections.
+      await runSweeper.close();
       await worker.close().catch((error: unknown) => log.warn({ err: error }, "results consumer close failed"));
       connection.disconnect();
       await publisher.quit().catch(() => publisher.disconnect());

@@ -1,0 +1,46 @@
+// validated() for runs: the same rules as for problems and submissions (validated.ts):
+// malformed ids are "not found" without a round trip, writes are checked against the
+// contracts (VALIDATION_FAILED), every document read is re-parsed.
+import { isoDateSchema, languageSchema, objectIdSchema, runSchema, runVerdictSchema, type NewRun, type Run, type RunVerdict } from "@sonocode/contracts";
+import { validationError } from "@sonocode/errors";
+import { z } from "zod";
+import { normalizeId } from "./object-id.js";
+import type { RunRepository, StoreAdapter } from "./ports.js";
+
+const newRunSchema = z.object({ userId: z.string().min(1), problemId: objectIdSchema, language: languageSchema, deadlineAt: isoDateSchema, expiresAt: isoDateSchema });
+const finalizeSchema = z.object({ run: z.unknown(), applied: z.boolean() }).nullable();
+
+function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, what);
+  return result.data;
+}
+
+const toRun = (raw: unknown): Run => runSchema.parse(raw);
+const checkVerdict = (verdict: RunVerdict): RunVerdict => checked(runVerdictSchema, verdict, "run verdict");
+
+export function validatedRuns(inner: StoreAdapter["runs"]): RunRepository {
+  return {
+    create: async (input: NewRun) => toRun(await inner.create(checked(newRunSchema, input, "run"))),
+    findById: async (id) => {
+      const key = normalizeId(id);
+      if (key === null) return null;
+      const raw = await inner.findById(key);
+      return raw === null ? null : toRun(raw);
+    },
+    finalize: async (id, verdict) => {
+      const key = normalizeId(id);
+      if (key === null) return null;
+      const result = finalizeSchema.parse(await inner.finalize(key, checkVerdict(verdict)));
+      return result === null ? null : { run: toRun(result.run), applied: result.applied };
+    },
+    delete: async (id) => {
+      const key = normalizeId(id);
+      return key === null ? false : z.boolean().parse(await inner.delete(key));
+    },
+    countActiveByUser: async (userId) => z.number().int().min(0).parse(await inner.countActiveByUser(userId)),
+    expireOverdue: async (now, verdict, limit) =>
+      z.array(z.unknown()).parse(await inner.expireOverdue(checked(isoDateSchema, now, "instant"), checkVerdict(verdict), checked(z.number().int().min(1), limit, "limit"))).map(toRun),
+    deleteExpired: async (now) => z.number().int().min(0).parse(await inner.deleteExpired(checked(isoDateSchema, now, "instant"))),
+  };
+}
