@@ -13,3 +13,4 @@ export * from "./checker.js";
 export * from "./groups.js";
 export * from "./runs.js";
 export * from "./scoring.js";
+export * from "./rejudge.js";

@@ -4,6 +4,7 @@ import { languageSchema } from "./languages.js";
 import { checkerSchema } from "./problem.js";
 import { verdictFieldsSchema } from "./submission.js";
 import { testSetRefSchema } from "./test-set-ref.js";
+import { generationSchema } from "./rejudge.js";
 
 /**
  * BullMQ queue names. Do not rename: producers and consumers in different
@@ -57,6 +58,8 @@ export const submissionJobSchema = z.object({
   memoryLimitMb: z.number().int().positive(),
   checker: checkerSchema,
   runAllTests: z.boolean(),
+  /** The submission's rejudge generation this job judges (see rejudge.ts); progress and result carry it back. */
+  generation: generationSchema.optional(),
 }).refine((job) => (job.testSet === undefined) !== (job.testCases === undefined), {
   message: "a job carries exactly one of testSet (a reference) and testCases (inline, legacy)",
   path: ["testSet"],
@@ -70,6 +73,7 @@ export const progressEventSchema = z.object({
   status: z.literal("Running"),
   passed: z.number().int().min(0),
   total: z.number().int().min(0),
+  generation: generationSchema.optional(),
 });
 export type ProgressEvent = z.infer<typeof progressEventSchema>;
 
@@ -77,5 +81,7 @@ export type ProgressEvent = z.infer<typeof progressEventSchema>;
 export const evaluationResultSchema = verdictFieldsSchema.extend({
   submissionId: objectIdSchema,
   userId: z.string(),
+  /** The job's generation: a result of a superseded generation is dropped by the consumer. */
+  generation: generationSchema.optional(),
 });
 export type EvaluationResult = z.infer<typeof evaluationResultSchema>;

@@ -83,6 +83,12 @@ export const submissionSchema = z.object({
   groups: z.array(groupResultSchema).optional(),
   /** GET /api/v1/submissions/:id of a Success submission only (computed on read, never stored). */
   percentile: percentileSchema.optional(),
+  /** Rejudge: the last final status before the latest rejudge (null: it had none yet); absent when never rejudged. */
+  previousStatus: finalStatusSchema.nullable().optional(),
+  /** When the latest rejudge moved it back to Pending; absent when never rejudged. */
+  rejudgedAt: isoDateSchema.nullable().optional(),
+  /** How many times it was rejudged (0 or absent: never); a client dedupes final events by _id and this. */
+  rejudgeGeneration: z.number().int().min(0).optional(),
   createdAt: isoDateSchema,
   updatedAt: isoDateSchema,
 });

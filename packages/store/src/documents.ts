@@ -82,4 +82,6 @@ export const checkWrite = {
   submission: (input: NewSubmission): NewSubmission => checked(newSubmissionSchema, input, "submission"),
   progress: (progress: { passed: number; total: number }) => checked(progressSchema, progress, "progress"),
   verdict: (verdict: VerdictFields): VerdictFields => checked(verdictFieldsSchema, verdict, "verdict"),
+  generation: (generation: number | undefined): number | undefined => checked(z.number().int().min(0).optional(), generation, "rejudge generation"),
+  pageLimit: (limit: number): number => checked(z.number().int().min(1).max(10_000), limit, "page limit"),
 };

@@ -118,6 +118,7 @@ export function withOutageMapping(store: Store): Store {
     problems: guarded(store.problems),
     submissions: guarded(store.submissions),
     runs: guarded(store.runs),
+    rejudges: guarded(store.rejudges),
     ping: () => store.ping().catch(mapOutage),
     close: () => store.close(),
   };

@@ -57,13 +57,14 @@ export interface SubmissionRepository {
    * submission, or null when it is absent, already final, or already further
    * along (passed greater than this event's): progress never goes backwards.
    */
-  markRunning(id: string, progress: { passed: number; total: number }): Promise<Submission | null>;
+  markRunning(id: string, progress: { passed: number; total: number }, generation?: number): Promise<Submission | null>;
   /**
    * Writes the final verdict once. `applied` is false when the submission was
    * already final (a replayed result): the stored state is returned unchanged.
-   * null when the submission does not exist.
+   * null when the submission does not exist. With `generation` (markRunning too) only that
+   * rejudge generation's judging may write: a superseded one's late result is not applied.
    */
-  finalize(id: string, verdict: VerdictFields): Promise<{ submission: Submission; applied: boolean } | null>;
+  finalize(id: string, verdict: VerdictFields, generation?: number): Promise<{ submission: Submission; applied: boolean } | null>;
   /** Removes a submission: used to undo a Pending insert whose enqueue failed. */
   delete(id: string): Promise<boolean>;
   /**
@@ -97,12 +98,59 @@ export interface RunRepository {
   deleteExpired(now: string): Promise<number>;
 }
 
+/** A rejudge still to finish: what the rejudge feeder needs to keep its job queued. */
+export interface RejudgingRef {
+  _id: string;
+  problemId: string;
+  status: "Pending" | "Running";
+  rejudgeGeneration: number;
+  rejudgedAt: string;
+}
+
+/**
+ * Rejudges (submission-service). A rejudged submission is Pending/Running with
+ * rejudge_generation > 0 until its new verdict: the rejudge feeder owns it (the
+ * reconciler and the per-user in-flight count leave it alone).
+ */
+export interface RejudgeRepository {
+  /**
+   * Moves the next page of a problem's submissions (ids after `after`, ascending) back to
+   * Pending for a new generation: previousStatus = the last final status (kept when it has
+   * none), rejudgedAt = `at`, verdict fields cleared. Returns the ids moved, in order.
+   */
+  markPage(problemId: string, page: { after?: string | undefined; limit: number; at: string }): Promise<string[]>;
+  /** Rejudges still to finish, oldest rejudge first (the feeder's window). */
+  listRejudging(limit: number): Promise<RejudgingRef[]>;
+}
+
+/**
+ * Runs ("run code", submission-service): scratch results kept apart from submissions (never
+ * in problem statistics). A run not final by its deadline is made IE by the sweep; a run is
+ * deleted once its expiresAt has passed.
+ */
+export interface RunRepository {
+  /** Inserts a Pending run with a fresh ObjectId. */
+  create(input: NewRun): Promise<Run>;
+  findById(id: string): Promise<Run | null>;
+  /** Writes the final result once; `applied` false when the run was already final. null when absent. */
+  finalize(id: string, verdict: RunVerdict): Promise<{ run: Run; applied: boolean } | null>;
+  /** Undoes a Pending insert whose enqueue failed. */
+  delete(id: string): Promise<boolean>;
+  /** Pending/Running runs of a user (the in-flight cap). */
+  countActiveByUser(userId: string): Promise<number>;
+  /** Makes at most `limit` runs whose deadline is before `now` final with `verdict`; returns the runs this call finished. */
+  expireOverdue(now: string, verdict: RunVerdict, limit: number): Promise<Run[]>;
+  /** Deletes the runs whose expiresAt is before `now`; how many. */
+  deleteExpired(now: string): Promise<number>;
+}
+
 export type StoreKind = "pglite" | "postgres" | "mongodb";
 
 export interface Store {
   readonly kind: StoreKind;
   readonly problems: ProblemRepository;
   readonly submissions: SubmissionRepository;
+  readonly rejudges: RejudgeRepository;
   readonly runs: RunRepository;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
@@ -130,6 +178,7 @@ export interface StoreAdapter {
   readonly kind: StoreKind;
   readonly problems: Unverified<ProblemRepository>;
   readonly submissions: Unverified<SubmissionRepository>;
+  readonly rejudges: Unverified<RejudgeRepository>;
   readonly runs: Unverified<RunRepository>;
   ping(): Promise<void>;
   close(): Promise<void>;

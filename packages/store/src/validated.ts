@@ -3,7 +3,7 @@ import { z } from "zod";
 import { checkWrite, toProblem, toSubmission } from "./documents.js";
 import { normalizeId } from "./object-id.js";
 import { validatedRuns } from "./runs.validated.js";
-import type { ActiveSubmissionRef, Page, ProblemRepository, Store, StoreAdapter, SubmissionRepository } from "./ports.js";
+import type { ActiveSubmissionRef, Page, ProblemRepository, RejudgeRepository, RejudgingRef, Store, StoreAdapter, SubmissionRepository } from "./ports.js";
 
 /**
  * The one validation layer every adapter leaves through (createStore applies it
@@ -23,6 +23,7 @@ export function validated(adapter: StoreAdapter): Store {
     kind: adapter.kind,
     problems: validatedProblems(adapter.problems),
     submissions: validatedSubmissions(adapter.submissions),
+    rejudges: validatedRejudges(adapter.rejudges),
     runs: validatedRuns(adapter.runs),
     ping: () => adapter.ping(),
     close: () => adapter.close(),
@@ -90,14 +91,14 @@ function validatedSubmissions(inner: StoreAdapter["submissions"]): SubmissionRep
       if (problemId === null) return { items: [], total: 0 };
       return page(await inner.listByUser(userId, { ...query, problemId }), toSubmission);
     },
-    markRunning: async (id, progress) => {
+    markRunning: async (id, progress, generation) => {
       const key = normalizeId(id);
-      return key === null ? null : read(await inner.markRunning(key, checkWrite.progress(progress)));
+      return key === null ? null : read(await inner.markRunning(key, checkWrite.progress(progress), checkWrite.generation(generation)));
     },
-    finalize: async (id, verdict) => {
+    finalize: async (id, verdict, generation) => {
       const key = normalizeId(id);
       if (key === null) return null;
-      const result = finalizeSchema.parse(await inner.finalize(key, checkWrite.verdict(verdict)));
+      const result = finalizeSchema.parse(await inner.finalize(key, checkWrite.verdict(verdict), checkWrite.generation(generation)));
       return result === null ? null : { submission: toSubmission(result.submission), applied: result.applied };
     },
     delete: async (id) => {
@@ -106,5 +107,29 @@ function validatedSubmissions(inner: StoreAdapter["submissions"]): SubmissionRep
     },
     listActive: async (query): Promise<ActiveSubmissionRef[]> => activeRefsSchema.parse(await inner.listActive(query)),
     countActiveByUser: async (userId) => countSchema.parse(await inner.countActiveByUser(userId)),
+  };
+}
+
+const rejudgingRefsSchema = z.array(
+  z.object({
+    _id: objectIdSchema,
+    problemId: objectIdSchema,
+    status: z.enum(ACTIVE_STATUSES),
+    rejudgeGeneration: z.number().int().min(1),
+    rejudgedAt: isoDateSchema,
+  }),
+);
+const idListSchema = z.array(objectIdSchema);
+
+function validatedRejudges(inner: StoreAdapter["rejudges"]): RejudgeRepository {
+  return {
+    markPage: async (problemId, page) => {
+      const key = normalizeId(problemId);
+      if (key === null) return [];
+      const after = page.after === undefined ? undefined : normalizeId(page.after);
+      if (after === null) return [];
+      return idListSchema.parse(await inner.markPage(key, { after, limit: checkWrite.pageLimit(page.limit), at: isoDateSchema.parse(page.at) }));
+    },
+    listRejudging: async (limit): Promise<RejudgingRef[]> => rejudgingRefsSchema.parse(await inner.listRejudging(checkWrite.pageLimit(limit))),
   };
 }

@@ -11,6 +11,8 @@ import { methodNotAllowed } from "./http/method-not-allowed.middleware.js";
 import { problemsRouter } from "./routes/problems.router.js";
 import { internalRouter } from "./routes/internal.router.js";
 import { importRouter } from "./routes/import.router.js";
+import { rejudgeRouter } from "./routes/rejudge.router.js";
+import type { RejudgeClient } from "./clients/rejudge.client.js";
 import { TestSetsService } from "./domain/test-sets.service.js";
 import { announcingChanges, type ProblemChangePublisher } from "./events/problem-changes.publisher.js";
 
@@ -24,6 +26,8 @@ export interface ProblemAppDeps {
   changes?: ProblemChangePublisher;
   /** express.json limit for problem bodies (default "10mb": problems embed their test data). */
   jsonBodyLimit?: string | number;
+  /** submission-service's rejudge route (createRejudgeClient); absent: POST .../rejudge answers 503. */
+  rejudge?: RejudgeClient;
 }
 
 export const DEFAULT_JSON_BODY_LIMIT = "10mb";
@@ -56,6 +60,7 @@ export function buildProblemApp(deps: ProblemAppDeps): express.Express {
   const problemsService = new ProblemsService(deps.changes ? announcingChanges(deps.problems, deps.changes) : deps.problems);
   // Before the problems router, whose /:id would otherwise claim "import".
   app.use("/api/v1/problems/import", importRouter({ service: problemsService, jwtSecret: deps.jwtSecret }));
+  app.use("/api/v1/problems", rejudgeRouter({ problems: deps.problems, rejudge: deps.rejudge, jwtSecret: deps.jwtSecret }));
   app.use(
     "/api/v1/problems",
     problemsRouter({

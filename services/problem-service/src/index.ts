@@ -9,3 +9,4 @@ export {
   type PublishClient,
   type RedisProblemChangePublisher,
 } from "./events/problem-changes.publisher.js";
+export { createRejudgeClient, DEFAULT_REJUDGE_TIMEOUT_MS, type RejudgeClient, type RejudgeClientOptions } from "./clients/rejudge.client.js";

@@ -2,14 +2,17 @@
 // listens, and handles signals. Everything else is built by buildProblemApp.
 import { createServer } from "node:http";
 import { baseEnvSchema, loadConfig, portsEnvSchema, storeEnvSchema } from "@sonocode/config";
+import { z } from "zod";
 import { closeHttpServer, listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createStore, storeConfigFromEnv } from "@sonocode/store";
 import { buildProblemApp } from "./app.js";
+import { createRejudgeClient } from "./clients/rejudge.client.js";
 import { connectProblemChangePublisher, type RedisProblemChangePublisher } from "./events/problem-changes.publisher.js";
 
 runMain(async () => {
-  const config = loadConfig(baseEnvSchema.merge(storeEnvSchema).merge(portsEnvSchema));
+  // SUBMISSION_SERVICE_URL: where POST /api/v1/problems/:id/rejudge hands the rejudge to.
+  const config = loadConfig(baseEnvSchema.merge(storeEnvSchema).merge(portsEnvSchema).extend({ SUBMISSION_SERVICE_URL: z.url().default("http://127.0.0.1:4002") }));
   const logger = createLogger({ service: "problem-service", level: config.LOG_LEVEL });
 
   const store = await createStore(storeConfigFromEnv(config));
@@ -25,6 +28,7 @@ runMain(async () => {
     problems: store.problems,
     ...(changes ? { changes } : {}),
     jwtSecret: config.JWT_SECRET,
+    rejudge: createRejudgeClient({ baseUrl: config.SUBMISSION_SERVICE_URL, jwtSecret: config.JWT_SECRET }),
     logger,
     health: async () => {
       try {

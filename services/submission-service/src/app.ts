@@ -20,6 +20,8 @@ import { healthRoutes } from "./routes/health.routes.js";
 import { submissionsRoutes } from "./routes/submissions.routes.js";
 import { RunsService } from "./domain/runs.service.js";
 import { runsRoutes } from "./routes/runs.routes.js";
+import { rejudgeRoutes } from "./rejudge/rejudge.routes.js";
+import { RejudgeService } from "./rejudge/rejudge.service.js";
 
 export interface SubmissionAppDeps {
   store: Store;
@@ -38,6 +40,8 @@ export interface SubmissionAppDeps {
   limits?: Partial<SubmissionLimits>;
   /** Runs (POST /api/v1/runs): how long a run may stay non-final before the sweep makes it IE (default RUN_DEFAULT_DEADLINE_MS). */
   runDeadlineMs?: number;
+  /** The rejudge feeder (createRejudgeFeeder), woken when a rejudge is marked; without it the next tick of one elsewhere picks it up. */
+  rejudgeFeeder?: { wake(): void } | undefined;
 }
 
 /** Counts in Redis only on the producer's own ioredis connection (createSubmissionQueue passes one). */
@@ -127,6 +131,7 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
     ...(deps.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: deps.enqueueTimeoutMs }),
   });
   await app.register(runsRoutes, { service: runs });
+  await app.register(rejudgeRoutes, { service: new RejudgeService({ store: deps.store, feeder: deps.rejudgeFeeder }), jwtSecret: deps.jwtSecret });
 
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("x-request-id", request.id);

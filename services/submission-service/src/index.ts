@@ -23,6 +23,7 @@ export {
   type ReconcilerDeps,
   type ReconcilerHandle,
 } from "./workers/submission.reconciler.js";
+export { createRejudgeFeeder, REJUDGE_FEEDER_DEFAULTS, REJUDGE_PRIORITY, type RejudgeFeeder, type RejudgeFeederDeps, type RejudgeFeedReport } from "./rejudge/rejudge.feeder.js";
 export { buildSource } from "./domain/source.builder.js";
 export { buildSubmissionJob } from "./domain/submission-job.builder.js";
 export { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";

@@ -11,6 +11,7 @@ import { submissionEnvSchema } from "./config.js";
 import { createSubmissionQueue } from "./queues/submission.queue.js";
 import { createResultConsumer } from "./workers/results.consumer.js";
 import { createSubmissionReconciler } from "./workers/submission.reconciler.js";
+import { createRejudgeFeeder } from "./rejudge/rejudge.feeder.js";
 
 runMain(async () => {
   const config = loadConfig(submissionEnvSchema.extend(distributedRedisEnvSchema.shape));
@@ -50,6 +51,9 @@ runMain(async () => {
       maxRedrives: config.RECONCILE_MAX_ATTEMPTS,
     });
     closers.push({ name: "reconciler", close: () => reconciler.close() });
+    // Owns every rejudge still to finish: keeps a bounded window of them queued behind fresh work.
+    const rejudgeFeeder = createRejudgeFeeder({ store, problems, submissionQueue: submissionQueue.queue, redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
+    closers.push({ name: "rejudge-feeder", close: () => rejudgeFeeder.close() });
 
     // POSTs read the judging view from a per-replica cache that problem-service's change
     // announcements invalidate; the reconciler (rare, and deciding "problem gone") asks directly.
@@ -71,6 +75,7 @@ runMain(async () => {
       logger,
       maxCodeBytes: config.MAX_CODE_BYTES,
       limits: { perMinute: config.SUBMISSION_RATE_LIMIT_PER_MINUTE, maxInFlight: config.SUBMISSION_MAX_IN_FLIGHT },
+      rejudgeFeeder,
     });
     // app.close() stops accepting connections and waits for in-flight requests.
     closers.push({ name: "http", close: () => app.close() });

@@ -13,6 +13,7 @@ import {
   type ProblemPatch,
   type SubmissionListQuery,
   type SubmissionStatus,
+  type FinalStatus,
   type TestResult,
   type VerdictFields,
 } from "@sonocode/contracts";
@@ -21,6 +22,7 @@ import { MongoClient, ObjectId, type Collection, type Db, type Document, type Fi
 import { testSetHash } from "../documents.js";
 import { normalizeId } from "../object-id.js";
 import { ensureRunIndexes, MongoRuns } from "./runs.repo.js";
+import { generationFilter, MongoRejudges } from "./rejudge.repo.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 
 /**
@@ -49,7 +51,7 @@ interface ProblemDoc {
   updatedAt: Date;
 }
 
-interface SubmissionDoc {
+export interface SubmissionDoc {
   _id: ObjectId;
   userId: string;
   problemId: ObjectId;
@@ -64,6 +66,10 @@ interface SubmissionDoc {
   compileOutput: string | null;
   failedTest: FailedTest | null;
   message: string | null;
+  /** Rejudge fields: absent on documents never rejudged (a missing generation is 0). */
+  previousStatus?: FinalStatus | null;
+  rejudgedAt?: Date | null;
+  rejudgeGeneration?: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -118,6 +124,7 @@ function submissionFromDoc(doc: WithId<SubmissionDoc>): Record<string, unknown> 
     ...doc,
     _id: doc._id.toHexString(),
     problemId: doc.problemId.toHexString(),
+    ...(doc.rejudgedAt ? { rejudgedAt: doc.rejudgedAt.toISOString() } : {}),
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),
   };
@@ -217,24 +224,24 @@ class MongoSubmissions implements Unverified<SubmissionRepository> {
     return findPage(this.collection, filter, query, submissionFromDoc);
   }
 
-  async markRunning(key: string, progress: { passed: number; total: number }): Promise<Record<string, unknown> | null> {
+  async markRunning(key: string, progress: { passed: number; total: number }, generation?: number): Promise<Record<string, unknown> | null> {
     const _id = objectId(key);
     // The status filter makes this a no-op on a final submission: never regresses;
     // the passed filter drops a progress event overtaken by a newer one.
     const doc = await this.collection.findOneAndUpdate(
-      { _id, status: { $in: ACTIVE }, $or: [{ status: "Pending" }, { passed: { $lte: progress.passed } }] },
+      { _id, status: { $in: ACTIVE }, $or: [{ status: "Pending" }, { passed: { $lte: progress.passed } }], ...(generation === undefined ? {} : generationFilter(generation)) },
       { $set: { status: "Running", passed: progress.passed, total: progress.total, updatedAt: new Date() } },
       { returnDocument: "after" },
     );
     return doc ? submissionFromDoc(doc) : null;
   }
 
-  async finalize(key: string, v: VerdictFields): Promise<{ submission: Record<string, unknown>; applied: boolean } | null> {
+  async finalize(key: string, v: VerdictFields, generation?: number): Promise<{ submission: Record<string, unknown>; applied: boolean } | null> {
     const _id = objectId(key);
     // Single-document findOneAndUpdate is atomic: of concurrent finalizers only
     // one matches the active-status filter; the others get null and read back.
     const doc = await this.collection.findOneAndUpdate(
-      { _id, status: { $in: ACTIVE } },
+      { _id, status: { $in: ACTIVE }, ...(generation === undefined ? {} : generationFilter(generation)) },
       {
         $set: {
           status: v.status,
@@ -263,7 +270,8 @@ class MongoSubmissions implements Unverified<SubmissionRepository> {
 
   async listActive(query: ActiveSubmissionQuery): Promise<ActiveSubmissionRef[]> {
     const createdBefore = new Date(query.createdBefore);
-    const filter: Filter<SubmissionDoc> = { status: { $in: ACTIVE }, createdAt: { $lt: createdBefore } };
+    // Rejudges in progress belong to the rejudge feeder, not to the reconciler.
+    const filter: Filter<SubmissionDoc> = { status: { $in: ACTIVE }, createdAt: { $lt: createdBefore }, ...generationFilter(0) };
     if (query.after) {
       const afterDate = new Date(query.after.createdAt);
       const afterKey = normalizeId(query.after.id);
@@ -286,7 +294,7 @@ class MongoSubmissions implements Unverified<SubmissionRepository> {
   }
 
   async countActiveByUser(userId: string): Promise<number> {
-    return this.collection.countDocuments({ userId, status: { $in: ACTIVE } });
+    return this.collection.countDocuments({ userId, status: { $in: ACTIVE }, ...generationFilter(0) });
   }
 }
 
@@ -308,6 +316,9 @@ async function ensureIndexes(db: Db): Promise<void> {
       { key: { status: 1, createdAt: 1 }, name: "status_createdAt" },
       // The per-user in-flight cap (a partial index on $in would need MongoDB 6+).
       { key: { userId: 1, status: 1 }, name: "userId_status" },
+      // Rejudges: one problem's submissions in id order, and the feeder's window.
+      { key: { problemId: 1, _id: 1 }, name: "problemId_id" },
+      { key: { rejudgedAt: 1, _id: 1 }, name: "rejudging", partialFilterExpression: { rejudgeGeneration: { $gt: 0 } } },
     ]),
     db.collection<ProblemDoc>("problems").createIndexes([
       { key: { difficulty: 1, createdAt: -1, _id: -1 }, name: "difficulty_createdAt" },
@@ -333,6 +344,7 @@ export async function createMongoStore(url: string, dbName: string): Promise<Sto
     kind: "mongodb",
     problems: new MongoProblems(db.collection<ProblemDoc>("problems")),
     submissions: new MongoSubmissions(db.collection<SubmissionDoc>("submissions")),
+    rejudges: new MongoRejudges(db.collection<SubmissionDoc>("submissions")),
     runs: new MongoRuns(db),
     ping: async () => {
       await db.command({ ping: 1 });

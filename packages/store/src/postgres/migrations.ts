@@ -133,6 +133,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_expires_at_idx ON runs (expires_at)
     `,
   },
+  {
+    version: 7,
+    name: "rejudge: previous status, rejudged at, generation",
+    sql: `
+      -- A rejudge moves a submission back to Pending: previous_status keeps its last final
+      -- status (what problem stats counted it as), rejudge_generation names the judging
+      -- whose results may finish it (a superseded generation's late result is dropped).
+      ALTER TABLE submissions
+        ADD COLUMN previous_status text CHECK (previous_status IN ('Success','WA','TLE','MLE','RE','CE','OLE','IE')),
+        ADD COLUMN rejudged_at timestamptz,
+        ADD COLUMN rejudge_generation integer NOT NULL DEFAULT 0 CHECK (rejudge_generation >= 0);
+      -- The rejudge walks one problem's submissions in id order, a page at a time.
+      CREATE INDEX submissions_problem_id_idx ON submissions (problem_id, id);
+      -- The rejudge feeder's window: rejudges still to finish, oldest first. Partial, so it
+      -- holds only those and costs nothing when no rejudge runs.
+      CREATE INDEX submissions_rejudging_idx ON submissions (rejudged_at, id) WHERE status IN ('Pending', 'Running') AND rejudge_generation > 0;
+      -- The reconciler's scan and the per-user in-flight count skip rejudges; without these a
+      -- large rejudge's Pending rows would be walked (and filtered out) on every tick and POST.
+      CREATE INDEX submissions_fresh_active_idx ON submissions (created_at, id) WHERE status IN ('Pending', 'Running') AND rejudge_generation = 0;
+      CREATE INDEX submissions_user_fresh_active_idx ON submissions (user_id) WHERE status IN ('Pending', 'Running') AND rejudge_generation = 0;
+    `,
+  },
 ];
 
 /** Arbitrary constant key for pg_advisory_xact_lock, shared by every process migrating this database. */

@@ -12,6 +12,7 @@ import { isoDate, testSetHash } from "../documents.js";
 import { newObjectId } from "../object-id.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 import { runMigrations } from "./migrations.js";
+import { PostgresRejudges } from "./rejudge.repo.js";
 import { PostgresRuns } from "./runs.repo.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
@@ -72,6 +73,9 @@ interface SubmissionRow {
   compile_output: string | null;
   failed_test: unknown;
   message: string | null;
+  previous_status: string | null;
+  rejudged_at: Date | string | null;
+  rejudge_generation: number;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -115,6 +119,10 @@ function submissionFromRow(row: SubmissionRow): Record<string, unknown> {
     compileOutput: row.compile_output,
     failedTest: row.failed_test,
     message: row.message,
+    // Rejudge fields only on rows that were rejudged, so a never-rejudged submission reads as before.
+    ...(row.rejudge_generation > 0
+      ? { previousStatus: row.previous_status, rejudgedAt: row.rejudged_at === null ? null : isoDate(row.rejudged_at), rejudgeGeneration: row.rejudge_generation }
+      : {}),
     createdAt: isoDate(row.created_at),
     updatedAt: isoDate(row.updated_at),
   };
@@ -241,19 +249,19 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
     return selectPage(this.db, "submissions", where, params, query, submissionFromRow);
   }
 
-  async markRunning(key: string, progress: { passed: number; total: number }): Promise<Record<string, unknown> | null> {
+  async markRunning(key: string, progress: { passed: number; total: number }, generation?: number): Promise<Record<string, unknown> | null> {
     // The status guard is in the WHERE clause, so a late progress event racing a
     // final result can never move a final submission back to Running; the passed
     // guard drops a progress event overtaken by a newer one (consumed concurrently).
     const { rows } = await this.db.query<SubmissionRow>(
       `UPDATE submissions SET status = 'Running', passed = $2, total = $3, updated_at = $4::timestamptz
-       WHERE id = $1 AND status IN ${ACTIVE} AND (status = 'Pending' OR passed <= $2) RETURNING *`,
-      [key, progress.passed, progress.total, new Date().toISOString()],
+       WHERE id = $1 AND status IN ${ACTIVE} AND (status = 'Pending' OR passed <= $2) AND ($5::int IS NULL OR rejudge_generation = $5) RETURNING *`,
+      [key, progress.passed, progress.total, new Date().toISOString(), generation ?? null],
     );
     return rows[0] ? submissionFromRow(rows[0]) : null;
   }
 
-  async finalize(key: string, v: VerdictFields): Promise<{ submission: Record<string, unknown>; applied: boolean } | null> {
+  async finalize(key: string, v: VerdictFields, generation?: number): Promise<{ submission: Record<string, unknown>; applied: boolean } | null> {
     // One conditional UPDATE: row locking makes concurrent finalizers queue on the
     // row, and the loser re-checks the WHERE against the committed final status
     // and updates nothing. No read-modify-write window exists.
@@ -261,7 +269,7 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
       `UPDATE submissions
           SET status = $2, passed = $3, total = $4, time_ms = $5, memory_kb = $6, results = $7::jsonb,
               compile_output = $8, failed_test = $9::jsonb, message = $10, updated_at = $11::timestamptz
-        WHERE id = $1 AND status IN ${ACTIVE}
+        WHERE id = $1 AND status IN ${ACTIVE} AND ($12::int IS NULL OR rejudge_generation = $12)
         RETURNING *`,
       [
         key,
@@ -275,6 +283,7 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
         v.failedTest === null ? null : JSON.stringify(v.failedTest),
         v.message ?? null,
         new Date().toISOString(),
+        generation ?? null,
       ],
     );
     if (rows[0]) return { submission: submissionFromRow(rows[0]), applied: true };
@@ -289,7 +298,8 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
 
   async listActive(query: ActiveSubmissionQuery): Promise<ActiveSubmissionRef[]> {
     const params: unknown[] = [query.createdBefore];
-    let where = `status IN ${ACTIVE} AND created_at < $1::timestamptz`;
+    // Rejudges in progress belong to the rejudge feeder, not to the reconciler.
+    let where = `status IN ${ACTIVE} AND rejudge_generation = 0 AND created_at < $1::timestamptz`;
     if (query.after) {
       params.push(query.after.createdAt, query.after.id);
       where += " AND (created_at, id) > ($2::timestamptz, $3)";
@@ -310,7 +320,7 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
   }
 
   async countActiveByUser(userId: string): Promise<number> {
-    const { rows } = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM submissions WHERE user_id = $1 AND status IN ${ACTIVE}`, [userId]);
+    const { rows } = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM submissions WHERE user_id = $1 AND status IN ${ACTIVE} AND rejudge_generation = 0`, [userId]);
     return rows[0]?.total ?? 0;
   }
 
@@ -364,6 +374,7 @@ export async function createPostgresStore(client: SqlClient): Promise<StoreAdapt
     problems,
     submissions,
     runs: new PostgresRuns(db),
+    rejudges: new PostgresRejudges(db),
     ping: async () => {
       await client.query("SELECT 1");
     },

@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import { z } from "zod";
 import {
   evaluationResultSchema,
+  generationSchema,
   objectIdSchema,
   submissionJobSchema,
   submissionTestSetSchema,
@@ -26,7 +27,7 @@ export class InvalidPayloadError extends UnrecoverableError {
 }
 
 /** Just enough of a payload to tell its owner that it failed. */
-const jobIdsSchema = z.object({ submissionId: objectIdSchema, userId: z.string().min(1) });
+const jobIdsSchema = z.object({ submissionId: objectIdSchema, userId: z.string().min(1), generation: generationSchema.optional() });
 export type JobIds = z.infer<typeof jobIdsSchema>;
 
 export function jobIds(data: unknown): JobIds | undefined {
@@ -64,7 +65,14 @@ export function internalErrorResult(ids: JobIds, total: number, message: string)
     compileOutput: null,
     failedTest: null,
     message,
+    // The rejudge generation the job judged: the consumer drops a result of a superseded one.
+    ...(ids.generation === undefined ? {} : { generation: ids.generation }),
   };
+}
+
+/** The job's rejudge generation, for its progress and result (absent from producers without rejudges). */
+function generationOf(data: SubmissionJob): { generation?: number } {
+  return data.generation === undefined ? {} : { generation: data.generation };
 }
 
 export function testCount(data: unknown): number {
@@ -193,7 +201,7 @@ async function judgeTests(
     ...(deps.progressIntervalMs === undefined ? {} : { intervalMs: deps.progressIntervalMs }),
     publish: async (passed) => {
       try {
-        await deps.publisher.progress({ submissionId, userId, status: "Running", passed, total });
+        await deps.publisher.progress({ submissionId, userId, status: "Running", passed, total, ...generationOf(data) });
       } catch (error) {
         log.warn({ err: error }, "progress event not published");
       }
@@ -234,13 +242,13 @@ async function judgeTests(
     deps.engineHealth.recordVerdict();
 
     const message = testsChanged ? (verdict.message ? `${verdict.message} (${TEST_SET_CHANGED_NOTE})` : TEST_SET_CHANGED_NOTE) : verdict.message;
-    const result = evaluationResultSchema.safeParse({ ...verdict, message, submissionId, userId });
+    const result = evaluationResultSchema.safeParse({ ...verdict, message, submissionId, userId, ...generationOf(data) });
     await assertLockHeld(job, token, deps.lockDurationMs);
     // A job retried after sandbox failures has a counter to remove; a first attempt never has one.
     if (job.attemptsStarted > 1) await deps.sandboxFailures.clear(job.id ?? "");
     if (!result.success) {
       log.error({ issues: result.error.issues.map((issue) => issue.path.join(".")) }, "judge returned an invalid verdict");
-      await deps.publisher.result(internalErrorResult({ submissionId, userId }, total, IE_MESSAGES.badVerdict));
+      await deps.publisher.result(internalErrorResult({ submissionId, userId, ...generationOf(data) }, total, IE_MESSAGES.badVerdict));
       deps.metrics.recordResult("IE");
       return { status: "IE", passed: 0, total };
     }

@@ -2,7 +2,7 @@ import { DEFAULT_CHECKER, JUDGE_DEFAULTS, type JudgingProblem, type Submission, 
 import { buildSource } from "./source.builder.js";
 
 /** The stored fields a job is built from: the same at POST time and when the reconciler re-drives it. */
-export type JobSubmission = Pick<Submission, "_id" | "userId" | "problemId" | "language" | "code">;
+export type JobSubmission = Pick<Submission, "_id" | "userId" | "problemId" | "language" | "code" | "rejudgeGeneration">;
 
 /**
  * The one place a SubmissionQueue payload is assembled from a problem and a
@@ -29,5 +29,7 @@ export function buildSubmissionJob(problem: JudgingProblem, submission: JobSubmi
     memoryLimitMb: own?.memoryLimitMb ?? problem.memoryLimitMb ?? JUDGE_DEFAULTS.memoryLimitMb,
     checker: problem.checker ?? DEFAULT_CHECKER,
     runAllTests: problem.runAllTests ?? false,
+    // Which judging of the submission this is: its progress and result name it back (rejudges).
+    generation: submission.rejudgeGeneration ?? 0,
   };
 }

@@ -29,15 +29,22 @@ const FINAL_MARK_TTL_SECONDS = 3_600;
  * publish runs as one Lua script that publishes only while that key is absent. Redis runs both in
  * one order, so a progress publish is either ahead of the final one on the adapter's channel (and
  * so at every socket-service instance) or never happens. The gate outlives any progress write in
- * flight by far (a rejudge, if one is ever added, must delete it).
+ * flight by far. A rejudge is a new generation with keys of its own (see generationKey), so the
+ * first judging's gate and mark neither silence nor stand in for the rejudge's events.
  */
 const FINAL_GATE_TTL_SECONDS = 600;
 const GATED_PUBLISH = "if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end return redis.call('PUBLISH', ARGV[1], ARGV[2])";
 
+/** Per judging: the id alone for the first one (as before rejudges existed), id:generation after. */
+function generationKey(submission: Pick<Submission, "_id" | "rejudgeGeneration">): string {
+  const generation = submission.rejudgeGeneration ?? 0;
+  return generation === 0 ? submission._id : `${submission._id}:${generation}`;
+}
+
 export function createSubmissionNotifier(redis: Redis, prefix: string): SubmissionNotifier {
   const key = socketIoKey(prefix);
-  const markKey = (submissionId: string) => `${prefix}:notified:${submissionId}`;
-  const gateKey = (submissionId: string) => `${prefix}:final-gate:${submissionId}`;
+  const markKey = (submission: Submission) => `${prefix}:notified:${generationKey(submission)}`;
+  const gateKey = (submission: Submission) => `${prefix}:final-gate:${generationKey(submission)}`;
   const plainPublish = (channel: string, message: Buffer | string): Promise<unknown> => redis.publish(channel, message);
 
   /** Publishes one event to a user's room and waits for Redis to accept it. */
@@ -65,7 +72,7 @@ export function createSubmissionNotifier(redis: Redis, prefix: string): Submissi
 
   return {
     async progress(submission) {
-      const gate = gateKey(submission._id);
+      const gate = gateKey(submission);
       await emitToUser(
         submission.userId,
         SOCKET_EVENTS.progress,
@@ -74,12 +81,12 @@ export function createSubmissionNotifier(redis: Redis, prefix: string): Submissi
       );
     },
     async final(submission, { replay }) {
-      if (replay && (await redis.exists(markKey(submission._id))) === 1) return "already-emitted";
+      if (replay && (await redis.exists(markKey(submission))) === 1) return "already-emitted";
       // Closed before the publish: from here on no progress event of this submission goes out.
-      await redis.set(gateKey(submission._id), "1", "EX", FINAL_GATE_TTL_SECONDS);
+      await redis.set(gateKey(submission), "1", "EX", FINAL_GATE_TTL_SECONDS);
       // Emitted to the stored owner: the database is the truth, not a job payload.
       await emitToUser(submission.userId, SOCKET_EVENTS.result, submission);
-      await redis.set(markKey(submission._id), "1", "EX", FINAL_MARK_TTL_SECONDS);
+      await redis.set(markKey(submission), "1", "EX", FINAL_MARK_TTL_SECONDS);
       return "emitted";
     },
   };

@@ -1,4 +1,4 @@
-import { QUEUES, SUBMISSION_JOB, submissionJobSchema, type SubmissionJob } from "@sonocode/contracts";
+import { QUEUES, SUBMISSION_JOB, submissionJobId, submissionJobSchema, type SubmissionJob } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -92,7 +92,9 @@ export async function enqueueSubmission(queue: Queue, job: SubmissionJob, option
   const timeoutMs = options.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS;
   try {
     await withTimeout(queue.waitUntilReady(), timeoutMs, "queue connection not ready");
-    const jobOptions = options.priority === undefined ? { jobId: payload.submissionId } : { jobId: payload.submissionId, priority: options.priority };
+    // jobId = submissionId for the first judging, a fresh id per rejudge generation (see submissionJobId).
+    const jobId = submissionJobId(payload.submissionId, payload.generation ?? 0);
+    const jobOptions = options.priority === undefined ? { jobId } : { jobId, priority: options.priority };
     await withTimeout(queue.add(SUBMISSION_JOB, payload, jobOptions), timeoutMs, "enqueue timed out");
   } catch (error) {
     throw new AppError("QUEUE_UNAVAILABLE", "submission queue is unavailable; try again shortly", { cause: error });

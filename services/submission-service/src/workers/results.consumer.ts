@@ -1,4 +1,4 @@
-import { EVALUATION_JOBS, QUEUES, evaluationResultSchema, objectIdSchema, progressEventSchema, type Submission, type VerdictFields } from "@sonocode/contracts";
+import { EVALUATION_JOBS, QUEUES, evaluationResultSchema, generationSchema, objectIdSchema, progressEventSchema, type Submission, type VerdictFields } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
 import { isDatabaseUnavailable, type Store } from "@sonocode/store";
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
@@ -37,9 +37,9 @@ export const DEFAULT_OUTAGE_BACKOFF = { initialMs: 500, maxMs: 15_000 } as const
 const KEEP_FINISHED = { age: 3_600, count: 1_000 } as const;
 
 /** Just enough of a malformed result to tell its owner that it failed. */
-const resultIdsSchema = z.object({ submissionId: objectIdSchema, total: z.number().int().min(0).optional() });
+const resultIdsSchema = z.object({ submissionId: objectIdSchema, total: z.number().int().min(0).optional(), generation: generationSchema.optional() });
 
-type Outcome = "running" | "ignored" | "skipped" | "finalized" | "replayed" | "refused" | "dropped";
+type Outcome = "running" | "ignored" | "skipped" | "finalized" | "replayed" | "refused" | "dropped" | "superseded";
 
 /**
  * Consumes EvaluationQueue: writes progress and final verdicts to the database
@@ -96,21 +96,27 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
   }
 
   /** finalize() with the outage and refusal rules above. */
-  async function applyVerdict(job: Job, token: string | undefined, submissionId: string, verdict: VerdictFields, jobLog: Logger): Promise<Outcome> {
+  async function applyVerdict(job: Job, token: string | undefined, submissionId: string, verdict: VerdictFields, generation: number | undefined, jobLog: Logger): Promise<Outcome> {
     let outcome: Awaited<ReturnType<Store["submissions"]["finalize"]>>;
     try {
-      outcome = await deps.store.submissions.finalize(submissionId, verdict);
+      outcome = await deps.store.submissions.finalize(submissionId, verdict, generation);
     } catch (error) {
       if (isDatabaseUnavailable(error)) return waitOutOutage(job, token, error);
       if (verdict.status === "IE" && verdict.message === IE_REASONS.resultRefused) throw error;
       // Retrying cannot make the store accept this verdict: record that it failed instead.
       jobLog.error({ err: error, status: verdict.status }, "the store refused the verdict; recording IE");
-      return applyVerdict(job, token, submissionId, internalErrorVerdict(verdict.total, IE_REASONS.resultRefused), jobLog);
+      return applyVerdict(job, token, submissionId, internalErrorVerdict(verdict.total, IE_REASONS.resultRefused), generation, jobLog);
     }
     if (!outcome) {
       // Nothing to finish (e.g. its enqueue failed and the row was removed): retrying cannot make it appear.
       jobLog.warn("result dropped: unknown submission");
       return "dropped";
+    }
+    if (!outcome.applied && generation !== undefined && generation !== (outcome.submission.rejudgeGeneration ?? 0)) {
+      // A late result of a judging that a rejudge superseded: the new judging's own result counts,
+      // and nothing is emitted (the submission may be Pending again, or final with the new verdict).
+      jobLog.info({ generation, current: outcome.submission.rejudgeGeneration ?? 0 }, "result of a superseded judging dropped");
+      return "superseded";
     }
     if (outcome.applied) {
       jobLog.info({ status: outcome.submission.status, passed: outcome.submission.passed, total: outcome.submission.total }, "submission finalized");
@@ -129,7 +135,7 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
     const eventLog = jobLog.child({ submissionId: event.submissionId });
     let updated: Submission | null;
     try {
-      updated = await deps.store.submissions.markRunning(event.submissionId, { passed: event.passed, total: event.total });
+      updated = await deps.store.submissions.markRunning(event.submissionId, { passed: event.passed, total: event.total }, event.generation);
     } catch (error) {
       if (isDatabaseUnavailable(error)) {
         logOutage(error, "progress events are skipped");
@@ -156,10 +162,10 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
       if (!ids.success) throw new UnrecoverableError(`invalid result payload: ${describe(parsed.error)}`);
       const resultLog = jobLog.child({ submissionId: ids.data.submissionId });
       resultLog.error({ issues: describe(parsed.error) }, "malformed result; recording IE");
-      return applyVerdict(job, token, ids.data.submissionId, internalErrorVerdict(ids.data.total ?? 0, IE_REASONS.resultMalformed), resultLog);
+      return applyVerdict(job, token, ids.data.submissionId, internalErrorVerdict(ids.data.total ?? 0, IE_REASONS.resultMalformed), ids.data.generation, resultLog);
     }
-    const { submissionId, userId: _userId, ...verdict } = parsed.data;
-    return applyVerdict(job, token, submissionId, verdict, jobLog.child({ submissionId }));
+    const { submissionId, userId: _userId, generation, ...verdict } = parsed.data;
+    return applyVerdict(job, token, submissionId, verdict, generation, jobLog.child({ submissionId, ...(generation ? { generation } : {}) }));
   }
 
   async function process(job: Job, token?: string): Promise<Outcome> {

@@ -1,0 +1,195 @@
+import { submissionJobId, type JudgingProblem, type Submission } from "@sonocode/contracts";
+import { isAppError } from "@sonocode/errors";
+import type { Logger } from "@sonocode/logger";
+import { createPeriodLock, quitRedis, withTimeout } from "@sonocode/redis";
+import type { Store } from "@sonocode/store";
+import type { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import type { ProblemClient } from "../clients/problem.client.js";
+import { IE_REASONS, internalErrorVerdict } from "../domain/internal-error.verdict.js";
+import { buildSubmissionJob } from "../domain/submission-job.builder.js";
+import { createSubmissionNotifier } from "../notifications/submission.notifier.js";
+import { enqueueSubmission } from "../queues/submission.queue.js";
+
+/**
+ * BullMQ priority of rejudge jobs (lower = sooner). Fresh submissions are queued at
+ * 1..1000 (a user's k-th in flight at k) and runs ahead of them, so anything fresh
+ * overtakes every rejudge job already waiting. BullMQ's largest priority is 2^21.
+ */
+export const REJUDGE_PRIORITY = 1_000_000;
+
+/**
+ * window: rejudges judged or queued at once (the rest wait in the database, not in Redis, so a
+ * rejudge of 100,000 submissions costs Redis 32 jobs); periodMs: top-up tick (also the lock's
+ * period); reensureMs: how long a job once added is trusted to exist before it is added again
+ * (a no-op while it does: same jobId), which recovers a job Redis lost.
+ */
+export const REJUDGE_FEEDER_DEFAULTS = { window: 32, periodMs: 1_000, reensureMs: 60_000 } as const;
+
+export interface RejudgeFeederDeps {
+  store: Store;
+  problems: ProblemClient;
+  submissionQueue: Queue;
+  redisUrl: string;
+  prefix: string;
+  logger: Logger;
+  window?: number;
+  periodMs?: number;
+  reensureMs?: number;
+  /** false: no timer, only runOnce() and wake() (tests). */
+  autoStart?: boolean;
+}
+
+export interface RejudgeFeedReport {
+  /** Rejudges in the window (oldest first). */
+  inWindow: number;
+  /** Jobs added this tick (first adds and re-ensured ones). */
+  enqueued: number;
+  /** Made IE: the problem is gone. */
+  failed: number;
+  /** Left for the next tick (problem-service or Redis away). */
+  deferred: number;
+}
+
+export interface RejudgeFeeder {
+  /** One tick if this replica wins the period's lock; null when another replica acts this period. */
+  runOnce(): Promise<RejudgeFeedReport | null>;
+  /** A rejudge was just marked: tick now rather than at the next period. */
+  wake(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Keeps a bounded window of rejudges queued. A rejudged submission is Pending with a new
+ * generation in the database (the durable backlog); this feeder, on every replica but acting
+ * once per period (a Redis lock), reads the oldest `window` rejudges still to finish and makes
+ * sure each has its job (jobId per generation, REJUDGE_PRIORITY). As they finish, the next
+ * enter the window. So a large rejudge never floods Redis, never delays a fresh submission by
+ * more than the judging in progress, and survives restarts: the database says what is left.
+ */
+export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
+  const window = deps.window ?? REJUDGE_FEEDER_DEFAULTS.window;
+  const periodMs = deps.periodMs ?? REJUDGE_FEEDER_DEFAULTS.periodMs;
+  const reensureMs = deps.reensureMs ?? REJUDGE_FEEDER_DEFAULTS.reensureMs;
+  const log = deps.logger.child({ component: "rejudge-feeder" });
+  const redis = new Redis(deps.redisUrl, { connectionName: "rejudge-feeder", enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 });
+  let lastRedisError = 0;
+  redis.on("error", (error) => {
+    if (Date.now() - lastRedisError < 10_000) return;
+    lastRedisError = Date.now();
+    log.warn({ err: { message: error.message } }, "rejudge feeder redis error");
+  });
+  // Held for half a period: replicas still take turns, and this replica's next tick (or a wake) finds it free.
+  const lock = createPeriodLock(redis, `${deps.prefix}:rejudge-feeder:lock`, Math.max(1, Math.round(periodMs / 2)));
+  const notifier = createSubmissionNotifier(redis, deps.prefix);
+  /** jobId -> when this process last added it. */
+  const ensured = new Map<string, number>();
+
+  async function connected(): Promise<void> {
+    if (redis.status === "ready") return;
+    await withTimeout(new Promise<void>((resolve) => redis.once("ready", () => resolve())), 3_000, "rejudge feeder: redis not ready");
+  }
+
+  async function problemGone(submission: Submission, itemLog: Logger): Promise<void> {
+    const outcome = await deps.store.submissions.finalize(submission._id, internalErrorVerdict(submission.total, IE_REASONS.problemGone), submission.rejudgeGeneration ?? 0);
+    if (!outcome?.applied) return;
+    itemLog.warn("rejudged submission made IE: its problem is gone");
+    await notifier.final(outcome.submission, { replay: false }).catch((error: unknown) => itemLog.warn({ err: error }, "IE notification failed"));
+  }
+
+  async function runOnce(): Promise<RejudgeFeedReport | null> {
+    await connected();
+    if (!(await lock.acquire())) return null;
+    const report: RejudgeFeedReport = { inWindow: 0, enqueued: 0, failed: 0, deferred: 0 };
+    const refs = await deps.store.rejudges.listRejudging(window);
+    report.inWindow = refs.length;
+    const now = Date.now();
+    const inWindow = new Set<string>();
+    const problems = new Map<string, Promise<JudgingProblem | null>>();
+    for (const ref of refs) {
+      const jobId = submissionJobId(ref._id, ref.rejudgeGeneration);
+      inWindow.add(jobId);
+      const added = ensured.get(jobId);
+      if (added !== undefined && now - added < reensureMs) continue;
+      const itemLog = log.child({ submissionId: ref._id, generation: ref.rejudgeGeneration });
+      try {
+        const submission = await deps.store.submissions.findById(ref._id);
+        // Finished (or rejudged again) since the scan: nothing to queue for this generation.
+        if (!submission || (submission.status !== "Pending" && submission.status !== "Running") || (submission.rejudgeGeneration ?? 0) !== ref.rejudgeGeneration) continue;
+        let problem = problems.get(ref.problemId);
+        if (!problem) {
+          problem = deps.problems.getProblem(ref.problemId);
+          problems.set(ref.problemId, problem);
+        }
+        const judging = await problem;
+        if (!judging) {
+          await problemGone(submission, itemLog);
+          report.failed++;
+          continue;
+        }
+        await enqueueSubmission(deps.submissionQueue, buildSubmissionJob(judging, submission), { priority: REJUDGE_PRIORITY });
+        ensured.set(jobId, Date.now());
+        report.enqueued++;
+      } catch (error) {
+        report.deferred++;
+        const level = isAppError(error) && error.status === 503 ? "warn" : "error";
+        itemLog[level]({ err: error }, "could not queue a rejudge; retried next tick");
+      }
+    }
+    // Finished rejudges leave the window: forget them.
+    for (const jobId of ensured.keys()) if (!inWindow.has(jobId)) ensured.delete(jobId);
+    if (report.enqueued > 0 || report.failed > 0 || report.deferred > 0) log.info(report, "rejudge feeder tick");
+    return report;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  let ticking = false;
+  let again = false;
+  let closed = false;
+
+  function tick(): void {
+    if (closed) return;
+    if (ticking) {
+      again = true;
+      return;
+    }
+    ticking = true;
+    clearTimeout(timer);
+    running = runOnce()
+      .catch((error: unknown) => {
+        const level = isAppError(error) && error.status === 503 ? "debug" : "warn";
+        log[level]({ err: error }, "rejudge feeder tick skipped");
+      })
+      .finally(() => {
+        ticking = false;
+        if (again) {
+          again = false;
+          // A wake during the tick: the lock of this period is ours or another replica's; try after it.
+          schedule(periodMs);
+        } else schedule();
+      });
+  }
+
+  function schedule(delayMs = Math.round(periodMs * (0.9 + Math.random() * 0.2))): void {
+    if (closed || deps.autoStart === false) return;
+    clearTimeout(timer);
+    timer = setTimeout(tick, delayMs);
+    timer.unref();
+  }
+  schedule();
+
+  return {
+    runOnce,
+    wake() {
+      if (deps.autoStart === false) return;
+      tick();
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await running;
+      await quitRedis(redis);
+    },
+  };
+}

@@ -1,0 +1,189 @@
+// Rejudge, submission-service side, through real boundaries (PGlite, real Redis, BullMQ, the
+// results consumer, socket.io): the store's state machine, the internal route, the feeder's
+// bounded window and priority, and late results of a superseded generation.
+import assert from "node:assert/strict";
+import { createServer, type Server as HttpServer } from "node:http";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { signServiceToken } from "@sonocode/auth";
+import { EVALUATION_JOBS, QUEUES, SOCKET_EVENTS, submissionJobId, type EvaluationResult, type Submission, type SubmissionJob } from "@sonocode/contracts";
+import { silentLogger } from "@sonocode/logger";
+import { createSocketServer, type SocketServer } from "@sonocode/socket-service";
+import { eventually } from "@sonocode/testkit";
+import { Queue } from "bullmq";
+import { io as connectClient, type Socket } from "socket.io-client";
+import { createProblemClient, createRejudgeFeeder, createResultConsumer, REJUDGE_PRIORITY, type RejudgeFeeder, type ResultConsumerHandle } from "../src/index.js";
+import { JWT_SECRET, bearer, startHarness, tokenFor, type Harness } from "./harness.js";
+
+let h: Harness;
+let consumer: ResultConsumerHandle;
+let feeder: RejudgeFeeder;
+let evaluationQueue: Queue;
+let httpServer: HttpServer;
+let sockets: SocketServer;
+let socketUrl: string;
+const clients: Socket[] = [];
+
+function verdict(submission: Submission, status: EvaluationResult["status"], generation?: number): EvaluationResult {
+  return {
+    submissionId: submission._id,
+    userId: submission.userId,
+    status,
+    passed: status === "Success" ? 2 : 0,
+    total: 2,
+    timeMs: 5,
+    memoryKb: 1_000,
+    results: [],
+    compileOutput: null,
+    failedTest: null,
+    message: null,
+    ...(generation === undefined ? {} : { generation }),
+  };
+}
+
+/** A submission of the harness's problem, judged once with `status`. */
+async function judged(userId: string, status: EvaluationResult["status"]): Promise<Submission> {
+  const created = await h.store.submissions.create({ userId, problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
+  const { submissionId: _s, userId: _u, generation: _g, ...fields } = verdict(created, status);
+  const outcome = await h.store.submissions.finalize(created._id, fields, 0);
+  assert.ok(outcome?.applied);
+  return outcome.submission;
+}
+
+async function rejudgeProblem(): Promise<{ status: number; body: any }> {
+  const response = await h.app.inject({
+    method: "POST",
+    url: `/internal/v1/problems/${h.problem._id}/rejudge`,
+    headers: { authorization: `Bearer ${await signServiceToken("problem-service", JWT_SECRET)}` },
+  });
+  return { status: response.statusCode, body: response.json() };
+}
+
+async function connectAs(userId: string): Promise<Submission[]> {
+  const client = connectClient(socketUrl, { auth: { token: await tokenFor(userId) }, transports: ["websocket"], reconnection: false });
+  clients.push(client);
+  const finals: Submission[] = [];
+  client.on(SOCKET_EVENTS.result, (payload: Submission) => finals.push(payload));
+  await new Promise<void>((resolve, reject) => {
+    client.once("connect", () => resolve());
+    client.once("connect_error", reject);
+  });
+  return finals;
+}
+
+before(async () => {
+  h = await startHarness("rejudge");
+  consumer = createResultConsumer({ store: h.store, redisUrl: h.redisUrl, prefix: h.prefix, logger: silentLogger(), concurrency: 2 });
+  feeder = createRejudgeFeeder({
+    store: h.store,
+    problems: createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET }),
+    submissionQueue: h.queue.queue,
+    redisUrl: h.redisUrl,
+    prefix: h.prefix,
+    logger: silentLogger(),
+    window: 2,
+    periodMs: 50,
+    autoStart: false,
+  });
+  evaluationQueue = new Queue(QUEUES.evaluation, { connection: { url: h.redisUrl }, prefix: h.prefix });
+  httpServer = createServer();
+  sockets = await createSocketServer(httpServer, { redisUrl: h.redisUrl, prefix: h.prefix, jwtSecret: JWT_SECRET, logger: silentLogger() });
+  httpServer.listen(0, "127.0.0.1");
+  await once(httpServer, "listening");
+  socketUrl = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+  await consumer.worker.waitUntilReady();
+});
+
+after(async () => {
+  for (const client of clients) client.disconnect();
+  await sockets.close();
+  await consumer.close();
+  await feeder.close();
+  await evaluationQueue.obliterate({ force: true }).catch(() => {});
+  await evaluationQueue.close();
+  await h.close();
+});
+
+/** Let `ms` pass for the feeder's period lock to lapse between two ticks. */
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("rejudge (submission-service)", () => {
+  test("the internal route takes service tokens only", async () => {
+    const asAdmin = await h.app.inject({ method: "POST", url: `/internal/v1/problems/${h.problem._id}/rejudge`, headers: await bearer("root", "admin") });
+    assert.equal(asAdmin.statusCode, 403);
+    const anonymous = await h.app.inject({ method: "POST", url: `/internal/v1/problems/${h.problem._id}/rejudge` });
+    assert.equal(anonymous.statusCode, 401);
+  });
+
+  test("state machine: back to Pending with previousStatus; stale results dropped; the new verdict reaches the owner; a bounded, low-priority window", async () => {
+    const finals = await connectAs("rita");
+    const wrong = await judged("rita", "WA");
+    const right = await judged("rita", "Success");
+    const third = await judged("sam", "TLE");
+    // In flight when the rejudge comes: it has no final status to keep.
+    const inFlight = await h.store.submissions.create({ userId: "sam", problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
+
+    const marked = await rejudgeProblem();
+    assert.equal(marked.status, 202, JSON.stringify(marked.body));
+    assert.deepEqual(marked.body.data, { queued: 4 });
+
+    const after = await Promise.all([wrong, right, third, inFlight].map((s) => h.store.submissions.findById(s._id)));
+    assert.deepEqual(after.map((s) => [s?.status, s?.previousStatus, s?.rejudgeGeneration]), [
+      ["Pending", "WA", 1],
+      ["Pending", "Success", 1],
+      ["Pending", "TLE", 1],
+      ["Pending", null, 1],
+    ]);
+    assert.ok(after.every((s) => s?.rejudgedAt && s.results.length === 0 && s.timeMs === null));
+    // Rejudges belong to the feeder: not the reconciler's scan, not the owner's in-flight cap.
+    assert.equal((await h.store.submissions.listActive({ createdBefore: new Date(Date.now() + 60_000).toISOString(), limit: 100 })).length, 0);
+    assert.equal(await h.store.submissions.countActiveByUser("sam"), 0);
+
+    // The window: two jobs queued (oldest rejudges first), at REJUDGE_PRIORITY, one id per generation.
+    const report = await feeder.runOnce();
+    assert.equal(report?.enqueued, 2);
+    const queued = await h.queue.queue.getJobs(["prioritized", "waiting"]);
+    assert.deepEqual(queued.map((job) => job.id).sort(), [submissionJobId(wrong._id, 1), submissionJobId(right._id, 1)].sort());
+    for (const job of queued) {
+      assert.equal(job.opts.priority, REJUDGE_PRIORITY);
+      assert.equal((job.data as SubmissionJob).generation, 1);
+    }
+    await pause(60);
+    assert.equal((await feeder.runOnce())?.enqueued, 0, "a full window adds nothing");
+
+    // A late result and progress of the first judging (generation 0) change nothing and notify nobody.
+    const stale = await evaluationQueue.add(EVALUATION_JOBS.result, verdict(wrong, "WA", 0));
+    await evaluationQueue.add(EVALUATION_JOBS.progress, { submissionId: wrong._id, userId: "rita", status: "Running", passed: 1, total: 2, generation: 0 });
+    await eventually(async () => (await stale.getState()) === "completed", "the stale result consumed");
+    assert.equal((await h.store.submissions.findById(wrong._id))?.status, "Pending");
+
+    // The rejudge's own result is applied and reaches its owner, as generation 1.
+    const fresh = await evaluationQueue.add(EVALUATION_JOBS.result, verdict(wrong, "Success", 1));
+    await eventually(async () => (await fresh.getState()) === "completed", "the rejudge result consumed");
+    const rejudged = await h.store.submissions.findById(wrong._id);
+    assert.deepEqual([rejudged?.status, rejudged?.previousStatus, rejudged?.rejudgeGeneration], ["Success", "WA", 1]);
+    await eventually(() => finals.some((f) => f._id === wrong._id && f.status === "Success" && f.rejudgeGeneration === 1), "the new final event");
+    assert.equal(finals.filter((f) => f._id === wrong._id).length, 1, "exactly one final event: none for the stale result");
+
+    // One left the window: the next rejudge in line gets its job.
+    await pause(60);
+    const next = await feeder.runOnce();
+    assert.equal(next?.enqueued, 1);
+    assert.ok(await h.queue.queue.getJob(submissionJobId(third._id, 1)));
+  });
+
+  test("a second rejudge before the first finishes keeps the last final status and supersedes generation 1", async () => {
+    const once = await judged("tom", "RE");
+    await rejudgeProblem();
+    await rejudgeProblem();
+    const twice = await h.store.submissions.findById(once._id);
+    assert.deepEqual([twice?.status, twice?.previousStatus, twice?.rejudgeGeneration], ["Pending", "RE", 2]);
+    // Generation 1's result is now stale: finalize refuses it.
+    const { submissionId: _s, userId: _u, generation: _g, ...fields } = verdict(once, "Success");
+    const refused = await h.store.submissions.finalize(once._id, fields, 1);
+    assert.equal(refused?.applied, false);
+    assert.equal(refused?.submission.status, "Pending");
+    assert.equal((await h.store.submissions.finalize(once._id, fields, 2))?.applied, true);
+  });
+});
