@@ -10,6 +10,7 @@ export * from "./storable-text.js";
 export * from "./test-set.js";
 export * from "./test-set-ref.js";
 export * from "./checker.js";
+export * from "./interactor.js";
 export * from "./groups.js";
 export * from "./runs.js";
 export * from "./scoring.js";

@@ -3,6 +3,7 @@ import { languageSchema } from "./languages.js";
 import { checkerSchema, PROBLEM_LIMITS } from "./problem.js";
 import { verdictFieldsSchema } from "./submission.js";
 import { groupNameSchema, testGroupsSchema } from "./groups.js";
+import { interactorSchema } from "./interactor.js";
 
 /** Default limits of one judged submission (per test for time and memory). */
 export const JUDGE_DEFAULTS = {
@@ -48,6 +49,8 @@ export const judgeRequestSchema = z.object({
    * order, a failure no longer stops the other groups, and the verdict carries `groups`.
    */
   groups: testGroupsSchema.optional(),
+  /** An interactive problem: each test runs the program against this interactor (its code included); `checker` is then unused. */
+  interactor: interactorSchema.optional(),
 });
 export type JudgeRequest = z.input<typeof judgeRequestSchema>;
 export type ParsedJudgeRequest = z.output<typeof judgeRequestSchema>;

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { isoDateSchema, objectIdSchema } from "./common.js";
 import { languageInputSchema, languageSchema } from "./languages.js";
-import { checkerInputSchema, checkerSchema, publicChecker } from "./checker.js";
+import { CHECKER_PROTOCOLS, checkerInputSchema, checkerSchema, publicChecker } from "./checker.js";
+import { interactorInputSchema, interactorSchema, publicInteractor } from "./interactor.js";
 import { groupNameSchema, testGroupsSchema } from "./groups.js";
 import { DEFAULT_MAX_CODE_BYTES } from "./submission.js";
 import { testSetRefSchema } from "./test-set-ref.js";
@@ -81,6 +82,8 @@ export const problemInputSchema = z.object({
   languageLimits: languageLimitsSchema.optional(),
   /** Subtasks; tests name theirs in testCases[].group. */
   groups: testGroupsSchema.optional(),
+  /** An interactive problem: the program talks to this interactor (admin-only code); the interactor decides, `checker` is not used. */
+  interactor: interactorInputSchema.optional(),
 });
 export type ProblemInput = z.infer<typeof problemInputSchema>;
 
@@ -111,6 +114,7 @@ export const problemSchema = z.object({
   referenceSolution: referenceSolutionSchema.optional(),
   languageLimits: languageLimitsSchema.optional(),
   groups: testGroupsSchema.optional(),
+  interactor: interactorSchema.optional(),
   /** Content hash and size of testCases, kept current by the store on every write. */
   testSet: testSetRefSchema,
   /** Judged and accepted submissions, kept by the store as submissions are finalized; present on every read from the store. */
@@ -125,17 +129,20 @@ export type Problem = z.infer<typeof problemSchema>;
  * custom checker's code, and no test-set hash (it covers the hidden tests, and a small
  * hidden set could be guessed from it).
  */
-export const publicProblemSchema = problemSchema.omit({ editorial: true, testSet: true, referenceSolution: true }).extend({
+export const publicProblemSchema = problemSchema.omit({ editorial: true, testSet: true, referenceSolution: true, interactor: true }).extend({
+  /** Present when the problem is interactive: how its interactor talks, never its code. */
+  interactor: z.object({ protocol: z.enum(CHECKER_PROTOCOLS) }).optional(),
   testCases: z.array(z.object({ input: z.string(), output: z.string(), hidden: z.literal(false), group: z.string().optional() })),
   totalTestCases: z.number().int(),
 });
 export type PublicProblem = z.infer<typeof publicProblemSchema>;
 
 export function toPublicProblem(problem: Problem): PublicProblem {
-  const { editorial: _editorial, testSet: _testSet, referenceSolution: _referenceSolution, testCases, checker, ...rest } = problem;
+  const { editorial: _editorial, testSet: _testSet, referenceSolution: _referenceSolution, testCases, checker, interactor, ...rest } = problem;
   return {
     ...rest,
     ...(checker === undefined ? {} : { checker: publicChecker(checker) }),
+    ...(interactor === undefined ? {} : { interactor: publicInteractor(interactor) }),
     testCases: testCases
       .filter((t) => !t.hidden)
       .map((t) => ({ input: t.input, output: t.output, hidden: false as const, ...(t.group === undefined ? {} : { group: t.group }) })),

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { isDefaultChecker, type Checker } from "./checker.js";
 import type { TestGroup } from "./groups.js";
+import type { Interactor } from "./interactor.js";
 
 /** Bumped if the encoding ever changes: old and new hashes then can never collide. */
 const DOMAIN = "sonocode-test-set-v1\n";
@@ -60,20 +61,31 @@ function canonicalChecker(checker: Checker): unknown[] {
 /**
  * The version of what is judged against: the tests' hash alone when the checker is the
  * default and there are no groups (every hash made before checkers travelled with the
- * tests stays valid), else sha256 over the tests' hash, the checker and the groups. So a
- * changed checker or subtask is a new test-set version, like a changed test.
+ * tests stays valid), else sha256 over the tests' hash, the checker, the groups and the
+ * interactor (only when there is one: hashes made before interactors existed stay valid).
+ * So a changed checker, subtask or interactor is a new test-set version, like a changed test.
  */
-export function testSetVersionHash(testsHash: string, judging: { checker?: Checker | undefined; groups?: readonly TestGroup[] | undefined }): string {
+export function testSetVersionHash(
+  testsHash: string,
+  judging: { checker?: Checker | undefined; groups?: readonly TestGroup[] | undefined; interactor?: Interactor | undefined },
+): string {
   const groups = judging.groups ?? [];
-  if (isDefaultChecker(judging.checker) && groups.length === 0) return testsHash;
+  if (isDefaultChecker(judging.checker) && groups.length === 0 && judging.interactor === undefined) return testsHash;
   const checker = judging.checker === undefined ? null : canonicalChecker(judging.checker);
   const canonicalGroups = groups.map((group) => [group.name, group.points, group.dependencies ?? []]);
+  const parts: unknown[] = [checker, canonicalGroups];
+  if (judging.interactor) parts.push(canonicalInteractor(judging.interactor));
   return createHash("sha256")
     .update(JUDGING_DOMAIN)
     .update(testsHash)
     .update("\n")
-    .update(JSON.stringify([checker, canonicalGroups]))
+    .update(JSON.stringify(parts))
     .digest("hex");
+}
+
+/** The fields of an interactor, in a fixed order. */
+function canonicalInteractor(interactor: Interactor): unknown[] {
+  return ["interactor", interactor.protocol ?? "testlib", interactor.language, interactor.source, (interactor.files ?? []).map((file) => [file.name, file.content])];
 }
 
 /** The hash of a whole test set as problem-service serves it (what an evaluator verifies). */
@@ -81,6 +93,7 @@ export function testSetContentHash(set: {
   tests: readonly { input: string; output: string; hidden: boolean; group?: string | undefined }[];
   checker?: Checker | undefined;
   groups?: readonly TestGroup[] | undefined;
+  interactor?: Interactor | undefined;
 }): string {
   return testSetVersionHash(testSetHash(set.tests), set);
 }

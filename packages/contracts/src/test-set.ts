@@ -3,6 +3,7 @@ import { isoDateSchema, objectIdSchema } from "./common.js";
 import { languageSchema } from "./languages.js";
 import { checkerSchema } from "./checker.js";
 import { testGroupsSchema } from "./groups.js";
+import { interactorSchema } from "./interactor.js";
 import { languageLimitsSchema } from "./problem.js";
 import { testSetHashSchema, testSetRefSchema } from "./test-set-ref.js";
 
@@ -20,6 +21,8 @@ export const testSetSchema = z.object({
   tests: z.array(testSetTestSchema),
   checker: checkerSchema.optional(),
   groups: testGroupsSchema.optional(),
+  /** An interactive problem's interactor, its code included (part of the hash). */
+  interactor: interactorSchema.optional(),
 });
 export type TestSet = z.infer<typeof testSetSchema>;
 

@@ -27,9 +27,19 @@ int parse_spec(struct fields *f, struct spec *s) {
   return 0;
 }
 
+/* The child's end of the close-on-exec error pipe: a setup failure is reported there, never as an exit code. */
+static int child_errw = -1;
+
+/* The program's setup failed before exec: the init reports the stage (a sandbox error), never an exit code the verdict would read. */
+static _Noreturn void child_failed(enum child_stage stage, int err) {
+  int report[2] = {(int)stage, err};
+  if (child_errw >= 0) (void)!write(child_errw, report, sizeof report);
+  _exit(127);
+}
+
 static void limit(int resource, rlim_t soft, rlim_t hard) {
   struct rlimit rl = {soft, hard};
-  if (setrlimit(resource, &rl) != 0) _exit(121);
+  if (setrlimit(resource, &rl) != 0) child_failed(STAGE_RLIMIT, errno);
 }
 
 static long long now_us(void) {
@@ -40,16 +50,23 @@ static long long now_us(void) {
 
 /* ---- the run init (pid 1 of one run) ---------------------------------------- */
 
-/* The program: everything irreversible happens here, last thing before exec. */
-static _Noreturn void exec_program(const struct spec *s, const int *stdio, int errw) {
-  /* Through copies above 2 first, whatever numbers the received fds got; dup2 clears close-on-exec. */
-  int high[3];
-  for (int i = 0; i < 3; i++)
-    if ((high[i] = fcntl(stdio[i], F_DUPFD, 10)) < 0) _exit(122);
-  for (int i = 0; i < 3; i++)
-    if (dup2(high[i], i) != i) _exit(122);
-  /* Only 0-2 and the close-on-exec error pipe stay: no fd of the judge or ours reaches user code. */
-  if ((errw > 3 && syscall(SYS_close_range, 3u, (unsigned)errw - 1, 0u) != 0) || syscall(SYS_close_range, (unsigned)errw + 1, ~0u, 0u) != 0) _exit(123);
+/* The program: everything irreversible happens here, last thing before exec. fds[i] becomes fd i. */
+static _Noreturn void exec_program(const struct spec *s, const int *fds, int nfds, int errw, int helper) {
+  /* The error pipe first, far above the fds the program gets. */
+  child_errw = errw;
+  int moved = fcntl(errw, F_DUPFD_CLOEXEC, 16);
+  if (moved < 0) child_failed(STAGE_FDS, errno);
+  child_errw = moved;
+  /* Through copies above them, whatever numbers the received fds got; dup2 clears close-on-exec. */
+  int high[MAX_RUN_FDS];
+  for (int i = 0; i < nfds; i++)
+    if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0) child_failed(STAGE_FDS, errno);
+  for (int i = 0; i < nfds; i++)
+    if (dup2(high[i], i) != i) child_failed(STAGE_FDS, errno);
+  /* Only 0..nfds-1 and the close-on-exec error pipe stay: no fd of the judge or ours reaches user code. */
+  if ((child_errw > nfds && syscall(SYS_close_range, (unsigned)nfds, (unsigned)child_errw - 1, 0u) != 0) ||
+      syscall(SYS_close_range, (unsigned)child_errw + 1, ~0u, 0u) != 0)
+    child_failed(STAGE_CLOSE, errno);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -60,16 +77,15 @@ static _Noreturn void exec_program(const struct spec *s, const int *stdio, int e
   limit(RLIMIT_STACK, s->stack, s->stack);
   /* CPU rlimit is only a backstop: the host polls the cgroup and kills earlier. */
   limit(RLIMIT_CPU, s->cpu, s->cpu + 1);
-  if (chdir("/box") != 0) _exit(124);
-  if (setgroups(0, NULL) != 0 || setresgid(prog_gid, prog_gid, prog_gid) != 0 || setresuid(prog_uid, prog_uid, prog_uid) != 0) _exit(125);
+  /* A helper runs as another uid than the program, whose /box (mode 0700) it cannot enter: its work dir is its own /tmp. */
+  if (chdir(helper ? "/tmp" : "/box") != 0) child_failed(STAGE_CHDIR, errno);
+  if (setgroups(0, NULL) != 0 || setresgid(prog_gid, prog_gid, prog_gid) != 0 || setresuid(prog_uid, prog_uid, prog_uid) != 0) child_failed(STAGE_IDENTITY, errno);
   /* The drop must be irreversible. */
-  if (setuid(0) == 0 || getuid() != prog_uid || geteuid() != prog_uid || getegid() != prog_gid) _exit(125);
+  if (setuid(0) == 0 || getuid() != prog_uid || geteuid() != prog_uid || getegid() != prog_gid) child_failed(STAGE_IDENTITY, EPERM);
   /* The seccomp filter came from the init; no setuid file can raise privileges again. */
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(126);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_failed(STAGE_NO_NEW_PRIVS, errno);
   execve(s->argv[0], s->argv, s->envp);
-  int err = errno;
-  (void)!write(errw, &err, sizeof err);
-  _exit(127);
+  child_failed(STAGE_EXEC, errno);
 }
 
 static void send_status(int sock, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -83,7 +99,7 @@ static void send_status(int sock, const char *fmt, ...) {
 }
 
 /* Receives the spec and the stdin memfd from the supervisor, runs the program, reports, exits. */
-_Noreturn void run_init(int sock, const int *procs, int nprocs) {
+_Noreturn void run_init(int sock, const int *procs, int nprocs, int helper) {
   /* The init dies with the supervisor; pid 1's death then takes the whole namespace. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(110);
   /* v1: join the run's groups first (cgroup v2 placed us there at clone time). */
@@ -107,7 +123,8 @@ _Noreturn void run_init(int sock, const int *procs, int nprocs) {
   if (sethostname("sandbox", 7) != 0) _exit(115);
 
   static char buf[MAX_SPEC];
-  int stdio[3] = {-1, -1, -1};
+  int stdio[MAX_RUN_FDS] = {-1, -1, -1, -1};
+  int nfds = 0;
   char control[CMSG_SPACE(sizeof stdio)];
   struct iovec iov = {buf, sizeof buf - 1};
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
@@ -115,10 +132,15 @@ _Noreturn void run_init(int sock, const int *procs, int nprocs) {
   do got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (got < 0 && errno == EINTR);
   if (got <= 0) _exit(0); /* the session ended before this run was used */
   struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-  if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof stdio)) memcpy(stdio, CMSG_DATA(cm), sizeof stdio);
+  /* 3 descriptors (stdin, stdout, stderr), or 4 for a paired run's helper (fd 3: its side input). */
+  for (int n = 3; n <= MAX_RUN_FDS; n++)
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(n * sizeof(int))) {
+      memcpy(stdio, CMSG_DATA(cm), n * sizeof(int));
+      nfds = n;
+    }
   static struct spec s;
   struct fields f = {buf, (size_t)got, 0};
-  if (stdio[0] < 0 || stdio[1] < 0 || stdio[2] < 0 || parse_spec(&f, &s) != 0) {
+  if (nfds == 0 || parse_spec(&f, &s) != 0) {
     send_status(sock, "error spec %d", EINVAL);
     _exit(0);
   }
@@ -151,15 +173,23 @@ _Noreturn void run_init(int sock, const int *procs, int nprocs) {
   if (child == 0) {
     close(errpipe[0]);
     close(sock);
-    exec_program(&s, stdio, errpipe[1]);
+    exec_program(&s, stdio, nfds, errpipe[1], helper);
   }
   close(errpipe[1]);
   /* Only the program's tree holds the output pipes: their EOF comes with its end. */
-  for (int i = 0; i < 3; i++) close(stdio[i]);
-  int err = 0;
-  do got = read(errpipe[0], &err, sizeof err); while (got < 0 && errno == EINTR);
-  if (got == (ssize_t)sizeof err) {
-    send_status(sock, "execfail %d 0 0", err);
+  for (int i = 0; i < nfds; i++) close(stdio[i]);
+  int report[2] = {0, 0};
+  do got = read(errpipe[0], report, sizeof report); while (got < 0 && errno == EINTR);
+  if (got == (ssize_t)sizeof report) {
+    /* The program never started: the stage and errno go to the judge as a sandbox failure. */
+    static const char *const stages[] = {"exec", "fds", "close", "rlimit", "chdir", "identity", "no_new_privs"};
+    int stage = report[0] >= 0 && report[0] < (int)(sizeof stages / sizeof stages[0]) ? report[0] : 0;
+    if (stage == STAGE_EXEC) send_status(sock, "execfail %d 0 0", report[1]);
+    else send_status(sock, "error child-%s %d", stages[stage], report[1]);
+    _exit(0);
+  }
+  if (got > 0) {
+    send_status(sock, "error child-report %d", EIO);
     _exit(0);
   }
   /* Reap everything (orphans are re-parented to us) until the program itself exits; its rusage is reported. */

@@ -42,11 +42,15 @@
  *   config <parent-pid> <netns|-> <uid> <gid> <rootfs> <dev> <box> <seccomp-file> <favor-dynmods 0|1>
  *          -> "ready" | "fatal <stage> <errno>"
  *   prep <cgroup-version 1|2> <cgroup dir>...        (no answer; failures show at run)
+ *   prepaux <cgroup-version> <uid> <cgroup dir>...   a paired run's helper init (its own uid and cgroup)
  *   run <seq> <marker-hex> <writable 0|1> <fsize> <nofile> <stack> <cpu-s> <tmp-bytes>
  *       <argc> <argv>... <envc> <env>... <stdin: "-" then raw bytes | "@" <path>>
  *       -> markers, then "<seq> exit|signal <n> <maxrss-kb> <wall-us>"
  *                       | "<seq> killed 0 0 0" (the init died: the host killed the group)
  *                       | "<seq> execfail <errno> 0 0" | "<seq> error <stage> <errno>"
+ *                       (stage child-<step>: the program's own setup failed before exec)
+ *   pair <seq> <marker-hex> <program spec> <helper spec> <helper's fd 3: "-" bytes | "@" path>
+ *       a paired run (see pair()): markers, then "<seq>a <helper's answer>", then "<seq> <program's answer>"
  * EOF on fd 0, or the judge's death (PR_SET_PDEATHSIG), kills everything and exits.
  * The run init is run-init.c (shared declarations in supervisor.h). Built statically on
  * the host by src/sandbox/native-helpers.ts; never mounted inside.
@@ -119,6 +123,8 @@ struct init {
 };
 
 static struct init prepared = {-1, -1};
+/* A paired run's helper init (prepaux), forked into its own cgroup under its own uid. */
+static struct init prepared_aux = {-1, -1};
 
 static void drop(struct init *in) {
   if (in->pid > 0) {
@@ -139,10 +145,20 @@ static pid_t clone_init(unsigned long long flags, int cgroup_fd) {
   return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
-/* prep <version> <dir>...: the next run's init, in its cgroup, waiting for its spec. */
-static void prepare(struct fields *f) {
-  drop(&prepared);
+/*
+ * prep <version> <dir>...: the next run's init, in its cgroup, waiting for its spec.
+ * prepaux <version> <uid> <dir>...: the same for a paired run's helper, which runs as
+ * `uid` (never root, never the program's uid) in a cgroup of its own.
+ */
+static void prepare(struct fields *f, struct init *slot, int helper) {
+  drop(slot);
   const char *version = next_field(f);
+  uid_t uid = prog_uid;
+  if (helper) {
+    unsigned long long value;
+    if (next_u64(f, &value) != 0 || value == 0 || value == prog_uid || value > 0xfffffffeULL) return;
+    uid = (uid_t)value;
+  }
   const char *dirs[MAX_CGROUP_DIRS];
   int ndirs = 0;
   for (const char *d; ndirs < MAX_CGROUP_DIRS && (d = next_field(f));) dirs[ndirs++] = d;
@@ -182,15 +198,18 @@ static void prepare(struct fields *f) {
   if (pid < 0 && errno == ENOSYS) pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid == 0) {
     close(sv[0]);
-    run_init(sv[1], procs, nprocs);
+    /* This init's identity for its program (a helper: its own uid, with the same number as gid). */
+    prog_uid = uid;
+    if (helper) prog_gid = (gid_t)uid;
+    run_init(sv[1], procs, nprocs, helper);
   }
   close(sv[1]);
   if (pid < 0) {
     close(sv[0]);
     goto out;
   }
-  prepared.pid = pid;
-  prepared.sock = sv[0];
+  slot->pid = pid;
+  slot->sock = sv[0];
 out:
   if (cgroup_fd >= 0) close(cgroup_fd);
   for (int i = 0; i < nprocs; i++) close(procs[i]);
@@ -252,43 +271,97 @@ static int unhex(const char *hex, unsigned char *out) {
   return 0;
 }
 
-/* The run in flight: its init, and what to answer when it ends. */
-static struct {
+/* One init of the run in flight, and its answer once it has ended (and its pid namespace with it). */
+struct side {
   struct init in;
-  /* Read ends of the run's stdout/stderr pipes, relayed to our fds 1 and 2; -1 once at EOF. */
-  int out[2];
-  /* The init's answer, once it has ended (and its pid namespace with it). */
   int ended;
   char reply[128];
   int status;
+};
+
+/* The run in flight: its init (and a paired run's helper init), and what to answer when it ends. */
+static struct {
+  struct side main;
+  /* A paired run's helper; in.pid is -1 and ended 1 for a plain run. */
+  struct side aux;
+  int paired;
+  /* Read ends of the run's output pipes, relayed to our fds 1 and 2; -1 once at EOF. A plain run: its
+   * stdout and stderr. A paired run: the helper's stderr and the program's stderr (their stdouts are crossed). */
+  int out[2];
   char seq[24];
   unsigned char marker[MARKER_BYTES];
-} current = {{-1, -1}, {-1, -1}, 0, "", 0, "", {0}};
+  /* A run was handed out and is not answered yet. */
+  int active;
+} current = {{{-1, -1}, 0, "", 0}, {{-1, -1}, 0, "", 0}, 0, {-1, -1}, "", {0}, 0};
+
+static int in_flight(void) {
+  return current.active || current.main.in.pid > 0 || current.aux.in.pid > 0 || current.out[0] >= 0 || current.out[1] >= 0;
+}
 
 static void answer(const char *seq, const unsigned char *marker, const char *what) {
   end_markers(marker);
   status_line("%s %s", seq, what);
 }
 
+/* Hands one init its spec and descriptors; 0, or the errno of a failed send (EPIPE/ECONNRESET: the init died). */
+static int hand_over(struct init *in, char *spec, size_t spec_len, const int *fds, int nfds) {
+  char control[CMSG_SPACE(MAX_RUN_FDS * sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct iovec iov = {spec, spec_len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = CMSG_SPACE(nfds * sizeof(int))};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+  memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+  ssize_t sent;
+  do sent = sendmsg(in->sock, &msg, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+  return sent < 0 ? errno : 0;
+}
+
+/* A failed send that leaves the init alive (e.g. ENOBUFS): it would wait for ever. EPIPE/ECONNRESET mean it died: init_ended() tells why. */
+static int fatal_send(int err) {
+  return err != 0 && err != EPIPE && err != ECONNRESET;
+}
+
+static void start_current(const char *seq, const unsigned char *marker, int out0, int out1, struct init main_in, struct init aux_in) {
+  current.out[0] = out0;
+  current.out[1] = out1;
+  current.main = (struct side){main_in, 0, "", 0};
+  current.paired = aux_in.pid > 0;
+  /* A plain run has no helper: its side counts as ended. */
+  current.aux = (struct side){aux_in, !current.paired, "", 0};
+  current.active = 1;
+  strcpy(current.seq, seq);
+  memcpy(current.marker, marker, MARKER_BYTES);
+}
+
+/* Parses one spec from f (for an init to parse again); its bytes are f->buf[*at, *at + *len). */
+static int take_spec(struct fields *f, size_t *at, size_t *len) {
+  static struct spec probe;
+  *at = f->at;
+  if (parse_spec(f, &probe) != 0 || f->at - *at >= MAX_SPEC) return -1;
+  *len = f->at - *at;
+  return 0;
+}
+
 /* run: hands the spec, stdin and fresh output pipes to the prepared init and returns; the main loop relays and answers. */
 static void run(struct fields *f) {
   const char *seq = next_field(f);
   unsigned char marker[MARKER_BYTES];
-  if (!seq || strlen(seq) >= sizeof current.seq || unhex(next_field(f), marker) != 0 || current.in.pid > 0 || current.out[0] >= 0 || current.out[1] >= 0) fatal("protocol");
+  if (!seq || strlen(seq) >= sizeof current.seq || unhex(next_field(f), marker) != 0 || in_flight()) fatal("protocol");
   struct init in = prepared;
   prepared.pid = -1;
   prepared.sock = -1;
   char why[48];
   /* The spec goes to the init as is: from <writable> up to the stdin part. */
-  size_t spec_at = f->at;
-  static struct spec probe;
-  if (parse_spec(f, &probe) != 0 || f->at - spec_at >= MAX_SPEC) {
+  size_t spec_at, spec_len;
+  if (take_spec(f, &spec_at, &spec_len) != 0) {
     drop(&in);
     snprintf(why, sizeof why, "error spec %d", EINVAL);
     answer(seq, marker, why);
     return;
   }
-  size_t spec_len = f->at - spec_at;
   int stdin_fd = in.pid > 0 ? make_stdin(f) : -ESRCH;
   if (stdin_fd < 0) {
     drop(&in);
@@ -301,21 +374,9 @@ static void run(struct fields *f) {
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) fatal("pipe");
   int stdio[3] = {stdin_fd, out[1], err[1]};
-  char control[CMSG_SPACE(sizeof stdio)];
-  memset(control, 0, sizeof control);
-  struct iovec iov = {f->buf + spec_at, spec_len};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof stdio);
-  memcpy(CMSG_DATA(cm), stdio, sizeof stdio);
-  ssize_t sent;
-  do sent = sendmsg(in.sock, &msg, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
-  int send_errno = errno;
+  int send_errno = hand_over(&in, f->buf + spec_at, spec_len, stdio, 3);
   for (int i = 0; i < 3; i++) close(stdio[i]);
-  if (sent < 0 && send_errno != EPIPE && send_errno != ECONNRESET) {
-    /* The init is alive but never got the run (e.g. ENOBUFS): it would wait for ever. */
+  if (fatal_send(send_errno)) {
     drop(&in);
     close(out[0]);
     close(err[0]);
@@ -323,26 +384,74 @@ static void run(struct fields *f) {
     answer(seq, marker, why);
     return;
   }
-  current.out[0] = out[0];
-  current.out[1] = err[0];
-  current.ended = 0;
   /* A failed send means the init died (its setup failed, or the host killed its group): init_ended() tells which. */
-  current.in = in;
-  strcpy(current.seq, seq);
-  memcpy(current.marker, marker, MARKER_BYTES);
+  start_current(seq, marker, out[0], err[0], in, (struct init){-1, -1});
 }
 
-/* The init answered or died: wait for its whole pid namespace (every writer of the output pipes). */
-static void init_ended(void) {
-  ssize_t got;
-  do got = recv(current.in.sock, current.reply, sizeof current.reply - 1, MSG_DONTWAIT); while (got < 0 && errno == EINTR);
-  current.reply[got > 0 ? got : 0] = '\0';
-  /* Returns once every process of the run's pid namespace is gone (the kernel kills them when pid 1 exits). */
-  while (waitpid(current.in.pid, &current.status, 0) < 0 && errno == EINTR) {
+/*
+ * pair <seq> <marker-hex> <program spec> <helper spec> <helper's fd 3: "-" then raw bytes | "@" <path>>:
+ * the prepared init runs the program and the prepared helper init (prepaux) the helper, side
+ * by side with their standard streams crossed: the helper's stdout is the program's stdin and
+ * the program's stdout the helper's stdin (plain pipes, made here, held by nobody else). The
+ * helper's stderr is relayed on fd 1, the program's on fd 2; both inits answer, the helper's
+ * line ("<seq>a ...") first.
+ */
+static void pair(struct fields *f) {
+  const char *seq = next_field(f);
+  unsigned char marker[MARKER_BYTES];
+  if (!seq || strlen(seq) >= sizeof current.seq - 1 || unhex(next_field(f), marker) != 0 || in_flight()) fatal("protocol");
+  struct init in = prepared, aux = prepared_aux;
+  prepared = (struct init){-1, -1};
+  prepared_aux = (struct init){-1, -1};
+  char why[48];
+  size_t prog_at, prog_len, help_at, help_len;
+  if (take_spec(f, &prog_at, &prog_len) != 0 || take_spec(f, &help_at, &help_len) != 0) {
+    drop(&in);
+    drop(&aux);
+    snprintf(why, sizeof why, "error spec %d", EINVAL);
+    answer(seq, marker, why);
+    return;
   }
-  current.in.pid = -1;
-  drop(&current.in);
-  current.ended = 1;
+  int side_fd = in.pid > 0 && aux.pid > 0 ? make_stdin(f) : -ESRCH;
+  if (side_fd < 0) {
+    drop(&in);
+    drop(&aux);
+    snprintf(why, sizeof why, "error %s %d", side_fd == -ESRCH ? "prep" : "stdin", -side_fd);
+    answer(seq, marker, why);
+    return;
+  }
+  /* to_prog: helper -> program; to_help: program -> helper; the two stderrs, relayed. */
+  int to_prog[2], to_help[2], help_err[2], prog_err[2];
+  if (pipe2(to_prog, O_CLOEXEC) != 0 || pipe2(to_help, O_CLOEXEC) != 0 || pipe2(help_err, O_CLOEXEC) != 0 || pipe2(prog_err, O_CLOEXEC) != 0) fatal("pipe");
+  int prog_fds[3] = {to_prog[0], to_help[1], prog_err[1]};
+  int help_fds[4] = {to_help[0], to_prog[1], help_err[1], side_fd};
+  int prog_errno = hand_over(&in, f->buf + prog_at, prog_len, prog_fds, 3);
+  int help_errno = hand_over(&aux, f->buf + help_at, help_len, help_fds, 4);
+  for (int i = 0; i < 3; i++) close(prog_fds[i]);
+  for (int i = 0; i < 4; i++) close(help_fds[i]);
+  if (fatal_send(prog_errno) || fatal_send(help_errno)) {
+    drop(&in);
+    drop(&aux);
+    close(help_err[0]);
+    close(prog_err[0]);
+    snprintf(why, sizeof why, "error send %d", fatal_send(prog_errno) ? prog_errno : help_errno);
+    answer(seq, marker, why);
+    return;
+  }
+  start_current(seq, marker, help_err[0], prog_err[0], in, aux);
+}
+
+/* One init answered or died: wait for its whole pid namespace (every writer of its pipes). */
+static void init_ended(struct side *side) {
+  ssize_t got;
+  do got = recv(side->in.sock, side->reply, sizeof side->reply - 1, MSG_DONTWAIT); while (got < 0 && errno == EINTR);
+  side->reply[got > 0 ? got : 0] = '\0';
+  /* Returns once every process of the run's pid namespace is gone (the kernel kills them when pid 1 exits). */
+  while (waitpid(side->in.pid, &side->status, 0) < 0 && errno == EINTR) {
+  }
+  side->in.pid = -1;
+  drop(&side->in);
+  side->ended = 1;
 }
 
 /* Moves what the program wrote on one pipe to the session's socket (fd 1 or 2); closes the pipe at EOF. */
@@ -384,17 +493,27 @@ static void drain_after_end(void) {
   }
 }
 
-/* Once the init has ended and both pipes are drained: mark the output's end and answer. */
+/* What one init's end means: its own answer, or why it gave none. */
+static void side_answer(const struct side *side, char *why, size_t size) {
+  int st = side->status;
+  if (side->reply[0]) snprintf(why, size, "%s", side->reply);
+  else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) snprintf(why, size, "error init %d", WEXITSTATUS(st));
+  else snprintf(why, size, "killed 0 0 0");
+}
+
+/* Once every init of the run has ended and both pipes are drained: mark the output's end and answer. */
 static void maybe_answer(void) {
-  if (!current.ended) return;
+  if (!current.active || !current.main.ended || !current.aux.ended) return;
   drain_after_end();
-  current.ended = 0;
-  int st = current.status;
+  current.active = 0;
   char why[160];
-  if (current.reply[0]) snprintf(why, sizeof why, "%s", current.reply);
-  else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) snprintf(why, sizeof why, "error init %d", WEXITSTATUS(st));
-  else snprintf(why, sizeof why, "killed 0 0 0");
-  answer(current.seq, current.marker, why);
+  end_markers(current.marker);
+  if (current.paired) {
+    side_answer(&current.aux, why, sizeof why);
+    status_line("%sa %s", current.seq, why);
+  }
+  side_answer(&current.main, why, sizeof why);
+  status_line("%s %s", current.seq, why);
 }
 
 /* Reads one message into a growing buffer; returns its length, or -1 at EOF. */
@@ -506,27 +625,31 @@ int main(void) {
   if (!cmd || strcmp(cmd, "config") != 0) fatal("protocol");
   configure(&f);
   for (;;) {
-    struct pollfd p[4] = {
+    struct pollfd p[5] = {
         {CTL_FD, POLLIN, 0},
-        {current.in.pid > 0 ? current.in.sock : -1, POLLIN, 0},
+        {current.main.in.pid > 0 ? current.main.in.sock : -1, POLLIN, 0},
         {current.out[0], POLLIN, 0},
         {current.out[1], POLLIN, 0},
+        {current.aux.in.pid > 0 ? current.aux.in.sock : -1, POLLIN, 0},
     };
-    if (poll(p, 4, -1) < 0) {
+    if (poll(p, 5, -1) < 0) {
       if (errno == EINTR) continue;
       fatal("poll");
     }
     if (p[2].revents) relay(0);
     if (p[3].revents) relay(1);
-    if (p[1].revents) init_ended();
+    if (p[1].revents) init_ended(&current.main);
+    if (p[4].revents) init_ended(&current.aux);
     maybe_answer();
     if (!p[0].revents) continue;
     len = read_message(&buf, &cap);
     if (len < 0) break;
     f = (struct fields){buf, (size_t)len, 0};
     cmd = next_field(&f);
-    if (cmd && strcmp(cmd, "prep") == 0) prepare(&f);
+    if (cmd && strcmp(cmd, "prep") == 0) prepare(&f, &prepared, 0);
+    else if (cmd && strcmp(cmd, "prepaux") == 0) prepare(&f, &prepared_aux, 1);
     else if (cmd && strcmp(cmd, "run") == 0) run(&f);
+    else if (cmd && strcmp(cmd, "pair") == 0) pair(&f);
     else fatal("protocol");
     /* A big stdin is not kept: every later fork would copy its page tables. */
     if (cap > (1u << 20)) {
@@ -535,7 +658,9 @@ int main(void) {
       cap = 0;
     }
   }
-  drop(&current.in);
+  drop(&current.main.in);
+  drop(&current.aux.in);
   drop(&prepared);
+  drop(&prepared_aux);
   return 0;
 }

@@ -83,7 +83,20 @@ struct spec {
 
 /* Parses "<writable> <fsize> <nofile> <stack> <cpu> <tmp> <argc> argv... <envc> env..." (run-init.c). */
 int parse_spec(struct fields *f, struct spec *s);
-/* The run init: joins its v1 groups, mounts its /proc and /dev/shm, waits for its spec on sock, runs (run-init.c). */
-_Noreturn void run_init(int sock, const int *procs, int nprocs);
+/*
+ * A run gets its stdin, stdout and stderr, and a paired run's helper also a fourth
+ * descriptor (fd 3 inside: its side input, e.g. the interactor's test files).
+ */
+#define MAX_RUN_FDS 4
+/*
+ * Stages of the program's own setup in the forked child (run-init.c), reported through the
+ * close-on-exec error pipe with the errno: a failure there is the sandbox's, never the program's.
+ */
+enum child_stage { STAGE_EXEC = 0, STAGE_FDS, STAGE_CLOSE, STAGE_RLIMIT, STAGE_CHDIR, STAGE_IDENTITY, STAGE_NO_NEW_PRIVS };
+/*
+ * The run init: joins its v1 groups, mounts its /proc and /dev/shm, waits for its spec on sock, runs (run-init.c).
+ * helper: the init of a paired run's helper (its own uid; the program's /box is not its work dir: /tmp is).
+ */
+_Noreturn void run_init(int sock, const int *procs, int nprocs, int helper);
 
 #endif

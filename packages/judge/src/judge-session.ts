@@ -6,6 +6,7 @@ import { JUDGE_DEFAULTS, storableText, type FailedTest, type JudgeTest, type Par
 import type { CheckPool } from "./check/check-pool.js";
 import type { CustomCheckerHost } from "./custom-checker/custom-checker.js";
 import { openOutputChecker } from "./custom-checker/output-checker.js";
+import { openInteractiveRunner } from "./interactive/interactive-runner.js";
 import { compileInSession } from "./compile.js";
 import { ARTEFACT_MISSING_EXIT, compileArgv, languageSpec } from "./languages.js";
 import type { RunLimits, RunOutcome, RunStdin, SandboxSession } from "./sandbox/sandbox.js";
@@ -117,8 +118,14 @@ export async function judgeInSession(
   };
   const argv = [...spec.run({ memoryLimitMb: request.memoryLimitMb })];
   // After the compile (a CE is the submitter's news first), before any test: a checker that cannot judge stops here.
-  const outputs = await openOutputChecker(request.checker, pool, customCheckers);
+  const outputs = await openOutputChecker(request.checker, pool, customCheckers, session);
   if ("kind" in outputs) return checkerInternalError(total, 0, [], compileOutput, outputs.message);
+  // An interactive problem: each test is a paired run with the interactor, which decides (interactive/).
+  const interactive = request.interactor ? await openInteractiveRunner(session, request.interactor, customCheckers, spec) : null;
+  if (interactive && "kind" in interactive) {
+    await outputs.dispose();
+    return checkerInternalError(total, 0, [], compileOutput, interactive.message);
+  }
   try {
     const results: TestResult[] = [];
     let passed = 0;
@@ -131,14 +138,20 @@ export async function judgeInSession(
       if (!plan.admits(index)) continue;
       call.signal?.throwIfAborted();
       // Tests run with /box read-only: one test cannot tamper with the artefact the next one runs.
-      const outcome = await session.run({ argv, stdin: stdinOf(test), limits, env, writableWorkDir: false });
+      const paired = interactive ? await interactive.run(test, index, { argv, limits, env }) : null;
+      if (paired?.kind === "internalError") {
+        // An abort kills the interactor too: that is not its failure.
+        call.signal?.throwIfAborted();
+        return checkerInternalError(total, passed, results, compileOutput, paired.message);
+      }
+      const outcome = paired ? paired.outcome : await session.run({ argv, stdin: stdinOf(test), limits, env, writableWorkDir: false });
       // An abort kills the running program; that death is not the program's verdict.
       call.signal?.throwIfAborted();
-      const hit = classifyRun(outcome, limits);
+      const hit = paired ? paired.hit : classifyRun(outcome, limits);
       // Kept before the output's memory moves to a checker worker: what a failed visible test shows.
       const actualHead = Buffer.from(outcome.stdout.subarray(0, DISPLAY_HEAD_BYTES + 1));
-      let status = runStatus(outcome, hit, spec);
-      let extra = {};
+      let status = paired ? paired.status : runStatus(outcome, hit, spec);
+      let extra = paired ? paired.extra : {};
       if (status === null) {
         const checked = await outputs.check(test, index, outcome.stdout);
         call.signal?.throwIfAborted();

@@ -22,7 +22,7 @@ import { z } from "zod";
  * absent optional columns; those keys are dropped first because the contracts
  * model them as optional, not nullable.
  */
-const OPTIONAL_PROBLEM_KEYS = ["editorial", "timeLimitMs", "memoryLimitMb", "checker", "runAllTests", "referenceSolution", "languageLimits", "groups"] as const;
+const OPTIONAL_PROBLEM_KEYS = ["editorial", "timeLimitMs", "memoryLimitMb", "checker", "runAllTests", "referenceSolution", "languageLimits", "groups", "interactor"] as const;
 
 const storedProblemSchema = problemSchema.omit({ testSet: true });
 

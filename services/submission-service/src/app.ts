@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";
+import { DEFAULT_MAX_CODE_BYTES, MAX_RUN_INPUT_BYTES } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
 import type { Store } from "@sonocode/store";
 import type { Queue } from "bullmq";
@@ -130,7 +130,7 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
     ...(deps.runDeadlineMs === undefined ? {} : { deadlineMs: deps.runDeadlineMs }),
     ...(deps.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: deps.enqueueTimeoutMs }),
   });
-  await app.register(runsRoutes, { service: runs });
+  await app.register(runsRoutes, { service: runs, bodyLimit: bodyLimitFor(maxCodeBytes) + 2 * MAX_RUN_INPUT_BYTES });
   await app.register(rejudgeRoutes, { service: new RejudgeService({ store: deps.store, feeder: deps.rejudgeFeeder }), jwtSecret: deps.jwtSecret });
 
   app.addHook("onSend", async (request, reply, payload) => {

@@ -118,6 +118,10 @@ describe("POST /api/v1/runs", () => {
     assert.equal(payload.reference?.language, "PYTHON");
     assert.equal(payload.reference?.timeLimitMs, 3_000);
     assert.match(payload.reference?.source ?? "", /print\(sum/);
+    // An edited reference is the one the next run gets (the facts are cached per problem version).
+    await h.store.problems.update(problem._id, { referenceSolution: { language: "CPP", code: "int main() { return 0; }" } });
+    const edited = await postRun("ben", { problemId: problem._id, input: "1 2\n" });
+    assert.equal(runJobSchema.parse((await h.queue.queue.getJob(runJobId(edited.json().data.run._id)))?.data).reference?.language, "CPP");
     // Without an input the reference is not needed, and not sent.
     const visible = await postRun("ben", { problemId: problem._id });
     assert.equal(runJobSchema.parse((await h.queue.queue.getJob(runJobId(visible.json().data.run._id)))?.data).reference, undefined);
@@ -127,7 +131,9 @@ describe("POST /api/v1/runs", () => {
     const big = await postRun("cy", { input: "x".repeat(MAX_RUN_INPUT_BYTES + 1) });
     assert.equal(big.statusCode, 400, big.body);
     assert.equal(big.json().error.code, "VALIDATION_FAILED");
-    assert.equal((await postRun("cy", { input: "x".repeat(MAX_RUN_INPUT_BYTES) })).statusCode, 202);
+    // The largest input beside the largest code fits the body limit, even when JSON doubles it (newlines).
+    const full = await postRun("cy", { input: "\n".repeat(MAX_RUN_INPUT_BYTES), code: "\n".repeat(64 * 1024 - 8) + "print(3)" });
+    assert.equal(full.statusCode, 202, full.body);
     assert.equal((await postRun("cy2", { input: "nul\u0000" })).statusCode, 400);
     assert.equal((await postRun("cy2", { code: "" })).statusCode, 400);
     const lang = await postRun("cy3", { language: "cobol" });

@@ -4,14 +4,14 @@
 // content (and engine) and cached, the binary kept on host disk; every submission installs
 // it into a fresh session, and every test is one sandboxed run (see protocols.ts).
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, lstat, mkdir, mkdtemp, open, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JUDGE_DEFAULTS, type Checker, type JudgeTest } from "@sonocode/contracts";
 import type { Logger } from "pino";
 import { compileInSession } from "../compile.js";
 import { COMPILE_LIMITS, languageSpec } from "../languages.js";
-import type { RunLimits, SandboxEngine, SandboxSession } from "../sandbox/sandbox.js";
+import type { RunLimits, SandboxEngine, SandboxSession, SessionOptions } from "../sandbox/sandbox.js";
 import { exitedCleanly } from "../verdict.js";
 import { CHECKER_RUN_LIMITS, checkerArgv, decide, type CheckerDecision } from "./protocols.js";
 
@@ -27,9 +27,24 @@ export interface OpenedChecker {
   dispose(): Promise<void>;
 }
 
+/** A built checker or interactor to install elsewhere: its files (names plain) and its argv relative to the directory they land in. */
+export interface BuiltProgram {
+  files: { name: string; content: Buffer; executable: boolean }[];
+  /** argv with `dir` as the directory the files were put in. */
+  argv(dir: string): string[];
+  env: Record<string, string> | undefined;
+  /** Short content key for logs. */
+  key: string;
+}
+
 export interface CustomCheckerHost {
-  /** The checker installed in a session of its own, or why it cannot judge (IE for the submission). */
-  open(checker: Checker): Promise<OpenedChecker | { failure: string }>;
+  /**
+   * The checker installed in a session of its own, or why it cannot judge (IE for the
+   * submission). options.cpusOf: the submission's session, whose CPU the checker's runs share.
+   */
+  open(checker: Checker, options?: SessionOptions): Promise<OpenedChecker | { failure: string }>;
+  /** The checker (or an interactor, built the same way) built once per content and cached, as files to install; or why it cannot be. */
+  program(checker: Checker, options?: SessionOptions): Promise<BuiltProgram | { failure: string }>;
   /** Checker failures seen (builds that failed, runs that failed): admins' signal that a problem is broken. */
   stats(): { builds: number; buildFailures: number; runFailures: number };
 }
@@ -119,13 +134,13 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
     return createHash("sha256").update(content).digest("hex");
   }
 
-  async function build(checker: Checker, key: string): Promise<Built> {
+  async function build(checker: Checker, key: string, options: SessionOptions): Promise<Built> {
     const spec = languageSpec(checker.language!);
     const binary = join(cacheDir, `${key}.bin`);
     await privateCacheDir();
     if (NATIVE.has(checker.language!) && (await stat(binary).then((info) => info.isFile(), () => false))) return { kind: "native", binary };
     counters.builds++;
-    const session = await engine.open();
+    const session = await engine.open(options);
     try {
       await writeSources(session, checker);
       if (spec.compile) {
@@ -154,11 +169,11 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
     }
   }
 
-  function built(checker: Checker): Promise<Built> {
+  function built(checker: Checker, options: SessionOptions): Promise<Built> {
     const key = keyOf(checker);
     let pending = builds.get(key);
     if (!pending) {
-      pending = build(checker, key);
+      pending = build(checker, key, options);
       builds.set(key, pending);
       // A broken sandbox is not the checker's fault: the next submission builds again.
       pending.catch(() => builds.delete(key));
@@ -183,15 +198,33 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
   }
 
   return {
-    async open(checker) {
+    async program(checker, options = {}) {
       const unsupported = unsupportedReason(checker);
       if (unsupported) return { failure: unsupported };
-      const artefact = await built(checker);
+      const artefact = await built(checker, options);
+      if (artefact.kind === "failed") return { failure: artefact.reason };
+      const spec = languageSpec(checker.language!);
+      const env = spec.env ? { ...spec.env } : undefined;
+      const key = keyOf(checker).slice(0, 16);
+      if (artefact.kind === "native") {
+        const content = await readFile(artefact.binary);
+        return { files: [{ name: "main", content, executable: true }], argv: (dir) => [`${dir}/main`], env, key };
+      }
+      // A script runs from its source, with its files beside it: the registry's argv, moved from /box to `dir`.
+      const files = [...(checker.files ?? []), { name: spec.sourceFile, content: checker.source! }].map((file) => ({ name: file.name, content: Buffer.from(file.content, "utf8"), executable: false }));
+      const argv = spec.run({ memoryLimitMb: CHECKER_RUN_LIMITS.memoryBytes / (1024 * 1024) });
+      return { files, argv: (dir) => argv.map((arg) => (arg.startsWith("/box/") ? `${dir}/${arg.slice("/box/".length)}` : arg)), env, key };
+    },
+    async open(checker, options = {}) {
+      const unsupported = unsupportedReason(checker);
+      if (unsupported) return { failure: unsupported };
+      const artefact = await built(checker, options);
       if (artefact.kind === "failed") return { failure: artefact.reason };
       const spec = languageSpec(checker.language!);
       const protocol = checker.protocol ?? "testlib";
       const key = keyOf(checker).slice(0, 16);
-      const session = await engine.open();
+      // Its own slot (uid, work dir), the submission's CPU: never another submission's.
+      const session = await engine.open(options);
       let scratch: string | null = null;
       try {
         const argv = await install(session, checker, artefact);

@@ -3,6 +3,7 @@
 // cannot be honoured ends the submission as IE with the reason; it is never swapped for another.
 import { type Checker, type JudgeTest, type TestResult } from "@sonocode/contracts";
 import type { CheckPool, ExpectedSource } from "../check/check-pool.js";
+import type { SandboxSession } from "../sandbox/sandbox.js";
 import type { CustomCheckerHost } from "./custom-checker.js";
 
 /** The outcome of checking one output that ran cleanly: a test status (with custom-checker extras), or IE. */
@@ -31,8 +32,8 @@ function builtInUnsupported(checker: Checker): string | null {
   return null;
 }
 
-/** Opens the checking of one submission (after its compile, before its first test). */
-export async function openOutputChecker(checker: Checker, pool: CheckPool, custom: CustomCheckerHost | undefined): Promise<OutputChecker | { kind: "internalError"; message: string }> {
+/** Opens the checking of one submission (after its compile, before its first test); a custom checker runs on the CPU of `session`, the submission's. */
+export async function openOutputChecker(checker: Checker, pool: CheckPool, custom: CustomCheckerHost | undefined, session?: SandboxSession): Promise<OutputChecker | { kind: "internalError"; message: string }> {
   if (checker.type !== "custom") {
     const unsupported = builtInUnsupported(checker);
     if (unsupported) return internalError(unsupported);
@@ -44,7 +45,7 @@ export async function openOutputChecker(checker: Checker, pool: CheckPool, custo
     };
   }
   if (!custom) return internalError("this judge runs no custom checkers");
-  const opened = await custom.open(checker);
+  const opened = await custom.open(checker, session ? { cpusOf: session } : {});
   if ("failure" in opened) return internalError(opened.failure);
   return {
     async check(test, index, output) {

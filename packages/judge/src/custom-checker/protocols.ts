@@ -67,8 +67,9 @@ export function partialScore(stdout: Buffer): number | null {
   return score >= 0 && score <= 1 ? score : null;
 }
 
-export function decide(protocol: CheckerProtocol, outcome: RunOutcome): CheckerDecision {
-  const hit = classifyRun(outcome, CHECKER_RUN_LIMITS);
+/** limits: what the run had (an interactor's wall time is its pair's). */
+export function decide(protocol: CheckerProtocol, outcome: RunOutcome, limits: RunLimits = CHECKER_RUN_LIMITS): CheckerDecision {
+  const hit = classifyRun(outcome, limits);
   if (hit !== null) return { kind: "failure", reason: `the checker exceeded its ${hit === "wall" ? "wall time" : hit} limit` };
   if (outcome.signal !== null) return { kind: "failure", reason: `the checker was killed by ${outcome.signal}` };
   const code = outcome.exitCode;

@@ -71,11 +71,45 @@ export interface RunOutcome {
   watchdog: Watchdog | null;
 }
 
+/**
+ * A program run side by side with a trusted helper (an interactive problem's interactor),
+ * their standard streams crossed: the helper's stdout is the program's stdin and the
+ * program's stdout the helper's stdin. The helper runs as another uid, in a cgroup, pid,
+ * mount and IPC namespace of its own (the program can neither signal, trace nor read it),
+ * with its own limits; its `input` (e.g. the test's files) arrives on its fd 3, and its
+ * work dir is its own fresh /tmp (the program's /box is not readable to it).
+ */
+export interface PairedRunSpec {
+  /** The program: its stdin is the helper's stdout, so none is given. The pair ends at its wall limit. */
+  program: Omit<RunSpec, "stdin">;
+  /** The helper: its stdin is the program's stdout; `input` (raw bytes, or a host file) is its fd 3. */
+  helper: Omit<RunSpec, "stdin"> & { input: Uint8Array | { readonly path: string } };
+}
+
+/** Facts of both sides. The program's stdout went to the helper: it is empty here (stdoutBytes 0). */
+export interface PairedRunOutcome {
+  program: RunOutcome;
+  helper: RunOutcome;
+}
+
+/** How a session is opened. */
+export interface SessionOptions {
+  /**
+   * Pin the new session's runs to the CPUs of this one: a submission's own helper sessions
+   * (its custom checker's) run on the submission's CPU, never on another submission's slot.
+   */
+  cpusOf?: SandboxSession;
+}
+
 /** One submission's sandbox: a private work dir (/box inside) that lives across compile + all runs. */
 export interface SandboxSession {
+  /** The CPUs this session's runs are pinned to; null when unpinned. */
+  readonly cpus?: readonly number[] | null;
   /** Writes a file into the work dir from the host side (the source file). Never follows symlinks. */
   writeFile(name: string, content: string): Promise<void>;
   run(spec: RunSpec): Promise<RunOutcome>;
+  /** A paired run (interactive problems); absent where the engine cannot run pairs. */
+  runPair?(spec: PairedRunSpec): Promise<PairedRunOutcome>;
   /** Kills anything left and removes the work dir and any container/cgroup. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -84,6 +118,6 @@ export interface SandboxEngine {
   readonly name: "bwrap" | "docker";
   /** Throws a clear error when the engine cannot work on this host. */
   check(): Promise<void>;
-  open(): Promise<SandboxSession>;
+  open(options?: SessionOptions): Promise<SandboxSession>;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import {
   type Checker,
   type LanguageLimits,
   type ReferenceSolution,
+  type Interactor,
   type TestGroup,
   type Difficulty,
   type FailedTest,
@@ -45,6 +46,7 @@ interface ProblemDoc {
   referenceSolution?: ReferenceSolution;
   languageLimits?: LanguageLimits;
   groups?: TestGroup[];
+  interactor?: Interactor;
   /** Content hash of testCases, written with them (absent on documents from before it existed). */
   testSetHash?: string;
   createdAt: Date;
@@ -88,6 +90,7 @@ const PROBLEM_FIELDS = [
   "referenceSolution",
   "languageLimits",
   "groups",
+  "interactor",
 ] as const satisfies readonly (keyof ProblemInput)[];
 type ProblemField = (typeof PROBLEM_FIELDS)[number];
 

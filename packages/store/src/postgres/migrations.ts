@@ -155,6 +155,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX submissions_user_fresh_active_idx ON submissions (user_id) WHERE status IN ('Pending', 'Running') AND rejudge_generation = 0;
     `,
   },
+  {
+    version: 8,
+    name: "interactive problems: the interactor",
+    sql: `
+      -- Read and written whole with the problem, like the checker (its code included).
+      ALTER TABLE problems ADD COLUMN interactor jsonb
+    `,
+  },
 ];
 
 /** Arbitrary constant key for pg_advisory_xact_lock, shared by every process migrating this database. */

@@ -31,6 +31,7 @@ const PROBLEM_COLUMNS = {
   referenceSolution: { column: "reference_solution", json: true },
   languageLimits: { column: "language_limits", json: true },
   groups: { column: "test_groups", json: true },
+  interactor: { column: "interactor", json: true },
 } as const satisfies Record<keyof ProblemInput, { column: string; json: boolean }>;
 
 type ProblemField = keyof typeof PROBLEM_COLUMNS;
@@ -53,6 +54,7 @@ interface ProblemRow {
   reference_solution: unknown;
   language_limits: unknown;
   test_groups: unknown;
+  interactor: unknown;
   test_set_hash: string | null;
   created_at: Date | string;
   updated_at: Date | string;
@@ -97,6 +99,7 @@ function problemFromRow(row: ProblemRow): Record<string, unknown> {
     referenceSolution: row.reference_solution,
     languageLimits: row.language_limits,
     groups: row.test_groups,
+    interactor: row.interactor,
     testSetHash: row.test_set_hash,
     createdAt: isoDate(row.created_at),
     updatedAt: isoDate(row.updated_at),

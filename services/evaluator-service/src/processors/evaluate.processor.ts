@@ -7,6 +7,7 @@ import {
   submissionJobSchema,
   submissionTestSetSchema,
   type EvaluationResult,
+  type Interactor,
   type JudgeTest,
   type SubmissionJob,
   type TestGroup,
@@ -175,7 +176,8 @@ async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDe
     // The test set's checker is the one its version was made with (a job carries no custom checker's code).
     const judged = lease?.set.checker ? { ...data, checker: lease.set.checker } : data;
     // Tests carry their group; the set's groups say what each is worth (legacy inline jobs have none).
-    return await judgeTests(job, judged, tests, lease?.set.groups, lease?.changed ?? false, deps, token, signal, log);
+    // An interactive problem's interactor travels with the test set too (its code is part of the hash).
+    return await judgeTests(job, judged, tests, lease?.set.groups, lease?.set.interactor, lease?.changed ?? false, deps, token, signal, log);
   } finally {
     await lease?.release();
   }
@@ -186,6 +188,7 @@ async function judgeTests(
   data: SubmissionJob,
   tests: JudgeTest[],
   groups: TestGroup[] | undefined,
+  interactor: Interactor | undefined,
   testsChanged: boolean,
   deps: EvaluateDeps,
   token: string | undefined,
@@ -225,6 +228,7 @@ async function judgeTests(
           checker: data.checker,
           runAllTests: data.runAllTests,
           ...(groups ? { groups } : {}),
+          ...(interactor ? { interactor } : {}),
         },
         { onProgress: (reported) => progress.update(reported.passed), ...(signal ? { signal } : {}) },
       );

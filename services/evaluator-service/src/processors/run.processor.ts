@@ -17,6 +17,11 @@ export const RUN_IE_MESSAGES = {
   failed: "internal error: the run did not complete; please try again",
 } as const;
 
+/** A run payload that can never be run; its IE result (when it had ids) is already published. */
+export class InvalidRunPayloadError extends UnrecoverableError {
+  override name = "InvalidRunPayloadError";
+}
+
 /** Just enough of a run job to tell its owner that it failed. */
 const runIdsSchema = z.object({ runId: objectIdSchema, userId: z.string().min(1) });
 
@@ -68,7 +73,7 @@ export function createRunProcessor(deps: RunProcessorDeps) {
       const ids = runIdsSchema.safeParse(job.data);
       deps.logger.error({ jobId: job.id, runId: ids.data?.runId, issues: parsed.error.issues.map((issue) => issue.path.join(".")) }, "invalid run job");
       if (ids.success) await deps.publisher.result({ ...ids.data, ...internalError(RUN_IE_MESSAGES.invalidJob) });
-      throw new UnrecoverableError("invalid run job payload");
+      throw new InvalidRunPayloadError("invalid run job payload");
     }
     const data = parsed.data;
     const log = deps.logger.child({ jobId: job.id, runId: data.runId, attempt: job.attemptsMade + 1 });
@@ -141,7 +146,7 @@ async function runJob(data: RunJob, deps: RunProcessorDeps, log: Logger, signal:
 
 /** The worker's failed hook for run jobs: once BullMQ has given up, the owner gets IE instead of a run stuck Pending. */
 export async function reportRunFailure(job: Job<unknown>, error: Error, publisher: RunPublisher, logger: Logger): Promise<void> {
-  if (error instanceof UnrecoverableError && error.message === "invalid run job payload") return; // its IE went out before the throw
+  if (error instanceof InvalidRunPayloadError) return; // its IE went out before the throw
   const ids = runIdsSchema.safeParse(job.data);
   const log = logger.child({ jobId: job.id, runId: ids.data?.runId });
   try {

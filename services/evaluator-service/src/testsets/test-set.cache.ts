@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { DEFAULT_CHECKER, checkerSchema, testGroupsSchema, testSetHashSchema, type Checker, type TestGroup, type TestSet } from "@sonocode/contracts";
+import { DEFAULT_CHECKER, checkerSchema, interactorSchema, testGroupsSchema, testSetHashSchema, type Checker, type Interactor, type TestGroup, type TestSet } from "@sonocode/contracts";
 // The one owner-alive rule (the judge uses it for its own crash recovery): a lease whose pid is gone is stale.
 import { processAlive } from "@sonocode/judge";
 
@@ -36,6 +36,8 @@ export interface CachedTestSet {
   /** The checker the set is judged with (a custom checker's code included); absent only in sets cached before checkers travelled with the tests. */
   checker?: Checker;
   groups?: TestGroup[];
+  /** An interactive problem's interactor (its code included). */
+  interactor?: Interactor;
 }
 
 export interface TestSetLease {
@@ -62,6 +64,7 @@ const manifestSchema = z.object({
   checker: checkerSchema.optional(),
   groups: testGroupsSchema.optional(),
   testGroups: z.array(z.string().nullable()).optional(),
+  interactor: interactorSchema.optional(),
 });
 type Manifest = z.infer<typeof manifestSchema>;
 
@@ -193,6 +196,7 @@ export function createTestSetCache(options: TestSetCacheOptions): TestSetCache {
           }),
           ...(manifest.checker ? { checker: manifest.checker } : {}),
           ...(manifest.groups ? { groups: manifest.groups } : {}),
+          ...(manifest.interactor ? { interactor: manifest.interactor } : {}),
         },
         release,
       };
@@ -219,6 +223,7 @@ export function createTestSetCache(options: TestSetCacheOptions): TestSetCache {
           // Always written: a manifest without one is from before checkers travelled with the tests (the job's checker applies).
           checker: testSet.checker ?? DEFAULT_CHECKER,
           ...(testSet.groups ? { groups: testSet.groups } : {}),
+          ...(testSet.interactor ? { interactor: testSet.interactor } : {}),
           ...(testSet.tests.some((test) => test.group !== undefined) ? { testGroups: testSet.tests.map((test) => test.group ?? null) } : {}),
         };
         await writeFile(join(staging, MANIFEST), JSON.stringify(manifest));

@@ -56,6 +56,7 @@ export class TestSetsService {
       tests: problem.testCases,
       ...(problem.checker === undefined ? {} : { checker: problem.checker }),
       ...(problem.groups === undefined ? {} : { groups: problem.groups }),
+      ...(problem.interactor === undefined ? {} : { interactor: problem.interactor }),
     };
   }
 }

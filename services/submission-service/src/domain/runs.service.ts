@@ -57,6 +57,8 @@ export interface RunsServiceDeps {
 }
 
 const IN_FLIGHT_RETRY_AFTER_SECONDS = 5;
+/** Problems whose run facts a replica keeps (one stored read per problem version, not per POST). */
+const FACTS_CACHE_ENTRIES = 256;
 
 function limitsFor(problem: JudgingProblem, language: Language): { timeLimitMs: number; memoryLimitMb: number } {
   const own = problem.languageLimits?.[language];
@@ -73,6 +75,9 @@ function limitsFor(problem: JudgingProblem, language: Language): { timeLimitMs: 
  * reconciler; rejudges lower still), so a run is always taken before any waiting submission.
  */
 export class RunsService {
+  /** problemId -> the facts of the version the judging view names (its updatedAt), least recently used first. */
+  private readonly facts = new Map<string, { updatedAt: string; facts: RunProblemFacts }>();
+
   constructor(private readonly deps: RunsServiceDeps) {}
 
   async create(caller: AuthClaims, draft: RunDraft, log: DomainLogger): Promise<CreatedRun> {
@@ -91,7 +96,7 @@ export class RunsService {
       throw new AppError("UNSUPPORTED_LANGUAGE", `unsupported language; supported: ${LANGUAGES.join(", ")}`, { details: { supported: LANGUAGES } });
     }
     const problem = await this.deps.problems.getProblem(draft.problemId);
-    const facts = problem ? await this.problemFacts(problem._id) : null;
+    const facts = problem ? await this.problemFacts(problem) : null;
     if (!problem || !facts) throw AppError.notFound("PROBLEM_NOT_FOUND", `problem ${draft.problemId} not found`);
     if (draft.input === undefined && facts.visibleTests === 0) {
       throw new AppError("VALIDATION_FAILED", "this problem has no visible tests: give an input to run on", { details: { reason: "NO_VISIBLE_TESTS" } });
@@ -140,12 +145,28 @@ export class RunsService {
   /**
    * The visible-test count and the reference solution come from the problem's stored document:
    * the judging view that problem-service serves carries neither (the reference is admin-only
-   * and never leaves the platform's own processes: it travels in the run job, in Redis).
+   * and never leaves the platform's own processes: it travels in the run job, in Redis). The
+   * document holds every test, so it is read once per problem version (the judging view's
+   * updatedAt, itself cached and invalidated by problem-service's announcements), not per POST.
    */
-  private async problemFacts(problemId: string): Promise<RunProblemFacts | null> {
-    const problem = await this.deps.store.problems.findById(problemId);
-    if (!problem) return null;
-    return { visibleTests: problem.testCases.filter((test) => !test.hidden).length, referenceSolution: problem.referenceSolution };
+  private async problemFacts(view: JudgingProblem): Promise<RunProblemFacts | null> {
+    const cached = this.facts.get(view._id);
+    if (cached && cached.updatedAt === view.updatedAt) {
+      this.facts.delete(view._id);
+      this.facts.set(view._id, cached);
+      return cached.facts;
+    }
+    const problem = await this.deps.store.problems.findById(view._id);
+    if (!problem) {
+      this.facts.delete(view._id);
+      return null;
+    }
+    const facts: RunProblemFacts = { visibleTests: problem.testCases.filter((test) => !test.hidden).length, referenceSolution: problem.referenceSolution };
+    // Cached under the version read (a newer one than the view is fine: the next POST re-reads).
+    this.facts.delete(view._id);
+    this.facts.set(view._id, { updatedAt: problem.updatedAt, facts });
+    while (this.facts.size > FACTS_CACHE_ENTRIES) this.facts.delete(this.facts.keys().next().value as string);
+    return facts;
   }
 
   private async enqueue(job: RunJob): Promise<void> {

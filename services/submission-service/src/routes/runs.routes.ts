@@ -9,6 +9,8 @@ import { errorEnvelopeSchema } from "./schemas.js";
 
 export interface RunsRoutesOptions {
   service: RunsService;
+  /** POST body cap: the submissions' (derived from the code cap) plus room for a full custom input. */
+  bodyLimit: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function runsRoutes(app: FastifyInstance, options: RunsRoutesOption
   api.post(
     "/api/v1/runs",
     {
+      bodyLimit: options.bodyLimit,
       onRequest: app.authenticate,
       // The submissions' per-user, per-minute limiter: one counter for submissions and runs together.
       preHandler: app.submitRateLimit,

@@ -25,7 +25,7 @@ import { SandboxError } from "../../errors.js";
 import { slotCpus } from "../../sandbox/cgroup/cpuset.js";
 import { createCgroupManager, type CgroupManager } from "../../sandbox/cgroup/run-cgroups.js";
 import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../../sandbox/netns.js";
-import type { SandboxEngine, SandboxSession } from "../../sandbox/sandbox.js";
+import type { SandboxEngine, SandboxSession, SessionOptions } from "../../sandbox/sandbox.js";
 import { ensureHelpers, type Helpers } from "../../sandbox/native-helpers.js";
 import { mountEngineFilesystems, mountWorkDir, type EngineMounts } from "./host-mounts.js";
 import { removeStaleMounts } from "../../sandbox/host-mounts.js";
@@ -46,6 +46,9 @@ export interface BwrapEngineOptions {
   /** Size cap of each session's work dir (/box), a tmpfs of its own. Default 512 MiB. */
   workDirBytes?: number;
 }
+
+/** A paired run's helper (an interactor) runs as host uid hostUidBase + HELPER_UID_OFFSET + slot: never a program's uid. */
+export const HELPER_UID_OFFSET = 1_000;
 
 const CHECK_LIMITS = { cpuTimeMs: 2_000, wallTimeMs: 5_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 8, fileSizeBytes: 1 << 20 };
 
@@ -133,17 +136,21 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
     return made;
   }
 
-  async function openSession(ctx: Ready): Promise<SandboxSession> {
+  async function openSession(ctx: Ready, options: SessionOptions = {}): Promise<SandboxSession> {
     const slot = slots.take();
     const uid = uidBase + slot;
     try {
+      if (slot >= HELPER_UID_OFFSET) throw new SandboxError("too many bwrap sessions at once");
       const netns = await netnsFor(slot);
       const workDir = await mountWorkDir(workRoot, uid, workDirBytes);
       const release = () => slots.release(slot);
-      // Each slot's runs on a CPU of their own (cpuset), so parallel sessions do not skew each other's times.
-      const cpus = ctx.cgroups.cpuset.cpus ? slotCpus(slot, ctx.cgroups.cpuset.cpus) : undefined;
+      // Each slot's runs on a CPU of their own (cpuset), so parallel sessions do not skew each other's times;
+      // a submission's own checker sessions take another slot (uid, work dir) but run on the submission's CPU.
+      const pinnedLike = options.cpusOf;
+      const cpus = pinnedLike ? (pinnedLike.cpus ?? undefined) : ctx.cgroups.cpuset.cpus ? slotCpus(slot, ctx.cgroups.cpuset.cpus) : undefined;
       const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, favorDynmods: ctx.cgroups.version === 1 };
-      return await SupervisedSession.open({ supervisor, cgroups: ctx.cgroups, cpus, workDir, logger, release });
+      const helperUid = uidBase + HELPER_UID_OFFSET + slot;
+      return await SupervisedSession.open({ supervisor, helperUid, cgroups: ctx.cgroups, cpus, workDir, logger, release });
     } catch (error) {
       slots.release(slot);
       throw error;
@@ -161,8 +168,8 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
         await session.dispose();
       }
     },
-    async open() {
-      return openSession(await init());
+    async open(options) {
+      return openSession(await init(), options);
     },
     async close() {
       // Sessions own their work dirs and run cgroups; the engine owns the slot namespaces and its mounts.

@@ -18,16 +18,15 @@ import type { Logger } from "pino";
 import { SandboxError } from "../../errors.js";
 import type { CgroupManager, RunCgroup } from "../../sandbox/cgroup/run-cgroups.js";
 import { OutputCapture } from "../../sandbox/output.js";
-import type { RunOutcome, RunSpec, SandboxSession, Watchdog } from "../../sandbox/sandbox.js";
-import { signalName } from "../../sandbox/signals.js";
-import { runEnv, RUN_OPEN_FILES, tmpBytes, writeWorkFile } from "./run-spec.js";
+import type { PairedRunOutcome, PairedRunSpec, RunOutcome, RunSpec, SandboxSession, Watchdog } from "../../sandbox/sandbox.js";
+import { supervisePair } from "./paired-run.js";
+import { captured, runFacts, SETUP_GRACE_MS, STDERR_KEEP_BYTES } from "./run-facts.js";
+import { runMessage, writeWorkFile } from "./run-spec.js";
 import { Supervisor, type RunReply, type SupervisorConfig } from "./supervisor.js";
 
 /** The run's init counts in its pids limit (the program's own processes are `limits.processes`). */
 const INIT_PROCESSES = 1;
-const STDERR_KEEP_BYTES = 64 * 1024;
-/** A run that never answers (a wedged supervisor) is bounded independently of the program. */
-const SETUP_GRACE_MS = 10_000;
+
 
 async function resolvedInput(path: string): Promise<string> {
   try {
@@ -39,6 +38,8 @@ async function resolvedInput(path: string): Promise<string> {
 
 export interface SupervisedContext {
   supervisor: Omit<SupervisorConfig, "box" | "logger">;
+  /** The uid a paired run's helper runs as (never a program's uid). */
+  helperUid: number;
   cgroups: CgroupManager;
   /** The slot's CPUs (cpuset), or undefined: every usable CPU. */
   cpus: readonly number[] | undefined;
@@ -72,6 +73,10 @@ export class SupervisedSession implements SandboxSession {
 
   get dir(): string {
     return this.ctx.workDir.path;
+  }
+
+  get cpus(): readonly number[] | null {
+    return this.ctx.cpus ?? null;
   }
 
   writeFile(name: string, content: string): Promise<void> {
@@ -167,20 +172,7 @@ export class SupervisedSession implements SandboxSession {
     this.abortRun = () => kill(null);
     const output = new OutputCapture(limits.outputBytes, STDERR_KEEP_BYTES, () => kill("output"));
     const startNs = process.hrtime.bigint();
-    const replied = supervisor.run(
-      {
-        writable: spec.writableWorkDir ?? true,
-        fileSizeBytes: limits.fileSizeBytes,
-        openFiles: RUN_OPEN_FILES,
-        stackBytes: Math.min(limits.memoryBytes, 1 << 30),
-        cpuSeconds: Math.ceil(limits.cpuTimeMs / 1000) + 1,
-        tmpBytes: tmpBytes(spec),
-        argv: spec.argv,
-        env: runEnv(spec),
-        stdin,
-      },
-      { stdout: (c) => output.push(1, c), stderr: (c) => output.push(2, c) },
-    );
+    const replied = supervisor.run({ ...runMessage(spec), stdin }, { stdout: (c) => output.push(1, c), stderr: (c) => output.push(2, c) });
     // The next run's init is forked (and on v1 joins its group) while this one runs.
     setImmediate(() => this.prepareNext(supervisor));
     const pollMs = Math.max(10, Math.min(100, Math.floor(limits.cpuTimeMs / 20)));
@@ -210,44 +202,38 @@ export class SupervisedSession implements SandboxSession {
     }
     const hostWallMs = Number(((endNs || process.hrtime.bigint()) - startNs) / 1000n) / 1000;
     await cgroup.killAll();
-    const stats = cgroup.stats();
-    let exitCode: number | null = null;
-    let signal: string | null = null;
-    switch (reply.kind) {
-      case "exit":
-        exitCode = reply.value;
-        break;
-      case "signal":
-        signal = signalName(reply.value);
-        break;
-      case "killed":
-        // A watchdog, an abort or the OOM killer took the run's init (and so the whole run).
-        signal = "SIGKILL";
-        break;
-      case "execfail":
-        this.ctx.logger?.error({ errno: reply.value, argv0: spec.argv[0] }, "sandboxed exec failed");
-        throw new SandboxError("sandboxed program could not be started");
-      default:
-        this.ctx.logger?.error({ stage: reply.stage, errno: reply.value }, "sandbox run setup failed");
-        throw new SandboxError("sandbox setup failed");
+    const side = { reply, watchdog, killed, hostWallMs, stats: cgroup.stats(), limits, argv0: spec.argv[0] };
+    return runFacts(side, captured(output, 1), captured(output, 2), this.ctx.logger);
+  }
+
+  /** A paired run (interactive problems): the program and a helper side by side, streams crossed (paired-run.ts). */
+  runPair(spec: PairedRunSpec): Promise<PairedRunOutcome> {
+    const result = this.queue.then(() => this.runPairNow(spec));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runPairNow(spec: PairedRunSpec): Promise<PairedRunOutcome> {
+    if (this.disposed) throw new SandboxError("session disposed");
+    for (const argv of [spec.program.argv, spec.helper.argv]) {
+      if (argv.length === 0 || !argv[0]?.startsWith("/")) throw new SandboxError("argv[0] must be an absolute path");
     }
-    return {
-      exitCode,
-      signal,
-      stdout: output.bytes(1),
-      stderr: output.bytes(2),
-      stdoutBytes: output.written(1),
-      stderrBytes: output.written(2),
-      cpuTimeMs: stats.cpuTimeMs,
-      // The init's own clock when the program ended by itself; the host's when a watchdog ended it.
-      wallTimeMs: reply.wallUs > 0 && !killed ? reply.wallUs / 1000 : hostWallMs,
-      // The program's peak RSS (stable across runs); the cgroup peak also counts page cache the run faulted in first.
-      memoryKb: reply.maxRssKb || stats.memoryPeakKb,
-      cgroupPeakKb: stats.memoryPeakKb,
-      oomKilled: stats.oomKilled,
-      memoryLimitHit: stats.limitReached,
-      watchdog,
-    };
+    const { input } = spec.helper;
+    const side = input instanceof Uint8Array ? Buffer.from(input.buffer, input.byteOffset, input.byteLength) : { path: await resolvedInput(input.path) };
+    const supervisor = await this.ensureSupervisor();
+    const program = this.takeNext(supervisor);
+    let helper: RunCgroup | null = null;
+    try {
+      // The helper's own group (the program's CPUs: they take turns), created now: pairs are rarer than runs.
+      helper = this.ctx.cgroups.create(undefined, { cpus: this.ctx.cpus });
+      program.setLimits({ memoryBytes: spec.program.limits.memoryBytes, processes: spec.program.limits.processes + INIT_PROCESSES });
+      helper.setLimits({ memoryBytes: spec.helper.limits.memoryBytes, processes: spec.helper.limits.processes + INIT_PROCESSES });
+      supervisor.prepareHelper(helper.cgroup.version, this.ctx.helperUid, this.resolvedDirs(helper));
+      return await supervisePair({ supervisor, program, helper, spec, side, logger: this.ctx.logger, setAbort: (abort) => (this.abortRun = abort), prepareNext: () => this.prepareNext(supervisor) });
+    } finally {
+      this.track(program.destroy());
+      if (helper) this.track(helper.destroy());
+    }
   }
 
   async dispose(): Promise<void> {

@@ -61,6 +61,15 @@ export interface RunSinks {
   stderr(data: Buffer): void;
 }
 
+/** One init's spec: "<writable> <fsize> <nofile> <stack> <cpu-s> <tmp> <argc> argv... <envc> env...". */
+function specFields(message: Omit<RunMessage, "stdin">): string[] {
+  return [
+    message.writable ? "1" : "0",
+    String(message.fileSizeBytes), String(message.openFiles), String(message.stackBytes), String(message.cpuSeconds), String(message.tmpBytes),
+    String(message.argv.length), ...message.argv, String(message.env.length), ...message.env,
+  ];
+}
+
 function encode(fields: readonly string[], tail?: Buffer): Buffer {
   for (const field of fields) if (field.includes("\0")) throw new SandboxError("sandbox arguments must not contain NUL");
   const body = Buffer.from(fields.map((f) => `${f}\0`).join(""), "utf8");
@@ -106,11 +115,19 @@ export class MarkedStream {
   }
 }
 
+/** A paired run's two answers: the program's and the helper's (null when the pair never started). */
+export interface PairReply {
+  program: RunReply;
+  helper: RunReply | null;
+}
+
 interface Pending {
   seq: string;
   reply: RunReply | null;
+  /** A paired run's helper answer ("<seq>a ..."), which comes before the program's. */
+  helperReply: RunReply | null;
   ends: number;
-  resolve: (reply: RunReply) => void;
+  resolve: (reply: PairReply) => void;
   reject: (error: Error) => void;
 }
 
@@ -173,14 +190,33 @@ export class Supervisor {
     this.send(["prep", String(version), ...dirs]);
   }
 
+  /** Forks a paired run's helper init, to run as `uid` (never the program's), into the helper's own cgroup. */
+  prepareHelper(version: 1 | 2, uid: number, dirs: readonly string[]): void {
+    this.send(["prepaux", String(version), String(uid), ...dirs]);
+  }
+
   /** Starts the prepared run; output goes to the sinks until its end marker, then the reply resolves. */
-  run(message: RunMessage, sinks: RunSinks): Promise<RunReply> {
+  async run(message: RunMessage, sinks: RunSinks): Promise<RunReply> {
+    const fields = ["run", ...specFields(message)];
+    return (await this.start(fields, message.stdin, sinks)).program;
+  }
+
+  /**
+   * Starts the prepared run and the prepared helper side by side, their standard streams
+   * crossed: the program's stdin is the helper's stdout and vice versa, the helper's
+   * `stdin` arrives on its fd 3. sinks.stdout gets the helper's stderr, sinks.stderr the program's.
+   */
+  runPair(program: Omit<RunMessage, "stdin">, helper: RunMessage, sinks: RunSinks): Promise<PairReply> {
+    return this.start(["pair", ...specFields(program), ...specFields(helper)], helper.stdin, sinks);
+  }
+
+  private start(fields: readonly string[], stdin: RunMessage["stdin"], sinks: RunSinks): Promise<PairReply> {
     if (this.exited) return Promise.reject(new SandboxError("the sandbox supervisor is gone"));
     if (this.pending) return Promise.reject(new SandboxError("a run is already in flight in this session"));
     const seq = String(++this.seq);
     const marker = randomBytes(MARKER_BYTES);
-    return new Promise<RunReply>((resolve, reject) => {
-      const pending: Pending = { seq, reply: null, ends: 0, resolve, reject };
+    return new Promise<PairReply>((resolve, reject) => {
+      const pending: Pending = { seq, reply: null, helperReply: null, ends: 0, resolve, reject };
       const ended = () => {
         pending.ends++;
         this.settle(pending);
@@ -188,14 +224,12 @@ export class Supervisor {
       this.out.expect(marker, sinks.stdout, ended);
       this.err.expect(marker, sinks.stderr, ended);
       this.pending = pending;
-      const fields = [
-        "run", seq, marker.toString("hex"), message.writable ? "1" : "0",
-        String(message.fileSizeBytes), String(message.openFiles), String(message.stackBytes), String(message.cpuSeconds), String(message.tmpBytes),
-        String(message.argv.length), ...message.argv, String(message.env.length), ...message.env,
-      ];
+      // The command, then <seq> <marker> before the spec(s).
+      const [command, ...specs] = fields;
+      const head = [command!, seq, marker.toString("hex"), ...specs];
       try {
-        if (Buffer.isBuffer(message.stdin)) this.send([...fields, "-"], message.stdin);
-        else this.send([...fields, "@", message.stdin.path]);
+        if (Buffer.isBuffer(stdin)) this.send([...head, "-"], stdin);
+        else this.send([...head, "@", stdin.path]);
       } catch (error) {
         this.pending = null;
         reject(error as Error);
@@ -229,7 +263,7 @@ export class Supervisor {
   private settle(pending: Pending): void {
     if (pending.reply && pending.ends === 2 && this.pending === pending) {
       this.pending = null;
-      pending.resolve(pending.reply);
+      pending.resolve({ program: pending.reply, helper: pending.helperReply });
     }
   }
 
@@ -253,13 +287,18 @@ export class Supervisor {
       return this.gone(error);
     }
     const pending = this.pending;
-    if (!pending || parts[0] !== pending.seq) {
+    const helper = pending !== null && parts[0] === `${pending.seq}a`;
+    if (!pending || (parts[0] !== pending.seq && !helper)) {
       this.logger?.error({ line: line.slice(0, 200) }, "unexpected line from the sandbox supervisor");
       return;
     }
     const kind = parts[1] as RunReply["kind"];
-    if (kind === "error") pending.reply = { kind, value: Number(parts[3]), maxRssKb: 0, wallUs: 0, stage: parts[2] ?? "?" };
-    else pending.reply = { kind, value: Number(parts[2]), maxRssKb: Number(parts[3]), wallUs: Number(parts[4]), stage: "" };
+    const reply: RunReply =
+      kind === "error"
+        ? { kind, value: Number(parts[3]), maxRssKb: 0, wallUs: 0, stage: parts[2] ?? "?" }
+        : { kind, value: Number(parts[2]), maxRssKb: Number(parts[3]), wallUs: Number(parts[4]), stage: "" };
+    if (helper) pending.helperReply = reply;
+    else pending.reply = reply;
     this.settle(pending);
   }
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { pino, type Logger } from "pino";
-import type { SandboxEngine, SandboxSession } from "../../sandbox/sandbox.js";
+import type { SandboxEngine, SandboxSession, SessionOptions } from "../../sandbox/sandbox.js";
 import { slotCpus, usableCpus } from "../../sandbox/cgroup/cpuset.js";
 import { removeStaleMounts } from "../../sandbox/host-mounts.js";
 import { ensureHelpers } from "../../sandbox/native-helpers.js";
@@ -73,18 +73,21 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
     return slot;
   }
 
-  async function open(): Promise<SandboxSession> {
+  async function open(sessionOptions: SessionOptions = {}): Promise<SandboxSession> {
     const { binds, rootView } = await files();
     const slot = takeSlot();
     let session: DockerSession;
     try {
-      const cpuset = usable ? slotCpus(slot, usable) : null;
+      // A submission's own checker sessions run on its CPU, not on the CPU of the slot they take.
+      const pinnedLike = sessionOptions.cpusOf;
+      const cpuset = pinnedLike ? (pinnedLike.cpus ?? null) : usable ? slotCpus(slot, usable) : null;
       const box = await createSessionContainer(docker, { ...containerOptions, binds, rootView, cpuset }, log);
       const sessionLog = log.child({ container: box.container.id.slice(0, 12) });
       session = new DockerSession(box, containerOptions.workDirBytes, sessionLog, () => {
         sessions.delete(session);
         slots.delete(slot);
       });
+      session.cpus = cpuset;
       sessionLog.debug({ cgroup: box.cgroup.describe, cgroupVersion: box.cgroup.version, slot, cpuset }, "docker session opened");
     } catch (err) {
       slots.delete(slot);

@@ -19,6 +19,8 @@ const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const SCRATCH_DIRS = ["tmp", "dev/shm", "dev/mqueue"];
 
 export class DockerSession implements SandboxSession {
+  /** The container's CpusetCpus (set by the engine), null when unpinned. */
+  cpus: readonly number[] | null = null;
   private disposed = false;
   private busy = false;
   /** Entries of the scratch dirs after the last writable run (compile): what read-only runs may see. */

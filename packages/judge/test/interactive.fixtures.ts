@@ -1,0 +1,111 @@
+// An interactive guessing game for the interactive-problem tests: the test's input is the
+// secret (1..100), the program guesses, the interactor answers "<", ">" or "=" and allows
+// 10 guesses. One interactor in C (testlib protocol) and one in Python (kattis protocol);
+// the programs are Python: right (binary search), wrong (counts up), one that quits at
+// once, one that sits idle, one that crashes, one that burns CPU, and one that looks for
+// the interactor from inside.
+import type { Interactor } from "@sonocode/contracts";
+
+// Input "0" is a broken test: the interactor fails on it (abort: SIGABRT), which is IE.
+const TESTLIB_C = `#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "verdicts.h"
+int main(int argc, char **argv) {
+  if (argc != 3) return FAIL;
+  FILE *in = fopen(argv[1], "r"), *out = fopen(argv[2], "w");
+  int secret;
+  if (!in || !out || fscanf(in, "%d", &secret) != 1) return FAIL;
+  if (secret == 0) abort();
+  setvbuf(stdout, NULL, _IONBF, 0);
+  for (int asked = 1; asked <= 10; asked++) {
+    int guess;
+    if (scanf("%d", &guess) != 1) { fprintf(stderr, "no guess %d (eof or garbage)", asked); return WA; }
+    if (guess == secret) {
+      printf("=\\n");
+      fprintf(out, "%d\\n", asked);
+      fprintf(stderr, "found in %d guesses as uid %d", asked, (int)getuid());
+      return AC;
+    }
+    printf(guess < secret ? "<\\n" : ">\\n");
+  }
+  fprintf(stderr, "too many guesses");
+  return WA;
+}
+`;
+const VERDICTS_H = "enum { AC = 0, WA = 1, PE = 2, FAIL = 3 };\n";
+
+export const testlibInteractor: Interactor = { protocol: "testlib", language: "C", source: TESTLIB_C, files: [{ name: "verdicts.h", content: VERDICTS_H }] };
+
+// The same game, Kattis-style: the secret in the input file, verdicts 42/43, feedback in judgemessage.txt.
+const KATTIS_PY = `import sys
+secret = int(open(sys.argv[1]).read())
+if secret == 0:
+    raise RuntimeError("broken test")  # exit 1: neither 42 nor 43, the validator's own failure
+feedback = open(sys.argv[3] + "judgemessage.txt", "w")
+for asked in range(1, 11):
+    line = sys.stdin.readline()
+    try:
+        guess = int(line)
+    except ValueError:
+        feedback.write("guess %d is not a number: %r" % (asked, line[:20]))
+        sys.exit(43)
+    if guess == secret:
+        print("=", flush=True)
+        feedback.write("found in %d guesses" % asked)
+        sys.exit(42)
+    print("<" if guess < secret else ">", flush=True)
+feedback.write("too many guesses")
+sys.exit(43)
+`;
+
+export const kattisInteractor: Interactor = { protocol: "kattis", language: "PYTHON", source: KATTIS_PY };
+
+export const PROGRAMS = {
+  right: `lo, hi = 1, 100
+while True:
+    mid = (lo + hi) // 2
+    print(mid, flush=True)
+    reply = input().strip()
+    if reply == "=":
+        break
+    if reply == "<":
+        lo = mid + 1
+    else:
+        hi = mid - 1
+`,
+  // Counts up from 1: right only for secrets up to 10.
+  wrong: `for guess in range(1, 101):
+    print(guess, flush=True)
+    if input().strip() == "=":
+        break
+`,
+  quits: `print("hello", flush=True)
+`,
+  idle: `import time
+time.sleep(60)
+`,
+  crashes: `import os, signal
+print(50, flush=True)
+input()
+os.kill(os.getpid(), signal.SIGSEGV)
+`,
+  spins: `while True:
+    pass
+`,
+  // Plays right only if nothing of the interactor is in reach: no other process, nothing in /tmp, /box its own.
+  looks: `import os
+others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid())]
+seen = os.listdir("/tmp") + [f for f in os.listdir("/box") if f != "main.py"]
+if others or seen:
+    raise SystemExit(0)
+lo, hi = 1, 100
+while True:
+    mid = (lo + hi) // 2
+    print(mid, flush=True)
+    reply = input().strip()
+    if reply == "=":
+        break
+    lo, hi = (mid + 1, hi) if reply == "<" else (lo, mid - 1)
+`,
+} as const;
