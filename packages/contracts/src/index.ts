@@ -15,3 +15,4 @@ export * from "./groups.js";
 export * from "./runs.js";
 export * from "./scoring.js";
 export * from "./rejudge.js";
+export * from "./checker-failure.js";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { languageSchema } from "./languages.js";
 import { checkerSchema, PROBLEM_LIMITS } from "./problem.js";
 import { verdictFieldsSchema } from "./submission.js";
+import { checkerFailureSchema } from "./checker-failure.js";
 import { groupNameSchema, testGroupsSchema } from "./groups.js";
 import { interactorSchema } from "./interactor.js";
 
@@ -56,7 +57,8 @@ export type JudgeRequest = z.input<typeof judgeRequestSchema>;
 export type ParsedJudgeRequest = z.output<typeof judgeRequestSchema>;
 
 /** The verdict is the same shape the submission stores. */
-export const verdictSchema = verdictFieldsSchema;
+/** The verdict is the stored shape, plus (judge to evaluator only) why a custom checker failed. */
+export const verdictSchema = verdictFieldsSchema.extend({ checkerFailure: checkerFailureSchema.optional() });
 export type Verdict = z.infer<typeof verdictSchema>;
 
 export const SANDBOX_ENGINES = ["bwrap", "docker"] as const;

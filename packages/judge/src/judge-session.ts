@@ -2,7 +2,7 @@
 // artefact, check outputs in the worker pool, and build the verdict from facts
 // (verdict.ts). Every text in the verdict crosses the storable-text rule.
 import { open } from "node:fs/promises";
-import { JUDGE_DEFAULTS, storableText, type FailedTest, type JudgeTest, type ParsedJudgeRequest, type TestResult, type TestStatus, type Verdict } from "@sonocode/contracts";
+import { JUDGE_DEFAULTS, storableText, type CheckerFailure, type FailedTest, type JudgeTest, type ParsedJudgeRequest, type TestResult, type TestStatus, type Verdict } from "@sonocode/contracts";
 import type { CheckPool } from "./check/check-pool.js";
 import type { CustomCheckerHost } from "./custom-checker/custom-checker.js";
 import { openOutputChecker } from "./custom-checker/output-checker.js";
@@ -66,8 +66,9 @@ function compileError(total: number, compileOutput: string, message: string): Ve
 }
 
 /** The checker could not judge (it does not build, it failed on a test): never the submitter's fault. */
-function checkerInternalError(total: number, passed: number, results: TestResult[], compileOutput: string | null, message: string): Verdict {
-  return { status: "IE", passed, total, timeMs: null, memoryKb: null, results, compileOutput, failedTest: null, message };
+function checkerInternalError(total: number, passed: number, results: TestResult[], compileOutput: string | null, message: string, checkerFailure?: CheckerFailure): Verdict {
+  // checkerFailure: why, for the evaluator's admin log and metrics (never stored).
+  return { status: "IE", passed, total, timeMs: null, memoryKb: null, results, compileOutput, failedTest: null, message, ...(checkerFailure ? { checkerFailure } : {}) };
 }
 
 
@@ -119,7 +120,7 @@ export async function judgeInSession(
   const argv = [...spec.run({ memoryLimitMb: request.memoryLimitMb })];
   // After the compile (a CE is the submitter's news first), before any test: a checker that cannot judge stops here.
   const outputs = await openOutputChecker(request.checker, pool, customCheckers, session);
-  if ("kind" in outputs) return checkerInternalError(total, 0, [], compileOutput, outputs.message);
+  if ("kind" in outputs) return checkerInternalError(total, 0, [], compileOutput, outputs.message, outputs.failure);
   // An interactive problem: each test is a paired run with the interactor, which decides (interactive/).
   const interactive = request.interactor ? await openInteractiveRunner(session, request.interactor, customCheckers, spec) : null;
   if (interactive && "kind" in interactive) {
@@ -155,7 +156,7 @@ export async function judgeInSession(
       if (status === null) {
         const checked = await outputs.check(test, index, outcome.stdout);
         call.signal?.throwIfAborted();
-        if (checked.kind === "internalError") return checkerInternalError(total, passed, results, compileOutput, checked.message);
+        if (checked.kind === "internalError") return checkerInternalError(total, passed, results, compileOutput, checked.message, checked.failure);
         ({ status, extra } = checked);
       }
       const result: TestResult = { ...testResult(index, status, outcome, hit, test.hidden), ...extra };

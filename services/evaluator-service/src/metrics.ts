@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
-import { FINAL_STATUSES, type FinalStatus } from "@sonocode/contracts";
+import { FINAL_STATUSES, type CheckerFailureReason, type FinalStatus } from "@sonocode/contracts";
 
 /**
  * A handful of Prometheus series, rendered by hand: a few counters and gauges do not
@@ -11,6 +11,8 @@ export class EvaluatorMetrics {
   private judgeCount = 0;
   private failed = 0;
   private lockRenewalFailures = 0;
+  /** "<problemId> <reason>" -> count: a problem whose custom checker fails needs an admin. */
+  private readonly checkerFailures = new Map<string, number>();
   /**
    * Lock renewals are timers on the event loop: a loop blocked for longer than the lock's
    * margin would lose the lock of a healthy judge. The worst delay seen shows how close it came.
@@ -31,6 +33,12 @@ export class EvaluatorMetrics {
 
   recordLockRenewalFailures(count: number): void {
     this.lockRenewalFailures += count;
+  }
+
+  /** A submission made IE by its problem's custom checker (problem ids are 24-hex: safe as a label). */
+  recordCheckerFailure(problemId: string, reason: CheckerFailureReason): void {
+    const key = `${problemId} ${reason}`;
+    this.checkerFailures.set(key, (this.checkerFailures.get(key) ?? 0) + 1);
   }
 
   recordResult(status: FinalStatus): void {
@@ -98,6 +106,12 @@ export class EvaluatorMetrics {
       "# HELP sonocode_evaluator_event_loop_delay_max_seconds Worst event-loop delay since start (lock renewals run on the loop).",
       "# TYPE sonocode_evaluator_event_loop_delay_max_seconds gauge",
       `sonocode_evaluator_event_loop_delay_max_seconds ${this.maxLoopDelaySeconds()}`,
+      "# HELP sonocode_checker_failures_total Submissions made IE because their problem's custom checker failed (the problem needs an admin), by problem and reason.",
+      "# TYPE sonocode_checker_failures_total counter",
+      ...[...this.checkerFailures].map(([key, count]) => {
+        const [problem, reason] = key.split(" ");
+        return `sonocode_checker_failures_total{problem="${problem}",reason="${reason}"} ${count}`;
+      }),
     ];
     return `${lines.join("\n")}\n`;
   }

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmod, lstat, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JUDGE_DEFAULTS, type Checker, type JudgeTest } from "@sonocode/contracts";
+import { JUDGE_DEFAULTS, type Checker, type CheckerFailureReason, type JudgeTest } from "@sonocode/contracts";
 import type { Logger } from "pino";
 import { compileInSession } from "../compile.js";
 import { COMPILE_LIMITS, languageSpec } from "../languages.js";
@@ -42,7 +42,7 @@ export interface CustomCheckerHost {
    * The checker installed in a session of its own, or why it cannot judge (IE for the
    * submission). options.cpusOf: the submission's session, whose CPU the checker's runs share.
    */
-  open(checker: Checker, options?: SessionOptions): Promise<OpenedChecker | { failure: string }>;
+  open(checker: Checker, options?: SessionOptions): Promise<OpenedChecker | { failure: string; code: CheckerFailureReason }>;
   /** The checker (or an interactor, built the same way) built once per content and cached, as files to install; or why it cannot be. */
   program(checker: Checker, options?: SessionOptions): Promise<BuiltProgram | { failure: string }>;
   /** Checker failures seen (builds that failed, runs that failed): admins' signal that a problem is broken. */
@@ -200,9 +200,9 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
   return {
     async program(checker, options = {}) {
       const unsupported = unsupportedReason(checker);
-      if (unsupported) return { failure: unsupported };
+      if (unsupported) return { failure: unsupported, code: "unsupported" };
       const artefact = await built(checker, options);
-      if (artefact.kind === "failed") return { failure: artefact.reason };
+      if (artefact.kind === "failed") return { failure: artefact.reason, code: "build" };
       const spec = languageSpec(checker.language!);
       const env = spec.env ? { ...spec.env } : undefined;
       const key = keyOf(checker).slice(0, 16);
@@ -217,9 +217,9 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
     },
     async open(checker, options = {}) {
       const unsupported = unsupportedReason(checker);
-      if (unsupported) return { failure: unsupported };
+      if (unsupported) return { failure: unsupported, code: "unsupported" };
       const artefact = await built(checker, options);
-      if (artefact.kind === "failed") return { failure: artefact.reason };
+      if (artefact.kind === "failed") return { failure: artefact.reason, code: "build" };
       const spec = languageSpec(checker.language!);
       const protocol = checker.protocol ?? "testlib";
       const key = keyOf(checker).slice(0, 16);

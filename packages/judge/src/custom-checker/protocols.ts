@@ -1,6 +1,6 @@
 // How a custom checker is called and what its exit means, for both protocols. Pure:
 // the facts of one checker run in, a decision out (the judge core decides, as for programs).
-import { CHECKER_LIMITS, storableText, type CheckerProtocol } from "@sonocode/contracts";
+import { CHECKER_LIMITS, storableText, type CheckerFailureReason, type CheckerProtocol } from "@sonocode/contracts";
 import { classifyRun } from "../verdict.js";
 import type { RunLimits, RunOutcome } from "../sandbox/sandbox.js";
 
@@ -51,7 +51,7 @@ export type CheckerDecision =
   /** score: the partial credit of an exit 7 (testlib), null for a plain accept or reject. */
   | { kind: "verdict"; status: "Success" | "WA"; score: number | null; message: string | null }
   /** The checker could not judge (its own failure, exit 3, a limit): IE for the submission, flagged for admins. */
-  | { kind: "failure"; reason: string };
+  | { kind: "failure"; reason: string; code: CheckerFailureReason };
 
 /** The checker's stderr as checkerMessage: storable, capped, null when empty. */
 function message(outcome: RunOutcome): string | null {
@@ -70,14 +70,14 @@ export function partialScore(stdout: Buffer): number | null {
 /** limits: what the run had (an interactor's wall time is its pair's). */
 export function decide(protocol: CheckerProtocol, outcome: RunOutcome, limits: RunLimits = CHECKER_RUN_LIMITS): CheckerDecision {
   const hit = classifyRun(outcome, limits);
-  if (hit !== null) return { kind: "failure", reason: `the checker exceeded its ${hit === "wall" ? "wall time" : hit} limit` };
-  if (outcome.signal !== null) return { kind: "failure", reason: `the checker was killed by ${outcome.signal}` };
+  if (hit !== null) return { kind: "failure", reason: `the checker exceeded its ${hit === "wall" ? "wall time" : hit} limit`, code: "limit" };
+  if (outcome.signal !== null) return { kind: "failure", reason: `the checker was killed by ${outcome.signal}`, code: "signal" };
   const code = outcome.exitCode;
-  if (code === WRAPPER_FAILED_EXIT) return { kind: "failure", reason: "the checker's files could not be written (the output may be too large for its /tmp)" };
+  if (code === WRAPPER_FAILED_EXIT) return { kind: "failure", reason: "the checker's files could not be written (the output may be too large for its /tmp)", code: "io" };
   if (protocol === "kattis") {
     if (code === 42) return { kind: "verdict", status: "Success", score: null, message: message(outcome) };
     if (code === 43) return { kind: "verdict", status: "WA", score: null, message: message(outcome) };
-    return { kind: "failure", reason: `the validator exited with ${code} (42 accepts, 43 rejects)` };
+    return { kind: "failure", reason: `the validator exited with ${code} (42 accepts, 43 rejects)`, code: "exit" };
   }
   switch (code) {
     case 0:
@@ -87,12 +87,12 @@ export function decide(protocol: CheckerProtocol, outcome: RunOutcome, limits: R
       return { kind: "verdict", status: "WA", score: null, message: message(outcome) };
     case 7: {
       const score = partialScore(outcome.stdout);
-      if (score === null) return { kind: "failure", reason: "the checker gave partial credit (exit 7) without a score in [0, 1] first on its stdout" };
+      if (score === null) return { kind: "failure", reason: "the checker gave partial credit (exit 7) without a score in [0, 1] first on its stdout", code: "score" };
       return { kind: "verdict", status: score === 1 ? "Success" : "WA", score, message: message(outcome) };
     }
     case 3:
-      return { kind: "failure", reason: "the checker reported its own failure (exit 3)" };
+      return { kind: "failure", reason: "the checker reported its own failure (exit 3)", code: "failed" };
     default:
-      return { kind: "failure", reason: `the checker exited with ${code} (testlib: 0, 1, 2, 3 or 7)` };
+      return { kind: "failure", reason: `the checker exited with ${code} (testlib: 0, 1, 2, 3 or 7)`, code: "exit" };
   }
 }

@@ -244,6 +244,11 @@ async function judgeTests(
     await progress.finish();
     deps.metrics.recordJudgeDuration(performance.now() - started);
     deps.engineHealth.recordVerdict();
+    if (verdict.checkerFailure) {
+      // The problem is broken, not the submission: flagged for admins (no user code, no checker output here).
+      deps.metrics.recordCheckerFailure(data.problemId, verdict.checkerFailure.reason);
+      log.error({ problemId: data.problemId, reason: verdict.checkerFailure.reason, test: verdict.checkerFailure.test }, "the problem's custom checker failed: an admin has to fix the problem");
+    }
 
     const message = testsChanged ? (verdict.message ? `${verdict.message} (${TEST_SET_CHANGED_NOTE})` : TEST_SET_CHANGED_NOTE) : verdict.message;
     const result = evaluationResultSchema.safeParse({ ...verdict, message, submissionId, userId, ...generationOf(data) });
