@@ -75,6 +75,14 @@ export interface SubmissionRepository {
   listActive(query: ActiveSubmissionQuery): Promise<ActiveSubmissionRef[]>;
   /** How many of a user's submissions are Pending/Running (the per-user in-flight cap). */
   countActiveByUser(userId: string): Promise<number>;
+  /**
+   * The POST path's group commit (issue 9). Inserts every input as a Pending
+   * submission at once, all or nothing: when it throws, none of them was written
+   * (the caller may then try them one by one). Returned in input order.
+   */
+  createMany(inputs: NewSubmission[]): Promise<Submission[]>;
+  /** countActiveByUser for several users in one query: every user asked for is in the map (0 when none). */
+  countActiveByUsers(userIds: string[]): Promise<Map<string, number>>;
 }
 
 /**

@@ -42,6 +42,7 @@ const activeRefSchema = z.object({
 });
 const activeRefsSchema = z.array(activeRefSchema);
 const countSchema = z.number().int().min(0);
+const userCountsSchema = z.array(z.object({ userId: z.string(), total: countSchema }));
 const booleanSchema = z.boolean();
 
 function page<T>(raw: unknown, read: (item: unknown) => T): Page<T> {
@@ -107,6 +108,20 @@ function validatedSubmissions(inner: StoreAdapter["submissions"]): SubmissionRep
     },
     listActive: async (query): Promise<ActiveSubmissionRef[]> => activeRefsSchema.parse(await inner.listActive(query)),
     countActiveByUser: async (userId) => countSchema.parse(await inner.countActiveByUser(userId)),
+    createMany: async (inputs) => {
+      // One bad input refuses the whole batch before the database sees any of it (all or nothing).
+      const checked = inputs.map(checkWrite.submission);
+      const rows = z.array(z.unknown()).length(checked.length).parse(await inner.createMany(checked));
+      return rows.map(toSubmission);
+    },
+    countActiveByUsers: async (userIds) => {
+      const counts = new Map(userIds.map((userId) => [userId, 0]));
+      for (const { userId, total } of userCountsSchema.parse(await inner.countActiveByUsers(userIds))) {
+        if (!counts.has(userId)) throw new Error(`in-flight count for a user not asked for: ${userId}`);
+        counts.set(userId, total);
+      }
+      return counts;
+    },
   };
 }
 

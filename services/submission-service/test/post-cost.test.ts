@@ -1,5 +1,6 @@
-// What one accepted POST costs the database (issue 9): exactly one insert, and nothing read
-// back after it; and with the problem cache, no call to problem-service after the first.
+// What accepted POSTs cost the database (issue 9): the POSTs of one event-loop turn share
+// one in-flight count and one multi-row insert, and nothing is read back after it; and with
+// the problem cache, no call to problem-service after the first.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { silentLogger } from "@sonocode/logger";
@@ -16,6 +17,7 @@ let cache: CachedProblemClient;
 let app: FastifyInstance;
 const calls = new Map<string, number>();
 let problemCalls = 0;
+let rowsInserted = 0;
 
 before(async () => {
   store = await createStore({ kind: "pglite", dataDir: null });
@@ -37,6 +39,7 @@ before(async () => {
       if (typeof value !== "function" || typeof property !== "string") return value;
       return (...args: unknown[]) => {
         calls.set(property, (calls.get(property) ?? 0) + 1);
+        if (property === "createMany") rowsInserted += (args[0] as unknown[]).length;
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -61,13 +64,17 @@ after(async () => {
   await store.close();
 });
 
-test("20 accepted POSTs: 20 inserts, one in-flight count each, nothing read back, one problem-service call", async () => {
+test("20 accepted POSTs: their rows in batched inserts (one in-flight count per batch), nothing read back, one problem-service call", async () => {
   const problem = await store.problems.create(sampleProblem());
   const headers = await bearer("cost-user");
   const responses = await Promise.all(
     Array.from({ length: 20 }, () => app.inject({ method: "POST", url: "/api/v1/submissions", headers, payload: { problemId: problem._id, language: "PYTHON", code: "print(1)" } })),
   );
   for (const response of responses) assert.equal(response.statusCode, 201, response.body);
-  assert.deepEqual(Object.fromEntries(calls), { countActiveByUser: 20, create: 20 });
+  // Group commit: one count and one multi-row insert per batch, never a statement per POST.
+  const batches = calls.get("createMany") ?? 0;
+  assert.deepEqual(Object.fromEntries(calls), { countActiveByUsers: batches, createMany: batches });
+  assert.equal(rowsInserted, 20);
+  assert.ok(batches < 20, `${batches} batches for 20 concurrent POSTs`);
   assert.equal(problemCalls, 1);
 });

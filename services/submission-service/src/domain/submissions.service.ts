@@ -14,6 +14,7 @@ import type { Store } from "@sonocode/store";
 import type { z } from "zod";
 import type { ProblemClient } from "../clients/problem.client.js";
 import type { IngestPipeline } from "../queues/ingest.pipeline.js";
+import { createAdmissionBatcher, type AdmissionBatcher } from "./admission.batcher.js";
 import { buildSubmissionJob } from "./submission-job.builder.js";
 
 export type CreatedSubmission = z.infer<typeof createdSubmissionSchema>;
@@ -43,13 +44,16 @@ export interface SubmissionsServiceDeps {
   maxInFlight?: number;
 }
 
-/** When a user at the in-flight cap may try again: a judging usually takes a few seconds. */
-const IN_FLIGHT_RETRY_AFTER_SECONDS = 5;
 /** BullMQ priorities stop mattering long before this; it keeps the value in range. */
 const MAX_PRIORITY = 1_000;
 
 export class SubmissionsService {
-  constructor(private readonly deps: SubmissionsServiceDeps) {}
+  /** The in-flight cap and the insert, batched per event-loop turn (one count and one insert per batch). */
+  private readonly admission: AdmissionBatcher;
+
+  constructor(private readonly deps: SubmissionsServiceDeps) {
+    this.admission = createAdmissionBatcher({ store: deps.store, maxInFlight: deps.maxInFlight ?? 0 });
+  }
 
   /**
    * Persist Pending, then enqueue with jobId = submissionId. If the enqueue
@@ -77,15 +81,7 @@ export class SubmissionsService {
     if (!problem) throw AppError.notFound("PROBLEM_NOT_FOUND", `problem ${draft.problemId} not found`);
 
     // The caller's submissions still in flight: capped (admins exempt), and the new job's place in line.
-    const inFlight = await this.deps.store.submissions.countActiveByUser(caller.sub);
-    const maxInFlight = this.deps.maxInFlight ?? 0;
-    if (caller.role !== "admin" && maxInFlight > 0 && inFlight >= maxInFlight) {
-      throw new AppError("TOO_MANY_REQUESTS", `at most ${maxInFlight} submissions may be judged at once; wait for a verdict`, {
-        details: { limit: "in-flight", max: maxInFlight },
-        retryAfterSeconds: IN_FLIGHT_RETRY_AFTER_SECONDS,
-      });
-    }
-    const submission = await this.deps.store.submissions.create({
+    const { submission, inFlight } = await this.admission.admit(caller, {
       userId: caller.sub,
       problemId: problem._id,
       language: language.data,

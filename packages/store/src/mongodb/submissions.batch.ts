@@ -1,0 +1,40 @@
+import { MongoBulkWriteError, type Collection, type Document, type Filter, type ObjectId, type OptionalUnlessRequiredId } from "mongodb";
+
+/**
+ * The POST path's group commit on MongoDB (see postgres/submissions.batch.ts):
+ * the documents of one batch go in one insertMany. MongoDB has no all-or-nothing
+ * insertMany without a replica-set transaction, so a refused batch is undone:
+ * ordered=false inserts every document it can, and when any was refused the ones
+ * written are deleted again before the error is rethrown, so the caller sees
+ * "none written" (and may retry them one by one). If that delete fails too (the
+ * server went away mid-batch) the leftovers are Pending submissions without a
+ * job, which the reconciler enqueues after its grace period: never stuck.
+ */
+export async function insertAllOrNone<D extends Document & { _id: ObjectId }>(collection: Collection<D>, docs: D[]): Promise<void> {
+  if (docs.length === 0) return;
+  try {
+    await collection.insertMany(docs as OptionalUnlessRequiredId<D>[], { ordered: false });
+  } catch (error) {
+    // Only a bulk write error says which documents were refused; any other error may have written any of them.
+    const refused = error instanceof MongoBulkWriteError ? new Set(error.writeErrors instanceof Array ? error.writeErrors.map((e) => e.index) : [error.writeErrors.index]) : null;
+    const written = refused ? docs.filter((_, index) => !refused.has(index)) : docs;
+    // The insert's error is the one to report; a failed undo leaves work the reconciler picks up.
+    if (written.length > 0) await collection.deleteMany({ _id: { $in: written.map((doc) => doc._id) } } as Filter<D>).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * In-flight counts of several users in one aggregation (the userId_status index); users with
+ * none are absent. `inFlight` is the adapter's own in-flight filter (as countActiveByUser's).
+ */
+export async function countByUsers<D extends Document>(collection: Collection<D>, userIds: readonly string[], inFlight: Document): Promise<{ userId: string; total: number }[]> {
+  if (userIds.length === 0) return [];
+  const rows = await collection
+    .aggregate<{ _id: string; total: number }>([
+      { $match: { ...inFlight, userId: { $in: [...new Set(userIds)] } } },
+      { $group: { _id: "$userId", total: { $sum: 1 } } },
+    ])
+    .toArray();
+  return rows.map((row) => ({ userId: row._id, total: row.total }));
+}
