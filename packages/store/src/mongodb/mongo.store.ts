@@ -22,6 +22,7 @@ import {
 import { MongoClient, ObjectId, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from "mongodb";
 import { testSetHash } from "../documents.js";
 import { normalizeId } from "../object-id.js";
+import { countByUsers, insertAllOrNone } from "./submissions.batch.js";
 import { ensureRunIndexes, MongoRuns } from "./runs.repo.js";
 import { generationFilter, MongoRejudges } from "./rejudge.repo.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
@@ -188,32 +189,46 @@ class MongoProblems implements Unverified<ProblemRepository> {
   }
 }
 
+function newSubmissionDoc(input: NewSubmission, now: Date): SubmissionDoc {
+  return {
+    _id: new ObjectId(),
+    userId: input.userId,
+    problemId: objectId(input.problemId),
+    language: input.language,
+    code: input.code,
+    status: "Pending",
+    passed: 0,
+    total: input.total,
+    timeMs: null,
+    memoryKb: null,
+    results: [],
+    compileOutput: null,
+    failedTest: null,
+    message: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 class MongoSubmissions implements Unverified<SubmissionRepository> {
   constructor(private readonly collection: Collection<SubmissionDoc>) {}
 
   async create(input: NewSubmission): Promise<Record<string, unknown>> {
-    const problemId = objectId(input.problemId);
-    const now = new Date();
-    const doc: SubmissionDoc = {
-      _id: new ObjectId(),
-      userId: input.userId,
-      problemId,
-      language: input.language,
-      code: input.code,
-      status: "Pending",
-      passed: 0,
-      total: input.total,
-      timeMs: null,
-      memoryKb: null,
-      results: [],
-      compileOutput: null,
-      failedTest: null,
-      message: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const doc = newSubmissionDoc(input, new Date());
     await this.collection.insertOne(doc);
     return submissionFromDoc(doc);
+  }
+
+  async createMany(inputs: NewSubmission[]): Promise<Record<string, unknown>[]> {
+    const now = new Date();
+    const docs = inputs.map((input) => newSubmissionDoc(input, now));
+    await insertAllOrNone(this.collection, docs);
+    return docs.map(submissionFromDoc);
+  }
+
+  async countActiveByUsers(userIds: string[]): Promise<{ userId: string; total: number }[]> {
+    // The same in-flight filter as countActiveByUser: the cap must count alike on both paths.
+    return countByUsers(this.collection, userIds, { status: { $in: ACTIVE }, ...generationFilter(0) });
   }
 
   async findById(key: string): Promise<Record<string, unknown> | null> {

@@ -12,6 +12,7 @@ import { isoDate, testSetHash } from "../documents.js";
 import { newObjectId } from "../object-id.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 import { runMigrations } from "./migrations.js";
+import { countActiveByUsers, insertSubmissions } from "./submissions.batch.js";
 import { PostgresRejudges } from "./rejudge.repo.js";
 import { PostgresRuns } from "./runs.repo.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
@@ -238,6 +239,10 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
     return submissionFromRow(rows[0]!);
   }
 
+  createMany(inputs: NewSubmission[]): Promise<Record<string, unknown>[]> {
+    return insertSubmissions(this.db, inputs, submissionFromRow);
+  }
+
   async findById(key: string): Promise<Record<string, unknown> | null> {
     return this.read(key);
   }
@@ -325,6 +330,11 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
   async countActiveByUser(userId: string): Promise<number> {
     const { rows } = await this.db.query<{ total: number }>(`SELECT count(*)::int AS total FROM submissions WHERE user_id = $1 AND status IN ${ACTIVE} AND rejudge_generation = 0`, [userId]);
     return rows[0]?.total ?? 0;
+  }
+
+  countActiveByUsers(userIds: string[]): Promise<{ userId: string; total: number }[]> {
+    // The same in-flight predicate as countActiveByUser: the cap must count alike on both paths.
+    return countActiveByUsers(this.db, userIds, `status IN ${ACTIVE} AND rejudge_generation = 0`);
   }
 
   private async read(key: string): Promise<Record<string, unknown> | null> {
