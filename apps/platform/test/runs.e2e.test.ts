@@ -100,6 +100,9 @@ describe("run code end to end (embedded wiring)", () => {
     assert.equal(ok.status, "Success");
     assert.equal(ok.results[0].expected, "30\n");
     for (const run of [wa, ok]) assert.ok(!JSON.stringify(run).includes("reference-marker"));
+    // Runs never count in the problem's statistics (only submissions do).
+    const problem = await call(platform.urls.problem, "GET", `/api/v1/problems/${withReference}`, { token: carol });
+    assert.deepEqual(problem.body.data.stats, { submissions: 0, accepted: 0, acceptanceRate: 0 });
   });
 
   test("a custom input without a reference solution: expected is null and a normal exit is Success", async () => {
