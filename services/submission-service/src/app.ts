@@ -130,16 +130,6 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
     ...(deps.runDeadlineMs === undefined ? {} : { deadlineMs: deps.runDeadlineMs }),
     ...(deps.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: deps.enqueueTimeoutMs }),
   });
-  await app.register(runsRoutes, { service: runs });
-  const runs = new RunsService({
-    store: deps.store,
-    problems: deps.problems,
-    queue: deps.submissionQueue,
-    maxCodeBytes,
-    maxInFlight: limits.maxInFlight,
-    ...(deps.runDeadlineMs === undefined ? {} : { deadlineMs: deps.runDeadlineMs }),
-    ...(deps.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: deps.enqueueTimeoutMs }),
-  });
   await app.register(runsRoutes, { service: runs, bodyLimit: bodyLimitFor(maxCodeBytes) + 2 * MAX_RUN_INPUT_BYTES });
   await app.register(rejudgeRoutes, { service: new RejudgeService({ store: deps.store, feeder: deps.rejudgeFeeder }), jwtSecret: deps.jwtSecret });
 
