@@ -115,7 +115,7 @@ describe("Kattis package import", () => {
     // An honest header over the per-file cap is refused before anything is inflated.
     await refused([...kattisPackage(), { name: "data/secret/huge.in", data: "x", declaredSize: 9 * 1024 * 1024 }], /larger than 8388608 bytes/);
     await refused(Array.from({ length: 2_001 }, (_, i) => ({ name: `f${i}`, data: "" })), /2001 entries; at most 2000/);
-    await refused(kattisPackage({ yaml: "name: Guess\nvalidation: custom interactive\n" }), /interactive problems are not supported yet/);
+    await refused(kattisPackage({ yaml: "name: Guess\nvalidation: default interactive\n" }), /interactive problems: custom interactive/);
     await refused(kattisPackage({ yaml: "name: [unclosed\n" }), /problem\.yaml is not valid YAML/);
     await refused(kattisPackage({ yaml: "validator_flags: float_absolute_tolerance 1e-6 float_relative_tolerance 1e-4\n" }), /different absolute and relative/);
     await refused(kattisPackage({ yaml: "name: X\nvalidation: custom\n" }), /output_validators\/ is empty/);

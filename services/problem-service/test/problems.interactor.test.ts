@@ -7,6 +7,7 @@ import { signServiceToken } from "@sonocode/auth";
 import { problemSchema, publicProblemSchema, testSetSchema, type ProblemInput } from "@sonocode/contracts";
 import { testSetContentHash, testSetHash } from "@sonocode/contracts/test-set-hash";
 import { call, sampleProblem, startTestServer, TEST_JWT_SECRET, type TestServer } from "./test-server.helper.js";
+import { buildZip } from "./zip.builder.js";
 
 const SECRET = "/* INTERACTOR-SECRET */ int main(void) { return 0; }";
 
@@ -59,5 +60,23 @@ describe("interactive problems", () => {
     await refused(interactive({ interactor: { language: "C", source: "" } }), /interactor/);
     await refused(interactive({ interactor: { language: "C", source: "x", files: [{ name: "main.c", content: "" }] } }), /interactor's own/);
     await refused(interactive({ interactor: { language: "C", source: "x", files: [{ name: "../x.h", content: "" }] } }), /plain file name/);
+  });
+
+  it("imports a Kattis package with validation: custom interactive, its output validator as the interactor", async () => {
+    const validator = "import sys\nsecret = int(open(sys.argv[1]).read())\nsys.exit(42 if int(input()) == secret else 43)\n";
+    const zip = buildZip([
+      { name: "guess/problem.yaml", data: "name: Guess\nvalidation: custom interactive\n" },
+      { name: "guess/problem_statement/problem.en.md", data: "# Guess\n\nGuess the number.\n" },
+      { name: "guess/data/sample/1.in", data: "7\n" },
+      { name: "guess/data/sample/1.ans", data: "\n" },
+      { name: "guess/data/secret/1.in", data: "42\n" },
+      { name: "guess/data/secret/1.ans", data: "\n" },
+      { name: "guess/output_validators/guess/validate.py", data: validator },
+    ]);
+    const response = await call(server, "POST", "/api/v1/problems/import", { token: server.adminToken, body: zip, headers: { "content-type": "application/zip" } });
+    assert.equal(response.status, 201, response.text);
+    const problem = problemSchema.parse(response.body.data);
+    assert.deepEqual(problem.interactor, { protocol: "kattis", language: "PYTHON", source: validator });
+    assert.equal(problem.checker, undefined, "an interactive package has no output checker");
   });
 });

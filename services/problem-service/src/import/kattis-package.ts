@@ -4,7 +4,7 @@
 // refused with the reason, never imported with a different meaning.
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { CHECKER_LIMITS, PROBLEM_LIMITS, type Checker, type Difficulty, type ProblemInput, type TestGroup } from "@sonocode/contracts";
+import { CHECKER_LIMITS, PROBLEM_LIMITS, type Checker, type Difficulty, type Interactor, type ProblemInput, type TestGroup } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
 import { badPackage } from "./zip-reader.js";
 
@@ -175,12 +175,25 @@ function extension(name: string): string {
 function checker(files: Map<string, Buffer>, yaml: ProblemYaml): Checker {
   const words = (yaml.validation ?? "default").trim().split(/\s+/);
   const flags = yaml.validator_flags === undefined ? [] : String(yaml.validator_flags).trim().split(/\s+/).filter(Boolean);
-  if (words.includes("interactive")) throw badPackage("interactive problems are not supported yet");
+  if (words.includes("interactive")) throw badPackage(`validation: ${JSON.stringify(yaml.validation)} is not supported (interactive problems: custom interactive)`);
   if (words[0] === "default" && words.length === 1) return defaultChecker(flags);
   if (words[0] !== "custom") throw badPackage(`validation: ${JSON.stringify(yaml.validation)} is not supported (default or custom)`);
   if (words.length > 1) throw badPackage(`validation: ${JSON.stringify(yaml.validation)} is not supported yet (only plain custom)`);
   if (flags.length > 0) throw badPackage("validator_flags for a custom validator are not supported yet");
   return customChecker(files);
+}
+
+/**
+ * How the package is judged: its checker, or for `validation: custom interactive` its
+ * output validator as the interactor (kattis protocol: the validator talks to the program
+ * on its stdin/stdout and decides with 42/43).
+ */
+function judging(files: Map<string, Buffer>, yaml: ProblemYaml): { checker: Checker } | { interactor: Interactor } {
+  const words = (yaml.validation ?? "default").trim().split(/\s+/);
+  if (words.length !== 2 || words[0] !== "custom" || words[1] !== "interactive") return { checker: checker(files, yaml) };
+  if (yaml.validator_flags !== undefined && String(yaml.validator_flags).trim() !== "") throw badPackage("validator_flags for a custom validator are not supported yet");
+  const { language, source, files: helpers } = customChecker(files);
+  return { interactor: { protocol: "kattis", language: language!, source: source!, ...(helpers ? { files: helpers } : {}) } };
 }
 
 /** Natural order, as packages number their tests (2.in before 10.in). */
@@ -228,7 +241,7 @@ function tests(files: Map<string, Buffer>): { testCases: FoundTest[]; groups: Te
 export function problemFromKattisPackage(archive: Map<string, Buffer>, options: { difficulty: Difficulty }): ProblemInput {
   const files = packageRoot(archive);
   const yaml = readProblemYaml(files);
-  const judgedBy = checker(files, yaml);
+  const judgedBy = judging(files, yaml);
   const { description, format } = statement(files);
   const { testCases, groups } = tests(files);
   const memory = memoryLimitMb(yaml);
@@ -240,7 +253,7 @@ export function problemFromKattisPackage(archive: Map<string, Buffer>, options: 
     codeStubs: [],
     timeLimitMs: timeLimitMs(files, yaml),
     ...(memory === undefined ? {} : { memoryLimitMb: memory }),
-    checker: judgedBy,
+    ...judgedBy,
     ...(groups.length > 0 ? { groups } : {}),
   };
 }
