@@ -40,6 +40,8 @@ command -v gcc >/dev/null || need+=(gcc)
 if [ "$want_test" = 1 ]; then
   [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
   command -v dockerd >/dev/null || need+=(docker.io)
+  # The web playground's browser test drives Debian's chromium (playwright-core; no browser download).
+  [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
 if [ "$want_compose" = 1 ]; then
   command -v dockerd >/dev/null || need+=(docker.io)

@@ -1,13 +1,9 @@
 import { io, type Socket } from "socket.io-client";
-import type { ProgressEvent, RunView, SubmissionView } from "./api.types.js";
+import type { ServerToClientEvents } from "@sonocode/contracts";
 import { token } from "./session.js";
 
 /** Events the socket-service pushes to every tab of the signed-in user (room user:<sub>). */
-interface ServerEvents {
-  submissionPayloadResponse: (payload: SubmissionView) => void;
-  "submission:progress": (payload: ProgressEvent) => void;
-  "run:result": (payload: RunView) => void;
-}
+type ServerEvents = ServerToClientEvents;
 type EventName = keyof ServerEvents;
 
 let socket: Socket<ServerEvents, Record<string, never>> | null = null;

@@ -35,8 +35,9 @@ export function judgePanel(source: Source): JudgePanel {
   let runTimer: ReturnType<typeof setTimeout> | undefined;
   // Events can beat the POST's answer (a fast judge): the latest one per id waits here until
   // the id is known. Bounded: a tab only ever waits for its own few submissions.
-  const early = new Map<string, ProgressEvent | SubmissionView | RunView>();
-  const keepEarly = (id: string, event: ProgressEvent | SubmissionView | RunView) => {
+  type Early = { kind: "progress"; event: ProgressEvent } | { kind: "result"; event: SubmissionView } | { kind: "run"; event: RunView };
+  const early = new Map<string, Early>();
+  const keepEarly = (id: string, event: Early) => {
     if (early.size >= 20) early.delete(early.keys().next().value ?? "");
     early.set(id, event);
   };
@@ -90,9 +91,9 @@ export function judgePanel(source: Source): JudgePanel {
       watching = submission._id;
       timer = setTimeout(() => void poll(), POLL_MS);
       const before = early.get(submission._id);
-      early.clear();
-      if (before && "submissionId" in before) showProgress(before.status, before.passed, before.total);
-      else if (before && "userId" in before) finish(before);
+      early.delete(submission._id);
+      if (before?.kind === "progress") showProgress(before.event.status, before.event.passed, before.event.total);
+      else if (before?.kind === "result") finish(before.event);
     } catch (error) {
       submitButton.disabled = false;
       progress.hidden = true;
@@ -133,7 +134,7 @@ export function judgePanel(source: Source): JudgePanel {
       runWatching = created._id;
       runTimer = setTimeout(() => void pollRun(), POLL_MS);
       const before = early.get(created._id);
-      if (before && "results" in before && !("userId" in before)) finishRun(before);
+      if (before?.kind === "run") finishRun(before.event);
     } catch (error) {
       runButton.disabled = false;
       const missing = error instanceof ApiError && error.status === 404 && error.code !== "PROBLEM_NOT_FOUND";
@@ -144,15 +145,15 @@ export function judgePanel(source: Source): JudgePanel {
   const unsubscribe = [
     onLive("submission:progress", (event) => {
       if (event.submissionId === watching) showProgress(event.status, event.passed, event.total);
-      else if (!watching) keepEarly(event.submissionId, event);
+      else if (!watching) keepEarly(event.submissionId, { kind: "progress", event });
     }),
     onLive("submissionPayloadResponse", (submission) => {
       if (submission._id === watching) finish(submission);
-      else if (!watching) keepEarly(submission._id, submission);
+      else if (!watching) keepEarly(submission._id, { kind: "result", event: submission });
     }),
     onLive("run:result", (run) => {
       if (run._id === runWatching) finishRun(run);
-      else if (!runWatching) keepEarly(run._id, run);
+      else if (!runWatching) keepEarly(run._id, { kind: "run", event: run });
     }),
     // Events sent while disconnected are gone: re-read what is still due.
     onReconnect(() => {

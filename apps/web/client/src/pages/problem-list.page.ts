@@ -5,10 +5,9 @@ import type { PageFactory } from "../router.js";
 import { claims } from "../session.js";
 import { kattisImport } from "./kattis-import.js";
 
+/** acceptanceRate is a percentage with one decimal (contracts' problemStats). */
 export function percent(rate: number): string {
-  // acceptanceRate may be a fraction (0.42) or a percentage (42): show both as 42 %.
-  const value = rate <= 1 ? rate * 100 : rate;
-  return `${value.toFixed(value >= 10 || value === 0 ? 0 : 1)} %`;
+  return `${Number.isInteger(rate) ? rate : rate.toFixed(1)} %`;
 }
 
 export const problemListPage: PageFactory = (_params, query) => {
@@ -33,7 +32,7 @@ export const problemListPage: PageFactory = (_params, query) => {
           { testid: "problem-row" },
           h("td", {}, h("a", { href: `/problems/${problem._id}` }, problem.title)),
           h("td", {}, h("span", { class: `badge ${problem.difficulty}` }, problem.difficulty)),
-          hasStats ? h("td", { class: "num" }, problem.stats ? percent(problem.stats.acceptanceRate) : "—") : null,
+          hasStats ? h("td", { class: "num" }, problem.stats?.submissions ? percent(problem.stats.acceptanceRate) : "—") : null,
         ),
       );
       replaceChildren(

@@ -25,8 +25,12 @@ function statement(problem: ProblemView): HTMLElement {
   const limits = [
     problem.timeLimitMs ? `Time limit ${problem.timeLimitMs} ms` : null,
     problem.memoryLimitMb ? `Memory limit ${problem.memoryLimitMb} MB` : null,
-    `${problem.totalTestCases} tests`,
-    problem.stats ? `Acceptance ${percent(problem.stats.acceptanceRate)} (${problem.stats.accepted} / ${problem.stats.submissions})` : null,
+    `${problem.totalTestCases ?? problem.testCases.length} tests`,
+    problem.stats
+      ? problem.stats.submissions === 0
+        ? "No submissions yet"
+        : `Acceptance ${percent(problem.stats.acceptanceRate)} (${problem.stats.accepted} of ${problem.stats.submissions} accepted)`
+      : null,
   ].filter((x): x is string => x !== null);
   const examples = problem.testCases.filter((t) => !t.hidden);
   return h(

@@ -26,7 +26,7 @@ function block(label: string, text: string): HTMLElement {
   return h("div", { class: "io" }, h("h4", {}, label), h("pre", {}, text === "" ? "(empty)" : text));
 }
 
-const memory = (kb: number | null) => (kb === null ? "—" : kb >= 10_240 ? `${(kb / 1024).toFixed(1)} MB` : `${kb} KB`);
+const memory = (kb: number | null) => (kb === null ? "—" : kb >= 1024 ? `${(kb / 1024).toFixed(1)} MB` : `${kb} KB`);
 const time = (ms: number | null) => (ms === null ? "—" : `${ms} ms`);
 
 /** The final verdict of a submission: figures, percentile and score where the API gives them, the failing visible test, compiler output. */
