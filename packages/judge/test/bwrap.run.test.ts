@@ -77,6 +77,29 @@ describe("judge.run (bwrap)", () => {
     assert.equal(viaCpp.results[0]!.expected, "4\n");
   });
 
+  it("the problem's custom checker (testlib) decides a custom input against the reference, and its message is shown", async () => {
+    // Accepts any answer of the right parity; says what it compared on stderr.
+    const parity = `#include <stdio.h>
+int main(int argc, char **argv) {
+  FILE *out = fopen(argv[2], "r"), *ans = fopen(argv[3], "r");
+  long got, want;
+  if (!out || !ans || fscanf(ans, "%ld", &want) != 1) return 3;
+  if (fscanf(out, "%ld", &got) != 1) { fprintf(stderr, "no number"); return 2; }
+  fprintf(stderr, "got %ld, want the parity of %ld", got, want);
+  return (got - want) % 2 == 0 ? 0 : 1;
+}
+`;
+    const checker = { type: "custom" as const, protocol: "testlib" as const, language: "C" as const, source: parity };
+    const reference = { language: "PYTHON" as const, source: SUM, ...LIMITS };
+    // 10 - 4 = 6 and 10 + 4 = 14 have the same parity: accepted by this checker, with its message.
+    const run = await judge.run({ language: "PYTHON", source: DIFF, tests: [{ input: "10 4\n", output: null }], ...LIMITS, checker, reference });
+    assert.equal(run.status, "Success", JSON.stringify(run));
+    assert.equal(run.results[0]!.expected, "14\n");
+    assert.equal(run.results[0]!.checkerMessage, "got 6, want the parity of 14");
+    const odd = await judge.run({ language: "PYTHON", source: "print(7)\n", tests: [{ input: "10 4\n", output: null }], ...LIMITS, checker, reference });
+    assert.equal(odd.status, "WA");
+  });
+
   it("custom input without a reference solution: expected is null and a clean exit is Success", async () => {
     const run = await judge.run({ language: "PYTHON", source: DIFF, tests: [{ input: "10 4\n", output: null }], ...LIMITS, checker: { type: "exact" } });
     assert.equal(run.status, "Success");

@@ -151,6 +151,15 @@ describe("POST /api/v1/runs", () => {
     assert.equal((await postRun("dee", { problemId: problem._id, input: "1\n" })).statusCode, 202);
   });
 
+  test("an interactive problem has no runs (400: its program's output is the interactor's business)", async () => {
+    const problem = await h.store.problems.create(
+      sampleProblem({ title: "guess", interactor: { protocol: "testlib", language: "PYTHON", source: "print(1)" } }),
+    );
+    const refused = await postRun("dex", { problemId: problem._id, input: "1\n" });
+    assert.equal(refused.statusCode, 400, refused.body);
+    assert.equal(refused.json().error.details.reason, "INTERACTIVE_PROBLEM");
+  });
+
   test("runs count toward the per-user rate limit shared with submissions (429 past it)", async () => {
     const submit = async () => h.app.inject({ method: "POST", url: "/api/v1/submissions", headers: await bearer("eve"), payload: { problemId: h.problem._id, language: "python", code: "print(3)" } });
     assert.equal((await submit()).statusCode, 201);

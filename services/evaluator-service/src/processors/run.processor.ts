@@ -13,6 +13,7 @@ export const RUN_IE_MESSAGES = {
   invalidJob: "internal error: the run job was invalid",
   problemGone: "internal error: the problem no longer exists",
   noVisibleTests: "internal error: the problem has no visible tests; run it on your own input",
+  interactive: "internal error: run code is not available for interactive problems; submit instead",
   unsupported: "internal error: this evaluator cannot run code; try again",
   failed: "internal error: the run did not complete; please try again",
 } as const;
@@ -111,6 +112,8 @@ async function runJob(data: RunJob, deps: RunProcessorDeps, log: Logger, signal:
   try {
     // Hidden tests never leave this function: only visible ones are run, and their positions
     // among the visible tests are what the owner sees as indexes.
+    // submission-service refuses these; a problem made interactive after the POST lands here.
+    if (lease.set.interactor) return internalError(RUN_IE_MESSAGES.interactive);
     const tests: RunJudgeTest[] =
       data.input === undefined
         ? lease.set.tests.filter((test) => !test.hidden).map((test) => ({ inputFile: test.inputFile, outputFile: test.outputFile }))

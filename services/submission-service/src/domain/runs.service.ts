@@ -41,6 +41,8 @@ export interface RunDraft {
 /** What a run needs from the problem beyond the judging view: admin-only or per-test facts. */
 export interface RunProblemFacts {
   visibleTests: number;
+  /** An interactive problem's program talks to its interactor: there is no output of its own to show. */
+  interactive: boolean;
   referenceSolution?: { language: Language; code: string } | undefined;
 }
 
@@ -98,6 +100,9 @@ export class RunsService {
     const problem = await this.deps.problems.getProblem(draft.problemId);
     const facts = problem ? await this.problemFacts(problem) : null;
     if (!problem || !facts) throw AppError.notFound("PROBLEM_NOT_FOUND", `problem ${draft.problemId} not found`);
+    if (facts.interactive) {
+      throw new AppError("VALIDATION_FAILED", "run code is not available for interactive problems; submit instead", { details: { reason: "INTERACTIVE_PROBLEM" } });
+    }
     if (draft.input === undefined && facts.visibleTests === 0) {
       throw new AppError("VALIDATION_FAILED", "this problem has no visible tests: give an input to run on", { details: { reason: "NO_VISIBLE_TESTS" } });
     }
@@ -161,7 +166,11 @@ export class RunsService {
       this.facts.delete(view._id);
       return null;
     }
-    const facts: RunProblemFacts = { visibleTests: problem.testCases.filter((test) => !test.hidden).length, referenceSolution: problem.referenceSolution };
+    const facts: RunProblemFacts = {
+      visibleTests: problem.testCases.filter((test) => !test.hidden).length,
+      interactive: problem.interactor !== undefined,
+      referenceSolution: problem.referenceSolution,
+    };
     // Cached under the version read (a newer one than the view is fine: the next POST re-reads).
     this.facts.delete(view._id);
     this.facts.set(view._id, { updatedAt: problem.updatedAt, facts });
