@@ -79,10 +79,16 @@ describe("interactive problems (bwrap)", { concurrency: 1 }, () => {
       assert.ok(Date.now() - started < 30_000);
     });
 
-    it("a program spinning on the CPU is TLE by its own CPU time", async () => {
+    it("a program spinning on the CPU is TLE (by its own CPU time, or on a machine too busy to give it 0.5 s of CPU, by wall time)", async () => {
       const verdict = await judge.judge(request("spins", testlibInteractor, [42]));
       assert.equal(verdict.status, "TLE");
-      assert.ok(verdict.results[0]!.timeMs >= 500, `cpu ${verdict.results[0]!.timeMs}`);
+      const { timeMs, wallTimeMs = 0 } = verdict.results[0]!;
+      assert.ok(timeMs >= 500 || wallTimeMs >= 2_000, `cpu ${timeMs} ms, wall ${wallTimeMs} ms`);
+    });
+
+    it("a program over its memory limit is MLE by its own cgroup (the interactor's memory is not charged to it)", async () => {
+      const verdict = await judge.judge(request("hogs", testlibInteractor, [42]));
+      assert.equal(verdict.status, "MLE", JSON.stringify(verdict.results));
     });
 
     it("a program that crashes mid-game is RE, even though the interactor then sees EOF", async () => {

@@ -93,6 +93,11 @@ os.kill(os.getpid(), signal.SIGSEGV)
   spins: `while True:
     pass
 `,
+  // Allocates far beyond its 64 MiB after the first exchange (touching every page).
+  hogs: `print(50, flush=True)
+input()
+hog = b"x" * (512 * 1024 * 1024)
+`,
   // Plays right only if nothing of the interactor is in reach: no other process, nothing in /tmp, /box its own.
   looks: `import os
 others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid())]
