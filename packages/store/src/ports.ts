@@ -10,6 +10,7 @@ import type {
   VerdictFields,
 } from "@sonocode/contracts";
 import type { NewRun, Run, RunVerdict } from "@sonocode/contracts";
+import type { AcceptedComparison, Language } from "@sonocode/contracts";
 
 export interface Page<T> {
   items: T[];
@@ -83,6 +84,13 @@ export interface SubmissionRepository {
   createMany(inputs: NewSubmission[]): Promise<Submission[]>;
   /** countActiveByUser for several users in one query: every user asked for is in the map (0 when none). */
   countActiveByUsers(userIds: string[]): Promise<Map<string, number>>;
+  /**
+   * Percentiles (issue 10): `of` is an accepted submission; among the other accepted
+   * submissions of its problem and language, how many there are and how many took more
+   * CPU time / more memory. One index range scan over that problem's and language's
+   * accepted submissions (PostgreSQL: submissions_accepted_idx).
+   */
+  acceptedComparison(of: { problemId: string; language: Language; timeMs: number; memoryKb: number }): Promise<AcceptedComparison>;
 }
 
 /**

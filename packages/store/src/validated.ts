@@ -23,8 +23,8 @@ export function validated(adapter: StoreAdapter): Store {
     kind: adapter.kind,
     problems: validatedProblems(adapter.problems),
     submissions: validatedSubmissions(adapter.submissions),
-    rejudges: validatedRejudges(adapter.rejudges),
     runs: validatedRuns(adapter.runs),
+    rejudges: validatedRejudges(adapter.rejudges),
     ping: () => adapter.ping(),
     close: () => adapter.close(),
   };
@@ -122,8 +122,15 @@ function validatedSubmissions(inner: StoreAdapter["submissions"]): SubmissionRep
       }
       return counts;
     },
+    acceptedComparison: async (of) => {
+      const problemId = normalizeId(of.problemId);
+      if (problemId === null) return { others: 0, slower: 0, moreMemory: 0 };
+      return comparisonSchema.parse(await inner.acceptedComparison({ ...of, problemId }));
+    },
   };
 }
+
+const comparisonSchema = z.object({ others: countSchema, slower: countSchema, moreMemory: countSchema });
 
 const rejudgingRefsSchema = z.array(
   z.object({

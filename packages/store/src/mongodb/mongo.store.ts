@@ -1,5 +1,8 @@
 import {
   ACTIVE_STATUSES,
+  problemStats,
+  type AcceptedComparison,
+  type GroupResult,
   type Checker,
   type LanguageLimits,
   type ReferenceSolution,
@@ -22,9 +25,10 @@ import {
 import { MongoClient, ObjectId, type Collection, type Db, type Document, type Filter, type UpdateFilter, type WithId } from "mongodb";
 import { testSetHash } from "../documents.js";
 import { normalizeId } from "../object-id.js";
-import { countByUsers, insertAllOrNone } from "./submissions.batch.js";
 import { ensureRunIndexes, MongoRuns } from "./runs.repo.js";
+import { countByUsers, insertAllOrNone } from "./submissions.batch.js";
 import { generationFilter, MongoRejudges } from "./rejudge.repo.js";
+import { acceptedComparison, ensureScoringIndexes, moveProblemStats } from "./scoring.repo.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 
 /**
@@ -50,6 +54,8 @@ interface ProblemDoc {
   interactor?: Interactor;
   /** Content hash of testCases, written with them (absent on documents from before it existed). */
   testSetHash?: string;
+  /** Judged and accepted submissions ($inc by finalize; absent until the first). */
+  stats?: { submissions?: number; accepted?: number };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -69,6 +75,11 @@ export interface SubmissionDoc {
   compileOutput: string | null;
   failedTest: FailedTest | null;
   message: string | null;
+  /** null until judged (and for IE). */
+  score?: number | null;
+  groups?: GroupResult[] | null;
+  /** The final status counted in the problem's stats (absent: not counted); never leaves the store. */
+  statsStatus?: FinalStatus | null;
   /** Rejudge fields: absent on documents never rejudged (a missing generation is 0). */
   previousStatus?: FinalStatus | null;
   rejudgedAt?: Date | null;
@@ -120,12 +131,16 @@ async function findPage<D extends Document, T>(collection: Collection<D>, filter
 
 /** Documents with the contracts' string ids and ISO dates; validated() parses them. */
 function problemFromDoc(doc: WithId<ProblemDoc>): Record<string, unknown> {
-  return { ...doc, _id: doc._id.toHexString(), createdAt: doc.createdAt.toISOString(), updatedAt: doc.updatedAt.toISOString() };
+  const stats = problemStats(doc.stats?.submissions ?? 0, doc.stats?.accepted ?? 0);
+  return { ...doc, _id: doc._id.toHexString(), stats, createdAt: doc.createdAt.toISOString(), updatedAt: doc.updatedAt.toISOString() };
 }
 
 function submissionFromDoc(doc: WithId<SubmissionDoc>): Record<string, unknown> {
+  const { score, groups, statsStatus: _statsStatus, ...rest } = doc;
   return {
-    ...doc,
+    ...rest,
+    ...(score === null || score === undefined ? {} : { score }),
+    ...(groups === null || groups === undefined ? {} : { groups }),
     _id: doc._id.toHexString(),
     problemId: doc.problemId.toHexString(),
     ...(doc.rejudgedAt ? { rejudgedAt: doc.rejudgedAt.toISOString() } : {}),
@@ -211,7 +226,11 @@ function newSubmissionDoc(input: NewSubmission, now: Date): SubmissionDoc {
 }
 
 class MongoSubmissions implements Unverified<SubmissionRepository> {
-  constructor(private readonly collection: Collection<SubmissionDoc>) {}
+  constructor(
+    private readonly collection: Collection<SubmissionDoc>,
+    /** Where finalize moves the problem's statistics. */
+    private readonly problems: Collection<Document>,
+  ) {}
 
   async create(input: NewSubmission): Promise<Record<string, unknown>> {
     const doc = newSubmissionDoc(input, new Date());
@@ -258,25 +277,31 @@ class MongoSubmissions implements Unverified<SubmissionRepository> {
     const _id = objectId(key);
     // Single-document findOneAndUpdate is atomic: of concurrent finalizers only
     // one matches the active-status filter; the others get null and read back.
-    const doc = await this.collection.findOneAndUpdate(
+    // The document before the update says what it was counted as in the problem's stats.
+    const set = {
+      status: v.status,
+      passed: v.passed,
+      total: v.total,
+      timeMs: v.timeMs,
+      memoryKb: v.memoryKb,
+      results: v.results,
+      compileOutput: v.compileOutput,
+      failedTest: v.failedTest,
+      message: v.message ?? null,
+      score: v.score ?? null,
+      groups: v.groups ?? null,
+      statsStatus: v.status,
+      updatedAt: new Date(),
+    };
+    const before = await this.collection.findOneAndUpdate(
       { _id, status: { $in: ACTIVE }, ...(generation === undefined ? {} : generationFilter(generation)) },
-      {
-        $set: {
-          status: v.status,
-          passed: v.passed,
-          total: v.total,
-          timeMs: v.timeMs,
-          memoryKb: v.memoryKb,
-          results: v.results,
-          compileOutput: v.compileOutput,
-          failedTest: v.failedTest,
-          message: v.message ?? null,
-          updatedAt: new Date(),
-        },
-      },
-      { returnDocument: "after" },
+      { $set: set },
+      { returnDocument: "before" },
     );
-    if (doc) return { submission: submissionFromDoc(doc), applied: true };
+    if (before) {
+      await moveProblemStats(this.problems, before.problemId, before.statsStatus, v.status);
+      return { submission: submissionFromDoc({ ...before, ...set }), applied: true };
+    }
     const current = await this.collection.findOne({ _id });
     return current ? { submission: submissionFromDoc(current), applied: false } : null;
   }
@@ -314,6 +339,10 @@ class MongoSubmissions implements Unverified<SubmissionRepository> {
   async countActiveByUser(userId: string): Promise<number> {
     return this.collection.countDocuments({ userId, status: { $in: ACTIVE }, ...generationFilter(0) });
   }
+
+  acceptedComparison(of: { problemId: string; language: Language; timeMs: number; memoryKb: number }): Promise<AcceptedComparison> {
+    return acceptedComparison((filter) => this.collection.countDocuments(filter), { ...of, problemId: objectId(of.problemId) });
+  }
 }
 
 function pickDefined<T extends object>(value: T): Partial<T> {
@@ -328,6 +357,7 @@ function pickDefined<T extends object>(value: T): Partial<T> {
 async function ensureIndexes(db: Db): Promise<void> {
   await Promise.all([
     ensureRunIndexes(db),
+    ensureScoringIndexes(db),
     db.collection<SubmissionDoc>("submissions").createIndexes([
       { key: { userId: 1, problemId: 1, createdAt: -1, _id: -1 }, name: "userId_problemId_createdAt" },
       { key: { userId: 1, createdAt: -1, _id: -1 }, name: "userId_createdAt" },
@@ -361,9 +391,9 @@ export async function createMongoStore(url: string, dbName: string): Promise<Sto
   return {
     kind: "mongodb",
     problems: new MongoProblems(db.collection<ProblemDoc>("problems")),
-    submissions: new MongoSubmissions(db.collection<SubmissionDoc>("submissions")),
-    rejudges: new MongoRejudges(db.collection<SubmissionDoc>("submissions")),
+    submissions: new MongoSubmissions(db.collection<SubmissionDoc>("submissions"), db.collection("problems")),
     runs: new MongoRuns(db),
+    rejudges: new MongoRejudges(db.collection<SubmissionDoc>("submissions")),
     ping: async () => {
       await db.command({ ping: 1 });
     },

@@ -134,6 +134,35 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 6,
+    name: "scores, subtask results, problem statistics, percentile index",
+    sql: `
+      -- score and the per-group outcome are read and written whole with the verdict.
+      -- stats_status: the final status this submission is counted as in its problem's stats
+      -- (NULL: not counted); finalize moves the counters by the difference, so a replay never
+      -- counts twice and a rejudge (which leaves it alone) moves them by what changed.
+      ALTER TABLE submissions
+        ADD COLUMN score double precision,
+        ADD COLUMN group_results jsonb,
+        ADD COLUMN stats_status text;
+      ALTER TABLE problems
+        ADD COLUMN submission_count integer NOT NULL DEFAULT 0 CHECK (submission_count >= 0),
+        ADD COLUMN accepted_count integer NOT NULL DEFAULT 0 CHECK (accepted_count >= 0);
+      -- Submissions judged before statistics existed are counted once, here.
+      UPDATE submissions SET stats_status = status WHERE status NOT IN ('Pending', 'Running');
+      UPDATE problems
+         SET submission_count = counts.judged, accepted_count = counts.accepted
+        FROM (SELECT problem_id,
+                     count(*) FILTER (WHERE stats_status <> 'IE')::int AS judged,
+                     count(*) FILTER (WHERE stats_status = 'Success')::int AS accepted
+                FROM submissions WHERE stats_status IS NOT NULL GROUP BY problem_id) AS counts
+       WHERE problems.id = counts.problem_id;
+      -- Percentiles: the accepted submissions of one problem and language, covering both
+      -- figures, so their counts are one index-only range scan (partial: only Success rows).
+      CREATE INDEX submissions_accepted_idx ON submissions (problem_id, language, time_ms, memory_kb) WHERE status = 'Success';
+    `,
+  },
+  {
     version: 7,
     name: "rejudge: previous status, rejudged at, generation",
     sql: `

@@ -1,5 +1,8 @@
 import {
+  problemStats,
+  type AcceptedComparison,
   type Difficulty,
+  type Language,
   type NewSubmission,
   type PaginationQuery,
   type ProblemInput,
@@ -12,9 +15,10 @@ import { isoDate, testSetHash } from "../documents.js";
 import { newObjectId } from "../object-id.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 import { runMigrations } from "./migrations.js";
+import { acceptedComparison, finalizeWithStats } from "./scoring.repo.js";
+import { PostgresRuns } from "./runs.repo.js";
 import { countActiveByUsers, insertSubmissions } from "./submissions.batch.js";
 import { PostgresRejudges } from "./rejudge.repo.js";
-import { PostgresRuns } from "./runs.repo.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
 /** Problem fields and their columns; `json` columns are written as `$n::jsonb`. */
@@ -57,6 +61,8 @@ interface ProblemRow {
   test_groups: unknown;
   interactor: unknown;
   test_set_hash: string | null;
+  submission_count: number;
+  accepted_count: number;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -76,6 +82,8 @@ interface SubmissionRow {
   compile_output: string | null;
   failed_test: unknown;
   message: string | null;
+  score: number | null;
+  group_results: unknown;
   previous_status: string | null;
   rejudged_at: Date | string | null;
   rejudge_generation: number;
@@ -102,6 +110,7 @@ function problemFromRow(row: ProblemRow): Record<string, unknown> {
     groups: row.test_groups,
     interactor: row.interactor,
     testSetHash: row.test_set_hash,
+    stats: problemStats(row.submission_count, row.accepted_count),
     createdAt: isoDate(row.created_at),
     updatedAt: isoDate(row.updated_at),
   };
@@ -123,6 +132,9 @@ function submissionFromRow(row: SubmissionRow): Record<string, unknown> {
     compileOutput: row.compile_output,
     failedTest: row.failed_test,
     message: row.message,
+    // NULL until judged (and for IE): absent, as the contract has it.
+    ...(row.score === null ? {} : { score: row.score }),
+    ...(row.group_results === null ? {} : { groups: row.group_results }),
     // Rejudge fields only on rows that were rejudged, so a never-rejudged submission reads as before.
     ...(row.rejudge_generation > 0
       ? { previousStatus: row.previous_status, rejudgedAt: row.rejudged_at === null ? null : isoDate(row.rejudged_at), rejudgeGeneration: row.rejudge_generation }
@@ -270,15 +282,17 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
   }
 
   async finalize(key: string, v: VerdictFields, generation?: number): Promise<{ submission: Record<string, unknown>; applied: boolean } | null> {
-    // One conditional UPDATE: row locking makes concurrent finalizers queue on the
+    // One conditional statement: row locking makes concurrent finalizers queue on the
     // row, and the loser re-checks the WHERE against the committed final status
-    // and updates nothing. No read-modify-write window exists.
+    // and updates nothing. No read-modify-write window exists. The problem's
+    // statistics move in the same statement (finalizeWithStats).
     const { rows } = await this.db.query<SubmissionRow>(
-      `UPDATE submissions
-          SET status = $2, passed = $3, total = $4, time_ms = $5, memory_kb = $6, results = $7::jsonb,
-              compile_output = $8, failed_test = $9::jsonb, message = $10, updated_at = $11::timestamptz
-        WHERE id = $1 AND status IN ${ACTIVE} AND ($12::int IS NULL OR rejudge_generation = $12)
-        RETURNING *`,
+      finalizeWithStats(
+        `status = $2, passed = $3, total = $4, time_ms = $5, memory_kb = $6, results = $7::jsonb,
+         compile_output = $8, failed_test = $9::jsonb, message = $10, updated_at = $11::timestamptz,
+         score = $13, group_results = $14::jsonb, stats_status = $2`,
+        `id = $1 AND status IN ${ACTIVE} AND ($12::int IS NULL OR rejudge_generation = $12)`,
+      ),
       [
         key,
         v.status,
@@ -292,6 +306,8 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
         v.message ?? null,
         new Date().toISOString(),
         generation ?? null,
+        v.score ?? null,
+        v.groups === undefined ? null : JSON.stringify(v.groups),
       ],
     );
     if (rows[0]) return { submission: submissionFromRow(rows[0]), applied: true };
@@ -335,6 +351,10 @@ class PostgresSubmissions implements Unverified<SubmissionRepository> {
   countActiveByUsers(userIds: string[]): Promise<{ userId: string; total: number }[]> {
     // The same in-flight predicate as countActiveByUser: the cap must count alike on both paths.
     return countActiveByUsers(this.db, userIds, `status IN ${ACTIVE} AND rejudge_generation = 0`);
+  }
+
+  acceptedComparison(of: { problemId: string; language: Language; timeMs: number; memoryKb: number }): Promise<AcceptedComparison> {
+    return acceptedComparison(this.db, of);
   }
 
   private async read(key: string): Promise<Record<string, unknown> | null> {

@@ -16,6 +16,7 @@ import type { ProblemClient } from "../clients/problem.client.js";
 import type { IngestPipeline } from "../queues/ingest.pipeline.js";
 import { createAdmissionBatcher, type AdmissionBatcher } from "./admission.batcher.js";
 import { buildSubmissionJob } from "./submission-job.builder.js";
+import { withPercentile } from "./percentile.js";
 
 export type CreatedSubmission = z.infer<typeof createdSubmissionSchema>;
 
@@ -113,14 +114,14 @@ export class SubmissionsService {
     };
   }
 
-  /** The whole submission, to its owner or an admin. */
+  /** The whole submission, to its owner or an admin (an accepted one with its percentile). */
   async get(caller: AuthClaims, id: string): Promise<Submission> {
     const submission = await this.deps.store.submissions.findById(id);
     if (!submission) throw AppError.notFound("SUBMISSION_NOT_FOUND", `submission ${id} not found`);
     if (submission.userId !== caller.sub && caller.role !== "admin") {
       throw AppError.forbidden("this submission belongs to another user");
     }
-    return submission;
+    return withPercentile(this.deps.store, submission);
   }
 
   /** The caller's own submissions, newest first, without code or per-test details. */
