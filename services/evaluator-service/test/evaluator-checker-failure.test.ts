@@ -61,7 +61,7 @@ before(async () => {
   await new Promise((resolve) => server.once("listening", resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   cacheDir = await mkdtemp(join(tmpdir(), "sonocode-eval-checker-failure-"));
-  judge = await createJudge({ engine: "bwrap", logger: silentLogger(), checkerCacheDir: join(cacheDir, "checkers") });
+  judge = await createJudge({ engine: "bwrap", logger: silentLogger() });
   const prefix = uniqueName("evalchkfail");
   const capture = new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -1,12 +1,13 @@
 // Custom checkers (testlib and Kattis protocols), run in the sandbox like programs: never on
 // the event loop, never on the host, and never in the program's own session (a session of
 // their own: another uid, another work dir the program cannot read). Built once per checker
-// content (and engine) and cached, the binary kept on host disk; every submission installs
+// content, engine and runtime (rootfs tree or image id) and cached, the binary kept on host disk
+// in a bounded cache (checker-cache.ts: least recently used first); every submission installs
 // it into a fresh session, and every test is one sandboxed run (see protocols.ts).
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, lstat, mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { JUDGE_DEFAULTS, type Checker, type CheckerFailureReason, type JudgeTest } from "@sonocode/contracts";
 import type { Logger } from "pino";
 import { compileInSession } from "../compile.js";
@@ -14,6 +15,7 @@ import { COMPILE_LIMITS, languageSpec } from "../languages.js";
 import type { RunLimits, SandboxEngine, SandboxSession, SessionOptions } from "../sandbox/sandbox.js";
 import { exitedCleanly } from "../verdict.js";
 import { CHECKER_RUN_LIMITS, checkerArgv, decide, type CheckerDecision } from "./protocols.js";
+import { CHECKER_CACHE_DEFAULTS, pruneCheckerCache, touchCachedBinary, type CheckerCacheBounds } from "./checker-cache.js";
 
 /** Languages built into one native binary (/box/main) and those run from their source. */
 const NATIVE = new Set(["C", "CPP", "GO", "RUST"]);
@@ -54,6 +56,8 @@ export interface CustomCheckerHostOptions {
   logger?: Logger | undefined;
   /** Where built checker binaries are kept (default <tmpdir>/sonocode-checkers). */
   cacheDir?: string;
+  /** Bounds of that cache (default CHECKER_CACHE_DEFAULTS: 256 binaries, 512 MiB, 10 min grace). */
+  cacheBounds?: Partial<CheckerCacheBounds>;
 }
 
 type Built = { kind: "native"; binary: string } | { kind: "script" } | { kind: "failed"; reason: string };
@@ -109,6 +113,19 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
   const builds = new Map<string, Promise<Built>>();
   const counters = { builds: 0, buildFailures: 0, runFailures: 0 };
   let cacheReady: Promise<void> | null = null;
+  const bounds: CheckerCacheBounds = { ...CHECKER_CACHE_DEFAULTS, ...options.cacheBounds };
+  /** Cached binaries (file names) this process is installing or reading: never evicted meanwhile. */
+  const inUse = new Map<string, number>();
+  let runtime: Promise<string> | null = null;
+
+  /** The engine's runtime (rootfs tree or image id): a binary built against another one is never reused. */
+  function runtimeId(): Promise<string> {
+    runtime ??= engine.runtimeIdentity ? engine.runtimeIdentity() : Promise.resolve("unknown-runtime");
+    runtime.catch(() => {
+      runtime = null;
+    });
+    return runtime;
+  }
 
   /**
    * Root installs what it finds here as a problem's checker, so the cache must be ours
@@ -129,9 +146,19 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
     return cacheReady;
   }
 
-  function keyOf(checker: Checker): string {
-    const content = JSON.stringify([engine.name, checker.language, checker.source, (checker.files ?? []).map((f) => [f.name, f.content])]);
+  async function keyOf(checker: Checker): Promise<string> {
+    const content = JSON.stringify([engine.name, await runtimeId(), checker.language, checker.source, (checker.files ?? []).map((f) => [f.name, f.content])]);
     return createHash("sha256").update(content).digest("hex");
+  }
+
+  /** Keeps the cache within its bounds after a build; the binary just built and those in use stay. */
+  async function prune(justBuilt: string): Promise<void> {
+    try {
+      const removed = await pruneCheckerCache(cacheDir, bounds, new Set([...inUse.keys(), justBuilt]));
+      if (removed.length > 0) logger?.info({ removed: removed.length }, "checker cache: least recently used binaries evicted");
+    } catch (error) {
+      logger?.warn({ err: error }, "checker cache could not be pruned");
+    }
   }
 
   async function build(checker: Checker, key: string, options: SessionOptions): Promise<Built> {
@@ -163,14 +190,14 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
       await writeFile(staging, copy.stdout, { mode: 0o600, flag: "wx" });
       await rename(staging, binary); // atomic: a reader sees a whole binary or none
       logger?.info({ checker: key.slice(0, 16), language: checker.language, bytes: copy.stdout.length }, "custom checker built");
+      await prune(basename(binary));
       return { kind: "native", binary };
     } finally {
       await session.dispose().catch((error: unknown) => logger?.warn({ err: error }, "checker build session dispose failed"));
     }
   }
 
-  function built(checker: Checker, options: SessionOptions): Promise<Built> {
-    const key = keyOf(checker);
+  function built(checker: Checker, key: string, options: SessionOptions): Promise<Built> {
     let pending = builds.get(key);
     if (!pending) {
       pending = build(checker, key, options);
@@ -179,6 +206,34 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
       pending.catch(() => builds.delete(key));
     }
     return pending;
+  }
+
+  /**
+   * The built artefact, marked in use until `release()`: a native binary is touched (LRU) and,
+   * when it was evicted since this process built it (by the bound, or another evaluator sharing
+   * the directory), built again.
+   */
+  async function acquire(checker: Checker, options: SessionOptions): Promise<{ key: string; artefact: Built; release: () => void }> {
+    const key = await keyOf(checker);
+    let artefact = await built(checker, key, options);
+    if (artefact.kind !== "native") return { key, artefact, release: () => undefined };
+    const name = basename(artefact.binary);
+    inUse.set(name, (inUse.get(name) ?? 0) + 1);
+    const release = () => {
+      const left = (inUse.get(name) ?? 1) - 1;
+      if (left > 0) inUse.set(name, left);
+      else inUse.delete(name);
+    };
+    try {
+      if (!(await touchCachedBinary(artefact.binary))) {
+        builds.delete(key);
+        artefact = await built(checker, key, options);
+      }
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return { key, artefact, release };
   }
 
   async function install(session: SandboxSession, checker: Checker, artefact: Built): Promise<readonly string[]> {
@@ -201,13 +256,13 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
     async program(checker, options = {}) {
       const unsupported = unsupportedReason(checker);
       if (unsupported) return { failure: unsupported, code: "unsupported" };
-      const artefact = await built(checker, options);
+      const { key: fullKey, artefact, release } = await acquire(checker, options);
       if (artefact.kind === "failed") return { failure: artefact.reason, code: "build" };
       const spec = languageSpec(checker.language!);
       const env = spec.env ? { ...spec.env } : undefined;
-      const key = keyOf(checker).slice(0, 16);
+      const key = fullKey.slice(0, 16);
       if (artefact.kind === "native") {
-        const content = await readFile(artefact.binary);
+        const content = await readFile(artefact.binary).finally(release);
         return { files: [{ name: "main", content, executable: true }], argv: (dir) => [`${dir}/main`], env, key };
       }
       // A script runs from its source, with its files beside it: the registry's argv, moved from /box to `dir`.
@@ -218,16 +273,22 @@ export function createCustomCheckerHost(options: CustomCheckerHostOptions): Cust
     async open(checker, options = {}) {
       const unsupported = unsupportedReason(checker);
       if (unsupported) return { failure: unsupported, code: "unsupported" };
-      const artefact = await built(checker, options);
+      const { key: fullKey, artefact, release } = await acquire(checker, options);
       if (artefact.kind === "failed") return { failure: artefact.reason, code: "build" };
       const spec = languageSpec(checker.language!);
       const protocol = checker.protocol ?? "testlib";
-      const key = keyOf(checker).slice(0, 16);
-      // Its own slot (uid, work dir), the submission's CPU: never another submission's.
-      const session = await engine.open(options);
+      const key = fullKey.slice(0, 16);
+      let session: SandboxSession;
+      try {
+        // Its own slot (uid, work dir), the submission's CPU: never another submission's.
+        session = await engine.open(options);
+      } catch (error) {
+        release();
+        throw error;
+      }
       let scratch: string | null = null;
       try {
-        const argv = await install(session, checker, artefact);
+        const argv = await install(session, checker, artefact).finally(release);
         scratch = await mkdtemp(join(tmpdir(), "sonocode-check-"));
         const stdinPath = join(scratch, "stdin");
         const env = spec.env ? { ...spec.env } : undefined;

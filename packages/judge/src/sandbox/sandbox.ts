@@ -119,5 +119,11 @@ export interface SandboxEngine {
   /** Throws a clear error when the engine cannot work on this host. */
   check(): Promise<void>;
   open(options?: SessionOptions): Promise<SandboxSession>;
+  /**
+   * Which runtime the sandboxes run (bwrap: the rootfs tree, Docker: the image id). Anything
+   * built in a sandbox (custom checkers) is cached under it: a binary built against another
+   * runtime's libraries must not be reused. Absent: the artefact cache cannot tell runtimes apart.
+   */
+  runtimeIdentity?(): Promise<string>;
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import {
   problemPatchSchema,
   problemSchema,
   publicProblemSchema,
+  rejudgeResultSchema,
   testSetSchema,
 } from "@sonocode/contracts";
 import { problemListQuerySchema } from "../routes/problems.router.js";
@@ -38,6 +39,7 @@ function components(): Record<string, JsonObject> {
   registry.add(envelopeSchema(z.object({ _id: objectIdSchema })), { id: "DeletedEnvelope" });
   registry.add(envelopeSchema(judgingProblemSchema), { id: "JudgingProblemEnvelope" });
   registry.add(envelopeSchema(testSetSchema), { id: "TestSetEnvelope" });
+  registry.add(envelopeSchema(rejudgeResultSchema), { id: "RejudgeEnvelope" });
   registry.add(envelopeSchema(z.object({ pong: z.literal(true) })), { id: "PongEnvelope" });
   registry.add(
     envelopeSchema(z.object({ status: z.string(), checks: z.record(z.string(), z.string()) })),
@@ -153,6 +155,19 @@ export function buildOpenApiDocument(): JsonObject {
           operationId: "deleteProblem",
           security: admin,
           responses: { "200": json("DeletedEnvelope", "deleted"), ...errors(400, 401, 403, 404) },
+        },
+      },
+      "/api/v1/problems/{id}/rejudge": {
+        parameters: [idParameter],
+        post: {
+          operationId: "rejudgeProblem",
+          description:
+            "Admin: judges every submission of the problem again, in the background (no body). Each goes back to Pending with `previousStatus` " +
+            "(its last final status) and `rejudgedAt`, and a new `rejudgeGeneration`; its owner gets the new final event (`submissionPayloadResponse`, " +
+            "dedupe by _id and rejudgeGeneration). Rejudges are queued a bounded window at a time, behind fresh submissions and runs. " +
+            "503 DEPENDENCY_UNAVAILABLE (component submission-service) when submission-service cannot be reached.",
+          security: admin,
+          responses: { "202": json("RejudgeEnvelope", "accepted: `queued` submissions will be judged again"), ...errors(400, 401, 403, 404, 503) },
         },
       },
       "/internal/v1/problems/{id}": {

@@ -53,6 +53,8 @@ export const HELPER_UID_OFFSET = 1_000;
 const CHECK_LIMITS = { cpuTimeMs: 2_000, wallTimeMs: 5_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 8, fileSizeBytes: 1 << 20 };
 
 interface Ready {
+  /** The rootfs this engine mounted: its resolved path, inode and mtime (a rebuild in place is another tree). */
+  runtime: string;
   helpers: Helpers;
   mounts: EngineMounts;
   cgroups: CgroupManager;
@@ -111,7 +113,8 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       const mounts = await mountEngineFilesystems(workRoot, rootfs);
       if (!cgroups.cpuset.cpus) logger?.warn({ reason: cgroups.cpuset.reason }, "runs are not pinned to CPUs: parallel sessions may share a core and skew each other's times");
       logger?.info({ engine: "bwrap", cgroup: cgroups.version, cpus: cgroups.cpuset.cpus }, "bwrap engine ready");
-      return { helpers, mounts, cgroups };
+      const tree = await stat(rootfs);
+      return { runtime: `bwrap:${rootfs}:${tree.dev}:${tree.ino}:${Math.round(tree.mtimeMs)}`, helpers, mounts, cgroups };
     })();
     ready.catch(() => {
       ready = null;
@@ -170,6 +173,9 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
     },
     async open(options) {
       return openSession(await init(), options);
+    },
+    async runtimeIdentity() {
+      return (await init()).runtime;
     },
     async close() {
       // Sessions own their work dirs and run cgroups; the engine owns the slot namespaces and its mounts.

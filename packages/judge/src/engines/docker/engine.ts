@@ -97,8 +97,17 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
     return session;
   }
 
+  let runtime: Promise<string> | null = null;
   return {
     name: "docker",
+    runtimeIdentity() {
+      // The image id, not its tag: a re-imported runtime under the same tag is another runtime.
+      runtime ??= docker.getImage(image).inspect().then((info) => `docker:${info.Id}`);
+      runtime.catch(() => {
+        runtime = null;
+      });
+      return runtime;
+    },
     async check() {
       const socket = describeDaemon(docker);
       try {
