@@ -1,26 +1,60 @@
-// The Docker engine runs no paired runs (yet): an interactive problem is IE with that
-// reason, at once and never retried, and never judged as a plain problem. Skips without a daemon.
+// Interactive problems on the Docker engine (exec-pair.ts: the program in its container, the
+// interactor in a container of its own, streams joined by the host): the guessing game of
+// interactive.fixtures.ts with right, wrong, idle and crashing programs and a crashing
+// interactor, on both protocols. Skips without a daemon.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
-import { createDockerEngine, createJudgeWithEngine } from "../src/index.js";
+import { after, before, describe, it } from "node:test";
+import type { Interactor, JudgeRequest } from "@sonocode/contracts";
+import { createDockerEngine, createJudgeWithEngine, type Judge } from "../src/index.js";
 import { dockerSkipReason } from "./docker.availability.js";
-import { PROGRAMS, testlibInteractor } from "./interactive.fixtures.js";
+import { kattisInteractor, PROGRAMS, testlibInteractor } from "./interactive.fixtures.js";
 
 const unavailable = await dockerSkipReason(createDockerEngine({}));
 
-test("interactive problems on docker are refused as IE", { skip: unavailable ?? false }, async () => {
-  const cacheDir = await mkdtemp(join(tmpdir(), "sonocode-interactor-docker-test-"));
-  const judge = createJudgeWithEngine(createDockerEngine({}), { maxConcurrency: 1, checkerCacheDir: cacheDir });
-  try {
-    const verdict = await judge.judge({ language: "PYTHON", source: PROGRAMS.right, tests: [{ input: "5\n", output: "" }], interactor: testlibInteractor });
-    assert.equal(verdict.status, "IE");
-    assert.match(verdict.message ?? "", /sandbox engine cannot run interactive problems/);
-    assert.deepEqual(verdict.results, []);
-  } finally {
-    await judge.close();
-    await rm(cacheDir, { recursive: true, force: true });
-  }
+function request(program: keyof typeof PROGRAMS, interactor: Interactor, secrets: number[]): JudgeRequest {
+  return {
+    language: "PYTHON",
+    source: PROGRAMS[program],
+    tests: secrets.map((secret, i) => ({ input: `${secret}\n`, output: "", hidden: i > 0 })),
+    timeLimitMs: 500,
+    memoryLimitMb: 64,
+    interactor,
+    runAllTests: true,
+  };
+}
+
+describe("interactive problems (docker)", { skip: unavailable ?? false, concurrency: 1 }, () => {
+  let judge: Judge;
+  let cacheDir: string;
+  before(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), "sonocode-interactor-docker-test-"));
+    judge = createJudgeWithEngine(createDockerEngine({}), { maxConcurrency: 1, checkerCacheDir: cacheDir });
+  });
+  after(async () => {
+    await judge?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it("testlib (C): right is accepted, counting up is WA, an idle program is TLE, a crash is RE, a crashing interactor is IE", async () => {
+    const right = await judge.judge(request("right", testlibInteractor, [37, 100]));
+    assert.equal(right.status, "Success", JSON.stringify(right));
+    assert.match(right.results[0]?.checkerMessage ?? "", /found in \d guesses/);
+    assert.equal((await judge.judge(request("wrong", testlibInteractor, [60]))).status, "WA");
+    assert.equal((await judge.judge(request("idle", testlibInteractor, [60]))).status, "TLE");
+    assert.equal((await judge.judge(request("crashes", testlibInteractor, [60]))).status, "RE");
+    const broken = await judge.judge(request("right", testlibInteractor, [0]));
+    assert.equal(broken.status, "IE");
+    assert.match(broken.message ?? "", /interactor failed on test 1 \(the interactor was killed by SIGABRT\)/);
+  });
+
+  it("kattis (Python): right is accepted, garbage is WA with judgemessage.txt, the program sees nothing of its interactor", async () => {
+    assert.equal((await judge.judge(request("right", kattisInteractor, [64]))).status, "Success");
+    const garbage = await judge.judge(request("quits", kattisInteractor, [10]));
+    assert.equal(garbage.status, "WA");
+    assert.match(garbage.results[0]?.checkerMessage ?? "", /not a number/);
+    assert.equal((await judge.judge(request("looks", kattisInteractor, [77]))).status, "Success");
+  });
 });

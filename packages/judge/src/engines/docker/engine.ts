@@ -88,6 +88,8 @@ export function createDockerEngine(options: DockerEngineOptions = {}): SandboxEn
         slots.delete(slot);
       });
       session.cpus = cpuset;
+      // A paired run's helper (an interactor) gets a container of its own on this session's CPU.
+      session.openHelper = async () => (await open({ cpusOf: session })) as DockerSession;
       sessionLog.debug({ cgroup: box.cgroup.describe, cgroupVersion: box.cgroup.version, slot, cpuset }, "docker session opened");
     } catch (err) {
       slots.delete(slot);

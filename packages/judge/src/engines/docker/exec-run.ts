@@ -6,7 +6,7 @@
 // reset and the CPU start line moved until the exec'd program replaces runc's init;
 // OOM kills are the kernel's counter. CPU and wall watchdogs poll from the host.
 import { createReadStream } from "node:fs";
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { Logger } from "pino";
 import type { Cgroup } from "../../sandbox/cgroup/cgroup.js";
@@ -37,7 +37,17 @@ export interface ExecContext {
   reap: () => Promise<void>;
 }
 
-export async function execRun(ctx: ExecContext, spec: RunSpec): Promise<RunOutcome> {
+/** A paired run's wiring (exec-pair.ts): the exec's stdin from a stream, its stdout also handed on, its end told. */
+export interface ExecHooks {
+  /** Piped into the exec's stdin instead of spec.stdin (its end half-closes it). */
+  input: Readable;
+  /** Every stdout chunk, as it arrives (besides the capture, which bounds it). */
+  onStdout(chunk: Buffer): void;
+  /** The exec's output streams have ended (the program is gone). */
+  onEnd(): void;
+}
+
+export async function execRun(ctx: ExecContext, spec: RunSpec, hooks?: ExecHooks): Promise<RunOutcome> {
   const { limits } = spec;
   const cg = ctx.cgroup;
 
@@ -110,7 +120,16 @@ export async function execRun(ctx: ExecContext, spec: RunSpec): Promise<RunOutco
   };
 
   const output = new OutputCapture(limits.outputBytes, STDERR_KEEP_BYTES, () => kill("output"));
-  const demux = new ExecDemuxer(output);
+  const demux = new ExecDemuxer(
+    hooks
+      ? {
+          push: (id, data) => {
+            output.push(id, data);
+            if (id === 1) hooks.onStdout(data);
+          },
+        }
+      : output,
+  );
   stream.on("data", (chunk: Buffer) => demux.push(chunk));
 
   let timer: NodeJS.Timeout | undefined;
@@ -182,9 +201,9 @@ export async function execRun(ctx: ExecContext, spec: RunSpec): Promise<RunOutco
   tick();
   // A host file (a cached test input) is streamed, never read whole into memory; pipe() half-closes at its end.
   const stdinSpec = spec.stdin;
-  const input = typeof stdinSpec === "string" ? null : createReadStream(stdinSpec.path);
+  const input = hooks ? hooks.input : typeof stdinSpec === "string" ? null : createReadStream(stdinSpec.path);
   if (input) {
-    input.on("error", (err) => {
+    input.on("error", (err: Error) => {
       failure ??= new Error("cannot read the run's stdin file", { cause: err });
       kill(null);
       stream.destroy();
@@ -194,6 +213,7 @@ export async function execRun(ctx: ExecContext, spec: RunSpec): Promise<RunOutco
     stream.end(Buffer.from(stdinSpec as string, "utf8"));
   }
   await streamDone;
+  hooks?.onEnd();
   // The program is gone: a stdin file it did not read to the end is closed here.
   input?.destroy();
   finished = true;

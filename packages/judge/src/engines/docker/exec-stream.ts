@@ -16,7 +16,7 @@ export class ExecDemuxer {
   private remaining = 0;
   private streamId: 1 | 2 = 1;
 
-  constructor(private readonly output: OutputCapture) {}
+  constructor(private readonly output: Pick<OutputCapture, "push">) {}
 
   push(chunk: Buffer): void {
     let i = 0;

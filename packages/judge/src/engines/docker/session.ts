@@ -9,9 +9,10 @@ import { promisify } from "node:util";
 import type Docker from "dockerode";
 import type { Logger } from "pino";
 import { killAll } from "../../sandbox/cgroup/kill.js";
-import type { RunOutcome, RunSpec, SandboxSession } from "../../sandbox/sandbox.js";
+import type { PairedRunOutcome, PairedRunSpec, RunOutcome, RunSpec, SandboxSession } from "../../sandbox/sandbox.js";
 import { READONLY_UID, type SessionContainer } from "./container.js";
-import { execRun } from "./exec-run.js";
+import { execPair } from "./exec-pair.js";
+import { execRun, type ExecHooks } from "./exec-run.js";
 
 const exec = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -21,6 +22,9 @@ const SCRATCH_DIRS = ["tmp", "dev/shm", "dev/mqueue"];
 export class DockerSession implements SandboxSession {
   /** The container's CpusetCpus (set by the engine), null when unpinned. */
   cpus: readonly number[] | null = null;
+  /** Opens the container a paired run's helper runs in (set by the engine: another container, this session's CPU). */
+  openHelper: (() => Promise<DockerSession>) | null = null;
+  private helper: Promise<DockerSession> | null = null;
   private disposed = false;
   private busy = false;
   /** Entries of the scratch dirs after the last writable run (compile): what read-only runs may see. */
@@ -47,7 +51,27 @@ export class DockerSession implements SandboxSession {
     if (out.exitCode !== 0) throw new Error(`writing ${name} into the sandbox failed (${out.exitCode ?? out.signal}): ${out.stderr.toString("utf8").trim().slice(0, 300)}`);
   }
 
-  async run(spec: RunSpec): Promise<RunOutcome> {
+  run(spec: RunSpec): Promise<RunOutcome> {
+    return this.runHooked(spec);
+  }
+
+  /**
+   * A paired run (exec-pair.ts): the program here, the helper in a container of its own,
+   * made on the first pair and kept for the session (its scratch dirs are reset per run).
+   */
+  async runPair(spec: PairedRunSpec): Promise<PairedRunOutcome> {
+    if (this.disposed) throw new Error("docker session already disposed");
+    if (!this.openHelper) throw new Error("this docker session cannot run pairs");
+    this.helper ??= this.openHelper();
+    this.helper.catch(() => {
+      this.helper = null;
+    });
+    const helper = await this.helper;
+    return execPair((s, hooks) => this.runHooked(s, hooks), (s, hooks) => helper.runHooked(s, hooks), spec);
+  }
+
+  /** One run; with hooks, its stdin and stdout are a paired run's (exec-run.ts ExecHooks). */
+  async runHooked(spec: RunSpec, hooks?: ExecHooks): Promise<RunOutcome> {
     if (this.disposed) throw new Error("docker session already disposed");
     if (this.busy) throw new Error("docker session runs one process at a time");
     if (!spec.argv[0]?.startsWith("/")) throw new Error("argv[0] must be an absolute path");
@@ -58,6 +82,7 @@ export class DockerSession implements SandboxSession {
       const outcome = await execRun(
         { container: this.box.container, cgroup: this.box.cgroup, baseline: this.box.baseline, workDirBytes: this.workDirBytes, log: this.log, reap: () => this.reap() },
         spec,
+        hooks,
       );
       await this.resetIpc();
       await this.resetScratch(spec.writableWorkDir !== false);
@@ -131,6 +156,9 @@ export class DockerSession implements SandboxSession {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    const helper = this.helper;
+    this.helper = null;
+    await helper?.then((h) => h.dispose()).catch((err: unknown) => this.log.warn({ err }, "could not dispose a paired-run helper container"));
     this.onDispose();
     this.box.cgroup.close();
     try {
