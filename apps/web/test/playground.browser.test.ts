@@ -9,9 +9,10 @@ import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { signToken } from "@sonocode/auth";
 import { uniqueName } from "@sonocode/testkit";
 import type { Platform } from "../../platform/src/platform.js";
-import { startTestPlatform } from "../../platform/test/helpers.js";
+import { TEST_JWT_SECRET, startTestPlatform } from "../../platform/test/helpers.js";
 import { DEFAULT_DIST_DIR, ensureClientBuilt } from "../src/index.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -220,6 +221,16 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
     await byTestId("rejudge-button").click();
     await page.getByText(/queued for rejudging/).waitFor();
     await shot("admin-rejudged");
+  });
+
+  test("production hand-off: a token in the URL fragment signs the tab in and leaves the address bar", async () => {
+    const tab = await context.newPage();
+    const bearer = await signToken({ sub: "from-idp", role: "user" }, TEST_JWT_SECRET);
+    await tab.goto(`${web}/problems#token=${bearer}`);
+    await tab.getByTestId("signed-in-as").filter({ hasText: "from-idp" }).waitFor();
+    assert.equal(new URL(tab.url()).hash, "", "the token is gone from the URL");
+    assert.equal(await tab.evaluate("sessionStorage.getItem('sonocode.token')"), bearer);
+    await tab.close();
   });
 
   test("readable on a phone", async () => {

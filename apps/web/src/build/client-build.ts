@@ -58,7 +58,13 @@ export async function ensureClientBuilt(distDir: string = DEFAULT_DIST_DIR): Pro
     });
     await writeFile(join(staging, STAMP), `${hash}\n`);
     await rm(distDir, { recursive: true, force: true });
-    await rename(staging, distDir);
+    try {
+      await rename(staging, distDir);
+    } catch (error) {
+      // Another process (npm start beside a test) put the same build in place first: keep its.
+      const theirs = await readFile(join(distDir, STAMP), "utf8").catch(() => "");
+      if (theirs.trim() !== hash) throw error;
+    }
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -39,7 +39,7 @@ export const signInPage: PageFactory = (_params, query) => {
     .then(({ devSignIn }) => {
       if (!devSignIn) return;
       const name = h("input", { type: "text", required: true, autocomplete: "username", pattern: "[A-Za-z0-9_.\\-]{1,64}", value: "dev-user", testid: "signin-name" });
-      const admin = h("input", { type: "checkbox", testid: "signin-admin" });
+      const admin = h("input", { type: "checkbox", id: "signin-admin", testid: "signin-admin" });
       const form = h(
         "form",
         {
@@ -53,7 +53,7 @@ export const signInPage: PageFactory = (_params, query) => {
         },
         h("h2", {}, "Sign in as (development)"),
         field("Name", name),
-        h("div", { class: "field inline" }, admin, h("label", { for: (admin.id = "signin-admin") }, "Admin")),
+        h("div", { class: "field inline" }, admin, h("label", { for: "signin-admin" }, "Admin")),
         h("button", { type: "submit", testid: "signin-button" }, "Sign in"),
       );
       replaceChildren(devSlot, form);
