@@ -1,8 +1,10 @@
 // Interactive problems, the judge's side: the interactor is built once per content and
 // cached exactly like a custom checker (custom-checker.ts), and each test is one paired run
 // in the submission's own session (sandbox.ts PairedRunSpec): the program and the
-// interactor side by side, streams crossed, the interactor as another uid in a cgroup of
-// its own. The engine reports both sides' facts; interactive-protocol.ts decides.
+// interactor side by side, streams crossed, the interactor out of the program's reach in a
+// cgroup of its own (bwrap: another uid, engines/bwrap/paired-run.ts; Docker: another
+// container, engines/docker/exec-pair.ts). The engine reports both sides' facts;
+// interactive-protocol.ts decides.
 import { open } from "node:fs/promises";
 import { interactorAsChecker, type Interactor, type JudgeTest, type TestResult, type TestStatus } from "@sonocode/contracts";
 import type { Logger } from "pino";
@@ -38,8 +40,9 @@ async function bytesOf(source: string | { path: string }): Promise<Buffer> {
 
 /**
  * Builds (or finds in the cache) the problem's interactor, after the submission's compile.
- * An engine without paired runs (Docker, for now) cannot judge an interactive problem: that
- * is IE with the reason, never a retry that would fail again, never another verdict.
+ * A session without paired runs (both engines have them; a test double may not) cannot judge
+ * an interactive problem: that is IE with the reason, never a retry that would fail again,
+ * never another verdict.
  */
 export async function openInteractiveRunner(
   session: SandboxSession,
