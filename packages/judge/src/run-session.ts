@@ -85,7 +85,11 @@ function compilerText(out: RunOutcome): string {
   });
 }
 
-/** Writes and compiles one program in `session`; the limits its tests run with. */
+/**
+ * Writes and compiles one program in `session`; the limits its tests run with. The same rules as
+ * judgeInSession()'s compile step and limits (CE reasons, artefact check, WALL_TIME_FACTOR), kept
+ * here rather than factored out of judge-session.ts while several features edit that file.
+ */
 async function compileProgram(session: SandboxSession, language: Language, source: string, timeLimitMs: number, memoryLimitMb: number, call: RunCall): Promise<Compiled> {
   const spec = languageSpec(language);
   const env = spec.env ? { ...spec.env } : undefined;
