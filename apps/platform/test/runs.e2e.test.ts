@@ -121,14 +121,16 @@ describe("run code end to end (embedded wiring)", () => {
     const erin = await token("erin");
     const tab = await socketFor(erin);
     const submit = (code: string) => call(platform.urls.submission, "POST", "/api/v1/submissions", { token: erin, body: { problemId: withoutReference, language: "python", code } });
-    // The one evaluator slot is busy with this one (three tests of 0.4 s each) while the others queue up.
-    const busy = await submit(`import time\ntime.sleep(0.4)\n${PYTHON_AB_OK}`);
+    // The one evaluator slot is busy with this one (three tests of 1 s each) while the others queue up.
+    const busy = await submit(`import time\ntime.sleep(1)\n${PYTHON_AB_OK}`);
     assert.equal(busy.status, 201);
     await eventually(async () => (await platform.store.submissions.findById(busy.body.data.submission._id))?.status === "Running", "the first submission running", 60_000);
     const queued: string[] = [];
     for (let i = 0; i < 3; i++) queued.push((await submit(PYTHON_AB_OK)).body.data.submission._id);
     const run = await call(platform.urls.submission, "POST", "/api/v1/runs", { token: erin, body: { problemId: withoutReference, language: "python", code: PYTHON_AB_OK } });
     assert.equal(run.status, 202);
+    // Everything was queued while the first one still ran (else the order would prove nothing).
+    assert.equal((await platform.store.submissions.findById(busy.body.data.submission._id))?.status, "Running");
 
     await eventually(() => tab.order.length >= 5, "four verdicts and the run", 120_000);
     const order = tab.order;
