@@ -46,8 +46,9 @@ function verdict(submission: Submission, status: EvaluationResult["status"], gen
 async function judged(userId: string, status: EvaluationResult["status"]): Promise<Submission> {
   const created = await h.store.submissions.create({ userId, problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
   const { submissionId: _s, userId: _u, generation: _g, ...fields } = verdict(created, status);
-  const outcome = await h.store.submissions.finalize(created._id, fields, 0);
+  const outcome = await h.store.submissions.finalize(created._id, { ...fields, score: status === "Success" ? 100 : 0 }, 0);
   assert.ok(outcome?.applied);
+  assert.equal(outcome.submission.score, status === "Success" ? 100 : 0);
   return outcome.submission;
 }
 
@@ -135,7 +136,7 @@ describe("rejudge (submission-service)", () => {
       ["Pending", "TLE", 1],
       ["Pending", null, 1],
     ]);
-    assert.ok(after.every((s) => s?.rejudgedAt && s.results.length === 0 && s.timeMs === null));
+    assert.ok(after.every((s) => s?.rejudgedAt && s.results.length === 0 && s.timeMs === null && s.score === undefined), "the old verdict is cleared");
     // Rejudges belong to the feeder: not the reconciler's scan, not the owner's in-flight cap.
     assert.equal((await h.store.submissions.listActive({ createdBefore: new Date(Date.now() + 60_000).toISOString(), limit: 100 })).length, 0);
     assert.equal(await h.store.submissions.countActiveByUser("sam"), 0);

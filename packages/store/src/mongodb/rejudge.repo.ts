@@ -39,6 +39,8 @@ export class MongoRejudges implements Unverified<RejudgeRepository> {
           compileOutput: null,
           failedTest: null,
           message: null,
+          score: null,
+          groups: null,
           rejudgedAt: at,
           rejudgeGeneration: { $add: [{ $ifNull: ["$rejudgeGeneration", 0] }, 1] },
           updatedAt: at,

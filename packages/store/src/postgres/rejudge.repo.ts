@@ -17,7 +17,7 @@ export class PostgresRejudges implements Unverified<RejudgeRepository> {
       `UPDATE submissions
           SET previous_status = CASE WHEN status IN ('Pending', 'Running') THEN previous_status ELSE status END,
               status = 'Pending', passed = 0, time_ms = NULL, memory_kb = NULL, results = '[]'::jsonb,
-              compile_output = NULL, failed_test = NULL, message = NULL,
+              compile_output = NULL, failed_test = NULL, message = NULL, score = NULL, group_results = NULL,
               rejudged_at = $3::timestamptz, rejudge_generation = rejudge_generation + 1, updated_at = $3::timestamptz
         WHERE id IN (SELECT id FROM submissions WHERE problem_id = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $4)
         RETURNING id`,
