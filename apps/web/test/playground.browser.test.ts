@@ -110,6 +110,8 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
     await byTestId("language-select").selectOption("PYTHON");
     assert.match(await byTestId("statement").innerText(), /two integers/);
     assert.match(await byTestId("editor").innerText(), /def solve/);
+    // Highlighted tokens exist only once the Python mode (a chunk of its own) has loaded.
+    await byTestId("editor").locator(".cm-line span").first().waitFor();
     assert.match(await byTestId("limits").innerText(), /tests/);
     await shot("problem-page");
   });

@@ -14,8 +14,8 @@ export interface CodeEditor {
 }
 
 /**
- * CodeMirror 6 with the language's mode in a compartment (switched without losing the
- * undo history of the new text). Mod-Enter (Ctrl or Cmd) submits, with a precedence above
+ * CodeMirror 6 with the language's mode in a compartment, reconfigured when the language
+ * changes (the mode's parser is loaded on first use). Mod-Enter (Ctrl or Cmd) submits, with a precedence above
  * the default keymap, which would insert a line. Tab indents; Escape then Tab leaves the
  * editor (CodeMirror's own convention), so the page stays keyboard-navigable.
  */
@@ -29,7 +29,7 @@ export function createEditor(parent: HTMLElement, options: { language: Language;
         Prec.highest(keymap.of([{ key: "Mod-Enter", preventDefault: true, run: () => (options.onSubmit(), true) }])),
         basicSetup,
         keymap.of([indentWithTab]),
-        mode.of(LANGUAGE_INFO[options.language].mode()),
+        mode.of([]),
         EditorView.contentAttributes.of({ "aria-label": options.label }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) options.onChange(update.state.doc.toString());
@@ -37,15 +37,31 @@ export function createEditor(parent: HTMLElement, options: { language: Language;
       ],
     }),
   });
+  // Modes load asynchronously; a late load for a language no longer selected is dropped.
+  let wanted: Language = options.language;
+  let destroyed = false;
+  const loadMode = (language: Language) => {
+    wanted = language;
+    LANGUAGE_INFO[language].mode().then(
+      (support) => {
+        if (wanted === language && !destroyed) view.dispatch({ effects: mode.reconfigure(support) });
+      },
+      () => {
+        // A chunk that fails to load leaves plain text editing; the code is unaffected.
+      },
+    );
+  };
+  loadMode(options.language);
   return {
     view,
     code: () => view.state.doc.toString(),
     setCode(code) {
       view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: code } });
     },
-    setLanguage(language) {
-      view.dispatch({ effects: mode.reconfigure(LANGUAGE_INFO[language].mode()) });
+    setLanguage: loadMode,
+    destroy() {
+      destroyed = true;
+      view.destroy();
     },
-    destroy: () => view.destroy(),
   };
 }
