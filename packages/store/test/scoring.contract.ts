@@ -9,8 +9,6 @@ import { newSubmission, problemInput, verdict } from "./store.contract.js";
 export interface ScoringHarness {
   open(): Promise<Store>;
   close(): Promise<void>;
-  /** Moves a final submission back to Pending the way a rejudge does (verdict cleared, nothing else); absent when the test cannot reach the database directly. */
-  rejudge?: (submissionId: string) => Promise<void>;
 }
 
 const GROUPS: GroupResult[] = [
@@ -81,28 +79,26 @@ export function scoringContract(name: string, harness: ScoringHarness): void {
       assert.deepEqual(listed.items.find((p) => p._id === other._id)?.stats, { submissions: 1, accepted: 1, acceptanceRate: 100 });
     });
 
-    it("a rejudge moves the counters by what changed: WA -> Success counts one more accepted, no new submission", { skip: !harness.rejudge && "no direct database access in this harness" }, async () => {
+    it("a rejudge (rejudges.markPage) moves the counters by what changed, never counting a submission twice", async () => {
       const problem = await store.problems.create(problemInput());
-      const first = await judged(problem._id, "WA");
-      const second = await judged(problem._id, "Success");
-      const third = await judged(problem._id, "IE");
+      const [first, second, third] = [await judged(problem._id, "WA"), await judged(problem._id, "Success"), await judged(problem._id, "IE")];
       assert.deepEqual(await stats(problem._id), { submissions: 2, accepted: 1, acceptanceRate: 50 });
+      const rejudge = async () => assert.equal((await store.rejudges.markPage(problem._id, { limit: 100, at: new Date().toISOString() })).length, 3);
 
-      await harness.rejudge!(first._id);
-      await harness.rejudge!(second._id);
-      await harness.rejudge!(third._id);
+      await rejudge();
       assert.deepEqual(await stats(problem._id), { submissions: 2, accepted: 1, acceptanceRate: 50 }, "while rejudged, the old verdicts still count");
       assert.equal((await store.submissions.finalize(first._id, verdict({ status: "Success" })))?.applied, true);
-      assert.deepEqual(await stats(problem._id), { submissions: 2, accepted: 2, acceptanceRate: 100 });
-      assert.equal((await store.submissions.finalize(second._id, verdict({ status: "TLE" })))?.applied, true);
+      assert.deepEqual(await stats(problem._id), { submissions: 2, accepted: 2, acceptanceRate: 100 }, "WA -> Success: one more accepted, no new submission");
+      await store.submissions.finalize(second._id, verdict({ status: "TLE" }));
       assert.deepEqual(await stats(problem._id), { submissions: 2, accepted: 1, acceptanceRate: 50 });
-      // IE was never counted: judged now, it counts as a new submission.
-      assert.equal((await store.submissions.finalize(third._id, verdict({ status: "WA" })))?.applied, true);
-      assert.deepEqual(await stats(problem._id), { submissions: 3, accepted: 1, acceptanceRate: 33.3 });
-      // And back to IE: it no longer counts.
-      await harness.rejudge!(third._id);
+      await store.submissions.finalize(third._id, verdict({ status: "WA" }));
+      assert.deepEqual(await stats(problem._id), { submissions: 3, accepted: 1, acceptanceRate: 33.3 }, "IE was never counted: judged now, it is a new submission");
+
+      await rejudge();
+      await store.submissions.finalize(first._id, verdict({ status: "Success" }));
+      await store.submissions.finalize(second._id, verdict({ status: "TLE" }));
       await store.submissions.finalize(third._id, verdict({ status: "IE" }));
-      assert.deepEqual(await stats(problem._id), { submissions: 2, accepted: 1, acceptanceRate: 50 });
+      assert.deepEqual(await stats(problem._id), { submissions: 2, accepted: 1, acceptanceRate: 50 }, "the same verdicts again change nothing; back to IE no longer counts");
     });
 
     it("acceptedComparison counts the other accepted submissions of the same problem and language, and those slower / heavier", async () => {

@@ -2,7 +2,7 @@
 // installed on the build machines, so without it the suite is skipped and says so).
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import { MongoClient, ObjectId } from "mongodb";
+import { MongoClient } from "mongodb";
 import { createStore, type Store } from "../src/index.js";
 import { scoringContract } from "./scoring.contract.js";
 
@@ -26,9 +26,6 @@ if (!url) {
       await store?.close();
       await client.db(dbName).dropDatabase();
       await client.close();
-    },
-    rejudge: async (id) => {
-      await client.db(dbName).collection("submissions").updateOne({ _id: new ObjectId(id) }, { $set: { status: "Pending", results: [], score: null, groups: null } });
     },
   });
 }

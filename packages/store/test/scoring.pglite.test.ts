@@ -2,22 +2,17 @@
 // the statistics of submissions judged before it existed.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { createStore, type Store } from "../src/index.js";
 import { createPostgresStore } from "../src/postgres/postgres.store.js";
 import { MIGRATIONS, runMigrations } from "../src/postgres/migrations.js";
-import { openPglite, type SqlClient } from "../src/postgres/sql-client.js";
+import { openPglite } from "../src/postgres/sql-client.js";
 import { validated } from "../src/validated.js";
 import { scoringContract } from "./scoring.contract.js";
 
-let client: SqlClient | undefined;
+let store: Store | undefined;
 scoringContract("pglite in memory", {
-  open: async () => {
-    client = await openPglite(null);
-    return validated(await createPostgresStore(client));
-  },
-  close: async () => client?.close(),
-  rejudge: async (id) => {
-    await client!.query("UPDATE submissions SET status = 'Pending', results = '[]'::jsonb, score = NULL, group_results = NULL WHERE id = $1", [id]);
-  },
+  open: async () => (store = await createStore({ kind: "pglite", dataDir: null })),
+  close: async () => store?.close(),
 });
 
 describe("migration 6 (pglite)", () => {

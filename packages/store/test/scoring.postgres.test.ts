@@ -1,25 +1,20 @@
 // Scores, statistics and percentile counts on a PostgreSQL server (the concurrent finalizers
 // really race on separate connections here).
 import { createTestDatabase } from "@sonocode/testkit";
-import { createPostgresStore } from "../src/postgres/postgres.store.js";
-import { openPostgres, type SqlClient } from "../src/postgres/sql-client.js";
-import { validated } from "../src/validated.js";
+import { createStore, type Store } from "../src/index.js";
 import { scoringContract } from "./scoring.contract.js";
 
-let client: SqlClient | undefined;
+let store: Store | undefined;
 let drop: (() => Promise<void>) | undefined;
 scoringContract("postgres server", {
   open: async () => {
     const database = await createTestDatabase("scoring");
     drop = database.drop;
-    client = openPostgres(database.url);
-    return validated(await createPostgresStore(client));
+    store = await createStore({ kind: "postgres", url: database.url });
+    return store;
   },
   close: async () => {
-    await client?.close();
+    await store?.close();
     await drop?.();
-  },
-  rejudge: async (id) => {
-    await client!.query("UPDATE submissions SET status = 'Pending', results = '[]'::jsonb, score = NULL, group_results = NULL WHERE id = $1", [id]);
   },
 });
