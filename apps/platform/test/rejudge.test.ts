@@ -17,6 +17,8 @@ const FIXED_TESTS = [
   { input: "-4 0\n", output: "-4\n", hidden: true },
 ];
 const REJUDGED = 6;
+/** Each judging takes a little while (3 tests), so the test sees the rejudges waiting in the queue however fast the machine. */
+const SLOW = "import time\ntime.sleep(0.15)\n";
 
 describe("rejudge (embedded platform, one evaluator slot)", () => {
   let platform: Platform;
@@ -62,7 +64,7 @@ describe("rejudge (embedded platform, one evaluator slot)", () => {
   test("a rejudge judges every submission again, keeps previousStatus, notifies the owner, and fresh work overtakes it", async () => {
     const ids: string[] = [];
     for (let i = 0; i < REJUDGED; i++) {
-      const code = i % 2 === 0 ? PYTHON_AB_OK : PYTHON_AB_WRONG;
+      const code = SLOW + (i % 2 === 0 ? PYTHON_AB_OK : PYTHON_AB_WRONG);
       const created = await call(platform.urls.submission, "POST", "/api/v1/submissions", { token: alice, body: { problemId, language: "python", code } });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       ids.push(created.body.data.submission._id);
@@ -107,6 +109,9 @@ describe("rejudge (embedded platform, one evaluator slot)", () => {
     // One slot: the fresh submission waits at most for the rejudge being judged when it came
     // (and one the evaluator had fetched in the same instant); in order of arrival it would be last.
     const overtaken = rejudged.filter((s) => s.updatedAt > freshDone.updatedAt).length;
+    // A precondition, not the claim: the fresh submission came while the rejudges still waited.
+    const doneBeforeFresh = rejudged.filter((s) => s.updatedAt < fresh.body.data.submission.createdAt).length;
+    assert.ok(doneBeforeFresh <= 1, `${doneBeforeFresh} rejudges were already done when the fresh submission came`);
     console.log(`[rejudge] the fresh submission overtook ${overtaken} of ${REJUDGED} rejudges`);
     assert.ok(overtaken >= REJUDGED - 2, `the fresh submission overtook ${overtaken} of ${REJUDGED} rejudges`);
 

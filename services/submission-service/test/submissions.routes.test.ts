@@ -59,6 +59,8 @@ describe("POST /api/v1/submissions", () => {
       memoryLimitMb: 256,
       checker: { type: "exact" },
       runAllTests: false,
+      // The first judging of the submission (a rejudge is generation 1, 2, ...).
+      generation: 0,
     });
   });
 
