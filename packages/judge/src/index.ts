@@ -16,7 +16,7 @@ export { createBwrapEngine, DEFAULT_ROOTFS, type BwrapEngineOptions } from "./en
 export { SandboxError, isSandboxError } from "./errors.js";
 export { processAlive } from "./sandbox/owner.js";
 export { createDockerEngine } from "./engines/docker/engine.js";
-export type { SandboxEngine, SandboxSession, RunSpec, RunStdin, RunLimits, RunOutcome, LimitHit, Watchdog } from "./sandbox/sandbox.js";
+export type { SandboxEngine, SandboxSession, SessionOptions, RunSpec, RunStdin, RunLimits, RunOutcome, LimitHit, Watchdog, PairedRunSpec, PairedRunOutcome } from "./sandbox/sandbox.js";
 
 export const DEFAULT_DOCKER_IMAGE = "sonocode-runtime:latest";
 
