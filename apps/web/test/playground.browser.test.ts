@@ -13,6 +13,7 @@ import { signToken } from "@sonocode/auth";
 import { uniqueName } from "@sonocode/testkit";
 import type { Platform } from "../../platform/src/platform.js";
 import { TEST_JWT_SECRET, startTestPlatform } from "../../platform/test/helpers.js";
+import { buildZip } from "../../../services/problem-service/test/zip.builder.js";
 import { DEFAULT_DIST_DIR, ensureClientBuilt } from "../src/index.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -34,6 +35,7 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
   const cspBlocked: string[] = [];
   const CSP_BLOCK = /violates the following Content Security Policy directive 'script-src 'self''.*The action has been blocked/;
   let step = 0;
+  let runsExist = false;
 
   const shot = async (name: string) => {
     step += 1;
@@ -148,7 +150,8 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
 
   test("Run on custom input shows the output", async (t: TestContext) => {
     const probe = await fetch(`${web}/api/v1/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-    if (probe.status === 404) {
+    runsExist = probe.status !== 404;
+    if (!runsExist) {
       // TODO(issue 10): POST /api/v1/runs is being built in submission-service; until it exists the
       // app shows "Run is not available" and this step cannot be asserted.
       t.skip("POST /api/v1/runs answers 404 on this platform (not built yet)");
@@ -186,6 +189,8 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
     await byTestId("test-input").nth(1).fill("21\n");
     await byTestId("test-output").nth(1).fill("42\n");
     await byTestId("test-hidden").nth(1).check();
+    await byTestId("reference-language").selectOption("PYTHON");
+    await byTestId("reference-code").fill("print(int(input()) * 2)\n");
     await shot("admin-new-problem");
     await byTestId("save-problem").click();
     await page.getByRole("heading", { name: /Double it/ }).waitFor();
@@ -202,6 +207,13 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
     await byTestId("verdict").filter({ hasText: "Accepted" }).waitFor({ timeout: VERDICT_MS });
     assert.match(await byTestId("verdict").innerText(), /2 \/ 2 passed/);
     await shot("admin-solved");
+    if (runsExist) {
+      // With a reference solution, a run on custom input shows the expected output beside the program's.
+      await byTestId("custom-input").fill("5\n");
+      await byTestId("run-button").click();
+      await byTestId("run-result").filter({ hasText: "Expected" }).waitFor({ timeout: VERDICT_MS });
+      assert.match(await byTestId("run-result").innerText(), /Output\s+10\s+Expected\s+10/);
+    }
   });
 
   test("the admin edits the problem (tests and hidden flags come back) and rejudges it", async (t: TestContext) => {
@@ -223,6 +235,24 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
     await byTestId("rejudge-button").click();
     await page.getByText(/queued for rejudging/).waitFor();
     await shot("admin-rejudged");
+  });
+
+  test("the admin imports a Kattis package from the problem list", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Problems" }).click();
+    const zip = buildZip([
+      { name: "square/problem.yaml", data: "name: Square It\n" },
+      { name: "square/problem_statement/problem.en.md", data: "Print the square of `n`.\n" },
+      { name: "square/data/sample/1.in", data: "3\n" },
+      { name: "square/data/sample/1.ans", data: "9\n" },
+      { name: "square/data/secret/2.in", data: "12\n" },
+      { name: "square/data/secret/2.ans", data: "144\n" },
+    ]);
+    await byTestId("import-file").setInputFiles({ name: "square.zip", mimeType: "application/zip", buffer: zip });
+    await page.getByRole("button", { name: "Import" }).click();
+    await page.getByRole("heading", { name: /Square It/ }).waitFor();
+    assert.match(await byTestId("statement").innerText(), /square of n/);
+    assert.match(await byTestId("limits").innerText(), /2 tests/);
+    await shot("admin-kattis-import");
   });
 
   test("production hand-off: a token in the URL fragment signs the tab in and leaves the address bar", async () => {

@@ -31,8 +31,8 @@ export const adminProblemPage: PageFactory = (params) => {
   const checkerSource = h("textarea", { rows: 6, spellcheck: "false" });
   const customBox = h("div", { class: "sub" }, field("Checker language", checkerLanguage), field("Protocol", checkerProtocol), field("Checker source", checkerSource));
   const floatBox = h("div", { class: "sub" }, field("Tolerance (absolute or relative)", epsilon));
-  const refLanguage = h("select", {}, h("option", { value: "" }, "none"), ...LANGUAGE_ORDER.map((l) => h("option", { value: l }, LANGUAGE_INFO[l].label)));
-  const refCode = h("textarea", { rows: 5, spellcheck: "false" });
+  const refLanguage = h("select", { testid: "reference-language" }, h("option", { value: "" }, "none"), ...LANGUAGE_ORDER.map((l) => h("option", { value: l }, LANGUAGE_INFO[l].label)));
+  const refCode = h("textarea", { rows: 5, spellcheck: "false", testid: "reference-code" });
 
   const tests: TestRow[] = [];
   const stubs: StubRow[] = [];
