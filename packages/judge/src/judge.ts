@@ -10,7 +10,7 @@ import { createCustomCheckerHost } from "./custom-checker/custom-checker.js";
 import { SandboxError } from "./errors.js";
 import { judgeInSession } from "./judge-session.js";
 import { runProgram } from "./run-session.js";
-import { groupingIssue, scoreVerdict } from "./scoring.js";
+import { groupingIssue, scoreVerdict, unscorableVerdict } from "./scoring.js";
 import type { SandboxEngine, SandboxSession } from "./sandbox/sandbox.js";
 import { Semaphore } from "./semaphore.js";
 
@@ -84,7 +84,7 @@ export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreO
       const unscorable = groupingIssue(request.tests, request.groups);
       if (unscorable) {
         logger?.warn({ reason: unscorable }, "judge request with inconsistent groups");
-        return { status: "IE", passed: 0, total: request.tests.length, timeMs: null, memoryKb: null, results: [], compileOutput: null, failedTest: null, message: `internal error: the problem's subtasks are inconsistent (${unscorable}); your code was not judged` };
+        return unscorableVerdict(request.tests.length, unscorable);
       }
       call.signal?.throwIfAborted();
       const release = await slots.acquire(call.signal);

@@ -23,6 +23,12 @@ export function groupingIssue(tests: readonly GroupedTest[], groups: readonly Te
   return issue ? `${issue.path.join(".")}: ${issue.message}` : null;
 }
 
+/** The IE verdict of a request whose groups cannot be scored: nothing is run, the problem is at fault. */
+export function unscorableVerdict(total: number, issue: string): Verdict {
+  const message = `internal error: the problem's subtasks are inconsistent (${issue}); your code was not judged`;
+  return { status: "IE", passed: 0, total, timeMs: null, memoryKb: null, results: [], compileOutput: null, failedTest: null, message };
+}
+
 /** The order tests run in and which of them run; judge-session.ts asks it before and tells it after each test. */
 export interface TestPlan {
   /** Test indices in running order. */
