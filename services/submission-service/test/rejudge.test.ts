@@ -11,7 +11,7 @@ import { EVALUATION_JOBS, QUEUES, SOCKET_EVENTS, submissionJobId, type Evaluatio
 import { silentLogger } from "@sonocode/logger";
 import { createSocketServer, type SocketServer } from "@sonocode/socket-service";
 import { eventually } from "@sonocode/testkit";
-import { Queue } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { io as connectClient, type Socket } from "socket.io-client";
 import { createProblemClient, createRejudgeFeeder, createResultConsumer, REJUDGE_PRIORITY, type RejudgeFeeder, type ResultConsumerHandle } from "../src/index.js";
 import { JWT_SECRET, bearer, startHarness, tokenFor, type Harness } from "./harness.js";
@@ -172,6 +172,52 @@ describe("rejudge (submission-service)", () => {
     const next = await feeder.runOnce();
     assert.equal(next?.enqueued, 1);
     assert.ok(await h.queue.queue.getJob(submissionJobId(third._id, 1)));
+  });
+
+  test("the feeder owns its rejudges: a job lost from Redis, or finished without its result reaching the database, is queued again", async () => {
+    // A feeder of its own with nothing trusted for long, over an otherwise idle problem.
+    const problem = await h.store.problems.create({ ...h.problem, title: "lost jobs" });
+    const created = await h.store.submissions.create({ userId: "una", problemId: problem._id, language: "PYTHON", code: "print(3)", total: 2 });
+    const { submissionId: _s, userId: _u, generation: _g, ...fields } = verdict(created, "WA");
+    await h.store.submissions.finalize(created._id, fields, 0);
+    await h.store.rejudges.markPage(problem._id, { limit: 10, at: new Date().toISOString() });
+    const jobId = submissionJobId(created._id, 1);
+    const eager = createRejudgeFeeder({
+      store: h.store,
+      problems: createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET }),
+      submissionQueue: h.queue.queue,
+      redisUrl: h.redisUrl,
+      prefix: h.prefix,
+      logger: silentLogger(),
+      window: 100,
+      periodMs: 50,
+      reensureMs: 100,
+      autoStart: false,
+    });
+    try {
+      const tick = async () => {
+        await pause(120);
+        return eager.runOnce();
+      };
+      await tick();
+      assert.ok(await h.queue.queue.getJob(jobId), "queued");
+      // Lost: Redis no longer has it.
+      await (await h.queue.queue.getJob(jobId))!.remove();
+      await tick();
+      assert.ok(await h.queue.queue.getJob(jobId), "queued again after a loss");
+      // Finished without a result: an evaluator that completed the job and whose result never came.
+      const worker = new Worker(QUEUES.submission, async () => "done", { connection: { url: h.redisUrl }, prefix: h.prefix });
+      await eventually(async () => (await h.queue.queue.getJobState(jobId)) === "completed", "the job completed without a result");
+      await worker.close();
+      const finishedOn = (await h.queue.queue.getJob(jobId))!.finishedOn!;
+      await tick();
+      const again = await h.queue.queue.getJob(jobId);
+      assert.ok(again && again.finishedOn === undefined && (again.timestamp ?? 0) >= finishedOn, "a fresh job replaced the finished one");
+    } finally {
+      await eager.close();
+    }
+    // Everything else this file left in the queue was processed by that worker: only this problem's rows matter here.
+    assert.equal((await h.store.submissions.findById(created._id))?.status, "Pending");
   });
 
   test("a second rejudge before the first finishes keeps the last final status and supersedes generation 1", async () => {

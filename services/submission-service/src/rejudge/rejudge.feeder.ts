@@ -113,6 +113,14 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
       if (added !== undefined && now - added < reensureMs) continue;
       const itemLog = log.child({ submissionId: ref._id, generation: ref.rejudgeGeneration });
       try {
+        // Still unfinished long after its job finished: the result was lost (a finished job would
+        // make the add a silent no-op, so it goes first). A result merely late is judged twice, harmlessly.
+        const previous = await deps.submissionQueue.getJob(jobId);
+        if (previous?.finishedOn !== undefined) {
+          if (now - previous.finishedOn < reensureMs) continue;
+          await previous.remove();
+          itemLog.warn("rejudge job finished without its result reaching the database; queued again");
+        }
         const submission = await deps.store.submissions.findById(ref._id);
         // Finished (or rejudged again) since the scan: nothing to queue for this generation.
         if (!submission || (submission.status !== "Pending" && submission.status !== "Running") || (submission.rejudgeGeneration ?? 0) !== ref.rejudgeGeneration) continue;
