@@ -164,6 +164,15 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
     await shot("run-custom-input");
   });
 
+  test("code is kept per problem and language across a reload", async () => {
+    await page.reload();
+    await byTestId("language-select").selectOption("PYTHON");
+    assert.match(await byTestId("editor").innerText(), /return a \+ b/);
+    await byTestId("language-select").selectOption("CPP");
+    assert.match(await byTestId("editor").innerText(), /long long solve/);
+    await byTestId("language-select").selectOption("PYTHON");
+  });
+
   test("my submissions lists both verdicts", async () => {
     await page.getByRole("link", { name: "My submissions" }).click();
     await byTestId("submission-list").waitFor();
