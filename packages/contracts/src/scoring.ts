@@ -14,7 +14,7 @@ export const groupResultSchema = z.object({
   /** points × the lowest test score of the group (1 for an accepted test, 0 for a rejected one, a checker's partial credit in between); 0 when skipped. */
   earned: z.number().min(0),
   status: z.enum(GROUP_STATUSES),
-});
+}).describe("A subtask's outcome: earned = points × the lowest test score in it; status Success, the verdict of its first failing test, Skipped (a dependency did not pass: its tests were not run) or CE");
 export type GroupResult = z.infer<typeof groupResultSchema>;
 
 /** Scores and points are kept to two decimals: points × a checker's score would otherwise print 33.333333333333336. */
@@ -30,7 +30,7 @@ export function roundScore(value: number): number {
 export const percentileSchema = z.object({
   timeMs: z.number().min(0).max(100),
   memoryKb: z.number().min(0).max(100),
-});
+}).describe("Share (0-100) of the other accepted submissions of the same problem and language that used more CPU time / more memory; 100 when it is the only one");
 export type Percentile = z.infer<typeof percentileSchema>;
 
 /** What the store counts for a percentile: the other accepted submissions, and how many of them were slower / heavier. */
@@ -57,7 +57,7 @@ export const problemStatsSchema = z.object({
   submissions: z.number().int().min(0),
   accepted: z.number().int().min(0),
   acceptanceRate: z.number().min(0).max(100),
-});
+}).describe("Judged submissions (every final status but IE), accepted ones, and accepted / judged in percent (one decimal)");
 export type ProblemStats = z.infer<typeof problemStatsSchema>;
 
 export function problemStats(submissions: number, accepted: number): ProblemStats {
