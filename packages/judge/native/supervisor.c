@@ -8,9 +8,12 @@
  * read-only rootfs with /dev and /box) and then, per run, only forks:
  *
  *   supervisor (host root, non-dumpable, pivoted into the sandbox view)
- *     `- run init  (pid 1 of a fresh pid/mount/ipc/uts/cgroup namespace, root,
- *        |          non-dumpable, in the run's cgroup from its first instruction)
- *        `- program (rlimits, slot uid, no_new_privs; then execve)
+ *     |- run init  (pid 1 of a fresh pid/mount/ipc/uts/cgroup namespace, root,
+ *     |  |          non-dumpable, in the run's cgroup from its first instruction)
+ *     |  `- program (rlimits, slot uid, no_new_privs; then execve)
+ *     `- helper init (paired runs only, see pair(): the same, in a cgroup of its own)
+ *        `- helper (an interactor: the slot's helper uid, never the program's; its
+ *                   stdin/stdout crossed with the program's, work dir its own /tmp)
  *
  * The run init is forked one run ahead ("prep"), into the next run's cgroup: on cgroup
  * v2 with clone3(CLONE_INTO_CGROUP), so it never runs outside it; on v1 it writes
