@@ -7,7 +7,7 @@ export const MAX_GROUPS = 64;
 
 /**
  * A subtask: it earns `points` when all its tests pass, and only when every group it
- * depends on passed too. Stored and validated now; scoring by groups is judged later.
+ * depends on passed too. The judge scores them (packages/judge/src/scoring.ts).
  */
 export const testGroupSchema = z.object({
   name: groupNameSchema,

@@ -231,7 +231,7 @@ function tests(files: Map<string, Buffer>): { testCases: FoundTest[]; groups: Te
     }
   }
   if (!found.some((test) => test.hidden)) throw badPackage("no secret tests: data/secret/ has no .in/.ans pairs");
-  // Equal shares of 100 points (the remainder to the last group); scoring by groups comes with subtask judging.
+  // Equal shares of 100 points (the remainder to the last group), which the judge scores by group.
   const share = Math.floor(100 / Math.max(1, groupOrder.length));
   const groups = groupOrder.map((name, index) => ({ name, points: index === groupOrder.length - 1 ? 100 - share * (groupOrder.length - 1) : share }));
   return { testCases: found, groups };
