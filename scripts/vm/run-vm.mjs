@@ -55,10 +55,16 @@ const PLANS = {
 /**
  * --docker: dockerd from Debian's docker.io runs in the guest (cgroupfs driver on v2, the
  * runtime image preloaded into its data root on the host, build-guest.sh) and the Docker
- * engine's own suite runs on top of the plan: hardening, per-run limits and figures from
- * the container's v2 cgroup, nothing surviving a run, mountinfo; and C's toolchain verdicts.
+ * engine's own suite runs on top of the plan: hardening, per-run memory limits and peaks from
+ * the container's v2 cgroup (page cache not counted), fresh IPC, output and CPU limits,
+ * nothing surviving a run, fork bomb, mountinfo. Left out, as TCG distorts them: the cases
+ * that assert run times ("compile once, run many" asserts < 200 ms of CPU per A+B run, the
+ * wall-limit case < 6 s end to end) and compiles (gcc needs more than the 10 s compile limit
+ * under emulation on a loaded host; docker.languages).
  */
-const DOCKER_TESTS = ["packages/judge/test/docker.engine.test.ts", "packages/judge/test/docker.languages.test.ts@^C$"];
+const DOCKER_TESTS = [
+  "packages/judge/test/docker.engine.test.ts@hardened|unprivileged|mountinfo|environment|big|signals|CPU|memory|IPC|flood|size|survives|leftovers|bomb|session$|writeFile|argv|dispose|fails",
+];
 
 function parseArgs(argv) {
   const args = [...argv];
