@@ -42,6 +42,7 @@ before(async () => {
     SOCKET_SERVICE_PORT: String(socketPort),
     EVALUATOR_PORT: String(evaluator),
     PROBLEM_SERVICE_URL: urls["problem-service"],
+    SUBMISSION_SERVICE_URL: urls["submission-service"],
     SANDBOX_ENGINE: "bwrap",
     TEST_SET_CACHE_DIR: join(tmpdir(), uniqueName("dist-test-sets")),
   };
@@ -85,6 +86,15 @@ test("the four services, each alone, judge a submission end to end on PostgreSQL
   assert.equal(result.status, "Success");
   const fetched = await call(urls["submission-service"], "GET", `/api/v1/submissions/${result._id}`, { token: user });
   assert.equal(fetched.body.data.status, "Success");
+
+  // A rejudge crosses the services too: problem-service -> submission-service's internal route
+  // (SUBMISSION_SERVICE_URL) -> its feeder -> the evaluator -> the owner's socket, as generation 1.
+  const rejudged = new Promise<any>((resolve) => socket!.once("submissionPayloadResponse", resolve));
+  const rejudge = await call(urls["problem-service"], "POST", `/api/v1/problems/${created.body.data._id}/rejudge`, { token: admin });
+  assert.equal(rejudge.status, 202, JSON.stringify(rejudge.body));
+  assert.deepEqual(rejudge.body.data, { queued: 1 });
+  const again = await rejudged;
+  assert.deepEqual([again._id, again.status, again.previousStatus, again.rejudgeGeneration], [result._id, "Success", "Success", 1]);
 });
 
 test("every service stops cleanly on SIGTERM", async () => {
