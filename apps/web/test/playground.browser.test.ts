@@ -85,6 +85,8 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
     web = platform.urls.web!;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
     context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    // Generous: npm test runs this beside every other suite on two cores.
+    context.setDefaultTimeout(60_000);
     page = await context.newPage();
     page.on("console", (message) => {
       if (message.type() !== "error") return;
