@@ -28,6 +28,8 @@ function outcome(facts: Partial<RunOutcome>): RunOutcome {
 }
 
 const STALLED = outcome({ exitCode: null, signal: "SIGKILL", cpuTimeMs: 500, wallTimeMs: COMPILE_LIMITS.wallTimeMs + 5, watchdog: "wall" });
+// Working when the wall bound came: a CPU-hungry compile starved on a loaded host (10% share).
+const STARVED = outcome({ exitCode: null, signal: "SIGKILL", cpuTimeMs: COMPILE_LIMITS.wallTimeMs / 10, wallTimeMs: COMPILE_LIMITS.wallTimeMs + 5, watchdog: "wall" });
 const CPU_BOUND = outcome({ exitCode: null, signal: "SIGKILL", cpuTimeMs: COMPILE_LIMITS.cpuTimeMs + 5, wallTimeMs: COMPILE_LIMITS.cpuTimeMs + 50, watchdog: "cpu" });
 
 function scripted(outcomes: RunOutcome[]): { session: SandboxSession; specs: RunSpec[] } {
@@ -45,7 +47,7 @@ function scripted(outcomes: RunOutcome[]): { session: SandboxSession; specs: Run
 }
 
 describe("compileInSession", () => {
-  it("a compile that stalled on wall time with CPU to spare runs once more and its second result counts", async () => {
+  it("a compile blocked until its wall bound (cold page cache) runs once more and its second result counts", async () => {
     const { session, specs } = scripted([STALLED, outcome({})]);
     const run = await compileInSession(session, ["/usr/bin/rustc", "main.rs"], undefined);
     assert.equal(run.attempts, 2);
@@ -63,8 +65,8 @@ describe("compileInSession", () => {
     assert.equal(run.attempts, 2);
     assert.equal(run.hit, "wall");
   });
-  it("a compile over its CPU limit, a failed compile and a clean one run once", async () => {
-    for (const first of [CPU_BOUND, outcome({ exitCode: 1 }), outcome({})]) {
+  it("a compile over its CPU limit, one still working at its wall bound, a failed compile and a clean one run once", async () => {
+    for (const first of [CPU_BOUND, STARVED, outcome({ exitCode: 1 }), outcome({})]) {
       const { session, specs } = scripted([first, outcome({})]);
       const run = await compileInSession(session, ["/usr/bin/gcc"], { A: "1" });
       assert.equal(run.attempts, 1);
