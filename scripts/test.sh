@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
-# setup.sh --test started dockerd and imported the runtime image: Docker tests must run, not skip.
+# setup.sh --test started dockerd, imported the runtime image and installed chromium:
+# the Docker and browser tests must run, not skip.
 export SONOCODE_REQUIRE_DOCKER=1
+export SONOCODE_REQUIRE_BROWSER=1
 exec node scripts/run-tests.mjs "$@"
