@@ -5,9 +5,10 @@ import { z } from "zod";
  * admin). A closed set, so it can label a metric: build (does not compile), unsupported (its
  * language or file names), failed (testlib exit 3: the checker's own failure), exit (an exit
  * code outside the protocol), score (exit 7 without a score), limit (time, memory or output),
- * signal (killed), io (its input files could not be written), unavailable (this judge runs none).
+ * signal (killed), io (its input files could not be written), unavailable (this judge runs none),
+ * interactor (an interactive problem's interactor could not be built, crashed or broke its protocol).
  */
-export const CHECKER_FAILURE_REASONS = ["build", "unsupported", "failed", "exit", "score", "limit", "signal", "io", "unavailable"] as const;
+export const CHECKER_FAILURE_REASONS = ["build", "unsupported", "failed", "exit", "score", "limit", "signal", "io", "unavailable", "interactor"] as const;
 export type CheckerFailureReason = (typeof CHECKER_FAILURE_REASONS)[number];
 
 /**

@@ -125,7 +125,7 @@ export async function judgeInSession(
   const interactive = request.interactor ? await openInteractiveRunner(session, request.interactor, customCheckers, spec) : null;
   if (interactive && "kind" in interactive) {
     await outputs.dispose();
-    return checkerInternalError(total, 0, [], compileOutput, interactive.message);
+    return checkerInternalError(total, 0, [], compileOutput, interactive.message, { reason: "interactor" });
   }
   try {
     const results: TestResult[] = [];
@@ -143,7 +143,7 @@ export async function judgeInSession(
       if (paired?.kind === "internalError") {
         // An abort kills the interactor too: that is not its failure.
         call.signal?.throwIfAborted();
-        return checkerInternalError(total, passed, results, compileOutput, paired.message);
+        return checkerInternalError(total, passed, results, compileOutput, paired.message, { reason: "interactor", test: index });
       }
       const outcome = paired ? paired.outcome : await session.run({ argv, stdin: stdinOf(test), limits, env, writableWorkDir: false });
       // An abort kills the running program; that death is not the program's verdict.

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
 import { signServiceToken } from "@sonocode/auth";
-import { judgingProblemSchema, type Checker, type Problem } from "@sonocode/contracts";
+import { judgingProblemSchema, type Checker, type Interactor, type Problem } from "@sonocode/contracts";
 import { createJudge, type Judge } from "@sonocode/judge";
 import { silentLogger } from "@sonocode/logger";
 import { buildProblemApp } from "@sonocode/problem-service";
@@ -36,8 +36,9 @@ let submissions: SubmissionServiceDouble;
 let cacheDir: string;
 const logLines: Record<string, unknown>[] = [];
 
-async function problemWith(checker: Checker): Promise<Problem> {
+async function problemWith(checker: Checker, interactor?: Interactor): Promise<Problem> {
   return store.problems.create({
+    ...(interactor ? { interactor } : {}),
     title: "Echo",
     description: "Print the words.",
     difficulty: "easy",
@@ -86,25 +87,28 @@ after(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-test("a failing and a non-compiling checker: IE for the submitter, a log line and a counter per problem and reason for admins", async () => {
+test("a failing and a non-compiling checker, and a failing interactor: IE for the submitter, a log line and a counter per problem and reason for admins", async () => {
   const failing = await problemWith({ type: "custom", protocol: "testlib", language: "PYTHON", source: FAILING_CHECKER });
   const broken = await problemWith({ type: "custom", protocol: "testlib", language: "C", source: BROKEN_CHECKER });
+  // An interactive problem whose interactor reports its own failure (testlib exit 3).
+  const interactive = await problemWith({ type: "exact" }, { protocol: "testlib", language: "PYTHON", source: FAILING_CHECKER });
   const before = await (await fetch(metricsUrl)).text();
   assert.match(before, /# TYPE sonocode_checker_failures_total counter/);
   assert.doesNotMatch(before, /sonocode_checker_failures_total\{/);
 
-  for (const problem of [failing, failing, broken]) {
+  for (const problem of [failing, failing, broken, interactive]) {
     const job = await jobFor(problem);
     await submissions.enqueue(job, { jobId: job.submissionId });
     const result = (await submissions.settledResults(job.submissionId, 90_000, 200))[0]!;
     assert.equal(result.status, "IE");
-    assert.match(result.message ?? "", /checker failed/);
+    assert.match(result.message ?? "", /(checker|interactor) failed/);
     assert.equal("checkerFailure" in result, false, "the reason for admins never reaches the submission");
   }
 
   const metrics = await (await fetch(metricsUrl)).text();
   assert.match(metrics, new RegExp(`^sonocode_checker_failures_total\\{problem="${failing._id}",reason="failed"\\} 2$`, "m"));
   assert.match(metrics, new RegExp(`^sonocode_checker_failures_total\\{problem="${broken._id}",reason="build"\\} 1$`, "m"));
+  assert.match(metrics, new RegExp(`^sonocode_checker_failures_total\\{problem="${interactive._id}",reason="interactor"\\} 1$`, "m"));
 
   const flagged = logLines.filter((line) => line.level === 50 && typeof line.msg === "string" && line.msg.includes("an admin has to fix the problem"));
   assert.deepEqual(
@@ -113,6 +117,7 @@ test("a failing and a non-compiling checker: IE for the submitter, a log line an
       [failing._id, "failed"],
       [failing._id, "failed"],
       [broken._id, "build"],
+      [interactive._id, "interactor"],
     ],
   );
   const everything = JSON.stringify(logLines);
