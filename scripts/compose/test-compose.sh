@@ -54,6 +54,12 @@ export SOCKET_URLS="$(url socket 1 4003),$(url socket 2 4003)" EVALUATOR_URLS="$
 
 t3=$(now)
 node --import tsx --test scripts/compose/compose.e2e.ts
+# The evaluators judged every language with exactly the capabilities compose.yaml grants
+# (SYS_ADMIN, SETUID, SETGID, MKNOD, DAC_OVERRIDE) and nothing more.
+for i in 1 2; do
+  caps=$(dc exec -T --index="$i" evaluator sh -c 'sed -n "s/^CapEff:[[:space:]]*//p" /proc/1/status')
+  [ "$caps" = 00000000082000c2 ] || { log "evaluator $i runs with capabilities $caps, not 00000000082000c2"; exit 1; }
+done
 status=0
 t_test=$(since "$t3")
 log "passed. setup $t_setup, images $t_build, up $t_up, healthy + judging $t_test (teardown follows)"

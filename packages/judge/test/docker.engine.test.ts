@@ -78,7 +78,7 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
   });
 
   test("mountinfo shows no host path: the root is our own overlay with relative layer names; /sys is an empty tmpfs", async () => {
-    const out = await session.run(sh("cat /proc/self/mountinfo; echo ---; cat /proc/1/mountinfo; echo ---; cat /proc/self/mounts; echo ---; ls -A /sys | wc -l"));
+    const out = await session.run(sh("cat /proc/self/mountinfo; echo ---; cat /proc/1/mountinfo; echo ---; cat /proc/self/mounts; echo ---; ls -A /sys | wc -l", { limits: ROOMY }));
     assert.equal(out.exitCode, 0, out.stderr);
     const [mountinfo = "", initMountinfo = "", mounts = "", sysCount = ""] = out.stdout.split("---\n");
     assert.equal(sysCount.trim(), "0", "nothing under /sys");
@@ -107,7 +107,7 @@ describe("docker engine", { skip: unavailable ?? false }, () => {
       assert.ok(!text.includes(dataRoot) && !text.includes("overlay2"), "Docker's data root is not named");
     }
     // The view is still the image: read-only, with /box and /tmp writable tmpfs.
-    const probe = await session.run(sh("touch /usr/x 2>/dev/null && echo root-writable; touch /box/.rv /tmp/.rv && rm /box/.rv /tmp/.rv && echo scratch-ok; test -x /usr/bin/gcc && echo image-ok"));
+    const probe = await session.run(sh("touch /usr/x 2>/dev/null && echo root-writable; touch /box/.rv /tmp/.rv && rm /box/.rv /tmp/.rv && echo scratch-ok; test -x /usr/bin/gcc && echo image-ok", { limits: ROOMY }));
     assert.equal(probe.stdout, "scratch-ok\nimage-ok\n", probe.stderr);
   });
 
