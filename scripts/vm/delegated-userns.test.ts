@@ -5,8 +5,9 @@
 // delegated group (systemd's Delegate=yes); skipped everywhere else (root, cgroup v1).
 //
 // Proven here, as that user: a run group of its own under the delegated subtree with
-// memory/pids limits (and an OOM kill seen in memory.events); a user namespace (the user
-// mapped to root inside) with fresh mount, pid, net, ipc, uts and cgroup namespaces; a
+// memory/pids limits (and an OOM kill seen in memory.events), joined from inside a user
+// namespace (the user mapped to root there); fresh mount, pid, net, ipc, uts and cgroup
+// namespaces owned by it; a
 // read-only overlay of the runtime rootfs, tmpfs /tmp and /box, /proc of the new pid
 // namespace (mounted before the pivot: the kernel wants a fully visible procfs in view),
 // /dev from binds of the host's nodes (no mknod in a user namespace), pivot_root into it;
@@ -98,11 +99,13 @@ test("delegated user on cgroup v2: run group + user namespace + overlay root + p
   mkdirSync(mnt);
   writeFileSync(script, INSIDE);
   try {
-    // Joins the run group first (a write we may make: we own its cgroup.procs and the common
-    // ancestor's), then unshares everything; the kernel keeps the namespaces' processes in the group.
+    // In the order a user-namespaced supervisor would take: the user namespace first, then
+    // the move into the run group from inside it (we own its cgroup.procs and the common
+    // ancestor's; the supervisor would clone3 straight into it), then the other namespaces
+    // (the cgroup one last of all, rooted at the run group).
     const result = spawnSync(
-      "sh",
-      ["-c", 'echo $$ > "$1/cgroup.procs" && exec unshare --user --map-root-user --mount --pid --net --ipc --uts --cgroup --fork --kill-child sh "$2" "$3" "$4"', "sh", group, script, mnt, ROOTFS],
+      "unshare",
+      ["--user", "--map-root-user", "sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec unshare --mount --pid --net --ipc --uts --cgroup --fork --kill-child sh "$2" "$3" "$4"', "sh", group, script, mnt, ROOTFS],
       { encoding: "utf8", timeout: 120_000 },
     );
     const out = `${result.stdout}\n${result.stderr}`;
