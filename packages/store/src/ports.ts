@@ -93,27 +93,6 @@ export interface SubmissionRepository {
   acceptedComparison(of: { problemId: string; language: Language; timeMs: number; memoryKb: number }): Promise<AcceptedComparison>;
 }
 
-/**
- * Runs ("run code", submission-service): scratch results kept apart from submissions (never
- * in problem statistics). A run not final by its deadline is made IE by the sweep; a run is
- * deleted once its expiresAt has passed.
- */
-export interface RunRepository {
-  /** Inserts a Pending run with a fresh ObjectId. */
-  create(input: NewRun): Promise<Run>;
-  findById(id: string): Promise<Run | null>;
-  /** Writes the final result once; `applied` false when the run was already final. null when absent. */
-  finalize(id: string, verdict: RunVerdict): Promise<{ run: Run; applied: boolean } | null>;
-  /** Undoes a Pending insert whose enqueue failed. */
-  delete(id: string): Promise<boolean>;
-  /** Pending/Running runs of a user (the in-flight cap). */
-  countActiveByUser(userId: string): Promise<number>;
-  /** Makes at most `limit` runs whose deadline is before `now` final with `verdict`; returns the runs this call finished. */
-  expireOverdue(now: string, verdict: RunVerdict, limit: number): Promise<Run[]>;
-  /** Deletes the runs whose expiresAt is before `now`; how many. */
-  deleteExpired(now: string): Promise<number>;
-}
-
 /** A rejudge still to finish: what the rejudge feeder needs to keep its job queued. */
 export interface RejudgingRef {
   _id: string;
@@ -166,8 +145,8 @@ export interface Store {
   readonly kind: StoreKind;
   readonly problems: ProblemRepository;
   readonly submissions: SubmissionRepository;
-  readonly rejudges: RejudgeRepository;
   readonly runs: RunRepository;
+  readonly rejudges: RejudgeRepository;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -194,8 +173,8 @@ export interface StoreAdapter {
   readonly kind: StoreKind;
   readonly problems: Unverified<ProblemRepository>;
   readonly submissions: Unverified<SubmissionRepository>;
-  readonly rejudges: Unverified<RejudgeRepository>;
   readonly runs: Unverified<RunRepository>;
+  readonly rejudges: Unverified<RejudgeRepository>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
