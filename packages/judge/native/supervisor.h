@@ -43,6 +43,13 @@
 extern struct sock_fprog seccomp_filter;
 extern uid_t prog_uid;
 extern gid_t prog_gid;
+/* The host's root, opened before the pivot: the run cgroups and stdin files are reached through it. */
+extern int host_root;
+
+/* A status line to the judge (fd 3); the judge being gone ends the supervisor. */
+void status_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "fatal <stage> <errno>" to the judge, then exit. */
+_Noreturn void fatal(const char *stage);
 
 static inline int parse_u64(const char *s, unsigned long long *out) {
   char *end = NULL;
@@ -73,6 +80,9 @@ static inline const char *next_field(struct fields *f) {
 static inline int next_u64(struct fields *f, unsigned long long *out) {
   return parse_u64(next_field(f), out);
 }
+
+/* config <parent-pid> <netns|-> <uid> <gid> <rootfs> <dev> <box> <seccomp-file> <favor-dynmods>: the session's view (session-view.c). */
+void configure(struct fields *f);
 
 
 struct spec {
