@@ -46,6 +46,8 @@ extern gid_t prog_gid;
 /* The host's root, opened before the pivot: the run cgroups and stdin files are reached through it. */
 extern int host_root;
 
+/* Writes all of buf; -1 when fd is gone. */
+int write_all(int fd, const void *buf, size_t len);
 /* A status line to the judge (fd 3); the judge being gone ends the supervisor. */
 void status_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "fatal <stage> <errno>" to the judge, then exit. */
@@ -83,6 +85,18 @@ static inline int next_u64(struct fields *f, unsigned long long *out) {
 
 /* config <parent-pid> <netns|-> <uid> <gid> <rootfs> <dev> <box> <seccomp-file> <favor-dynmods>: the session's view (session-view.c). */
 void configure(struct fields *f);
+
+/* One run init the supervisor forked (init-prep.c), waiting for or running its spec. */
+struct init {
+  pid_t pid;
+  int sock; /* the supervisor's end of the init's socketpair; -1 when there is none */
+};
+/* Kills and reaps an init and closes its socket; the slot is then empty. */
+void drop(struct init *in);
+/* prep <version> <dir>... / prepaux <version> <uid> <dir>...: forks the next init into slot (helper: prepaux). */
+void prepare(struct fields *f, struct init *slot, int helper);
+/* The run's stdin ("-" then raw bytes, or "@" <host path>) as a sealed memfd; -errno on failure. */
+int make_stdin(struct fields *f);
 
 
 struct spec {
