@@ -3,7 +3,8 @@
 // One program per language plus a wrong answer, a compile error, a memory hog and an
 // endless loop go in over HTTP; every final verdict must arrive on a socket connected to
 // each socket-service replica (so through the Redis adapter), match GET, and both
-// evaluator replicas must have judged something.
+// evaluator replicas must have judged something. The web container is then used as a
+// browser would: the app, the API and the socket through its one origin, no dev sign-in.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { io, type Socket } from "socket.io-client";
@@ -25,6 +26,7 @@ const PROBLEM_URL = env("PROBLEM_URL");
 const SUBMISSION_URL = env("SUBMISSION_URL");
 const SOCKET_URLS = list("SOCKET_URLS");
 const EVALUATOR_URLS = list("EVALUATOR_URLS");
+const WEB_URL = env("WEB_URL");
 
 interface Envelope {
   success: boolean;
@@ -40,7 +42,7 @@ async function call(base: string, method: string, path: string, token?: string, 
   return { status: response.status, body: (await response.json()) as Envelope };
 }
 
-async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
+async function waitHealthy(url: string, timeoutMs: number, path = "/health"): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer";
   while (Date.now() < deadline) {
@@ -49,7 +51,7 @@ async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error("probe timed out")), 2_000);
     try {
-      const response = await fetch(`${url}/health`, { signal: abort.signal });
+      const response = await fetch(`${url}${path}`, { signal: abort.signal });
       if (response.ok) return;
       last = `HTTP ${response.status}: ${await response.text()}`;
     } catch (error) {
@@ -59,7 +61,7 @@ async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`${url}/health not healthy after ${timeoutMs} ms (${last})`);
+  throw new Error(`${url}${path} not healthy after ${timeoutMs} ms (${last})`);
 }
 
 function connect(url: string, token: string): Promise<ClientSocket> {
@@ -109,6 +111,8 @@ after(() => {
 
 before(async () => {
   for (const url of [PROBLEM_URL, SUBMISSION_URL, ...SOCKET_URLS, ...EVALUATOR_URLS]) await waitHealthy(url, 180_000);
+  // The web container builds the app on start before it listens.
+  await waitHealthy(WEB_URL, 300_000, "/api/web/config");
 });
 
 test(`every language is judged in an evaluator container; verdicts reach ${SOCKET_URLS.length} socket replicas`, { timeout: 900_000 }, async (t) => {
@@ -165,4 +169,33 @@ test(`every language is judged in an evaluator container; verdicts reach ${SOCKE
     const judged = [...metrics.matchAll(/^sonocode_evaluator_jobs_total\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
     assert.ok(judged > 0, `${url} judged nothing:\n${metrics}`);
   }
+});
+
+test("the web container: the app, the API and the socket through one origin; no dev sign-in in production", { timeout: 300_000 }, async () => {
+  const page = await fetch(`${WEB_URL}/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+  assert.match(await page.text(), /<script[^>]+type="module"/, "the built app's entry");
+  const config = await call(WEB_URL, "GET", "/api/web/config");
+  assert.deepEqual(config.body.data, { devSignIn: false });
+  const mint = await fetch(`${WEB_URL}/api/dev/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "mallory", role: "admin" }) });
+  assert.equal(mint.status, 404, "no token minting in production");
+
+  const [admin, user] = await Promise.all([signToken({ sub: "web-admin", role: "admin" }, SECRET), signToken({ sub: "web-user", role: "user" }, SECRET)]);
+  const created = await call(WEB_URL, "POST", "/api/v1/problems", admin, { ...AB_PROBLEM, title: "A + B (web origin)" });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const problemId = (created.body.data as { _id: string })._id;
+  const listed = await call(WEB_URL, "GET", "/api/v1/problems?limit=100", user);
+  assert.equal(listed.status, 200);
+
+  // The socket through the web origin (WebSocket upgrade proxied to a socket replica).
+  const socket = await connect(WEB_URL, user);
+  sockets.push(socket);
+  const final = new Promise<{ _id: string; status: string }>((resolve) => socket.on("submissionPayloadResponse", (payload) => resolve(payload)));
+  const submitted = await call(WEB_URL, "POST", "/api/v1/submissions", user, { problemId, language: "C", code: PROGRAMS.C.ok });
+  assert.equal(submitted.status, 201, JSON.stringify(submitted.body));
+  const id = (submitted.body.data as { submission: { _id: string } }).submission._id;
+  const payload = await final;
+  assert.equal(payload._id, id);
+  assert.equal(payload.status, "Success");
 });

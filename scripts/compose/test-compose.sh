@@ -28,7 +28,7 @@ t_build=$(since "$t1")
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 project="sonocode-test-$$"
 export JWT_SECRET="$(openssl rand -hex 32)" POSTGRES_PASSWORD="$(openssl rand -hex 16)"
-export PROBLEM_SERVICE_HOST_PORT="$(free_port)" SUBMISSION_SERVICE_HOST_PORT="$(free_port)"
+export PROBLEM_SERVICE_HOST_PORT="$(free_port)" SUBMISSION_SERVICE_HOST_PORT="$(free_port)" WEB_HOST_PORT="$(free_port)"
 dc() { "${compose[@]}" -p "$project" -f compose.yaml "$@"; }
 
 status=1
@@ -49,7 +49,7 @@ dc up -d --scale evaluator=2 --scale socket=2 >&2
 t_up=$(since "$t2")
 
 url() { echo "http://127.0.0.1:$(dc port --index="$2" "$1" "$3" | sed 's/.*://')"; }
-export PROBLEM_URL="http://127.0.0.1:$PROBLEM_SERVICE_HOST_PORT" SUBMISSION_URL="http://127.0.0.1:$SUBMISSION_SERVICE_HOST_PORT"
+export PROBLEM_URL="http://127.0.0.1:$PROBLEM_SERVICE_HOST_PORT" SUBMISSION_URL="http://127.0.0.1:$SUBMISSION_SERVICE_HOST_PORT" WEB_URL="http://127.0.0.1:$WEB_HOST_PORT"
 export SOCKET_URLS="$(url socket 1 4003),$(url socket 2 4003)" EVALUATOR_URLS="$(url evaluator 1 4004),$(url evaluator 2 4004)"
 
 t3=$(now)
