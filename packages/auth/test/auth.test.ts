@@ -39,3 +39,19 @@ test("service tokens: refused where people act (403), accepted only by verifySer
   const expired = await new SignJWT({ role: "service" }).setProtectedHeader({ alg: "HS256" }).setSubject("x").setIssuedAt(Math.floor(Date.now() / 1000) - 120).setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(key);
   assert.equal(await status(verifyServiceToken(expired, SECRET)), 401);
 });
+
+test("verified tokens are remembered per secret and only until their exp", async () => {
+  const token = await signToken({ sub: "bob", role: "user" }, SECRET, "2s");
+  assert.equal((await verifyToken(token, SECRET)).sub, "bob");
+  assert.equal((await verifyToken(token, SECRET)).sub, "bob", "a second check (from memory) agrees");
+  // Remembered under SECRET, still refused under another secret.
+  assert.equal(await status(verifyToken(token, "another-secret-0123456789abcdefghijkl")), 401);
+  // A token differing from a remembered one only in its signature is checked, and refused.
+  const [header, payload, signature] = token.split(".");
+  const forged = `${header}.${payload}.${signature!.startsWith("A") ? "B" : "A"}${signature!.slice(1)}`;
+  assert.equal(await status(verifyToken(forged, SECRET)), 401);
+  // A remembered person's token is not a service token either.
+  assert.equal(await status(verifyServiceToken(token, SECRET)), 403);
+  await new Promise((resolve) => setTimeout(resolve, 3_100));
+  assert.equal(await status(verifyToken(token, SECRET)), 401, "past its exp a remembered token is refused");
+});
