@@ -59,10 +59,9 @@ static struct entry mounts[MAX_MOUNTS];
 static int nmounts;
 
 /* The init's mount table, as it sees it (paths relative to its root). */
-static void read_mounts(const char *pid) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%s/mountinfo", pid);
-  FILE *f = fopen(path, "re");
+static void read_mounts(int proc) {
+  int mfd = openat(proc, "mountinfo", O_RDONLY | O_CLOEXEC);
+  FILE *f = mfd < 0 ? NULL : fdopen(mfd, "re");
   if (!f) die("mountinfo");
   char line[8192];
   while (fgets(line, sizeof line, f)) {
@@ -88,11 +87,21 @@ static int covers(const char *a, const char *b) {
 
 int main(int argc, char **argv) {
   if (argc != 2 || strspn(argv[1], "0123456789") != strlen(argv[1]) || argv[1][0] == '\0') die_msg("usage", "root-view <pid>");
-  read_mounts(argv[1]);
-  char ns[64];
-  snprintf(ns, sizeof ns, "/proc/%s/ns/mnt", argv[1]);
-  int fd = open(ns, O_RDONLY | O_CLOEXEC);
+  /* Everything about the target is read through one /proc/<pid> handle: should the init die
+   * and its pid be reused, openat through it fails instead of naming the newcomer. */
+  char dir[64];
+  snprintf(dir, sizeof dir, "/proc/%s", argv[1]);
+  int proc = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc < 0) die("open process");
+  int fd = openat(proc, "ns/mnt", O_RDONLY | O_CLOEXEC);
   if (fd < 0) die("open mount namespace");
+  /* A pid in our own mount namespace is no container (a stale or reused pid, a wrong
+   * caller): what follows there would move the host's own mounts and pivot its root. */
+  struct stat target, self;
+  if (fstat(fd, &target) != 0 || stat("/proc/self/ns/mnt", &self) != 0) die("stat mount namespace");
+  if (target.st_dev == self.st_dev && target.st_ino == self.st_ino) die_msg("setns", "the process is in this mount namespace, not a container's");
+  read_mounts(proc);
+  close(proc);
   /* Our root and cwd become the container's root. */
   if (setns(fd, CLONE_NEWNS) != 0) die("setns");
   close(fd);
