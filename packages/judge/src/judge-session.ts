@@ -7,10 +7,10 @@ import type { CheckPool } from "./check/check-pool.js";
 import type { CustomCheckerHost } from "./custom-checker/custom-checker.js";
 import { openOutputChecker } from "./custom-checker/output-checker.js";
 import { openInteractiveRunner } from "./interactive/interactive-runner.js";
-import { compileInSession } from "./compile.js";
-import { ARTEFACT_MISSING_EXIT, compileArgv, languageSpec } from "./languages.js";
+import { compileSource } from "./compile.js";
+import { languageSpec, type LanguageSpec } from "./languages.js";
 import type { RunLimits, RunOutcome, RunStdin, SandboxSession } from "./sandbox/sandbox.js";
-import { classifyRun, exitedCleanly, failureMessage, runStatus, testResult } from "./verdict.js";
+import { classifyRun, failureMessage, runStatus, testResult } from "./verdict.js";
 import { planTests } from "./scoring.js";
 
 export interface SessionCall {
@@ -54,15 +54,21 @@ async function shownTest(test: JudgeTest, index: number, actualHead: Buffer): Pr
   return { index, input: display(test.input), expected: display(test.output), actual: display(actualHead) };
 }
 
-function compilerText(out: RunOutcome): string {
-  return storableText(Buffer.concat([out.stdout, out.stderr]), {
-    maxCodePoints: JUDGE_DEFAULTS.compileOutputLimitBytes,
-    truncatedNote: () => "\n… (compiler output truncated)",
-  });
-}
-
 function compileError(total: number, compileOutput: string, message: string): Verdict {
   return { status: "CE", passed: 0, total, timeMs: null, memoryKb: null, results: [], compileOutput, failedTest: null, message };
+}
+
+/** The limits each test of a program runs with: the problem's, scaled for the language, wall derived from CPU. */
+export function programLimits(spec: LanguageSpec, timeLimitMs: number, memoryLimitMb: number): RunLimits {
+  const cpuTimeMs = Math.round(timeLimitMs * (spec.timeMultiplier ?? 1));
+  return {
+    cpuTimeMs,
+    wallTimeMs: cpuTimeMs * WALL_TIME_FACTOR + WALL_TIME_GRACE_MS,
+    memoryBytes: memoryLimitMb * 1024 * 1024,
+    outputBytes: JUDGE_DEFAULTS.outputLimitBytes,
+    processes: JUDGE_DEFAULTS.maxProcesses,
+    fileSizeBytes: JUDGE_DEFAULTS.outputLimitBytes,
+  };
 }
 
 /** The checker could not judge (it does not build, it failed on a test): never the submitter's fault. */
@@ -82,41 +88,11 @@ export async function judgeInSession(
   const spec = languageSpec(request.language);
   const total = request.tests.length;
   const env = spec.env ? { ...spec.env } : undefined;
-  await session.writeFile(spec.sourceFile, request.source);
+  const compiled = await compileSource(session, spec, request.source, env, call.signal);
+  if (!compiled.ok) return compileError(total, compiled.compileOutput, compiled.message);
+  const compileOutput = compiled.compileOutput;
 
-  let compileOutput: string | null = null;
-  const compile = compileArgv(spec);
-  if (compile) {
-    const { outcome: out, hit } = await compileInSession(session, compile, env, call.signal);
-    const text = compilerText(out);
-    compileOutput = text.length > 0 ? text : null;
-    // The compiler succeeded, the artefact the tests need is not there (checked in the same run).
-    if (spec.artefact && hit === null && out.signal === null && out.exitCode === ARTEFACT_MISSING_EXIT) {
-      const why = spec.artefact.missing;
-      return compileError(total, compileOutput ? `${compileOutput}\n${why}` : why, why);
-    }
-    if (hit !== null || !exitedCleanly(out)) {
-      const why =
-        hit === "time" || hit === "wall"
-          ? "Compilation exceeded the time limit"
-          : hit === "memory"
-            ? "Compilation exceeded the memory limit"
-            : hit === "output"
-              ? "Compilation produced too much output"
-              : "Compilation failed";
-      return compileError(total, compileOutput ?? why, why);
-    }
-  }
-
-  const cpuTimeMs = Math.round(request.timeLimitMs * (spec.timeMultiplier ?? 1));
-  const limits: RunLimits = {
-    cpuTimeMs,
-    wallTimeMs: cpuTimeMs * WALL_TIME_FACTOR + WALL_TIME_GRACE_MS,
-    memoryBytes: request.memoryLimitMb * 1024 * 1024,
-    outputBytes: JUDGE_DEFAULTS.outputLimitBytes,
-    processes: JUDGE_DEFAULTS.maxProcesses,
-    fileSizeBytes: JUDGE_DEFAULTS.outputLimitBytes,
-  };
+  const limits = programLimits(spec, request.timeLimitMs, request.memoryLimitMb);
   const argv = [...spec.run({ memoryLimitMb: request.memoryLimitMb })];
   // After the compile (a CE is the submitter's news first), before any test: a checker that cannot judge stops here.
   const outputs = await openOutputChecker(request.checker, pool, customCheckers, session);

@@ -6,7 +6,6 @@
 // problem's checker exactly as when judging (openOutputChecker).
 import { open } from "node:fs/promises";
 import {
-  JUDGE_DEFAULTS,
   RUN_TEXT_CAP_BYTES,
   storableText,
   type FinalStatus,
@@ -19,16 +18,13 @@ import {
   type RunVerdict,
 } from "@sonocode/contracts";
 import type { CheckPool } from "./check/check-pool.js";
-import { compileInSession } from "./compile.js";
+import { compileSource } from "./compile.js";
 import type { CustomCheckerHost } from "./custom-checker/custom-checker.js";
 import { openOutputChecker, type OutputChecker } from "./custom-checker/output-checker.js";
-import { WALL_TIME_FACTOR } from "./judge-session.js";
-import { ARTEFACT_MISSING_EXIT, compileArgv, languageSpec, type LanguageSpec } from "./languages.js";
+import { programLimits } from "./judge-session.js";
+import { languageSpec, type LanguageSpec } from "./languages.js";
 import type { RunLimits, RunOutcome, RunStdin, SandboxSession } from "./sandbox/sandbox.js";
-import { exitedCleanly, reportedMemoryKb, classifyRun, runStatus } from "./verdict.js";
-
-/** The same grace judge-session gives a program on top of WALL_TIME_FACTOR × its CPU limit. */
-const WALL_TIME_GRACE_MS = 1_000;
+import { reportedMemoryKb, classifyRun, runStatus } from "./verdict.js";
 
 export interface RunCall {
   signal?: AbortSignal;
@@ -78,47 +74,14 @@ interface Program {
 
 type Compiled = { ok: true; program: Program; compileOutput: string | null } | { ok: false; compileOutput: string; message: string };
 
-function compilerText(out: RunOutcome): string {
-  return storableText(Buffer.concat([out.stdout, out.stderr]), {
-    maxCodePoints: JUDGE_DEFAULTS.compileOutputLimitBytes,
-    truncatedNote: () => "\n… (compiler output truncated)",
-  });
-}
-
-/**
- * Writes and compiles one program in `session`; the limits its tests run with. The same rules as
- * judgeInSession()'s compile step and limits (CE reasons, artefact check, WALL_TIME_FACTOR), kept
- * here rather than factored out of judge-session.ts while several features edit that file.
- */
+/** Writes and compiles one program in `session` (judge-session's compile step); the limits its tests run with. */
 async function compileProgram(session: SandboxSession, language: Language, source: string, timeLimitMs: number, memoryLimitMb: number, call: RunCall): Promise<Compiled> {
   const spec = languageSpec(language);
   const env = spec.env ? { ...spec.env } : undefined;
-  await session.writeFile(spec.sourceFile, source);
-  let compileOutput: string | null = null;
-  const compile = compileArgv(spec);
-  if (compile) {
-    const { outcome, hit } = await compileInSession(session, compile, env, call.signal);
-    const text = compilerText(outcome);
-    compileOutput = text.length > 0 ? text : null;
-    if (spec.artefact && hit === null && outcome.signal === null && outcome.exitCode === ARTEFACT_MISSING_EXIT) {
-      const why = spec.artefact.missing;
-      return { ok: false, compileOutput: compileOutput ? `${compileOutput}\n${why}` : why, message: why };
-    }
-    if (hit !== null || !exitedCleanly(outcome)) {
-      const why = hit === "time" || hit === "wall" ? "Compilation exceeded the time limit" : hit === "memory" ? "Compilation exceeded the memory limit" : hit === "output" ? "Compilation produced too much output" : "Compilation failed";
-      return { ok: false, compileOutput: compileOutput ?? why, message: why };
-    }
-  }
-  const cpuTimeMs = Math.round(timeLimitMs * (spec.timeMultiplier ?? 1));
-  const limits: RunLimits = {
-    cpuTimeMs,
-    wallTimeMs: cpuTimeMs * WALL_TIME_FACTOR + WALL_TIME_GRACE_MS,
-    memoryBytes: memoryLimitMb * 1024 * 1024,
-    outputBytes: JUDGE_DEFAULTS.outputLimitBytes,
-    processes: JUDGE_DEFAULTS.maxProcesses,
-    fileSizeBytes: JUDGE_DEFAULTS.outputLimitBytes,
-  };
-  return { ok: true, program: { spec, argv: [...spec.run({ memoryLimitMb })], env, limits }, compileOutput };
+  const compiled = await compileSource(session, spec, source, env, call.signal);
+  if (!compiled.ok) return compiled;
+  const limits = programLimits(spec, timeLimitMs, memoryLimitMb);
+  return { ok: true, program: { spec, argv: [...spec.run({ memoryLimitMb })], env, limits }, compileOutput: compiled.compileOutput };
 }
 
 async function execute(session: SandboxSession, program: Program, stdin: RunStdin, call: RunCall): Promise<{ outcome: RunOutcome; status: ReturnType<typeof runStatus>; hit: ReturnType<typeof classifyRun> }> {
