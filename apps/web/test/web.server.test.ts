@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer, request, type IncomingMessage, type Server } from "node:http";
-import { tmpdir } from "node:os";
+import type { AddressInfo } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyToken } from "@sonocode/auth";
 import { listenHttp } from "@sonocode/lifecycle";
@@ -132,6 +133,23 @@ describe("web server (one origin)", () => {
     for (const body of ['{"name":"a b"}', '{"name":"x","role":"service"}', '{"name":"x","extra":1}', "{nope"]) {
       const response = await fetch(`${devUrl}/api/dev/token`, { method: "POST", headers: { "content-type": "application/json" }, body });
       assert.equal(response.status, 400, body);
+    }
+  });
+
+  test("the dev sign-in answers only peers on this machine", async (t) => {
+    const address = Object.values(networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+    if (!address) return t.skip("no non-loopback IPv4 address on this machine");
+    const open = createWebServer({ upstreams: { problem: devUrl, submission: devUrl, socket: devUrl }, distDir: dist, devSignIn: devSignInFor("development", SECRET) }, silentLogger());
+    await new Promise<void>((resolve) => open.server.listen(0, "0.0.0.0", resolve));
+    try {
+      const { port } = open.server.address() as AddressInfo;
+      const response = await fetch(`http://${address}:${port}/api/dev/token`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"name":"mallory","role":"admin"}' });
+      assert.equal(response.status, 403);
+      assert.doesNotMatch(await response.text(), /eyJ/, "no token in the answer");
+      const local = await fetch(`http://127.0.0.1:${port}/api/dev/token`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"name":"alice"}' });
+      assert.equal(local.status, 200);
+    } finally {
+      await open.close();
     }
   });
 

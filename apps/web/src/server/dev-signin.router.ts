@@ -14,14 +14,20 @@ const signInBodySchema = z
   })
   .strict();
 
+/** Peers on this machine: 127.0.0.0/8 and ::1, IPv4-mapped or not. */
+const LOOPBACK_PEER = /^(?:127\.|::ffff:127\.|::1$)/;
+
 /**
- * Development sign-in: anyone who can reach this endpoint becomes whoever they ask to be,
+ * Development sign-in: anyone who can use this endpoint becomes whoever they ask to be,
  * admin included. That is the point in development and the reason it is never mounted in
- * production, where tokens come from the operator's identity provider.
+ * production, where tokens come from the operator's identity provider. It answers only
+ * peers on this machine: a development launcher started with HOST=0.0.0.0 (NODE_ENV is
+ * development by default) must not hand admin tokens to its whole network.
  */
 export function devSignInRouter(jwtSecret: string): express.Router {
   const router = express.Router();
   router.post(DEV_SIGNIN_PATH, express.json({ limit: "4kb" }), async (req, res) => {
+    if (!LOOPBACK_PEER.test(req.socket.remoteAddress ?? "")) throw AppError.forbidden("the development sign-in answers only on this machine (loopback)");
     const body = signInBodySchema.safeParse(req.body);
     if (!body.success) throw validationError(body.error, "sign-in");
     const token = await signToken({ sub: body.data.name, role: body.data.role }, jwtSecret, "12h");
