@@ -32,10 +32,14 @@ export function nativePlan(language: Language, memoryLimitMb: number): NativePla
   };
 }
 
-/** argv for the host: chroot enters the root, then execs the program with its own argv (no shell). */
+/**
+ * argv for the host: chroot enters the root (and "/"), the rootfs's env moves to /box, where
+ * the sandbox runs everything (go-build's "./main.go" is relative), and execs the program
+ * with its own argv (no shell).
+ */
 export function chrootArgv(root: string, argv: readonly string[]): [string, string[]] {
   if (argv.length === 0) throw new Error("empty argv");
-  return [CHROOT, [root, ...argv]];
+  return [CHROOT, [root, "/usr/bin/env", `--chdir=${BOX}`, ...argv]];
 }
 
 /** How the runner compares outputs: the judge's "exact" checker ignores trailing whitespace per line and trailing blank lines. */

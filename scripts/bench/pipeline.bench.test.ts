@@ -52,7 +52,7 @@ describe("native plan", () => {
   });
 
   test("chroot execs the program directly (no shell) and the runner gets a private mount namespace", () => {
-    assert.deepEqual(chrootArgv("/tmp/r", ["/box/main", "a b"]), [CHROOT, ["/tmp/r", "/box/main", "a b"]]);
+    assert.deepEqual(chrootArgv("/tmp/r", ["/box/main", "a b"]), [CHROOT, ["/tmp/r", "/usr/bin/env", "--chdir=/box", "/box/main", "a b"]]);
     assert.throws(() => chrootArgv("/tmp/r", []));
     const [command, args] = runnerArgv("/repo", "/rootfs");
     assert.equal(command, "unshare");
