@@ -3,41 +3,24 @@
 // the reason (no user code, no checker source), and sonocode_checker_failures_total on /metrics.
 // Real bwrap judge, real queues, the real problem-service serving the test set.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
-import { signServiceToken } from "@sonocode/auth";
-import { judgingProblemSchema, type Checker, type Interactor, type Problem } from "@sonocode/contracts";
-import { createJudge, type Judge } from "@sonocode/judge";
-import { silentLogger } from "@sonocode/logger";
-import { buildProblemApp } from "@sonocode/problem-service";
-import { createStore, type Store } from "@sonocode/store";
-import { testRedisUrl, uniqueName } from "@sonocode/testkit";
+import type { Checker, Interactor, Problem } from "@sonocode/contracts";
 import { pino } from "pino";
-import { createEvaluatorService, createTestSetCache, createTestSetClient, createTestSetProvider, type EvaluatorService } from "../src/index.js";
-import { SubmissionServiceDouble, submissionJob } from "./helpers.js";
+import { startJudgingBench, type JudgingBench } from "./helpers.js";
 
 const SECRET = "evaluator-checker-failure-secret-0123456789abcdef";
 const USER_CODE = "print(' '.join(input().split()))  # user-code-marker";
 const FAILING_CHECKER = "import sys\nsys.stderr.write('checker-source-marker: cannot read the answer')\nsys.exit(3)\n";
 const BROKEN_CHECKER = "int main(void) { return checker_source_marker }\n";
 
-let store: Store;
-let server: Server;
-let baseUrl: string;
-let judge: Judge;
-let service: EvaluatorService;
+let bench: JudgingBench;
 let metricsUrl: string;
-let submissions: SubmissionServiceDouble;
-let cacheDir: string;
 const logLines: Record<string, unknown>[] = [];
 
 async function problemWith(checker: Checker, interactor?: Interactor): Promise<Problem> {
-  return store.problems.create({
+  return bench.store.problems.create({
     ...(interactor ? { interactor } : {}),
     title: "Echo",
     description: "Print the words.",
@@ -50,42 +33,24 @@ async function problemWith(checker: Checker, interactor?: Interactor): Promise<P
 
 /** The job as submission-service builds it: the judging view's checker (no code), the tests by reference. */
 async function jobFor(problem: Problem) {
-  const response = await fetch(`${baseUrl}/internal/v1/problems/${problem._id}`, { headers: { authorization: `Bearer ${await signServiceToken("submission-service", SECRET)}` } });
-  const view = judgingProblemSchema.parse(((await response.json()) as { data: unknown }).data);
-  const { testCases: _inline, ...job } = submissionJob({ problemId: problem._id, language: "PYTHON", source: USER_CODE, checker: view.checker!, runAllTests: false });
-  return { ...job, testSet: { problemId: problem._id, hash: view.testSet.hash, count: view.testSet.count } };
+  const { view } = await bench.judgingView(problem._id);
+  return bench.jobFor(view, { language: "PYTHON", source: USER_CODE, checker: view.checker!, runAllTests: false });
 }
 
 before(async () => {
-  store = await createStore({ kind: "pglite", dataDir: null });
-  server = buildProblemApp({ problems: store.problems, jwtSecret: SECRET, logger: silentLogger() }).listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  cacheDir = await mkdtemp(join(tmpdir(), "sonocode-eval-checker-failure-"));
-  judge = await createJudge({ engine: "bwrap", logger: silentLogger() });
-  const prefix = uniqueName("evalchkfail");
   const capture = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) logLines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
-  const testSets = createTestSetProvider({ cache: createTestSetCache({ dir: join(cacheDir, "sets"), maxBytes: 1 << 20 }), client: createTestSetClient({ baseUrl, jwtSecret: SECRET }) });
-  service = createEvaluatorService({ redisUrl: testRedisUrl(), prefix, judge, logger: pino({ level: "info" }, capture), testSets });
-  service.httpServer.listen(0, "127.0.0.1");
-  await new Promise((resolve) => service.httpServer.once("listening", resolve));
-  metricsUrl = `http://127.0.0.1:${(service.httpServer.address() as AddressInfo).port}/metrics`;
-  submissions = new SubmissionServiceDouble(testRedisUrl(), prefix);
+  bench = await startJudgingBench({ secret: SECRET, name: "evalchkfail", logger: pino({ level: "info" }, capture) });
+  bench.service.httpServer.listen(0, "127.0.0.1");
+  await new Promise((resolve) => bench.service.httpServer.once("listening", resolve));
+  metricsUrl = `http://127.0.0.1:${(bench.service.httpServer.address() as AddressInfo).port}/metrics`;
 });
 
-after(async () => {
-  await submissions?.close();
-  await service?.close();
-  await judge?.close();
-  server?.close();
-  await store?.close();
-  await rm(cacheDir, { recursive: true, force: true });
-});
+after(() => bench?.close());
 
 test("a failing and a non-compiling checker, and a failing interactor: IE for the submitter, a log line and a counter per problem and reason for admins", async () => {
   const failing = await problemWith({ type: "custom", protocol: "testlib", language: "PYTHON", source: FAILING_CHECKER });
@@ -98,8 +63,7 @@ test("a failing and a non-compiling checker, and a failing interactor: IE for th
 
   for (const problem of [failing, failing, broken, interactive]) {
     const job = await jobFor(problem);
-    await submissions.enqueue(job, { jobId: job.submissionId });
-    const result = (await submissions.settledResults(job.submissionId, 90_000, 200))[0]!;
+    const result = await bench.judged(job, 90_000);
     assert.equal(result.status, "IE");
     assert.match(result.message ?? "", /(checker|interactor) failed/);
     assert.equal("checkerFailure" in result, false, "the reason for admins never reaches the submission");

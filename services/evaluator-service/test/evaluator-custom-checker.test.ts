@@ -3,20 +3,12 @@
 // test set, verified against the set's hash, and run by the real bwrap judge behind the real queues.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { signServiceToken } from "@sonocode/auth";
-import { judgingProblemSchema, type Problem, type TestSet } from "@sonocode/contracts";
-import { createJudge, type Judge } from "@sonocode/judge";
-import { silentLogger } from "@sonocode/logger";
-import { buildProblemApp } from "@sonocode/problem-service";
-import { createStore, type Store } from "@sonocode/store";
-import { testRedisUrl, uniqueName } from "@sonocode/testkit";
-import { createEvaluatorService, createTestSetCache, createTestSetClient, createTestSetProvider, type EvaluatorService } from "../src/index.js";
-import { SubmissionServiceDouble, submissionJob } from "./helpers.js";
+import type { Problem, TestSet } from "@sonocode/contracts";
+import { createTestSetCache, createTestSetProvider } from "../src/index.js";
+import { startJudgingBench, type JudgingBench } from "./helpers.js";
 
 const SECRET = "evaluator-custom-checker-secret-0123456789abcdef";
 // Accepts any order of the answer's words; says what it wanted otherwise.
@@ -29,67 +21,45 @@ open(sys.argv[3] + "judgemessage.txt", "w").write("wanted the words " + " ".join
 sys.exit(43)
 `;
 
-let store: Store;
-let server: Server;
-let baseUrl: string;
-let judge: Judge;
-let service: EvaluatorService;
-let submissions: SubmissionServiceDouble;
-let cacheDir: string;
+let bench: JudgingBench;
 let problem: Problem;
 
 before(async () => {
-  store = await createStore({ kind: "pglite", dataDir: null });
-  server = buildProblemApp({ problems: store.problems, jwtSecret: SECRET, logger: silentLogger() }).listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  problem = await store.problems.create({
-    title: "Any order",
-    description: "Print the words in any order.",
-    difficulty: "easy",
-    codeStubs: [],
-    testCases: [
-      { input: "a b c\n", output: "c b a\n", hidden: false },
-      { input: "x y\n", output: "y x\n", hidden: true },
-    ],
-    checker: { type: "custom", protocol: "kattis", language: "PYTHON", source: VALIDATOR },
+  bench = await startJudgingBench({
+    secret: SECRET,
+    name: "evalchk",
+    problem: {
+      title: "Any order",
+      description: "Print the words in any order.",
+      difficulty: "easy",
+      codeStubs: [],
+      testCases: [
+        { input: "a b c\n", output: "c b a\n", hidden: false },
+        { input: "x y\n", output: "y x\n", hidden: true },
+      ],
+      checker: { type: "custom", protocol: "kattis", language: "PYTHON", source: VALIDATOR },
+    },
   });
-  cacheDir = await mkdtemp(join(tmpdir(), "sonocode-eval-checker-"));
-  judge = await createJudge({ engine: "bwrap", logger: silentLogger() });
-  const prefix = uniqueName("evalchk");
-  const testSets = createTestSetProvider({ cache: createTestSetCache({ dir: cacheDir, maxBytes: 1 << 20 }), client: createTestSetClient({ baseUrl, jwtSecret: SECRET }) });
-  service = createEvaluatorService({ redisUrl: testRedisUrl(), prefix, judge, logger: silentLogger(), testSets });
-  submissions = new SubmissionServiceDouble(testRedisUrl(), prefix);
+  problem = bench.problem!;
 });
 
-after(async () => {
-  await submissions?.close();
-  await service?.close();
-  await judge?.close();
-  server?.close();
-  await store?.close();
-  await rm(cacheDir, { recursive: true, force: true });
-});
+after(() => bench?.close());
 
 /** The job exactly as submission-service builds it: the checker from the judging view (no code), the tests by reference. */
 async function jobFor(source: string) {
-  const response = await fetch(`${baseUrl}/internal/v1/problems/${problem._id}`, { headers: { authorization: `Bearer ${await signServiceToken("submission-service", SECRET)}` } });
-  const view = judgingProblemSchema.parse(((await response.json()) as { data: unknown }).data);
+  const { view } = await bench.judgingView(problem._id);
   assert.deepEqual(view.checker, { type: "custom", protocol: "kattis", language: "PYTHON" }, "the judging view carries no checker code");
-  const { testCases: _inline, ...job } = submissionJob({ problemId: problem._id, source, checker: view.checker!, runAllTests: true });
-  return { ...job, testSet: { problemId: problem._id, hash: view.testSet.hash, count: view.testSet.count } };
+  return bench.jobFor(view, { source, checker: view.checker!, runAllTests: true });
 }
 
 test("the set's checker judges: any order is accepted, a wrong word is WA with the validator's message on the visible test", async () => {
   const right = await jobFor("print(' '.join(input().split()))");
-  await submissions.enqueue(right, { jobId: right.submissionId });
-  const accepted = (await submissions.settledResults(right.submissionId, 60_000, 200))[0]!;
+  const accepted = await bench.judged(right);
   assert.equal(accepted.status, "Success", accepted.message ?? "");
   assert.equal(accepted.passed, 2);
 
   const wrong = await jobFor("print(input().replace('a', 'q').replace('x', 'q'))");
-  await submissions.enqueue(wrong, { jobId: wrong.submissionId });
-  const rejected = (await submissions.settledResults(wrong.submissionId, 60_000, 200))[0]!;
+  const rejected = await bench.judged(wrong);
   assert.equal(rejected.status, "WA");
   assert.deepEqual(rejected.results.map((r) => r.status), ["WA", "WA"]);
   assert.equal(rejected.results[0]!.checkerMessage, "wanted the words a b c");

@@ -4,20 +4,12 @@
 // real bwrap judge behind the real queues against the program.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { signServiceToken } from "@sonocode/auth";
-import { judgingProblemSchema, type Problem, type TestSet } from "@sonocode/contracts";
-import { createJudge, type Judge } from "@sonocode/judge";
-import { silentLogger } from "@sonocode/logger";
-import { buildProblemApp } from "@sonocode/problem-service";
-import { createStore, type Store } from "@sonocode/store";
-import { testRedisUrl, uniqueName } from "@sonocode/testkit";
-import { createEvaluatorService, createTestSetCache, createTestSetClient, createTestSetProvider, type EvaluatorService } from "../src/index.js";
-import { SubmissionServiceDouble, submissionJob } from "./helpers.js";
+import type { Problem, TestSet } from "@sonocode/contracts";
+import { createTestSetCache, createTestSetProvider } from "../src/index.js";
+import { startJudgingBench, type JudgingBench } from "./helpers.js";
 
 const SECRET = "evaluator-interactive-secret-0123456789abcdef0123";
 // Kattis protocol: the secret in the input file; "<", ">" or "=" to each guess; 7 guesses.
@@ -34,68 +26,45 @@ sys.exit(43)
 `;
 const BINARY_SEARCH = "lo, hi = 1, 100\nwhile True:\n    mid = (lo + hi) // 2\n    print(mid, flush=True)\n    r = input()\n    if r == '=':\n        break\n    lo, hi = (mid + 1, hi) if r == '<' else (lo, mid - 1)\n";
 
-let store: Store;
-let server: Server;
-let baseUrl: string;
-let judge: Judge;
-let service: EvaluatorService;
-let submissions: SubmissionServiceDouble;
-let cacheDir: string;
+let bench: JudgingBench;
 let problem: Problem;
 
 before(async () => {
-  store = await createStore({ kind: "pglite", dataDir: null });
-  server = buildProblemApp({ problems: store.problems, jwtSecret: SECRET, logger: silentLogger() }).listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  problem = await store.problems.create({
-    title: "Guess",
-    description: "Guess the number in 7 tries.",
-    difficulty: "easy",
-    codeStubs: [],
-    testCases: [
-      { input: "37\n", output: "", hidden: false },
-      { input: "100\n", output: "", hidden: true },
-    ],
-    timeLimitMs: 1_000,
-    interactor: { protocol: "kattis", language: "PYTHON", source: INTERACTOR },
+  bench = await startJudgingBench({
+    secret: SECRET,
+    name: "evalint",
+    problem: {
+      title: "Guess",
+      description: "Guess the number in 7 tries.",
+      difficulty: "easy",
+      codeStubs: [],
+      testCases: [
+        { input: "37\n", output: "", hidden: false },
+        { input: "100\n", output: "", hidden: true },
+      ],
+      timeLimitMs: 1_000,
+      interactor: { protocol: "kattis", language: "PYTHON", source: INTERACTOR },
+    },
   });
-  cacheDir = await mkdtemp(join(tmpdir(), "sonocode-eval-interactive-"));
-  judge = await createJudge({ engine: "bwrap", logger: silentLogger() });
-  const prefix = uniqueName("evalint");
-  const testSets = createTestSetProvider({ cache: createTestSetCache({ dir: cacheDir, maxBytes: 1 << 20 }), client: createTestSetClient({ baseUrl, jwtSecret: SECRET }) });
-  service = createEvaluatorService({ redisUrl: testRedisUrl(), prefix, judge, logger: silentLogger(), testSets });
-  submissions = new SubmissionServiceDouble(testRedisUrl(), prefix);
+  problem = bench.problem!;
 });
 
-after(async () => {
-  await submissions?.close();
-  await service?.close();
-  await judge?.close();
-  server?.close();
-  await store?.close();
-  await rm(cacheDir, { recursive: true, force: true });
-});
+after(() => bench?.close());
 
 async function jobFor(source: string) {
-  const response = await fetch(`${baseUrl}/internal/v1/problems/${problem._id}`, { headers: { authorization: `Bearer ${await signServiceToken("submission-service", SECRET)}` } });
-  const text = await response.text();
+  const { text, view } = await bench.judgingView(problem._id);
   assert.ok(!text.includes("judgemessage"), "the judging view carries no interactor code");
-  const view = judgingProblemSchema.parse((JSON.parse(text) as { data: unknown }).data);
-  const { testCases: _inline, ...job } = submissionJob({ problemId: problem._id, source, runAllTests: true });
-  return { ...job, testSet: { problemId: problem._id, hash: view.testSet.hash, count: view.testSet.count } };
+  return bench.jobFor(view, { source, runAllTests: true });
 }
 
 test("the set's interactor judges: a binary search is accepted, counting up is WA with the interactor's message", async () => {
   const right = await jobFor(BINARY_SEARCH);
-  await submissions.enqueue(right, { jobId: right.submissionId });
-  const accepted = (await submissions.settledResults(right.submissionId, 60_000, 200))[0]!;
+  const accepted = await bench.judged(right);
   assert.equal(accepted.status, "Success", accepted.message ?? "");
   assert.equal(accepted.passed, 2);
 
   const wrong = await jobFor("for g in range(1, 101):\n    print(g, flush=True)\n    if input() == '=':\n        break\n");
-  await submissions.enqueue(wrong, { jobId: wrong.submissionId });
-  const rejected = (await submissions.settledResults(wrong.submissionId, 60_000, 200))[0]!;
+  const rejected = await bench.judged(wrong);
   assert.deepEqual(rejected.results.map((r) => r.status), ["WA", "WA"]);
   assert.equal(rejected.results[0]!.checkerMessage, "too many guesses");
   assert.equal(rejected.results[1]!.checkerMessage, undefined, "hidden test: no interactor message");

@@ -1,16 +1,32 @@
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
+import { signServiceToken } from "@sonocode/auth";
 import {
   EVALUATION_JOBS,
   QUEUES,
   SUBMISSION_JOB,
   evaluationResultSchema,
+  judgingProblemSchema,
   progressEventSchema,
   type EvaluationResult,
+  type JudgingProblem,
+  type Problem,
+  type ProblemInput,
   type ProgressEvent,
   type SubmissionJob,
 } from "@sonocode/contracts";
+import { createJudge, type Judge } from "@sonocode/judge";
+import { silentLogger, type Logger } from "@sonocode/logger";
+import { buildProblemApp } from "@sonocode/problem-service";
+import { createStore, type Store } from "@sonocode/store";
+import { testRedisUrl, uniqueName } from "@sonocode/testkit";
+import { createEvaluatorService, createTestSetCache, createTestSetClient, createTestSetProvider, type EvaluatorService } from "../src/index.js";
 
 export function objectId(): string {
   return randomBytes(12).toString("hex");
@@ -104,5 +120,92 @@ export class SubmissionServiceDouble {
     await this.submissionQueue.close();
     // Connections passed in are shared, so BullMQ leaves them open: quit them ourselves.
     await Promise.all([this.connection.quit(), this.consumerConnection.quit()]);
+  }
+}
+
+/**
+ * The judging bench the end-to-end evaluator tests share: a PGlite store behind a listening
+ * problem-service (which serves test sets and the judging view), an on-disk test-set cache and
+ * its client, the real bwrap judge, the evaluator service on a fresh queue prefix, and the
+ * submission-service double on the other side of the queues. Everything real but the double.
+ */
+export interface JudgingBench {
+  store: Store;
+  /** problem-service's base URL. */
+  baseUrl: string;
+  judge: Judge;
+  service: EvaluatorService;
+  submissions: SubmissionServiceDouble;
+  /** The problem created from `options.problem` (undefined without one). */
+  problem: Problem | undefined;
+  /** problem-service's judging view of a problem, as submission-service fetches it: the raw body and its parse. */
+  judgingView(problemId: string): Promise<{ text: string; view: JudgingProblem }>;
+  /** A SubmissionQueue job as submission-service builds it from that view: the tests by reference only. */
+  jobFor(view: JudgingProblem, overrides: Partial<SubmissionJob>): Omit<SubmissionJob, "testCases">;
+  /** Queues the job (jobId = submissionId) and returns its first result once it has settled. */
+  judged(job: Omit<SubmissionJob, "testCases">, timeoutMs?: number): Promise<EvaluationResult>;
+  close(): Promise<void>;
+}
+
+export interface JudgingBenchOptions {
+  /** The JWT secret problem-service and the test-set client share. */
+  secret: string;
+  /** Names the queue prefix and the cache directory. */
+  name: string;
+  problem?: ProblemInput;
+  /** The evaluator's logger (default silent). */
+  logger?: Logger;
+  /** The judge's slots (default: the judge's own default). */
+  maxConcurrency?: number;
+}
+
+export async function startJudgingBench(options: JudgingBenchOptions): Promise<JudgingBench> {
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    const store = await createStore({ kind: "pglite", dataDir: null });
+    closers.push(() => store.close());
+    const server = buildProblemApp({ problems: store.problems, jwtSecret: options.secret, logger: silentLogger() }).listen(0, "127.0.0.1");
+    closers.push(() => new Promise((resolve) => server.close(resolve)));
+    await once(server, "listening");
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const problem = options.problem ? await store.problems.create(options.problem) : undefined;
+    const cacheDir = await mkdtemp(join(tmpdir(), `sonocode-${options.name}-`));
+    closers.push(() => rm(cacheDir, { recursive: true, force: true }));
+    const judge = await createJudge({ engine: "bwrap", logger: silentLogger(), ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }) });
+    closers.push(() => judge.close());
+    const prefix = uniqueName(options.name);
+    const testSets = createTestSetProvider({ cache: createTestSetCache({ dir: join(cacheDir, "sets"), maxBytes: 1 << 20 }), client: createTestSetClient({ baseUrl, jwtSecret: options.secret }) });
+    const service = createEvaluatorService({ redisUrl: testRedisUrl(), prefix, judge, logger: options.logger ?? silentLogger(), testSets });
+    closers.push(() => service.close());
+    const submissions = new SubmissionServiceDouble(testRedisUrl(), prefix);
+    closers.push(() => submissions.close());
+    return {
+      store,
+      baseUrl,
+      judge,
+      service,
+      submissions,
+      problem,
+      async judgingView(problemId) {
+        const response = await fetch(`${baseUrl}/internal/v1/problems/${problemId}`, { headers: { authorization: `Bearer ${await signServiceToken("submission-service", options.secret)}` } });
+        const text = await response.text();
+        return { text, view: judgingProblemSchema.parse((JSON.parse(text) as { data: unknown }).data) };
+      },
+      jobFor(view, overrides) {
+        const { testCases: _inline, ...job } = submissionJob({ problemId: view._id, ...overrides });
+        return { ...job, testSet: { problemId: view._id, hash: view.testSet.hash, count: view.testSet.count } };
+      },
+      async judged(job, timeoutMs = 60_000) {
+        await submissions.enqueue(job, { jobId: job.submissionId });
+        return (await submissions.settledResults(job.submissionId, timeoutMs, 200))[0]!;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
   }
 }
