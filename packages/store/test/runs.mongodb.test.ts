@@ -1,30 +1,7 @@
-// Runs only against a real MongoDB (MONGO_URL); none can be installed on the build machines.
-import { randomBytes } from "node:crypto";
-import { describe, it } from "node:test";
-import { MongoClient } from "mongodb";
-import { createStore } from "../src/index.js";
+// The runs repository on MongoDB: only with MONGO_URL (see mongo-target.ts).
 import { runsContract } from "./runs.contract.js";
+import { mongoDatabase, withMongo } from "./mongo-target.js";
 
-const url = process.env.MONGO_URL;
-
-if (!url) {
-  describe("runs repository: mongodb", () => {
-    it("skipped", { skip: "MONGO_URL is not set: no MongoDB server to test against" }, () => {});
-  });
-} else {
-  runsContract("mongodb", async () => {
-    const dbName = `sonocode_runs_${randomBytes(6).toString("hex")}`;
-    return {
-      open: () => createStore({ kind: "mongodb", url, dbName }),
-      drop: async () => {
-        const client = new MongoClient(url);
-        try {
-          await client.connect();
-          await client.db(dbName).dropDatabase();
-        } finally {
-          await client.close();
-        }
-      },
-    };
-  });
-}
+withMongo("runs repository: mongodb", (url) => {
+  runsContract("mongodb", async () => mongoDatabase(url, "runs"));
+});

@@ -1,4 +1,5 @@
 import { MongoBulkWriteError, type Collection, type Document, type Filter, type ObjectId, type OptionalUnlessRequiredId } from "mongodb";
+import { databaseUnavailable } from "../outage.js";
 
 /**
  * The POST path's group commit on MongoDB (see postgres/submissions.batch.ts):
@@ -6,9 +7,12 @@ import { MongoBulkWriteError, type Collection, type Document, type Filter, type 
  * insertMany without a replica-set transaction, so a refused batch is undone:
  * ordered=false inserts every document it can, and when any was refused the ones
  * written are deleted again before the error is rethrown, so the caller sees
- * "none written" (and may retry them one by one). If that delete fails too (the
- * server went away mid-batch) the leftovers are Pending submissions without a
- * job, which the reconciler enqueues after its grace period: never stuck.
+ * "none written" (and may retry them one by one). If that delete fails too, some
+ * of the batch may be stored, and a row-by-row retry would store them a second
+ * time under new ids (each judged twice): so the failure is reported as the outage
+ * it almost surely is (DATABASE_UNAVAILABLE, which callers never retry row by row).
+ * The leftovers are Pending submissions without a job, which the reconciler
+ * enqueues after its grace period: never stuck, judged once.
  */
 export async function insertAllOrNone<D extends Document & { _id: ObjectId }>(collection: Collection<D>, docs: D[]): Promise<void> {
   if (docs.length === 0) return;
@@ -18,8 +22,14 @@ export async function insertAllOrNone<D extends Document & { _id: ObjectId }>(co
     // Only a bulk write error says which documents were refused; any other error may have written any of them.
     const refused = error instanceof MongoBulkWriteError ? new Set(error.writeErrors instanceof Array ? error.writeErrors.map((e) => e.index) : [error.writeErrors.index]) : null;
     const written = refused ? docs.filter((_, index) => !refused.has(index)) : docs;
-    // The insert's error is the one to report; a failed undo leaves work the reconciler picks up.
-    if (written.length > 0) await collection.deleteMany({ _id: { $in: written.map((doc) => doc._id) } } as Filter<D>).catch(() => undefined);
+    if (written.length > 0) {
+      try {
+        await collection.deleteMany({ _id: { $in: written.map((doc) => doc._id) } } as Filter<D>);
+      } catch (undoError) {
+        throw databaseUnavailable(new AggregateError([error, undoError], "a refused insertMany could not be undone: part of the batch may be stored"));
+      }
+    }
+    // Undone (or nothing was written): the insert's own error says why the batch was refused.
     throw error;
   }
 }
