@@ -8,8 +8,11 @@
 #                 <h> = this script + the kernel package version + the node binary.
 #   runtime-<rootfs name>.img   the judge's runtime rootfs (read-only in the guest).
 #   project-<h>.img             the project tree (git ls-files or a commit, + node_modules); <h> = its content.
-#   docker-<image id>.img       only with SONOCODE_VM_DOCKER=1: a Docker data root (/var/lib/docker)
-#                               holding the runtime image, loaded by a private dockerd on the host.
+#   docker-<h>.img              a Docker data root (/var/lib/docker), loaded by a private dockerd on
+#                               the host; <h> = the ids of the images it holds:
+#                               SONOCODE_VM_DOCKER=1   the runtime image (the Docker engine's plan);
+#                               SONOCODE_VM_COMPOSE=1  sonocode-app (scripts/image/build.sh, from the
+#                               same sources as the project image), for compose.yaml in the guest.
 # Prints "key=path" lines on stdout for scripts/vm/run-vm.mjs; logs go to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,6 +30,7 @@ PACKAGES=(
   procps                             # ps, for diagnostics in the guest log
   kmod                               # the kernel loads what else it needs (overlay, ...) through modprobe
   docker.io                          # the Docker engine's plan (run-vm.mjs --docker): dockerd, containerd, runc
+  docker-compose                     # the compose plan (run-vm.mjs --compose): compose.yaml as users run it
 )
 # Loaded in this order by the initramfs (with their dependencies) to reach the disks.
 MODULES=(virtio_pci virtio_blk crc32c_generic ext4)
@@ -173,16 +177,30 @@ fi
 # ---- Docker data root (opt-in) ---------------------------------------------------
 # Loading 1.9 GB into dockerd under TCG would take minutes per boot; a private dockerd on
 # the host (its own data root, exec root and socket, no network setup; it never touches
-# the host's daemon) loads the runtime image once, and its data root becomes a disk.
+# the host's daemon) loads the images once, and its data root becomes a disk.
+images=()
 if [ "${SONOCODE_VM_DOCKER:-0}" = 1 ]; then
-  image_tag="sonocode-runtime:${rootfs_name#rootfs-}"
-  image_id=$(docker image inspect -f '{{.Id}}' "$image_tag" 2>/dev/null) || { log "no image $image_tag in the host's Docker (bash scripts/runtime/docker-image.sh)"; exit 1; }
-  image_id=${image_id#sha256:}
-  docker_img="$VM_DIR/docker-${image_id:0:12}.img"
+  images+=("sonocode-runtime:${rootfs_name#rootfs-}")
+  docker image inspect "${images[-1]}" >/dev/null 2>&1 || { log "no image ${images[-1]} in the host's Docker (bash scripts/runtime/docker-image.sh)"; exit 1; }
+fi
+if [ "${SONOCODE_VM_COMPOSE:-0}" = 1 ]; then
+  # The app image from the same sources as the project disk (build.sh knows HEAD and the work tree).
+  case "$source" in worktree | HEAD) ;; *) log "the compose plan builds sonocode-app from HEAD or the work tree, not $source"; exit 1 ;; esac
+  started=$SECONDS
+  SONOCODE_APP_IMAGE=sonocode-app:vm SONOCODE_IMAGE_FROM="$source" bash scripts/image/build.sh >/dev/null
+  log "sonocode-app:vm ready in $(( SECONDS - started )) s (sources: $source)"
+  images+=(sonocode-app:vm)
+fi
+if [ "${#images[@]}" -gt 0 ]; then
+  ids=$(for image in "${images[@]}"; do docker image inspect -f '{{.Id}}' "$image"; done)
+  # One image: its own id (the name earlier data roots have); several: a hash of their ids.
+  if [ "${#images[@]}" = 1 ]; then docker_hash=${ids#sha256:}; docker_hash=${docker_hash:0:12}
+  else docker_hash=$(echo "$ids" | sha256sum | cut -c1-12); fi
+  docker_img="$VM_DIR/docker-$docker_hash.img"
   if [ ! -f "$docker_img" ]; then
     command -v dockerd >/dev/null || { log "missing dockerd (apt-get install docker.io)"; exit 1; }
     started=$SECONDS
-    tree="$VM_DIR/docker-${image_id:0:12}.tree"
+    tree="$VM_DIR/docker-$docker_hash.tree"
     exec_root=$(mktemp -d /run/sonocode-vm-dockerd.XXXXXX)
     sock="unix://$exec_root/docker.sock"
     rm -rf "$tree" && mkdir -p "$tree"
@@ -194,16 +212,19 @@ if [ "${SONOCODE_VM_DOCKER:-0}" = 1 ]; then
     trap stop_dockerd EXIT
     for _ in $(seq 100); do docker -H "$sock" version >/dev/null 2>&1 && break; sleep 0.3; done
     docker -H "$sock" version >/dev/null 2>&1 || { cat "$exec_root/dockerd.log" >&2; log "the private dockerd did not start"; exit 1; }
-    log "loading $image_tag into a private data root"
-    docker save "$image_tag" | docker -H "$sock" load -q >&2
-    # The judge's default image name.
-    docker -H "$sock" tag "$image_tag" sonocode-runtime:latest
+    for image in "${images[@]}"; do
+      log "loading $image into a private data root"
+      docker save "$image" | docker -H "$sock" load -q >&2
+      # The names the guest uses: the judge's default runtime image, compose.yaml's default app image.
+      docker -H "$sock" tag "$image" "${image%%:*}:latest"
+    done
     stop_dockerd
     trap - EXIT
     make_image "$tree" "$docker_img" sonocode-dkr
     rm -rf "$tree"
-    for old in "$VM_DIR"/docker-*.img; do [ "$old" = "$docker_img" ] || rm -f "$old"; done
-    log "docker data root image built in $(( SECONDS - started )) s: $docker_img"
+    # The two newest data roots (the Docker engine's and the compose plan's) are worth keeping.
+    ls -1t "$VM_DIR"/docker-*.img | tail -n +3 | xargs -r rm -f
+    log "docker data root image built in $(( SECONDS - started )) s: $docker_img (${images[*]})"
   fi
   echo "docker=$docker_img"
 fi

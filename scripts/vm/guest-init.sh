@@ -10,6 +10,7 @@
 #   sonocode.root=<entry,...>  test files run as root (an entry is a file or file@name-pattern)
 #   sonocode.user=<entry,...>  test files run as "judge" inside the delegated subtree
 #   sonocode.docker=1          start dockerd (data root: the dkr disk) in /system.slice/docker.service
+#   sonocode.compose=1         then compose.yaml's stack with Debian's docker-compose (guest-compose.sh)
 # Output lines the host parses: SONOCODE-VM-INFO, SONOCODE-VM-SUITE, SONOCODE-VM-DONE.
 set -u
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
@@ -77,12 +78,14 @@ if [ "$(arg docker)" = 1 ]; then
     sleep 1
   done
   info "dockerd up in $((SECONDS - started)) s: $(docker info -f 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}} driver, {{.Driver}}, {{.ServerVersion}}') images: $(docker images --format '{{.Repository}}:{{.Tag}}' | tr '\n' ' ')"
-  docker_env="SONOCODE_REQUIRE_DOCKER=1"
+  # Docker tests must not skip where the judge's runtime image is there to run them.
+  docker image inspect sonocode-runtime:latest >/dev/null 2>&1 && docker_env="SONOCODE_REQUIRE_DOCKER=1"
 fi
 
 rc=0
 # run_node <name> <cgroup dir> <user> <tap file> <name pattern or ""> <files...>: node's test
-# runner in that cgroup, as that user.
+# runner in that cgroup, as that user ($extra_env: more NAME=value words for it).
+extra_env=
 run_node() {
   local group=$2 user=$3 tap=$4 pattern=$5
   shift 5
@@ -91,13 +94,22 @@ run_node() {
     cd "$PROJECT"
     exec setpriv --reuid="$user" --regid="$user" --init-groups --reset-env \
       env PATH="$PATH" LANG="$LANG" TMPDIR=/tmp HOME="$(getent passwd "$user" | cut -d: -f6)" NODE_ENV=test NO_COLOR=1 \
-      TEST_REDIS_URL=redis://127.0.0.1:6379 SONOCODE_TEST_CGROUP_V2=1 $docker_env \
+      TEST_REDIS_URL=redis://127.0.0.1:6379 SONOCODE_TEST_CGROUP_V2=1 $docker_env $extra_env \
       node --import tsx --test --test-timeout=600000 --test-concurrency=1 \
         ${pattern:+--test-name-pattern="$pattern"} \
         --test-reporter=spec --test-reporter-destination=stdout \
         --test-reporter=tap --test-reporter-destination="$tap" \
         "$@"
   )
+}
+
+# count_tap <file>: adds its passes and failures to tap_pass/tap_fail, reports each failure.
+count_tap() {
+  local count
+  [ -f "$1" ] || return 0
+  count=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$1" | tail -1); tap_pass=$((tap_pass + ${count:-0}))
+  count=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$1" | tail -1); tap_fail=$((tap_fail + ${count:-0}))
+  grep -E '^not ok' "$1" | sed 's/^/SONOCODE-VM-FAILED /'
 }
 
 # run_suite <name> <cgroup dir> <user> <entry,...>: an entry is a test file, or file@pattern
@@ -118,13 +130,10 @@ run_suite() {
   if [ "${#plain[@]}" -gt 0 ]; then
     run_node "$name" "$group" "$user" "/tmp/$name.0.tap" "" "${plain[@]}" || suite_rc=1
   fi
-  local pass=0 fail=0 tap count
-  for tap in /tmp/"$name".*.tap; do
-    [ -f "$tap" ] || continue
-    count=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -1); pass=$((pass + ${count:-0}))
-    count=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -1); fail=$((fail + ${count:-0}))
-    grep -E '^not ok' "$tap" | sed 's/^/SONOCODE-VM-FAILED /'
-  done
+  local tap
+  tap_pass=0 tap_fail=0
+  for tap in /tmp/"$name".*.tap; do count_tap "$tap"; done
+  local pass=$tap_pass fail=$tap_fail
   echo "SONOCODE-VM-SUITE name=$name rc=$suite_rc pass=$pass fail=$fail seconds=$(( SECONDS - started ))"
   [ "$suite_rc" = 0 ] || rc=1
 }
@@ -141,6 +150,12 @@ mkdir -p "$delegated"
 chown judge:judge "$delegated" "$delegated/cgroup.procs" "$delegated/cgroup.subtree_control" "$delegated/cgroup.threads"
 chmod 755 /srv /srv/sonocode
 run_suite user "$delegated" judge "$(arg user)"
+
+# compose.yaml's stack in this guest's dockerd (the dkr disk holds sonocode-app).
+if [ "$(arg compose)" = 1 ]; then
+  . "$PROJECT/scripts/vm/guest-compose.sh"
+  run_compose || rc=1
+fi
 
 redis-cli -p 6379 shutdown nosave >/dev/null 2>&1
 finish "$rc"

@@ -5,6 +5,8 @@
 //   node scripts/vm/run-vm.mjs                          the default plan (see PLANS)
 //   node scripts/vm/run-vm.mjs --full                   every bwrap suite (timing-bound ones fail under TCG)
 //   node scripts/vm/run-vm.mjs --docker                 the default plan plus the Docker engine on v2 (dockerd in the guest)
+//   node scripts/vm/run-vm.mjs --compose                compose.yaml's stack in the guest, judging through its ports (alone;
+//                                                       with --full/--docker/--root/--user: after those)
 //   node scripts/vm/run-vm.mjs --root a.test.ts,b.test.ts@^name$ --user c.test.ts
 // Env: SONOCODE_VM_ACCEL=kvm|tcg (skip the probe), SONOCODE_VM_CPUS (2), SONOCODE_VM_MEMORY (4G),
 //      SONOCODE_VM_TIMEOUT_S (2400), SONOCODE_VM_DIR (/var/lib/sonocode/vm).
@@ -69,14 +71,12 @@ const DOCKER_TESTS = [
 
 function parseArgs(argv) {
   const args = [...argv];
-  let full = false;
-  let docker = false;
-  while (args[0] === "--full" || args[0] === "--docker") {
-    if (args.shift() === "--full") full = true;
-    else docker = true;
-  }
-  const base = full ? PLANS.full : PLANS.default;
-  const plan = { root: [...base.root, ...(docker ? DOCKER_TESTS : [])], user: [...base.user], docker };
+  const flags = new Set();
+  while (["--full", "--docker", "--compose"].includes(args[0])) flags.add(args.shift());
+  const [full, docker, compose] = ["--full", "--docker", "--compose"].map((flag) => flags.has(flag));
+  // --compose on its own boots for the compose suite only (guest-compose.sh).
+  const base = full ? PLANS.full : compose && !docker ? { root: [], user: [] } : PLANS.default;
+  const plan = { root: [...base.root, ...(docker ? DOCKER_TESTS : [])], user: [...base.user], docker, compose };
   for (let i = 0; i < args.length; i += 2) {
     const key = args[i]?.replace(/^--/, "");
     if (key !== "root" && key !== "user") throw new Error(`unknown option ${args[i]} (use [--full] [--docker] [--root entries] [--user entries])`);
@@ -91,9 +91,9 @@ function parseArgs(argv) {
 
 const seconds = (ms) => (ms / 1000).toFixed(1);
 
-function buildGuest(docker) {
+function buildGuest(plan) {
   const started = Date.now();
-  const env = { ...process.env, SONOCODE_VM_DOCKER: docker ? "1" : "0" };
+  const env = { ...process.env, SONOCODE_VM_DOCKER: plan.docker ? "1" : "0", SONOCODE_VM_COMPOSE: plan.compose ? "1" : "0" };
   const result = spawnSync("bash", [join(root, "scripts/vm/build-guest.sh")], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
   if (result.status !== 0) throw new Error("guest build failed");
   const out = Object.fromEntries(result.stdout.trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
@@ -182,7 +182,7 @@ async function chooseAccel(guest) {
 
 async function main() {
   const plan = parseArgs(process.argv.slice(2));
-  const guest = buildGuest(plan.docker);
+  const guest = buildGuest(plan);
   const accel = await chooseAccel(guest);
   mkdirSync(vmDir, { recursive: true });
   const logPath = join(vmDir, "last-run.log");
@@ -194,7 +194,9 @@ async function main() {
     `sonocode.runtime=${guest.runtime_name}`,
     `sonocode.root=${plan.root.join(",")}`,
     `sonocode.user=${plan.user.join(",")}`,
-    ...(plan.docker ? ["sonocode.docker=1"] : []),
+    // dockerd (and the Docker data-root disk) for the Docker engine's tests and for compose.
+    ...(plan.docker || plan.compose ? ["sonocode.docker=1"] : []),
+    ...(plan.compose ? ["sonocode.compose=1"] : []),
   ].join(" ");
   console.log(`[vm] booting (${accel}, ${cpus} CPUs, ${memory}); serial log: ${logPath}`);
   const suites = [];
@@ -224,7 +226,7 @@ async function main() {
   for (const f of failed) console.log(`[vm]   not ok: ${f}`);
   if (fatal) console.log(`[vm] ${fatal}`);
   if (timedOut) console.log(`[vm] timed out after ${timeoutS} s`);
-  const expected = ["root", "user"].filter((name) => plan[name].length > 0);
+  const expected = [...["root", "user"].filter((name) => plan[name].length > 0), ...(plan.compose ? ["compose"] : [])];
   const missing = expected.filter((name) => !suites.some((s) => s.name === name));
   for (const name of missing) console.log(`[vm] suite ${name}: no result (guest died or timed out; see ${logPath})`);
   const pass = suites.reduce((n, s) => n + s.pass, 0);
