@@ -37,6 +37,8 @@ command -v ip >/dev/null || need+=(iproute2)   # ip netns: one empty network nam
 command -v gcc >/dev/null || need+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
 [ -f /usr/include/seccomp.h ] || need+=(libseccomp-dev)
+# An unprivileged evaluator (cgroup v2) maps each slot's sandbox uid with the setuid newuidmap/newgidmap.
+command -v newuidmap >/dev/null || need+=(uidmap)
 if [ "$want_test" = 1 ]; then
   [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
   command -v dockerd >/dev/null || need+=(docker.io)

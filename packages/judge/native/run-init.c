@@ -116,10 +116,22 @@ _Noreturn void run_init(int sock, const int *procs, int nprocs, int helper) {
   close(1);
   close(2);
   if ((sock > 3 && syscall(SYS_close_range, 3u, (unsigned)sock - 1, 0u) != 0) || syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0u) != 0) _exit(112);
-  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) _exit(113);
+  /* The root path's supervisor has pivoted already; a user-namespace one left that to us (userns-view.c):
+   * this pid namespace's /proc is mounted while the host's is still in view, then we pivot. */
+  const char *at = view_root ? view_root : "";
+  char path[4096];
+  snprintf(path, sizeof path, "%s/proc", at);
+  if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) _exit(113);
   char opts[64];
   snprintf(opts, sizeof opts, "size=%u,mode=1777", SHM_BYTES);
-  if (mount("sonocode-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) _exit(114);
+  snprintf(path, sizeof path, "%s/dev/shm", at);
+  if (mount("sonocode-shm", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) _exit(114);
+  if (view_root) {
+    if (chdir(view_root) != 0) _exit(118);
+    if (syscall(SYS_pivot_root, ".", ".") != 0) _exit(119);
+    if (umount2(".", MNT_DETACH) != 0) _exit(120 + (errno & 7));
+    if (chdir("/") != 0) _exit(118);
+  }
   if (sethostname("sandbox", 7) != 0) _exit(115);
 
   static char buf[MAX_SPEC];

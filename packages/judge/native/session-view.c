@@ -7,7 +7,7 @@
  */
 #include "supervisor.h"
 
-static void load_filter(const char *path) {
+void load_filter(const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) fatal("seccomp");
   static struct sock_filter insns[4096];

@@ -54,6 +54,9 @@
  *                       (stage child-<step>: the program's own setup failed before exec)
  *   pair <seq> <marker-hex> <program spec> <helper spec> <helper's fd 3: "-" bytes | "@" path>
  *       a paired run (see pair()): markers, then "<seq>a <helper's answer>", then "<seq> <program's answer>"
+ * An unprivileged judge sends "uconfig" instead of "config" (userns-view.c: the same view
+ * from a user namespace, "userns" -> the judge maps it -> "mapped" -> "ready"), and writes
+ * the session's files with "put <seq> <name> <bytes>" -> "<seq> put <errno>".
  * EOF on fd 0, or the judge's death (PR_SET_PDEATHSIG), kills everything and exits.
  * The run init is run-init.c, its preparation (prep, the run's stdin) init-prep.c, the
  * session's view (config) session-view.c; shared
@@ -403,18 +406,23 @@ int main(void) {
   /* Before anything else: nothing may read or write this process, and it dies with the judge. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(1);
   signal(SIGPIPE, SIG_IGN);
-  if (geteuid() != 0) {
-    errno = EPERM;
-    fatal("root");
-  }
   char *buf = NULL;
   size_t cap = 0;
   ssize_t len = read_message(&buf, &cap);
   if (len < 0) _exit(0);
   struct fields f = {buf, (size_t)len, 0};
   const char *cmd = next_field(&f);
-  if (!cmd || strcmp(cmd, "config") != 0) fatal("protocol");
-  configure(&f);
+  /* config: host root builds the view; uconfig: an unprivileged judge, through a user namespace (userns-view.c). */
+  if (cmd && strcmp(cmd, "uconfig") == 0) {
+    configure_userns(&f);
+  } else {
+    if (geteuid() != 0) {
+      errno = EPERM;
+      fatal("root");
+    }
+    if (!cmd || strcmp(cmd, "config") != 0) fatal("protocol");
+    configure(&f);
+  }
   for (;;) {
     struct pollfd p[5] = {
         {CTL_FD, POLLIN, 0},
@@ -441,6 +449,7 @@ int main(void) {
     else if (cmd && strcmp(cmd, "prepaux") == 0) prepare(&f, &prepared_aux, 1);
     else if (cmd && strcmp(cmd, "run") == 0) run(&f);
     else if (cmd && strcmp(cmd, "pair") == 0) pair(&f);
+    else if (cmd && strcmp(cmd, "put") == 0) put_file(&f);
     else fatal("protocol");
     /* A big stdin is not kept: every later fork would copy its page tables. */
     if (cap > (1u << 20)) {

@@ -85,6 +85,14 @@ static inline int next_u64(struct fields *f, unsigned long long *out) {
 
 /* config <parent-pid> <netns|-> <uid> <gid> <rootfs> <dev> <box> <seccomp-file> <favor-dynmods>: the session's view (session-view.c). */
 void configure(struct fields *f);
+/* Loads the run inits' seccomp filter (classic BPF from the judge) into seccomp_filter. */
+void load_filter(const char *path);
+/* uconfig <parent-pid> <uid> <gid> <layers> <root> <box-bytes> <seccomp-file>: the view from a user namespace (userns-view.c). */
+void configure_userns(struct fields *f);
+/* put <seq> <name> <bytes>: a file into the session's /box (user-namespace sessions only). */
+void put_file(struct fields *f);
+/* The unpivoted view a run init pivots into itself (user-namespace sessions); NULL: the supervisor pivoted. */
+extern const char *view_root;
 
 /* One run init the supervisor forked (init-prep.c), waiting for or running its spec. */
 struct init {

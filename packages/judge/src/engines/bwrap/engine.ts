@@ -27,9 +27,10 @@ import { createCgroupManager, type CgroupManager } from "../../sandbox/cgroup/ru
 import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../../sandbox/netns.js";
 import type { SandboxEngine, SandboxSession, SessionOptions } from "../../sandbox/sandbox.js";
 import { ensureHelpers, type Helpers } from "../../sandbox/native-helpers.js";
-import { mountEngineFilesystems, mountWorkDir, type EngineMounts } from "./host-mounts.js";
+import { mountEngineFilesystems, mountWorkDir, prepareUsernsLayers, type EngineMounts } from "./host-mounts.js";
 import { removeStaleMounts } from "../../sandbox/host-mounts.js";
 import { SupervisedSession } from "./supervised-session.js";
+import { HELPER_UID_OFFSET, mapUserns, resolveUserns, UserNamespaceUnavailableError, type UsernsIdentity } from "./userns.js";
 
 export const DEFAULT_ROOTFS = "/var/lib/sonocode/runtime/rootfs";
 
@@ -47,8 +48,8 @@ export interface BwrapEngineOptions {
   workDirBytes?: number;
 }
 
-/** A paired run's helper (an interactor) runs as host uid hostUidBase + HELPER_UID_OFFSET + slot: never a program's uid. */
-export const HELPER_UID_OFFSET = 1_000;
+/** A paired run's helper (an interactor) runs as uid hostUidBase + HELPER_UID_OFFSET + slot: never a program's uid. */
+export { HELPER_UID_OFFSET };
 
 const CHECK_LIMITS = { cpuTimeMs: 2_000, wallTimeMs: 5_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 8, fileSizeBytes: 1 << 20 };
 
@@ -56,8 +57,10 @@ interface Ready {
   /** The rootfs this engine mounted: its resolved path, inode and mtime (a rebuild in place is another tree). */
   runtime: string;
   helpers: Helpers;
-  mounts: EngineMounts;
+  mounts: EngineMounts & { layers?: string };
   cgroups: CgroupManager;
+  /** Not root: sessions build their view from a user namespace mapped to these ids (userns.ts). */
+  userns: UsernsIdentity | null;
 }
 
 /** The work root must be ours, a real directory, and not writable by anyone else (it lives in /tmp by default). */
@@ -67,6 +70,16 @@ async function ensureWorkRoot(dir: string): Promise<void> {
   const uid = process.getuid?.() ?? 0;
   if (!info.isDirectory() || info.uid !== uid) throw new SandboxError("sandbox work root is not a directory owned by the judge");
   await chmod(dir, 0o711);
+}
+
+/** An unprivileged judge's run groups: below its own delegated cgroup v2 group, nowhere else. */
+async function delegatedCgroups(parent: string): Promise<CgroupManager> {
+  try {
+    return await createCgroupManager({ parent, version: 2, delegated: true });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UserNamespaceUnavailableError("cgroup", `needs cgroup v2 with a cgroup subtree delegated to this user (systemd: Delegate=yes; deploy/systemd/sonocode-evaluator.service); on cgroup v1 the judge must run as root: ${why}`, { cause: error });
+  }
 }
 
 function createSlots() {
@@ -101,20 +114,21 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       } catch {
         throw new SandboxError("bwrap engine: the runtime rootfs is missing; build it with scripts/runtime/build-rootfs.sh");
       }
-      if ((process.getuid?.() ?? -1) !== 0) throw new SandboxError("bwrap engine: the judge must run as root to manage cgroups, mounts and sandbox uids");
+      // Not root: the user-namespace mode (userns.ts), on cgroup v2 with a delegated subtree only.
+      const userns = (process.getuid?.() ?? -1) !== 0 ? resolveUserns() : null;
       await ensureWorkRoot(workRoot);
-      const cgroups = await createCgroupManager({ parent: options.cgroupRoot ?? "sonocode" });
+      const cgroups = userns ? await delegatedCgroups(options.cgroupRoot ?? "sonocode") : await createCgroupManager({ parent: options.cgroupRoot ?? "sonocode" });
       // Crash recovery: run groups, slot namespaces and mounts whose judge process is gone.
       const staleGroups = await cgroups.removeStale();
-      const staleNetns = await removeStaleNetns();
+      const staleNetns = userns ? [] : await removeStaleNetns();
       const staleMounts = await removeStaleMounts(workRoot);
       if (staleGroups > 0 || staleNetns.length > 0 || staleMounts > 0) logger?.warn({ staleGroups, staleNetns, staleMounts }, "removed sandbox resources left by a previous judge process");
       const helpers = await ensureHelpers(workRoot);
-      const mounts = await mountEngineFilesystems(workRoot, rootfs);
+      const mounts = userns ? await prepareUsernsLayers(workRoot, rootfs) : await mountEngineFilesystems(workRoot, rootfs);
       if (!cgroups.cpuset.cpus) logger?.warn({ reason: cgroups.cpuset.reason }, "runs are not pinned to CPUs: parallel sessions may share a core and skew each other's times");
-      logger?.info({ engine: "bwrap", cgroup: cgroups.version, cpus: cgroups.cpuset.cpus }, "bwrap engine ready");
+      logger?.info({ engine: "bwrap", cgroup: cgroups.version, cpus: cgroups.cpuset.cpus, userNamespace: userns !== null }, "bwrap engine ready");
       const tree = await stat(rootfs);
-      return { runtime: `bwrap:${rootfs}:${tree.dev}:${tree.ino}:${Math.round(tree.mtimeMs)}`, helpers, mounts, cgroups };
+      return { runtime: `bwrap:${rootfs}:${tree.dev}:${tree.ino}:${Math.round(tree.mtimeMs)}`, helpers, mounts, cgroups, userns };
     })();
     ready.catch(() => {
       ready = null;
@@ -144,15 +158,19 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
     const uid = uidBase + slot;
     try {
       if (slot >= HELPER_UID_OFFSET) throw new SandboxError("too many bwrap sessions at once");
-      const netns = await netnsFor(slot);
-      const workDir = await mountWorkDir(workRoot, uid, workDirBytes);
+      const identity = ctx.userns;
+      // A user-namespace supervisor makes its own netns and /box (userns-view.c).
+      const netns = identity ? null : await netnsFor(slot);
+      const workDir = identity ? { path: "", release: async () => undefined } : await mountWorkDir(workRoot, uid, workDirBytes);
       const release = () => slots.release(slot);
       // Each slot's runs on a CPU of their own (cpuset), so parallel sessions do not skew each other's times;
       // a submission's own checker sessions take another slot (uid, work dir) but run on the submission's CPU.
       const pinnedLike = options.cpusOf;
       const cpus = pinnedLike ? (pinnedLike.cpus ?? undefined) : ctx.cgroups.cpuset.cpus ? slotCpus(slot, ctx.cgroups.cpuset.cpus) : undefined;
-      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, favorDynmods: ctx.cgroups.version === 1 };
       const helperUid = uidBase + HELPER_UID_OFFSET + slot;
+      const ids = { slot, program: uid, helper: helperUid };
+      const userns = identity && ctx.mounts.layers ? { layers: ctx.mounts.layers, boxBytes: workDirBytes, map: (pid: number) => mapUserns(identity, pid, ids) } : undefined;
+      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, favorDynmods: ctx.cgroups.version === 1, userns };
       return await SupervisedSession.open({ supervisor, helperUid, cgroups: ctx.cgroups, cpus, workDir, logger, release });
     } catch (error) {
       slots.release(slot);

@@ -52,6 +52,28 @@ export async function mountEngineFilesystems(workRoot: string, rootfs: string): 
   return { rootfs: dirs.rootfs, dev: dirs.dev, release: () => removeOwned(base) };
 }
 
+/**
+ * An unprivileged judge mounts nothing on the host: its supervisors mount the overlay
+ * in their own mount namespaces (native/userns-view.c). Here only what they mount from:
+ * the private layers dir (r -> the rootfs, e: empty, named relatively as on the root
+ * path) and the empty directory the view is mounted on. `dev` is unused there.
+ */
+export async function prepareUsernsLayers(workRoot: string, rootfs: string): Promise<EngineMounts & { layers: string }> {
+  const base = ownedPath(workRoot, "m");
+  const dirs = { layers: join(base, "layers"), rootfs: join(base, "rootfs") };
+  await mkdir(base, { mode: 0o711 });
+  try {
+    await mkdir(dirs.layers, { mode: 0o700 });
+    await mkdir(dirs.rootfs, { mode: 0o755 });
+    await symlink(rootfs, join(dirs.layers, "r"));
+    await mkdir(join(dirs.layers, "e"));
+  } catch (error) {
+    await removeOwned(base).catch(() => undefined);
+    throw error;
+  }
+  return { rootfs: dirs.rootfs, dev: "", layers: dirs.layers, release: () => removeOwned(base) };
+}
+
 export interface WorkDir {
   readonly path: string;
   release(): Promise<void>;

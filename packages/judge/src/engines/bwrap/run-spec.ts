@@ -39,9 +39,14 @@ export function runMessage(spec: Omit<RunSpec, "stdin">): Omit<RunMessage, "stdi
   };
 }
 
+/** A work-dir file name the host may write (no path, no dot file): the same rule for both ways of writing. */
+export function checkWorkFileName(name: string): void {
+  if (!SAFE_NAME.test(name)) throw new SandboxError("invalid sandbox file name");
+}
+
 /** Writes a file into a session's work dir from the host side; O_NOFOLLOW|O_EXCL: never through anything the sandbox planted. */
 export async function writeWorkFile(dir: string, name: string, content: string): Promise<void> {
-  if (!SAFE_NAME.test(name)) throw new SandboxError("invalid sandbox file name");
+  checkWorkFileName(name);
   const handle = await open(join(dir, name), fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
   try {
     await handle.writeFile(content, "utf8");

@@ -21,7 +21,7 @@ import { OutputCapture } from "../../sandbox/output.js";
 import type { PairedRunOutcome, PairedRunSpec, RunOutcome, RunSpec, SandboxSession, Watchdog } from "../../sandbox/sandbox.js";
 import { supervisePair } from "./paired-run.js";
 import { captured, runFacts, SETUP_GRACE_MS, STDERR_KEEP_BYTES } from "./run-facts.js";
-import { runMessage, writeWorkFile } from "./run-spec.js";
+import { checkWorkFileName, runMessage, writeWorkFile } from "./run-spec.js";
 import { Supervisor, type RunReply, type SupervisorConfig } from "./supervisor.js";
 
 /** The run's init counts in its pids limit (the program's own processes are `limits.processes`). */
@@ -43,6 +43,12 @@ export interface SupervisedContext {
   cgroups: CgroupManager;
   /** The slot's CPUs (cpuset), or undefined: every usable CPU. */
   cpus: readonly number[] | undefined;
+  /**
+   * The work dir on the host (root path), released with the session. A user-namespace
+   * session has none there (path ""): its /box is a tmpfs in the supervisor's mount
+   * namespace, so a supervisor that had to be killed takes it along, and later runs of
+   * that session are refused as sandbox errors (ensureSupervisor), never judged without it.
+   */
   workDir: { readonly path: string; release(): Promise<void> };
   logger: Logger | undefined;
   release: () => void;
@@ -79,8 +85,12 @@ export class SupervisedSession implements SandboxSession {
     return this.ctx.cpus ?? null;
   }
 
-  writeFile(name: string, content: string): Promise<void> {
-    return writeWorkFile(this.dir, name, content);
+  async writeFile(name: string, content: string): Promise<void> {
+    if (!this.ctx.supervisor.userns) return writeWorkFile(this.dir, name, content);
+    // A user-namespace session's /box exists only in its supervisor's mount namespace (O_EXCL|O_NOFOLLOW there too).
+    checkWorkFileName(name);
+    if (this.disposed) throw new SandboxError("session disposed");
+    await (await this.ensureSupervisor()).put(name, Buffer.from(content, "utf8"));
   }
 
   /** Runs are one at a time per session (one supervisor, one pair of output pipes). */
@@ -92,6 +102,8 @@ export class SupervisedSession implements SandboxSession {
 
   private async ensureSupervisor(): Promise<Supervisor> {
     if (this.supervisor?.alive) return this.supervisor;
+    // A user-namespace session's /box died with its supervisor: a new one would run the next tests without their artefact.
+    if (this.supervisor && this.ctx.supervisor.userns) throw new SandboxError("the sandbox supervisor of this session is gone, and its work dir with it");
     this.supervisor?.kill();
     if (this.next) this.track(this.next.destroy());
     this.next = null;

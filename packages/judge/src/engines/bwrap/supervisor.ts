@@ -29,6 +29,12 @@ export interface SupervisorConfig {
   box: string;
   /** cgroup v1: have the kernel favour task migrations while the session lives (see favor_dynmods in the C file). */
   favorDynmods: boolean;
+  /**
+   * An unprivileged judge (native/userns-view.c): the supervisor builds the view from a
+   * user namespace that `map` fills (userns.ts); `rootfs` is then the empty directory it
+   * mounts the overlay of `layers` on, and /box a tmpfs of `boxBytes` only it can reach.
+   */
+  userns?: { layers: string; boxBytes: number; map(pid: number): Promise<void> } | undefined;
   logger: Logger | undefined;
 }
 
@@ -139,6 +145,9 @@ export class Supervisor {
   private pending: Pending | null = null;
   private exited = false;
   private onReady: ((error: Error | null) => void) | null = null;
+  /** Writes into /box in flight ("put"), by their sequence ("w<n>"). */
+  private readonly puts = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
+  private mapUserns: ((pid: number) => Promise<void>) | null = null;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -171,7 +180,12 @@ export class Supervisor {
         else resolve();
       };
     });
-    supervisor.send(["config", String(process.pid), config.netns ?? "-", String(config.uid), String(config.uid), config.rootfs, config.dev, config.box, config.seccomp, config.favorDynmods ? "1" : "0"]);
+    if (config.userns) {
+      supervisor.mapUserns = config.userns.map;
+      supervisor.send(["uconfig", String(process.pid), String(config.uid), String(config.uid), config.userns.layers, config.rootfs, String(config.userns.boxBytes), config.seccomp]);
+    } else {
+      supervisor.send(["config", String(process.pid), config.netns ?? "-", String(config.uid), String(config.uid), config.rootfs, config.dev, config.box, config.seccomp, config.favorDynmods ? "1" : "0"]);
+    }
     try {
       await ready;
     } catch (error) {
@@ -237,6 +251,31 @@ export class Supervisor {
     });
   }
 
+  /** A file into the session's /box, written by the supervisor (user-namespace sessions: the host cannot reach it). */
+  put(name: string, content: Buffer): Promise<void> {
+    if (this.exited) return Promise.reject(new SandboxError("the sandbox supervisor is gone"));
+    const seq = `w${++this.seq}`;
+    return new Promise<void>((resolve, reject) => {
+      // Also what keeps the process alive meanwhile: the supervisor's pipes are unref'd.
+      const timer = setTimeout(() => {
+        this.puts.delete(seq);
+        reject(new SandboxError("writing into the sandbox work dir timed out"));
+      }, START_TIMEOUT_MS);
+      const done = (error: Error | null) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      this.puts.set(seq, { resolve: () => done(null), reject: done });
+      try {
+        this.send(["put", seq, name], content);
+      } catch (error) {
+        this.puts.delete(seq);
+        done(error as Error);
+      }
+    });
+  }
+
   /** SIGKILL: its inits die with it (PR_SET_PDEATHSIG), and their pid namespaces with them. */
   kill(): void {
     if (!this.exited) this.child.kill("SIGKILL");
@@ -279,7 +318,16 @@ export class Supervisor {
 
   private line(line: string): void {
     if (line === "ready") return this.onReady?.(null);
+    if (line === "userns") return this.mapped();
     const parts = line.split(" ");
+    const put = parts[1] === "put" ? this.puts.get(parts[0] ?? "") : undefined;
+    if (put) {
+      this.puts.delete(parts[0]!);
+      const errno = Number(parts[2]);
+      if (errno === 0) put.resolve();
+      else put.reject(new SandboxError(`cannot write a file into the sandbox work dir (errno ${errno})`));
+      return;
+    }
     if (parts[0] === "fatal") {
       this.logger?.error({ stage: parts[1], errno: Number(parts[2]) }, "sandbox supervisor failed");
       const error = new SandboxError(`sandbox supervisor failed (${parts[1] ?? "?"}, errno ${parts[2] ?? "?"})`);
@@ -302,10 +350,22 @@ export class Supervisor {
     this.settle(pending);
   }
 
+  /** The supervisor made its user namespace and waits: map it from outside, then let it go on. */
+  private mapped(): void {
+    const map = this.mapUserns;
+    this.mapUserns = null;
+    if (!map || !this.child.pid) return this.onReady?.(new SandboxError("sandbox supervisor: unexpected user namespace"));
+    map(this.child.pid)
+      .then(() => this.send(["mapped"]))
+      .catch((error: unknown) => this.onReady?.(error as Error));
+  }
+
   private gone(error: Error): void {
     if (this.exited) return;
     this.exited = true;
     this.onReady?.(error);
+    for (const put of this.puts.values()) put.reject(error);
+    this.puts.clear();
     const pending = this.pending;
     this.pending = null;
     pending?.reject(error);
