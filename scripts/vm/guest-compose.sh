@@ -10,6 +10,8 @@
 # Uses guest-init.sh's info, run_node, count_tap, CG and PROJECT.
 
 COMPOSE_PROJECT=sonocode-vm
+# docker-compose gives each API call 60 s; under TCG creating a container alone can take longer.
+export COMPOSE_HTTP_TIMEOUT=900
 dc() { (cd "$PROJECT" && docker-compose -p "$COMPOSE_PROJECT" -f compose.yaml "$@"); }
 hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
 
@@ -71,8 +73,9 @@ run_compose() {
     echo "SONOCODE-VM-FAILED not ok - compose: docker-compose up"
   fi
   if [ "$suite_rc" != 0 ] || [ "$tap_fail" != 0 ]; then
-    info "compose failed; the containers' last log lines:"
+    info "compose failed; the containers' last log lines, then dockerd's:"
     dc logs --no-color --tail=60
+    tail -30 /tmp/dockerd.log
   fi
   dc down -v --remove-orphans --timeout 20 >/dev/null 2>&1 || dc down -v --remove-orphans
   echo "SONOCODE-VM-SUITE name=compose rc=$suite_rc pass=$tap_pass fail=$tap_fail seconds=$(( SECONDS - started ))"
