@@ -28,6 +28,7 @@ PACKAGES=(
   libstdc++6                         # the host's node binary links it
   gcc libc6-dev libseccomp-dev       # the judge builds its static helpers and seccomp filter on its host
   procps                             # ps, for diagnostics in the guest log
+  uidmap                             # newuidmap/newgidmap: the unprivileged judge's per-slot sandbox uids
   kmod                               # the kernel loads what else it needs (overlay, ...) through modprobe
   docker.io                          # the Docker engine's plan (run-vm.mjs --docker): dockerd, containerd, runc
   docker-compose                     # the compose plan (run-vm.mjs --compose): compose.yaml as users run it
@@ -106,6 +107,8 @@ if [ ! -f "$system_dir/system.img" ]; then
   cp "$node_bin" "$root/usr/local/bin/node"
   chroot "$root" /usr/local/bin/node --version >/dev/null
   chroot "$root" useradd --create-home --uid 1000 --user-group --shell /bin/bash judge
+  # Subordinate ids for the unprivileged judge's sandbox uids (useradd adds them only when the files exist).
+  for f in subuid subgid; do grep -q '^judge:' "$root/etc/$f" 2>/dev/null || echo "judge:100000:65536" >> "$root/etc/$f"; done
   # Every module of the guest's kernel, for the kernel's on-demand modprobe (overlayfs for the judge's rootfs, ...).
   mkdir -p "$root/lib/modules"
   cp -a "$work/kernel/lib/modules/$kver" "$root/lib/modules/"
