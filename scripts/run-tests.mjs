@@ -1,6 +1,7 @@
 // Test orchestrator: throwaway Redis + PostgreSQL on free ports, typecheck, then
 // node's test runner (through tsx) over every *.test.ts file. Servers are stopped
-// whatever happens. Tests read TEST_REDIS_URL / TEST_DATABASE_URL (and MONGO_URL when set).
+// whatever happens. Tests read TEST_REDIS_URL / TEST_DATABASE_URL (and MONGO_URL when set;
+// without it the MongoDB suites start their own wire-compatible stand-in, not MongoDB).
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -95,7 +96,7 @@ try {
   }
 
   const [redisUrl, databaseUrl] = await Promise.all([startRedis(), startPostgres()]);
-  console.log(`[test] redis ${redisUrl}, postgres ${databaseUrl}${process.env.MONGO_URL ? ", mongodb from MONGO_URL" : ", no MONGO_URL: MongoDB adapter tests skipped"}`);
+  console.log(`[test] redis ${redisUrl}, postgres ${databaseUrl}${process.env.MONGO_URL ? ", mongodb from MONGO_URL" : ", no MONGO_URL: MongoDB adapter tests on the in-process wire-compatible stand-in (not MongoDB)"}`);
 
   const selected = process.argv.slice(2);
   const files = selected.length ? selected : ["packages", "services", "apps", "scripts"].flatMap((d) => findTests(join(root, d))).sort();

@@ -1,7 +1,5 @@
-// Interactors in the problem store on MongoDB: only with MONGO_URL (see mongo-target.ts).
+// Interactors in the problem store on MongoDB (MONGO_URL, else the stand-in: see mongo-target.ts).
 import { interactorContract } from "./interactor.contract.js";
-import { mongoDatabase, withMongo } from "./mongo-target.js";
+import { mongoDatabase, mongoTarget } from "./mongo-target.js";
 
-withMongo("interactor in the problem store: mongodb", (url) => {
-  interactorContract("mongodb", async () => mongoDatabase(url, "interactor"));
-});
+interactorContract(mongoTarget.name, async () => mongoDatabase("interactor"));

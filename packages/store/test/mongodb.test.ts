@@ -1,11 +1,10 @@
-// The store contract on MongoDB: only with MONGO_URL (see mongo-target.ts).
+// The store contract on MongoDB: the server MONGO_URL names, else the wire-compatible stand-in
+// (not MongoDB; see mongo-target.ts).
 import { storeContract } from "./store.contract.js";
-import { mongoDatabase, withMongo } from "./mongo-target.js";
+import { mongoDatabase, mongoTarget } from "./mongo-target.js";
 
-withMongo("store contract: mongodb", (url) => {
-  storeContract("mongodb", {
-    persistent: true,
-    concurrentOpen: true,
-    newDatabase: async () => mongoDatabase(url, "test"),
-  });
+storeContract(mongoTarget.name, {
+  persistent: true,
+  concurrentOpen: true,
+  newDatabase: async () => mongoDatabase("test"),
 });

@@ -1,7 +1,6 @@
-// Rejudges on MongoDB (the pipeline updateMany of markPage): only with MONGO_URL (see mongo-target.ts).
+// Rejudges on MongoDB, the pipeline updateMany of markPage included (MONGO_URL, else the
+// stand-in: see mongo-target.ts).
 import { rejudgeContract } from "./rejudge.contract.js";
-import { mongoStoreHarness, withMongo } from "./mongo-target.js";
+import { mongoStoreHarness, mongoTarget } from "./mongo-target.js";
 
-withMongo("store rejudges: mongodb", (url) => {
-  rejudgeContract("mongodb", mongoStoreHarness(url, "rejudge"));
-});
+rejudgeContract(mongoTarget.name, mongoStoreHarness("rejudge"));

@@ -1,7 +1,5 @@
-// The runs repository on MongoDB: only with MONGO_URL (see mongo-target.ts).
+// The runs repository on MongoDB (MONGO_URL, else the stand-in: see mongo-target.ts).
 import { runsContract } from "./runs.contract.js";
-import { mongoDatabase, withMongo } from "./mongo-target.js";
+import { mongoDatabase, mongoTarget } from "./mongo-target.js";
 
-withMongo("runs repository: mongodb", (url) => {
-  runsContract("mongodb", async () => mongoDatabase(url, "runs"));
-});
+runsContract(mongoTarget.name, async () => mongoDatabase("runs"));

@@ -1,16 +1,15 @@
 // The storable-text rule (contracts/storable-text.ts) against every store adapter:
 // whatever bytes a program or compiler prints, once they have crossed storableText()
 // every store keeps them exactly, and verdictFieldsSchema refuses text that has not.
-// PGlite always; PostgreSQL when TEST_DATABASE_URL is set (npm test sets it); MongoDB
-// when MONGO_URL is set.
+// PGlite always; PostgreSQL when TEST_DATABASE_URL is set (npm test sets it); MongoDB on
+// MONGO_URL's server, else on the wire-compatible stand-in (not MongoDB; mongo-target.ts).
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { MongoClient } from "mongodb";
 import { NUL_SYMBOL, REPLACEMENT_CHARACTER, isStorableText, storableText, verdictFieldsSchema, type VerdictFields } from "@sonocode/contracts";
 import { createTestDatabase } from "@sonocode/testkit";
 import { createStore, newObjectId, type Store } from "../src/index.js";
+import { mongoDatabase, mongoTarget } from "./mongo-target.js";
 
 /** Bytes a program may print, biased towards the awkward ones: NUL, UTF-8 lead/continuation bytes, emoji, CR. */
 const awkwardBytes = fc
@@ -117,7 +116,6 @@ interface Adapter {
   open: () => Promise<{ store: Store; drop: () => Promise<void> }>;
 }
 
-const mongoUrl = process.env.MONGO_URL;
 const ADAPTERS: Adapter[] = [
   { name: "pglite", skip: false, open: async () => ({ store: await createStore({ kind: "pglite", dataDir: null }), drop: async () => {} }) },
   {
@@ -129,20 +127,12 @@ const ADAPTERS: Adapter[] = [
     },
   },
   {
-    name: "mongodb",
-    skip: mongoUrl ? false : "MONGO_URL is not set: no MongoDB server to test against",
+    // The server MONGO_URL names, else the wire-compatible stand-in (not MongoDB; mongo-target.ts).
+    name: mongoTarget.name,
+    skip: false,
     open: async () => {
-      const dbName = `sonocode_test_${randomBytes(6).toString("hex")}`;
-      const drop = async () => {
-        const client = new MongoClient(mongoUrl!);
-        try {
-          await client.connect();
-          await client.db(dbName).dropDatabase();
-        } finally {
-          await client.close();
-        }
-      };
-      return { store: await createStore({ kind: "mongodb", url: mongoUrl!, dbName }), drop };
+      const database = mongoDatabase("storable");
+      return { store: await database.open(), drop: database.drop };
     },
   },
 ];

@@ -1,12 +1,13 @@
 // The POST path's group commit in the store (issue 9): createMany writes a batch whole or
 // not at all, in input order, and countActiveByUsers agrees with countActiveByUser, on
-// PGlite and on the throwaway PostgreSQL server (and MongoDB when MONGO_URL is set).
+// PGlite, on the throwaway PostgreSQL server and on MongoDB (MONGO_URL, else the stand-in).
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { NewSubmission } from "@sonocode/contracts";
 import { createTestDatabase } from "@sonocode/testkit";
 import { createStore, newObjectId, type Store } from "../src/index.js";
+import { mongoDatabase, mongoTarget } from "./mongo-target.js";
 
 const backends: { name: string; open: () => Promise<{ store: Store; drop: () => Promise<void> }> }[] = [
   { name: "pglite", open: async () => ({ store: await createStore({ kind: "pglite", dataDir: null }), drop: async () => undefined }) },
@@ -18,10 +19,14 @@ const backends: { name: string; open: () => Promise<{ store: Store; drop: () => 
     },
   },
 ];
-const mongoUrl = process.env.MONGO_URL;
-if (mongoUrl) {
-  backends.push({ name: "mongodb", open: async () => ({ store: await createStore({ kind: "mongodb", url: mongoUrl, dbName: `batch_${randomUUID().slice(0, 8)}` }), drop: async () => undefined }) });
-}
+// MongoDB: the server MONGO_URL names, else the wire-compatible stand-in (not MongoDB; mongo-target.ts).
+backends.push({
+  name: mongoTarget.name,
+  open: async () => {
+    const database = mongoDatabase("batch");
+    return { store: await database.open(), drop: database.drop };
+  },
+});
 
 function draft(userId: string, code = "print(1)"): NewSubmission {
   return { userId, problemId: newObjectId(), language: "PYTHON", code, total: 3 };
