@@ -127,9 +127,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       problems: store.problems,
       changes: problemChanges,
       rejudge: {
-        rejudge: (problemId) => {
+        rejudge: (problemId, requestedBy) => {
           if (!rejudgeClient) throw new Error("submission-service is not listening yet");
-          return rejudgeClient.rejudge(problemId);
+          return rejudgeClient.rejudge(problemId, requestedBy);
+        },
+        find: (rejudgeId) => {
+          if (!rejudgeClient) throw new Error("submission-service is not listening yet");
+          return rejudgeClient.find(rejudgeId);
         },
       },
       jwtSecret: options.jwtSecret,

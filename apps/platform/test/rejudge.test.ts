@@ -82,7 +82,8 @@ describe("rejudge (embedded platform, one evaluator slot)", () => {
     const rejudge = await call(platform.urls.problem, "POST", `/api/v1/problems/${problemId}/rejudge`, { token: admin });
     assert.equal(rejudge.status, 202, JSON.stringify(rejudge.body));
     assert.equal(rejudge.body.success, true);
-    assert.deepEqual(rejudge.body.data, { queued: REJUDGED });
+    // Recorded and answered at once; the submissions are marked in the background.
+    assert.deepEqual([rejudge.body.data.queued, rejudge.body.data.created, rejudge.body.data.status, rejudge.body.data.requestedBy], [REJUDGED, true, "marking", "admin-1"]);
     // Once the first rejudge is being judged, the others wait in the queue (the feeder queues its
     // whole window at once): a fresh submission made now must not wait for them.
     await eventually(async () => {
@@ -117,6 +118,11 @@ describe("rejudge (embedded platform, one evaluator slot)", () => {
 
     // The owner got the new final event of every rejudged submission (generation 1).
     await eventually(() => ids.every((id) => finals.slice(finalsBefore).some((f) => f._id === id && f.rejudgeGeneration === 1)), "the rejudged final events", 30_000);
+    // Its progress, through problem-service: all marked, none left to judge.
+    const progress = await call(platform.urls.problem, "GET", `/api/v1/problems/${problemId}/rejudges/${rejudge.body.data._id}`, { token: admin });
+    assert.equal(progress.status, 200, JSON.stringify(progress.body));
+    assert.deepEqual([progress.body.data.status, progress.body.data.marked, progress.body.data.pending], ["marked", REJUDGED, 0]);
+    assert.equal((await call(platform.urls.problem, "GET", `/api/v1/problems/${"0".repeat(24)}/rejudges/${rejudge.body.data._id}`, { token: admin })).status, 404, "not under another problem");
     const listed = await call(platform.urls.submission, "GET", `/api/v1/submissions/${ids[1]}`, { token: alice });
     assert.equal(listed.body.data.previousStatus, "WA");
     assert.equal(listed.body.data.status, "Success");

@@ -119,6 +119,7 @@ export function withOutageMapping(store: Store): Store {
     submissions: guarded(store.submissions),
     runs: guarded(store.runs),
     rejudges: guarded(store.rejudges),
+    rejudgeRequests: guarded(store.rejudgeRequests),
     ping: () => store.ping().catch(mapOutage),
     close: () => store.close(),
   };

@@ -9,7 +9,7 @@ import type {
   SubmissionListQuery,
   VerdictFields,
 } from "@sonocode/contracts";
-import type { NewRun, Run, RunVerdict } from "@sonocode/contracts";
+import type { NewRun, Rejudge, Run, RunVerdict } from "@sonocode/contracts";
 import type { AcceptedComparison, Language } from "@sonocode/contracts";
 
 export interface Page<T> {
@@ -119,6 +119,29 @@ export interface RejudgeRepository {
 }
 
 /**
+ * Rejudge requests (submission-service): the durable side of POST .../rejudge. A request is
+ * recorded at once; the marking then walks the problem's submissions in id order, a page per
+ * markNext, from a position kept in the record, so any replica can resume it after a restart.
+ */
+export interface RejudgeRequestRepository {
+  /**
+   * Records a rejudge of the problem covering its submissions as they are now (queued = their
+   * count, the walk ends at the newest of them), or returns the one already marking this problem
+   * (created: false): at most one rejudge marks a problem at a time.
+   */
+  request(problemId: string, input: { at: string; requestedBy: string | null }): Promise<{ rejudge: Rejudge; created: boolean }>;
+  /**
+   * Marks the next page (up to `limit` submissions) of a rejudge still marking; `moved` of them
+   * went back to Pending (a page done twice, by two replicas or again after a crash, moves each
+   * submission once), `done` when the walk is over. null when the rejudge is not marking (unknown, or done).
+   */
+  markNext(rejudgeId: string, limit: number, at: string): Promise<{ moved: number; done: boolean } | null>;
+  findById(rejudgeId: string): Promise<Rejudge | null>;
+  /** Rejudges still marking, oldest first: what the background marker resumes. */
+  listMarking(limit: number): Promise<Rejudge[]>;
+}
+
+/**
  * Runs ("run code", submission-service): scratch results kept apart from submissions (never
  * in problem statistics). A run not final by its deadline is made IE by the sweep; a run is
  * deleted once its expiresAt has passed.
@@ -147,6 +170,7 @@ export interface Store {
   readonly submissions: SubmissionRepository;
   readonly runs: RunRepository;
   readonly rejudges: RejudgeRepository;
+  readonly rejudgeRequests: RejudgeRequestRepository;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -175,6 +199,7 @@ export interface StoreAdapter {
   readonly submissions: Unverified<SubmissionRepository>;
   readonly runs: Unverified<RunRepository>;
   readonly rejudges: Unverified<RejudgeRepository>;
+  readonly rejudgeRequests: Unverified<RejudgeRequestRepository>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { ACTIVE_STATUSES, isoDateSchema, objectIdSchema, type Problem, type Subm
 import { z } from "zod";
 import { checkWrite, toProblem, toSubmission } from "./documents.js";
 import { normalizeId } from "./object-id.js";
+import { validatedRejudgeRequests } from "./rejudge-requests.validated.js";
 import { validatedRuns } from "./runs.validated.js";
 import type { ActiveSubmissionRef, Page, ProblemRepository, RejudgeRepository, RejudgingRef, Store, StoreAdapter, SubmissionRepository } from "./ports.js";
 
@@ -25,6 +26,7 @@ export function validated(adapter: StoreAdapter): Store {
     submissions: validatedSubmissions(adapter.submissions),
     runs: validatedRuns(adapter.runs),
     rejudges: validatedRejudges(adapter.rejudges),
+    rejudgeRequests: validatedRejudgeRequests(adapter.rejudgeRequests),
     ping: () => adapter.ping(),
     close: () => adapter.close(),
   };

@@ -1,7 +1,8 @@
 // Rejudges in the store: the behaviour every adapter must meet (rejudge.*.test.ts run it on a
 // PostgreSQL server and, with MONGO_URL, MongoDB; PGlite through services/submission-service's
-// rejudge test). Pages, previousStatus, the generation guard, who owns a rejudge, and problem
-// statistics that count each submission's last verdict once across a rejudge.
+// rejudge test). Pages, previousStatus, the generation guard, who owns a rejudge, problem
+// statistics that count each submission's last verdict once across a rejudge, and durable
+// rejudge requests (migration 9): one marking per problem, resumable steps, racing steps.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { VerdictFields } from "@sonocode/contracts";
@@ -98,6 +99,90 @@ export function rejudgeContract(name: string, harness: RejudgeHarness): void {
       assert.equal(ids.length, 1);
       await store.submissions.finalize(ids[0]!._id, verdict({ status: "Success", passed: 2 }), 1);
       assert.deepEqual(await stats(), { submissions: 3, accepted: 2 });
+    });
+
+    it("a rejudge request is recorded at once, is the only one marking its problem, and marks in resumable pages up to the submissions it covers", async () => {
+      const problem = await store.problems.create(problemInput());
+      const early = [await judged(problem._id, "uma", "WA"), await judged(problem._id, "uma", "Success"), await judged(problem._id, "uma", "TLE")];
+      const inFlight = await store.submissions.create(newSubmission({ problemId: problem._id, userId: "uma" }));
+      await judged((await store.problems.create(problemInput()))._id, "uma", "WA");
+      const at = new Date().toISOString();
+      const first = await store.rejudgeRequests.request(problem._id, { at, requestedBy: "admin-1" });
+      assert.equal(first.created, true);
+      assert.deepEqual({ ...first.rejudge, _id: "" }, { _id: "", problemId: problem._id, status: "marking", queued: 4, marked: 0, pending: 0, requestedBy: "admin-1", createdAt: at, updatedAt: at, markedAt: null });
+      // Nothing moved yet: the request only records the rejudge.
+      assert.equal((await store.submissions.findById(early[0]!._id))?.status, "WA");
+      const again = await store.rejudgeRequests.request(problem._id, { at: new Date().toISOString(), requestedBy: null });
+      assert.deepEqual([again.created, again.rejudge._id], [false, first.rejudge._id], "one rejudge marks a problem at a time");
+      // Submitted after the request: judged against the current tests anyway, so not covered.
+      const later = await store.submissions.create(newSubmission({ problemId: problem._id, userId: "uma" }));
+      assert.ok((await store.rejudgeRequests.listMarking(100)).some((r) => r._id === first.rejudge._id));
+
+      const id = first.rejudge._id;
+      const stepAt = new Date(Date.now() + 1_000).toISOString();
+      assert.deepEqual(await store.rejudgeRequests.markNext(id, 3, stepAt), { moved: 3, done: false });
+      const halfway = await store.rejudgeRequests.findById(id);
+      assert.deepEqual([halfway?.status, halfway?.marked, halfway?.pending], ["marking", 3, 3]);
+      // The next step resumes after the last id walked (the position is in the database) and ends the walk.
+      assert.deepEqual(await store.rejudgeRequests.markNext(id, 3, stepAt), { moved: 1, done: true });
+      assert.equal(await store.rejudgeRequests.markNext(id, 3, stepAt), null, "done: nothing more to mark");
+      const done = await store.rejudgeRequests.findById(id);
+      assert.deepEqual([done?.status, done?.marked, done?.pending, done?.markedAt], ["marked", 4, 4, stepAt]);
+      assert.ok(!(await store.rejudgeRequests.listMarking(100)).some((r) => r._id === id));
+
+      const read = await Promise.all([...early, inFlight, later].map((s) => store.submissions.findById(s._id)));
+      assert.deepEqual(read.map((s) => [s?.status, s?.previousStatus, s?.rejudgeGeneration]), [
+        ["Pending", "WA", 1],
+        ["Pending", "Success", 1],
+        ["Pending", "TLE", 1],
+        ["Pending", null, 1],
+        ["Pending", undefined, undefined],
+      ]);
+      // rejudgedAt is the request's time: the feeder's window takes one request in id order.
+      assert.deepEqual(read.slice(0, 4).map((s) => s?.rejudgedAt), [at, at, at, at]);
+      assert.deepEqual(read[0]?.results, []);
+      // Judged again: pending counts down.
+      await store.submissions.finalize(early[0]!._id, verdict({ status: "Success", passed: 2 }), 1);
+      assert.equal((await store.rejudgeRequests.findById(id))?.pending, 3);
+      // A new request once the first is marked: a new rejudge and a new generation.
+      const second = await store.rejudgeRequests.request(problem._id, { at: new Date().toISOString(), requestedBy: null });
+      assert.equal(second.created, true);
+      assert.notEqual(second.rejudge._id, id);
+      assert.equal(second.rejudge.queued, 5);
+      while (!(await store.rejudgeRequests.markNext(second.rejudge._id, 2, new Date().toISOString()))?.done);
+      assert.deepEqual((await store.submissions.findById(early[1]!._id))?.rejudgeGeneration, 2);
+      assert.deepEqual((await store.submissions.findById(early[1]!._id))?.previousStatus, "Success");
+      assert.equal((await store.rejudgeRequests.findById(id))?.pending, 0, "superseded: the second rejudge owns them now");
+    });
+
+    it("steps racing on one rejudge move each submission once", async () => {
+      const problem = await store.problems.create(problemInput());
+      await store.submissions.createMany(Array.from({ length: 40 }, () => newSubmission({ problemId: problem._id, userId: "vic" })));
+      const { rejudge } = await store.rejudgeRequests.request(problem._id, { at: new Date().toISOString(), requestedBy: null });
+      let steps = 0;
+      for (;;) {
+        const outcomes = await Promise.all([1, 2, 3].map(() => store.rejudgeRequests.markNext(rejudge._id, 7, new Date().toISOString())));
+        steps++;
+        if (outcomes.some((o) => o?.done) || outcomes.every((o) => o === null)) break;
+        assert.ok(steps < 40, "the walk ends");
+      }
+      const done = await store.rejudgeRequests.findById(rejudge._id);
+      assert.equal(done?.status, "marked");
+      const window = (await store.rejudges.listRejudging(1_000)).filter((ref) => ref.problemId === problem._id);
+      assert.equal(window.length, 40);
+      assert.ok(window.every((ref) => ref.rejudgeGeneration === 1), `generations: ${[...new Set(window.map((ref) => ref.rejudgeGeneration))].join(", ")}`);
+      assert.equal(done?.pending, 40);
+    });
+
+    it("unknown and malformed rejudge ids are not found; a problem without submissions is marked in one empty step", async () => {
+      assert.equal(await store.rejudgeRequests.findById("0".repeat(24)), null);
+      assert.equal(await store.rejudgeRequests.findById("nope"), null);
+      assert.equal(await store.rejudgeRequests.markNext("0".repeat(24), 10, new Date().toISOString()), null);
+      const empty = await store.problems.create(problemInput());
+      const { rejudge } = await store.rejudgeRequests.request(empty._id, { at: new Date().toISOString(), requestedBy: null });
+      assert.equal(rejudge.queued, 0);
+      assert.deepEqual(await store.rejudgeRequests.markNext(rejudge._id, 10, new Date().toISOString()), { moved: 0, done: true });
+      assert.equal((await store.rejudgeRequests.findById(rejudge._id))?.status, "marked");
     });
   });
 }

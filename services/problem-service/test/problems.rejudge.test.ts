@@ -43,6 +43,17 @@ describe("rejudge route without a reachable submission-service", () => {
     assert.equal(answer.body.success, false);
     assert.equal(answer.body.error.code, "DEPENDENCY_UNAVAILABLE");
     assert.equal(answer.body.error.details?.component, "submission-service");
+    // The progress route: the same checks, then the same 503.
+    const progressOf = async (rejudgeId: string, method = "GET", token = server.adminToken) => {
+      const response = await fetch(`${server.baseUrl}/api/v1/problems/${problem._id}/rejudges/${rejudgeId}`, { method, headers: { authorization: `Bearer ${token}` } });
+      return { status: response.status, body: (await response.json()) as { error: { code?: string; details?: { component?: string } } } };
+    };
+    assert.equal((await progressOf("0".repeat(24), "GET", server.userToken)).status, 403);
+    assert.equal((await progressOf("not-an-id")).body.error.code, "INVALID_ID");
+    assert.equal((await progressOf("0".repeat(24), "POST")).status, 405);
+    const progress = await progressOf("0".repeat(24));
+    assert.equal(progress.status, 503);
+    assert.equal(progress.body.error.details?.component, "submission-service");
   });
 
   it("submission-service down, or answering nonsense: 503 naming it", async () => {
@@ -52,10 +63,12 @@ describe("rejudge route without a reachable submission-service", () => {
     const answer = await post(down, problem._id);
     assert.equal(answer.status, 503);
     assert.equal(answer.body.error.details?.component, "submission-service");
+    const client = createRejudgeClient({ baseUrl: unreachableUrl, jwtSecret: TEST_JWT_SECRET, timeoutMs: 2_000 });
+    await assert.rejects(client.find("0".repeat(24)), (error: { code?: string }) => error.code === "DEPENDENCY_UNAVAILABLE");
 
     const liar = createServer((_req, res) => {
       res.writeHead(202, { "content-type": "application/json" });
-      res.end(JSON.stringify({ success: true, message: "ok", error: {}, data: { queued: -1 } }));
+      res.end(JSON.stringify({ success: true, message: "ok", error: {}, data: { _id: "0".repeat(24), queued: -1 } }));
     }).listen(0, "127.0.0.1");
     await new Promise((resolve) => liar.once("listening", resolve));
     try {

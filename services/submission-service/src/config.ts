@@ -4,6 +4,7 @@ import { z } from "zod";
 import { PROBLEM_CACHE_DEFAULTS } from "./clients/problem-cache.client.js";
 import { SUBMISSION_LIMIT_DEFAULTS } from "./domain/submission-limits.js";
 import { DEFAULT_RESULT_CONCURRENCY } from "./workers/results.consumer.js";
+import { REJUDGE_FEEDER_DEFAULTS } from "./rejudge/rejudge.feeder.js";
 import { RECONCILER_DEFAULTS } from "./workers/submission.reconciler.js";
 
 /** Everything submission-service reads from the environment, parsed once in main.ts. */
@@ -30,5 +31,7 @@ export const submissionEnvSchema = baseEnvSchema
     SUBMISSION_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(10_000).default(SUBMISSION_LIMIT_DEFAULTS.maxInFlight),
     /** Re-drives of a lost job before the submission is made IE. */
     RECONCILE_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(100).default(RECONCILER_DEFAULTS.maxRedrives),
+    /** Judgings of one rejudge (per submission and generation) that finish without a stored result before it is made IE. */
+    REJUDGE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(REJUDGE_FEEDER_DEFAULTS.maxAttempts),
   });
 export type SubmissionEnv = z.output<typeof submissionEnvSchema>;

@@ -23,7 +23,17 @@ export {
   type ReconcilerDeps,
   type ReconcilerHandle,
 } from "./workers/submission.reconciler.js";
-export { createRejudgeFeeder, REJUDGE_FEEDER_DEFAULTS, REJUDGE_PRIORITY, type RejudgeFeeder, type RejudgeFeederDeps, type RejudgeFeedReport } from "./rejudge/rejudge.feeder.js";
+export {
+  createRejudgeFeeder,
+  rejudgeGaveUpMessage,
+  REJUDGE_FEEDER_DEFAULTS,
+  REJUDGE_PRIORITY,
+  type RejudgeFeeder,
+  type RejudgeFeederDeps,
+  type RejudgeFeederStats,
+  type RejudgeFeedReport,
+} from "./rejudge/rejudge.feeder.js";
+export { createRejudgeMarker, REJUDGE_MARKER_DEFAULTS, type RejudgeMarker, type RejudgeMarkReport } from "./rejudge/rejudge.marker.js";
 export { buildSource } from "./domain/source.builder.js";
 export { buildSubmissionJob } from "./domain/submission-job.builder.js";
 export { DEFAULT_MAX_CODE_BYTES } from "@sonocode/contracts";

@@ -52,7 +52,16 @@ runMain(async () => {
     });
     closers.push({ name: "reconciler", close: () => reconciler.close() });
     // Owns every rejudge still to finish: keeps a bounded window of them queued behind fresh work.
-    const rejudgeFeeder = createRejudgeFeeder({ store, problems, submissionQueue: submissionQueue.queue, redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
+    // Also marks recorded rejudge requests in the background, a bounded step per tick.
+    const rejudgeFeeder = createRejudgeFeeder({
+      store,
+      problems,
+      submissionQueue: submissionQueue.queue,
+      redisUrl: config.REDIS_URL,
+      prefix: config.REDIS_PREFIX,
+      logger,
+      maxAttempts: config.REJUDGE_MAX_ATTEMPTS,
+    });
     closers.push({ name: "rejudge-feeder", close: () => rejudgeFeeder.close() });
 
     // POSTs read the judging view from a per-replica cache that problem-service's change

@@ -1,6 +1,7 @@
 // Rejudge, submission-service side, through real boundaries (PGlite, real Redis, BullMQ, the
-// results consumer, socket.io): the store's state machine, the internal route, the feeder's
-// bounded window and priority, and late results of a superseded generation.
+// results consumer, socket.io): the store's state machine, the internal routes (a recorded
+// request, marked by the feeder in the background), the feeder's bounded window and priority,
+// late results of a superseded generation, and the bound on a job that never stores a result.
 import assert from "node:assert/strict";
 import { createServer, type Server as HttpServer } from "node:http";
 import { once } from "node:events";
@@ -13,7 +14,15 @@ import { createSocketServer, type SocketServer } from "@sonocode/socket-service"
 import { eventually } from "@sonocode/testkit";
 import { Queue, Worker } from "bullmq";
 import { io as connectClient, type Socket } from "socket.io-client";
-import { createProblemClient, createRejudgeFeeder, createResultConsumer, REJUDGE_PRIORITY, type RejudgeFeeder, type ResultConsumerHandle } from "../src/index.js";
+import {
+  createProblemClient,
+  createRejudgeFeeder,
+  createResultConsumer,
+  rejudgeGaveUpMessage,
+  REJUDGE_PRIORITY,
+  type RejudgeFeeder,
+  type ResultConsumerHandle,
+} from "../src/index.js";
 import { JWT_SECRET, bearer, startHarness, tokenFor, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -52,11 +61,21 @@ async function judged(userId: string, status: EvaluationResult["status"]): Promi
   return outcome.submission;
 }
 
-async function rejudgeProblem(): Promise<{ status: number; body: any }> {
+async function rejudgeProblem(problemId = h.problem._id, body?: unknown): Promise<{ status: number; body: any }> {
   const response = await h.app.inject({
     method: "POST",
-    url: `/internal/v1/problems/${h.problem._id}/rejudge`,
+    url: `/internal/v1/problems/${problemId}/rejudge`,
     headers: { authorization: `Bearer ${await signServiceToken("problem-service", JWT_SECRET)}` },
+    ...(body === undefined ? {} : { payload: body as object }),
+  });
+  return { status: response.statusCode, body: response.json() };
+}
+
+async function progress(rejudgeId: string, token?: string): Promise<{ status: number; body: any }> {
+  const response = await h.app.inject({
+    method: "GET",
+    url: `/internal/v1/rejudges/${rejudgeId}`,
+    headers: { authorization: `Bearer ${token ?? (await signServiceToken("problem-service", JWT_SECRET))}` },
   });
   return { status: response.statusCode, body: response.json() };
 }
@@ -115,6 +134,11 @@ describe("rejudge (submission-service)", () => {
     assert.equal(asAdmin.statusCode, 403);
     const anonymous = await h.app.inject({ method: "POST", url: `/internal/v1/problems/${h.problem._id}/rejudge` });
     assert.equal(anonymous.statusCode, 401);
+    assert.equal((await progress("0".repeat(24), await tokenFor("root", "admin"))).status, 403);
+    const unknown = await progress("0".repeat(24));
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, "NOT_FOUND");
+    assert.equal((await progress("not-an-id")).status, 400);
   });
 
   test("state machine: back to Pending with previousStatus; stale results dropped; the new verdict reaches the owner; a bounded, low-priority window", async () => {
@@ -125,9 +149,16 @@ describe("rejudge (submission-service)", () => {
     // In flight when the rejudge comes: it has no final status to keep.
     const inFlight = await h.store.submissions.create({ userId: "sam", problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
 
-    const marked = await rejudgeProblem();
-    assert.equal(marked.status, 202, JSON.stringify(marked.body));
-    assert.deepEqual(marked.body.data, { queued: 4 });
+    const requested = await rejudgeProblem();
+    assert.equal(requested.status, 202, JSON.stringify(requested.body));
+    assert.deepEqual([requested.body.data.queued, requested.body.data.marked, requested.body.data.status, requested.body.data.created], [4, 0, "marking", true]);
+    // Only recorded: the feeder's tick marks it (then queues its window, below).
+    assert.equal((await h.store.submissions.findById(wrong._id))?.status, "WA");
+    const report = await feeder.runOnce();
+    assert.deepEqual(report?.marking, { moved: 4, finished: 1, marking: 0 });
+    const marked = await progress(requested.body.data._id);
+    assert.equal(marked.status, 200);
+    assert.deepEqual([marked.body.data.status, marked.body.data.marked, marked.body.data.pending], ["marked", 4, 4]);
 
     const after = await Promise.all([wrong, right, third, inFlight].map((s) => h.store.submissions.findById(s._id)));
     assert.deepEqual(after.map((s) => [s?.status, s?.previousStatus, s?.rejudgeGeneration]), [
@@ -142,7 +173,6 @@ describe("rejudge (submission-service)", () => {
     assert.equal(await h.store.submissions.countActiveByUser("sam"), 0);
 
     // The window: two jobs queued (oldest rejudges first), at REJUDGE_PRIORITY, one id per generation.
-    const report = await feeder.runOnce();
     assert.equal(report?.enqueued, 2);
     const queued = await h.queue.queue.getJobs(["prioritized", "waiting"]);
     assert.deepEqual(queued.map((job) => job.id).sort(), [submissionJobId(wrong._id, 1), submissionJobId(right._id, 1)].sort());
@@ -222,8 +252,11 @@ describe("rejudge (submission-service)", () => {
 
   test("a second rejudge before the first finishes keeps the last final status and supersedes generation 1", async () => {
     const once = await judged("tom", "RE");
-    await rejudgeProblem();
-    await rejudgeProblem();
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await rejudgeProblem()).body.data.created, true);
+      await pause(60);
+      await feeder.runOnce();
+    }
     const twice = await h.store.submissions.findById(once._id);
     assert.deepEqual([twice?.status, twice?.previousStatus, twice?.rejudgeGeneration], ["Pending", "RE", 2]);
     // Generation 1's result is now stale: finalize refuses it.
@@ -232,5 +265,114 @@ describe("rejudge (submission-service)", () => {
     assert.equal(refused?.applied, false);
     assert.equal(refused?.submission.status, "Pending");
     assert.equal((await h.store.submissions.finalize(once._id, fields, 2))?.applied, true);
+  });
+  test("a request only records the rejudge: asked again while it marks, the same one comes back; another feeder resumes the marking from the database", async () => {
+    const problem = await h.store.problems.create({ ...h.problem, title: "durable" });
+    const created = await h.store.submissions.createMany(Array.from({ length: 5 }, () => ({ userId: "walt", problemId: problem._id, language: "PYTHON" as const, code: "print(3)", total: 2 })));
+    const first = await rejudgeProblem(problem._id, { requestedBy: "admin-7" });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    assert.deepEqual([first.body.data.created, first.body.data.queued, first.body.data.marked, first.body.data.status, first.body.data.requestedBy], [true, 5, 0, "marking", "admin-7"]);
+    const again = await rejudgeProblem(problem._id);
+    assert.equal(again.status, 202);
+    assert.deepEqual([again.body.data.created, again.body.data._id, again.body.message], [false, first.body.data._id, "rejudge already in progress"]);
+    assert.equal((await rejudgeProblem(problem._id, { requestedBy: 7 })).status, 400, "a malformed body is refused");
+
+    // Two pages of 2 per tick at most (a zero budget: one page per rejudge and tick).
+    const slowFeeder = () =>
+      createRejudgeFeeder({
+        store: h.store,
+        problems: createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET }),
+        submissionQueue: h.queue.queue,
+        redisUrl: h.redisUrl,
+        prefix: h.prefix,
+        logger: silentLogger(),
+        window: 1,
+        periodMs: 50,
+        marking: { pageSize: 2, budgetMs: 0 },
+        autoStart: false,
+      });
+    const before = slowFeeder();
+    try {
+      await pause(60);
+      assert.equal((await before.runOnce())?.marking?.moved, 2);
+    } finally {
+      await before.close();
+    }
+    const halfway = await progress(first.body.data._id);
+    assert.deepEqual([halfway.body.data.status, halfway.body.data.marked, halfway.body.data.pending], ["marking", 2, 2]);
+    // A fresh feeder (a restarted process: nothing of the first one's memory) carries on.
+    const after = slowFeeder();
+    try {
+      for (const expected of [2, 1]) {
+        await pause(60);
+        assert.equal((await after.runOnce())?.marking?.moved, expected);
+      }
+    } finally {
+      await after.close();
+    }
+    const done = await progress(first.body.data._id);
+    assert.deepEqual([done.body.data.status, done.body.data.marked, typeof done.body.data.markedAt], ["marked", 5, "string"]);
+    const rows = await Promise.all(created.map((s) => h.store.submissions.findById(s._id)));
+    assert.ok(rows.every((s) => s?.status === "Pending" && s.rejudgeGeneration === 1), "each submission moved once");
+    // Marked: the next request is a new rejudge.
+    const next = await rejudgeProblem(problem._id);
+    assert.equal(next.body.data.created, true);
+    assert.notEqual(next.body.data._id, first.body.data._id);
+  });
+
+  test("a rejudge job that always finishes without its result is judged maxAttempts times, then made IE for its owner and counted", async () => {
+    const finals = await connectAs("vera");
+    const problem = await h.store.problems.create({ ...h.problem, title: "poison" });
+    const created = await h.store.submissions.create({ userId: "vera", problemId: problem._id, language: "PYTHON", code: "print(3)", total: 2 });
+    const { submissionId: _s, userId: _u, generation: _g, ...fields } = verdict(created, "WA");
+    await h.store.submissions.finalize(created._id, fields, 0);
+    await h.store.rejudges.markPage(problem._id, { limit: 10, at: new Date().toISOString() });
+    const jobId = submissionJobId(created._id, 1);
+    const poisoned = createRejudgeFeeder({
+      store: h.store,
+      problems: createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET }),
+      submissionQueue: h.queue.queue,
+      redisUrl: h.redisUrl,
+      prefix: h.prefix,
+      logger: silentLogger(),
+      window: 100,
+      periodMs: 50,
+      reensureMs: 100,
+      maxAttempts: 3,
+      autoStart: false,
+    });
+    // An evaluator that "finishes" every job and never publishes a result.
+    const judgings: string[] = [];
+    const worker = new Worker(
+      QUEUES.submission,
+      async (job) => {
+        judgings.push(job.id ?? "");
+        return "done";
+      },
+      { connection: { url: h.redisUrl }, prefix: h.prefix },
+    );
+    try {
+      const final = await eventually(
+        async () => {
+          await pause(120);
+          await poisoned.runOnce();
+          const submission = await h.store.submissions.findById(created._id);
+          return submission?.status === "IE" ? submission : null;
+        },
+        "the poison rejudge made IE",
+        30_000,
+      );
+      assert.equal(final.message, rejudgeGaveUpMessage(3));
+      assert.deepEqual([final.previousStatus, final.rejudgeGeneration], ["WA", 1]);
+      assert.equal(judgings.filter((id) => id === jobId).length, 3, "judged exactly maxAttempts times");
+      assert.ok(poisoned.stats().gaveUp >= 1);
+      await eventually(() => finals.some((f) => f._id === created._id && f.status === "IE" && f.rejudgeGeneration === 1), "the owner's IE event");
+      // Out of the window for good: its slot is free and no job of it is left.
+      assert.equal(await h.queue.queue.getJob(jobId), undefined);
+      assert.ok(!(await h.store.rejudges.listRejudging(1_000)).some((ref) => ref._id === created._id));
+    } finally {
+      await worker.close();
+      await poisoned.close();
+    }
   });
 });

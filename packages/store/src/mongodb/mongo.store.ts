@@ -28,6 +28,7 @@ import { normalizeId } from "../object-id.js";
 import { ensureRunIndexes, MongoRuns } from "./runs.repo.js";
 import { countByUsers, insertAllOrNone } from "./submissions.batch.js";
 import { generationFilter, MongoRejudges } from "./rejudge.repo.js";
+import { ensureRejudgeRequestIndexes, MongoRejudgeRequests } from "./rejudge-requests.repo.js";
 import { acceptedComparison, ensureScoringIndexes, moveProblemStats } from "./scoring.repo.js";
 import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
 
@@ -358,6 +359,7 @@ async function ensureIndexes(db: Db): Promise<void> {
   await Promise.all([
     ensureRunIndexes(db),
     ensureScoringIndexes(db),
+    ensureRejudgeRequestIndexes(db),
     db.collection<SubmissionDoc>("submissions").createIndexes([
       { key: { userId: 1, problemId: 1, createdAt: -1, _id: -1 }, name: "userId_problemId_createdAt" },
       { key: { userId: 1, createdAt: -1, _id: -1 }, name: "userId_createdAt" },
@@ -394,6 +396,7 @@ export async function createMongoStore(url: string, dbName: string): Promise<Sto
     submissions: new MongoSubmissions(db.collection<SubmissionDoc>("submissions"), db.collection("problems")),
     runs: new MongoRuns(db),
     rejudges: new MongoRejudges(db.collection<SubmissionDoc>("submissions")),
+    rejudgeRequests: new MongoRejudgeRequests(db),
     ping: async () => {
       await db.command({ ping: 1 });
     },

@@ -192,6 +192,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE problems ADD COLUMN interactor jsonb
     `,
   },
+  {
+    version: 9,
+    name: "durable rejudge requests",
+    sql: `
+      -- A rejudge request, recorded by the admin's POST before anything is marked. The marking
+      -- walks the problem's submissions in id order after after_id up to last_id (the newest when
+      -- it was requested; null: there were none), one page per step, so any replica resumes it.
+      CREATE TABLE rejudges (
+        id           text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{24}$'),
+        problem_id   text NOT NULL,
+        status       text NOT NULL CHECK (status IN ('marking', 'marked')),
+        queued       integer NOT NULL CHECK (queued >= 0),
+        marked       integer NOT NULL DEFAULT 0 CHECK (marked >= 0),
+        last_id      text,
+        after_id     text,
+        requested_by text,
+        created_at   timestamptz NOT NULL,
+        updated_at   timestamptz NOT NULL,
+        marked_at    timestamptz
+      );
+      -- At most one rejudge marks a problem at a time: a repeated request finds that one.
+      CREATE UNIQUE INDEX rejudges_marking_problem_idx ON rejudges (problem_id) WHERE status = 'marking';
+      -- Which rejudge last moved a submission back to Pending: a page marked twice (two replicas,
+      -- or a step redone after a crash) bumps each submission's generation once.
+      ALTER TABLE submissions ADD COLUMN rejudge_id text;
+      -- A rejudge's progress: its submissions still to finish.
+      CREATE INDEX submissions_rejudge_pending_idx ON submissions (rejudge_id) WHERE status IN ('Pending', 'Running') AND rejudge_generation > 0;
+    `,
+  },
 ];
 
 /** Arbitrary constant key for pg_advisory_xact_lock, shared by every process migrating this database. */

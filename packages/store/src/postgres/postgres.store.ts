@@ -19,6 +19,7 @@ import { acceptedComparison, finalizeWithStats } from "./scoring.repo.js";
 import { PostgresRuns } from "./runs.repo.js";
 import { countActiveByUsers, insertSubmissions } from "./submissions.batch.js";
 import { PostgresRejudges } from "./rejudge.repo.js";
+import { PostgresRejudgeRequests } from "./rejudge-requests.repo.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
 /** Problem fields and their columns; `json` columns are written as `$n::jsonb`. */
@@ -408,6 +409,7 @@ export async function createPostgresStore(client: SqlClient): Promise<StoreAdapt
     submissions,
     runs: new PostgresRuns(db),
     rejudges: new PostgresRejudges(db),
+    rejudgeRequests: new PostgresRejudgeRequests(db),
     ping: async () => {
       await client.query("SELECT 1");
     },

@@ -9,6 +9,7 @@ import {
   problemSchema,
   publicProblemSchema,
   rejudgeResultSchema,
+  rejudgeSchema,
   testSetSchema,
 } from "@sonocode/contracts";
 import { problemListQuerySchema } from "../routes/problems.router.js";
@@ -40,6 +41,7 @@ function components(): Record<string, JsonObject> {
   registry.add(envelopeSchema(judgingProblemSchema), { id: "JudgingProblemEnvelope" });
   registry.add(envelopeSchema(testSetSchema), { id: "TestSetEnvelope" });
   registry.add(envelopeSchema(rejudgeResultSchema), { id: "RejudgeEnvelope" });
+  registry.add(envelopeSchema(rejudgeSchema), { id: "RejudgeProgressEnvelope" });
   registry.add(envelopeSchema(z.object({ pong: z.literal(true) })), { id: "PongEnvelope" });
   registry.add(
     envelopeSchema(z.object({ status: z.string(), checks: z.record(z.string(), z.string()) })),
@@ -162,12 +164,23 @@ export function buildOpenApiDocument(): JsonObject {
         post: {
           operationId: "rejudgeProblem",
           description:
-            "Admin: judges every submission of the problem again, in the background (no body). Each goes back to Pending with `previousStatus` " +
+            "Admin: judges every submission of the problem again, in the background (no body). The answer comes once the rejudge is recorded " +
+            "(`_id`, `status` marking|marked, `queued`, `marked`, `pending`); its submissions are then moved back to Pending in pages by submission-service, " +
+            "resuming after a restart. Asked again while it is still marking, the same rejudge is returned with `created: false`. Each goes back to Pending with `previousStatus` " +
             "(its last final status) and `rejudgedAt`, and a new `rejudgeGeneration`; its owner gets the new final event (`submissionPayloadResponse`, " +
             "dedupe by _id and rejudgeGeneration). Rejudges are queued a bounded window at a time, behind fresh submissions and runs. " +
             "503 DEPENDENCY_UNAVAILABLE (component submission-service) when submission-service cannot be reached.",
           security: admin,
           responses: { "202": json("RejudgeEnvelope", "accepted: `queued` submissions will be judged again"), ...errors(400, 401, 403, 404, 503) },
+        },
+      },
+      "/api/v1/problems/{id}/rejudges/{rejudgeId}": {
+        parameters: [idParameter, { name: "rejudgeId", in: "path", required: true, schema: { type: "string", pattern: "^[0-9a-fA-F]{24}$" } }],
+        get: {
+          operationId: "getRejudge",
+          description: "Admin: a rejudge's progress: `marked` of `queued` moved back to Pending so far, `pending` of those still waiting for their new verdict.",
+          security: admin,
+          responses: { "200": json("RejudgeProgressEnvelope", "the rejudge"), ...errors(400, 401, 403, 404, 503) },
         },
       },
       "/internal/v1/problems/{id}": {

@@ -10,6 +10,7 @@ import { IE_REASONS, internalErrorVerdict } from "../domain/internal-error.verdi
 import { buildSubmissionJob } from "../domain/submission-job.builder.js";
 import { createSubmissionNotifier } from "../notifications/submission.notifier.js";
 import { enqueueSubmission } from "../queues/submission.queue.js";
+import { createRejudgeMarker, type RejudgeMarkReport } from "./rejudge.marker.js";
 
 /**
  * BullMQ priority of rejudge jobs (lower = sooner). Fresh submissions are queued at
@@ -24,7 +25,15 @@ export const REJUDGE_PRIORITY = 1_000_000;
  * period); reensureMs: how long a job once added is trusted to exist before it is added again
  * (a no-op while it does: same jobId), which recovers a job Redis lost.
  */
-export const REJUDGE_FEEDER_DEFAULTS = { window: 32, periodMs: 1_000, reensureMs: 60_000 } as const;
+export const REJUDGE_FEEDER_DEFAULTS = { window: 32, periodMs: 1_000, reensureMs: 60_000, maxAttempts: 3 } as const;
+
+/**
+ * What the submitter reads when a rejudge's job kept finishing without its result reaching the
+ * database (a poison job: say, a result the evaluator cannot publish). Plain ASCII, no internals.
+ */
+export const rejudgeGaveUpMessage = (attempts: number) =>
+  `internal error: this rejudge was judged ${attempts} times without its result being stored; an admin can rejudge the problem again`;
+
 
 export interface RejudgeFeederDeps {
   store: Store;
@@ -36,6 +45,14 @@ export interface RejudgeFeederDeps {
   window?: number;
   periodMs?: number;
   reensureMs?: number;
+  /**
+   * Judgings per submission and generation: a rejudge job that finished this many times
+   * without its result reaching the database is made IE (counted in stats().gaveUp) instead of
+   * being queued again, so a poison job cannot hold a window slot forever.
+   */
+  maxAttempts?: number;
+  /** The background marking of rejudge requests, run at the start of each tick (REJUDGE_MARKER_DEFAULTS). */
+  marking?: { pageSize?: number; budgetMs?: number };
   /** false: no timer, only runOnce() and wake() (tests). */
   autoStart?: boolean;
 }
@@ -49,6 +66,15 @@ export interface RejudgeFeedReport {
   failed: number;
   /** Left for the next tick (problem-service or Redis away). */
   deferred: number;
+  /** Made IE: judged maxAttempts times, the result never stored. */
+  gaveUp: number;
+  /** The marking step of this tick (null: it failed, and is retried next tick). */
+  marking: RejudgeMarkReport | null;
+}
+
+export interface RejudgeFeederStats {
+  /** Rejudges made IE after maxAttempts judgings without a stored result, since this process started. */
+  gaveUp: number;
 }
 
 export interface RejudgeFeeder {
@@ -56,21 +82,30 @@ export interface RejudgeFeeder {
   runOnce(): Promise<RejudgeFeedReport | null>;
   /** A rejudge was just marked: tick now rather than at the next period. */
   wake(): void;
+  /** Counters for metrics and health output. */
+  stats(): RejudgeFeederStats;
   close(): Promise<void>;
 }
 
 /**
- * Keeps a bounded window of rejudges queued. A rejudged submission is Pending with a new
+ * Keeps a bounded window of rejudges queued. Each tick first runs a bounded marking step of the
+ * rejudge requests still marking (rejudge.marker.ts). A rejudged submission is Pending with a new
  * generation in the database (the durable backlog); this feeder, on every replica but acting
  * once per period (a Redis lock), reads the oldest `window` rejudges still to finish and makes
  * sure each has its job (jobId per generation, REJUDGE_PRIORITY). As they finish, the next
  * enter the window. So a large rejudge never floods Redis, never delays a fresh submission by
  * more than the judging in progress, and survives restarts: the database says what is left.
+ * A job that finishes without its result reaching the database is queued again, up to
+ * maxAttempts judgings per generation; then the submission is made IE, so a poison job cannot
+ * keep a window slot (with 32 of them, the whole rejudge) forever.
  */
 export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
   const window = deps.window ?? REJUDGE_FEEDER_DEFAULTS.window;
   const periodMs = deps.periodMs ?? REJUDGE_FEEDER_DEFAULTS.periodMs;
   const reensureMs = deps.reensureMs ?? REJUDGE_FEEDER_DEFAULTS.reensureMs;
+  const maxAttempts = Math.max(1, deps.maxAttempts ?? REJUDGE_FEEDER_DEFAULTS.maxAttempts);
+  const mark = createRejudgeMarker({ store: deps.store, logger: deps.logger, ...deps.marking });
+  const stats: RejudgeFeederStats = { gaveUp: 0 };
   const log = deps.logger.child({ component: "rejudge-feeder" });
   const redis = new Redis(deps.redisUrl, { connectionName: "rejudge-feeder", enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5_000 });
   let lastRedisError = 0;
@@ -84,6 +119,8 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
   const notifier = createSubmissionNotifier(redis, deps.prefix);
   /** jobId -> when this process last added it. */
   const ensured = new Map<string, number>();
+  /** Judgings of one generation that finished without a stored result, shared by every replica (a day's TTL). */
+  const finishedKey = (jobId: string) => `${deps.prefix}:rejudge-feeder:finished:${jobId}`;
 
   async function connected(): Promise<void> {
     if (redis.status === "ready") return;
@@ -97,10 +134,25 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     await notifier.final(outcome.submission, { replay: false }).catch((error: unknown) => itemLog.warn({ err: error }, "IE notification failed"));
   }
 
+  async function gaveUp(submission: Submission, attempts: number, itemLog: Logger): Promise<void> {
+    const outcome = await deps.store.submissions.finalize(submission._id, internalErrorVerdict(submission.total, rejudgeGaveUpMessage(attempts)), submission.rejudgeGeneration ?? 0);
+    if (!outcome?.applied) return;
+    stats.gaveUp++;
+    itemLog.error({ attempts }, "rejudge given up: its job finished every time without its result reaching the database; made IE");
+    await notifier.final(outcome.submission, { replay: false }).catch((error: unknown) => itemLog.warn({ err: error }, "IE notification failed"));
+  }
+
   async function runOnce(): Promise<RejudgeFeedReport | null> {
     await connected();
     if (!(await lock.acquire())) return null;
-    const report: RejudgeFeedReport = { inWindow: 0, enqueued: 0, failed: 0, deferred: 0 };
+    const report: RejudgeFeedReport = { inWindow: 0, enqueued: 0, failed: 0, deferred: 0, gaveUp: 0, marking: null };
+    // Marking first: rejudges it moves back to Pending can enter this tick's window.
+    try {
+      report.marking = await mark();
+    } catch (error) {
+      const level = isAppError(error) && error.status === 503 ? "warn" : "error";
+      log[level]({ err: error }, "rejudge marking step failed; retried next tick");
+    }
     const refs = await deps.store.rejudges.listRejudging(window);
     report.inWindow = refs.length;
     const now = Date.now();
@@ -116,14 +168,21 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
         // Still unfinished long after its job finished: the result was lost (a finished job would
         // make the add a silent no-op, so it goes first). A result merely late is judged twice, harmlessly.
         const previous = await deps.submissionQueue.getJob(jobId);
-        if (previous?.finishedOn !== undefined) {
-          if (now - previous.finishedOn < reensureMs) continue;
-          await previous.remove();
-          itemLog.warn("rejudge job finished without its result reaching the database; queued again");
-        }
+        if (previous?.finishedOn !== undefined && now - previous.finishedOn < reensureMs) continue;
         const submission = await deps.store.submissions.findById(ref._id);
         // Finished (or rejudged again) since the scan: nothing to queue for this generation.
         if (!submission || (submission.status !== "Pending" && submission.status !== "Running") || (submission.rejudgeGeneration ?? 0) !== ref.rejudgeGeneration) continue;
+        if (previous?.finishedOn !== undefined) {
+          const [[, finished]] = (await redis.multi().incr(finishedKey(jobId)).pexpire(finishedKey(jobId), 24 * 3_600_000).exec()) as [[Error | null, number]];
+          if (finished >= maxAttempts) {
+            await gaveUp(submission, finished, itemLog);
+            await previous.remove();
+            report.gaveUp++;
+            continue;
+          }
+          await previous.remove();
+          itemLog.warn({ attempt: finished + 1, maxAttempts }, "rejudge job finished without its result reaching the database; queued again");
+        }
         let problem = problems.get(ref.problemId);
         if (!problem) {
           problem = deps.problems.getProblem(ref.problemId);
@@ -146,7 +205,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     }
     // Finished rejudges leave the window: forget them.
     for (const jobId of ensured.keys()) if (!inWindow.has(jobId)) ensured.delete(jobId);
-    if (report.enqueued > 0 || report.failed > 0 || report.deferred > 0) log.info(report, "rejudge feeder tick");
+    if (report.enqueued > 0 || report.failed > 0 || report.deferred > 0 || report.gaveUp > 0 || (report.marking?.moved ?? 0) > 0) log.info(report, "rejudge feeder tick");
     return report;
   }
 
@@ -193,6 +252,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
       if (deps.autoStart === false) return;
       tick();
     },
+    stats: () => ({ ...stats }),
     async close() {
       closed = true;
       clearTimeout(timer);

@@ -1,40 +1,37 @@
-import type { RejudgeResult } from "@sonocode/contracts";
+import type { Rejudge, RejudgeResult } from "@sonocode/contracts";
+import { AppError } from "@sonocode/errors";
 import type { Store } from "@sonocode/store";
 import type { DomainLogger } from "../domain/submissions.service.js";
 
 export interface RejudgeServiceDeps {
   store: Store;
-  /** Told after each page, so judging starts while later pages are still being marked. */
+  /** Woken once a rejudge is recorded, so its marking starts now rather than at the next tick. */
   feeder?: { wake(): void } | undefined;
-  /** Submissions moved back to Pending per statement (default 500). */
-  pageSize?: number;
 }
 
-const DEFAULT_PAGE_SIZE = 500;
-
 /**
- * The write side of a rejudge: every submission of the problem goes back to Pending with a new
- * generation, a page (one short UPDATE) at a time, so no statement holds many row locks and a
- * finalize racing it waits for one page at most. Nothing is queued here: the rejudge feeder
- * queues them a window at a time, behind fresh submissions. Problem statistics are left alone:
- * until its new verdict a submission still counts with its previous status (kept as previousStatus).
+ * The request side of a rejudge: it records the rejudge (one short INSERT, whatever the
+ * problem's size) and answers; the rejudge feeder marks the submissions in the background, a
+ * page per step, from the record's position in the database (createRejudgeMarker). While one
+ * rejudge of a problem is still marking, asking again returns that one (created: false), so a
+ * retried request never rejudges twice. Nothing is queued here: the feeder queues a window at a
+ * time, behind fresh submissions, and problem statistics move only when new verdicts come.
  */
 export class RejudgeService {
   constructor(private readonly deps: RejudgeServiceDeps) {}
 
-  async rejudgeProblem(problemId: string, log: DomainLogger): Promise<RejudgeResult> {
-    const pageSize = this.deps.pageSize ?? DEFAULT_PAGE_SIZE;
-    const at = new Date().toISOString();
-    let queued = 0;
-    let after: string | undefined;
-    for (;;) {
-      const ids = await this.deps.store.rejudges.markPage(problemId, { after, limit: pageSize, at });
-      queued += ids.length;
-      if (ids.length > 0) this.deps.feeder?.wake();
-      if (ids.length < pageSize) break;
-      after = ids[ids.length - 1];
-    }
-    log.info({ problemId, queued }, "rejudge: submissions moved back to Pending");
-    return { queued };
+  async request(problemId: string, requestedBy: string | null, log: DomainLogger): Promise<RejudgeResult> {
+    const { rejudge, created } = await this.deps.store.rejudgeRequests.request(problemId, { at: new Date().toISOString(), requestedBy });
+    if (created) {
+      log.info({ problemId, rejudgeId: rejudge._id, queued: rejudge.queued, requestedBy }, "rejudge recorded; marking in the background");
+      this.deps.feeder?.wake();
+    } else log.info({ problemId, rejudgeId: rejudge._id, marked: rejudge.marked, queued: rejudge.queued }, "rejudge already marking: returned as it stands");
+    return { ...rejudge, created };
+  }
+
+  async find(rejudgeId: string): Promise<Rejudge> {
+    const rejudge = await this.deps.store.rejudgeRequests.findById(rejudgeId);
+    if (!rejudge) throw AppError.notFound("NOT_FOUND", `rejudge ${rejudgeId} not found`);
+    return rejudge;
   }
 }
