@@ -92,16 +92,28 @@ async function verifiedPayload(token: string, secret: string): Promise<JWTPayloa
 }
 
 /**
+ * The claims parsed out of a remembered payload (keyed by that frozen object, so they go
+ * when it is dropped): a client sends the same token with every request, and the parse
+ * cost about as much as the cache lookup it follows.
+ */
+const personClaims = new WeakMap<JWTPayload, AuthClaims>();
+
+/**
  * Verifies a person's token: signature, algorithm, a present and future exp, and
  * the claim shape. A valid service token is refused with 403: it is accepted only
  * by internal endpoints (verifyServiceToken), never where a user or admin acts.
+ * The claims returned are frozen (one object per remembered token).
  */
 export async function verifyToken(token: string, secret: string): Promise<AuthClaims> {
   const payload = await verifiedPayload(token, secret);
+  const known = personClaims.get(payload);
+  if (known) return known;
   if (payload["role"] === SERVICE_ROLE) throw AppError.forbidden("service tokens are accepted only by internal endpoints");
-  const claims = authClaimsSchema.safeParse(payload);
-  if (!claims.success) throw new AppError("UNAUTHORIZED", "token claims are invalid");
-  return claims.data;
+  const parsed = authClaimsSchema.safeParse(payload);
+  if (!parsed.success) throw new AppError("UNAUTHORIZED", "token claims are invalid");
+  const claims = Object.freeze(parsed.data);
+  personClaims.set(payload, claims);
+  return claims;
 }
 
 /**

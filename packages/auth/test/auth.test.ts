@@ -42,8 +42,13 @@ test("service tokens: refused where people act (403), accepted only by verifySer
 
 test("verified tokens are remembered per secret and only until their exp", async () => {
   const token = await signToken({ sub: "bob", role: "user" }, SECRET, "2s");
-  assert.equal((await verifyToken(token, SECRET)).sub, "bob");
-  assert.equal((await verifyToken(token, SECRET)).sub, "bob", "a second check (from memory) agrees");
+  const first = await verifyToken(token, SECRET);
+  assert.equal(first.sub, "bob");
+  const second = await verifyToken(token, SECRET);
+  assert.equal(second.sub, "bob", "a second check (from memory) agrees");
+  // Parsed once: the remembered claims are one frozen object, so no caller can alter another's.
+  assert.equal(second, first);
+  assert.ok(Object.isFrozen(second));
   // Remembered under SECRET, still refused under another secret.
   assert.equal(await status(verifyToken(token, "another-secret-0123456789abcdefghijkl")), 401);
   // A token differing from a remembered one only in its signature is checked, and refused.

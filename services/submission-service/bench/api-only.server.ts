@@ -2,16 +2,17 @@
 // (app, results consumer, reconciler, problem cache when this checkout has one) in one process on
 // PGlite or PostgreSQL and the given Redis, no evaluator. Reports its port on stdout as JSON.
 import { createServer } from "node:http";
-import { silentLogger } from "@sonocode/logger";
+import { createLogger, silentLogger } from "@sonocode/logger";
 import { buildProblemApp } from "@sonocode/problem-service";
 import * as problemService from "@sonocode/problem-service";
 import { createStore } from "@sonocode/store";
 import * as submissionService from "@sonocode/submission-service";
 import { listenHttp } from "@sonocode/lifecycle";
 
-const { REDIS_URL: redisUrl, DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, REDIS_PREFIX: prefix = "ingest-bench" } = process.env;
+const { REDIS_URL: redisUrl, DATABASE_URL: databaseUrl, JWT_SECRET: jwtSecret, REDIS_PREFIX: prefix = "ingest-bench", LOG_LEVEL: logLevel } = process.env;
 if (!redisUrl || !jwtSecret) throw new Error("REDIS_URL and JWT_SECRET are required");
-const logger = silentLogger();
+// Logs as main.ts writes them (JSON lines on stdout, which the bench drains): they are part of what a POST costs.
+const logger = logLevel && logLevel !== "silent" ? createLogger({ service: "submission-service", level: logLevel, pretty: false }) : silentLogger();
 
 const store = await createStore(databaseUrl ? { kind: "postgres", url: databaseUrl } : { kind: "pglite", dataDir: null });
 // Feature-detected, so the same script measures a checkout from before the cache existed.

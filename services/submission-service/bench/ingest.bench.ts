@@ -5,13 +5,20 @@
 //
 //   npx tsx services/submission-service/bench/ingest.bench.ts [--store pglite|postgres]
 //       [--mode embedded|api] [--connections 32] [--seconds 10] [--warmup 2] [--users 64] [--cpu-prof DIR]
+//       [--client raw|node] [--log-level info]
 //
 // --mode api runs only the POST path (problem-service + submission-service, bench/api-only.server.ts)
 // on a Redis of its own, no evaluator: its CPU time per accepted POST is the figure that
 // holds on a busy machine, where requests per second mostly measure the neighbours.
 //
 // The per-user caps stay on (raised, so no request is refused) so their checks are
-// part of what is measured; users rotate over a pool of tokens.
+// part of what is measured; users rotate over a pool of tokens. The API logs at --log-level
+// (info, as deployed) into a pipe this script drains (api mode) or /dev/null (embedded).
+//
+// The load generator runs on the same machine: on 2 cores what it spends, the API does not
+// get. --client raw (default) is a bare keep-alive socket per connection (raw-http.client.ts);
+// --client node is node:http's Agent, several times as costly per request. The output gives
+// CPU ms per accepted POST of the API process, of this script, and (api mode) of redis-server.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { Agent, request } from "node:http";
@@ -20,7 +27,9 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { signToken } from "@sonocode/auth";
 import { freePort, startPrivatePostgres, startPrivateRedis, type PrivatePostgres, type PrivateRedis } from "@sonocode/testkit";
-import { createInterface } from "node:readline";
+import { Redis } from "ioredis";
+import type { Readable } from "node:stream";
+import { postRequest, RawConnection } from "./raw-http.client.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +41,7 @@ const { values: args } = parseArgs({
     users: { type: "string", default: "64" },
     "cpu-prof": { type: "string" },
     "log-level": { type: "string", default: "info" },
+    client: { type: "string", default: "raw" },
   },
 });
 
@@ -87,6 +97,30 @@ async function cpuMs(pid: number): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1_000) / 100;
 }
 
+/** redis-server's own CPU seconds (user + system), from INFO: the job adds' Lua runs there. */
+async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return (field("used_cpu_user") + field("used_cpu_sys")) * 1_000;
+}
+
+/** The api-only server's address line (its logs share stdout); the rest is read and dropped, as a log collector would. */
+function addressLine(stream: Readable): Promise<string> {
+  return new Promise((resolveLine, reject) => {
+    let text = "";
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      const line = text.split("\n").slice(0, -1).find((candidate) => candidate.startsWith('{"problem":'));
+      if (line === undefined) return;
+      stream.off("data", onData);
+      stream.on("data", () => undefined);
+      resolveLine(line);
+    };
+    stream.on("data", onData);
+    stream.once("end", () => reject(new Error("api-only server closed stdout before reporting its address")));
+  });
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -129,11 +163,11 @@ async function main(): Promise<void> {
     redis = await startPrivateRedis();
     env.REDIS_URL = redis.url;
     child = spawn(process.execPath, [...nodeArgs, join(ROOT, "services/submission-service/bench/api-only.server.ts")], { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
-    const [line] = await Promise.race([
-      createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next().then((next) => [String(next.value)]),
+    const line = await Promise.race([
+      addressLine(child.stdout!),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error("api-only server did not start in 120 s")), 120_000)),
     ]);
-    ({ problem: problemUrl, submission: submissionUrl } = JSON.parse(line!) as { problem: string; submission: string });
+    ({ problem: problemUrl, submission: submissionUrl } = JSON.parse(line) as { problem: string; submission: string });
   } else {
     child = spawn(process.execPath, [...nodeArgs, join(ROOT, "apps/platform/src/main.ts")], { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] });
   }
@@ -150,6 +184,9 @@ async function main(): Promise<void> {
     const tokens = await Promise.all(Array.from({ length: USERS }, (_, i) => signToken({ sub: `bench-user-${i}`, role: "user" }, SECRET)));
     const body = JSON.stringify({ problemId, language: "c", code: C_SOURCE });
     const url = `${submissionUrl}/api/v1/submissions`;
+    const rawRequests = tokens.map((token) => postRequest(new URL(url), token, body));
+    const raw = Array.from({ length: CONNECTIONS }, () => new RawConnection(new URL(url)));
+    const redisInfo = redis ? new Redis(redis.url, { maxRetriesPerRequest: 1 }) : undefined;
 
     let measuring = false;
     let stop = false;
@@ -157,11 +194,12 @@ async function main(): Promise<void> {
     const statuses = new Map<number, number>();
     let sample = "";
     let next = 0;
-    const loop = async () => {
+    const loop = async (_: unknown, connection: number) => {
       while (!stop) {
-        const token = tokens[next++ % tokens.length]!;
+        const index = next++ % tokens.length;
         const started = performance.now();
-        const { status, text } = await post(url, token, body);
+        const { status, text } =
+          args.client === "node" ? await post(url, tokens[index]!, body) : await raw[connection]!.send(rawRequests[index]!).then((r) => ({ status: r.status, text: r.body }));
         const elapsed = performance.now() - started;
         if (!measuring) continue;
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
@@ -172,14 +210,20 @@ async function main(): Promise<void> {
     const loops = Array.from({ length: CONNECTIONS }, loop);
     await new Promise((r) => setTimeout(r, Number(args.warmup) * 1_000));
     const cpu0 = await cpuMs(child.pid!);
+    const benchCpu0 = process.cpuUsage();
+    const redisCpu0 = redisInfo ? await redisCpuMs(redisInfo) : 0;
     measuring = true;
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, Number(args.seconds) * 1_000));
     measuring = false;
     const cpuUsed = (await cpuMs(child.pid!)) - cpu0;
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const redisCpuUsed = redisInfo ? (await redisCpuMs(redisInfo)) - redisCpu0 : Number.NaN;
     const seconds = (performance.now() - t0) / 1_000;
     stop = true;
     await Promise.all(loops);
+    for (const connection of raw) connection.close();
+    redisInfo?.disconnect();
     latencies.sort((a, b) => a - b);
     const accepted = latencies.length;
     const result = {
@@ -195,6 +239,10 @@ async function main(): Promise<void> {
       maxms: Number((latencies.at(-1) ?? Number.NaN).toFixed(1)),
       // The API process only: the embedded evaluator is a child process of its own.
       apiCpuMsPerPost: accepted ? Number((cpuUsed / accepted).toFixed(3)) : null,
+      benchCpuMsPerPost: accepted ? Number(((benchCpu.user + benchCpu.system) / 1_000 / accepted).toFixed(3)) : null,
+      redisCpuMsPerPost: accepted && redisInfo ? Number((redisCpuUsed / accepted).toFixed(3)) : null,
+      client: args.client,
+      logLevel: args["log-level"],
       statuses: Object.fromEntries(statuses),
       machine: `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
     };

@@ -70,3 +70,24 @@ test("a submission's logs carry reqId and submissionId, never its code or the to
   assert.equal(queued.submissionId, submissionId);
   assert.equal(queued.userId, "logan");
 });
+
+test("one access line per request: method, path without the query, status, duration, under the request's ids", async () => {
+  lines.length = 0;
+  const token = await tokenFor("ada");
+  const response = await app.inject({
+    method: "GET",
+    url: "/api/v1/submissions?limit=5&marker=QUERY-MARKER",
+    headers: { authorization: `Bearer ${token}`, "x-request-id": "req-access-1" },
+  });
+  assert.equal(response.statusCode, 200, response.body);
+  const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.reqId === "req-access-1");
+  // Fastify's own pair ("incoming request" + "request completed") would be two lines.
+  assert.deepEqual(entries.map((entry) => entry.msg), ["request completed"]);
+  const [access] = entries;
+  assert.equal(access!.method, "GET");
+  assert.equal(access!.path, "/api/v1/submissions");
+  assert.equal(access!.status, 200);
+  assert.equal(typeof access!.durationMs, "number");
+  assert.equal(access!.userId, "ada");
+  assert.ok(!lines.join("").includes("QUERY-MARKER"), "the query string is not logged");
+});

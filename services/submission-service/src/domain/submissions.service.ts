@@ -89,7 +89,8 @@ export class SubmissionsService {
       code: draft.code,
       total: problem.testSet.count,
     });
-    const submissionLog = log.child({ submissionId: submission._id });
+    // The id goes into each line rather than a child logger: a child costs its bindings' serialisation on every POST.
+    const submissionId = submission._id;
     try {
       await this.deps.enqueuer.enqueue(buildSubmissionJob(problem, submission), {
         // Fairness: a user's k-th submission in flight waits behind everyone's first, so one
@@ -97,13 +98,13 @@ export class SubmissionsService {
         priority: Math.min(inFlight + 1, MAX_PRIORITY),
       });
     } catch (error) {
-      submissionLog.warn({ err: error }, "enqueue failed; removing the Pending submission");
-      await this.deps.store.submissions.delete(submission._id).catch((deleteError: unknown) => {
-        submissionLog.error({ err: deleteError }, "could not remove the Pending submission after a failed enqueue");
+      log.warn({ submissionId, err: error }, "enqueue failed; removing the Pending submission");
+      await this.deps.store.submissions.delete(submissionId).catch((deleteError: unknown) => {
+        log.error({ submissionId, err: deleteError }, "could not remove the Pending submission after a failed enqueue");
       });
       throw error;
     }
-    submissionLog.info({ problemId: submission.problemId, language: submission.language, codeBytes }, "submission queued");
+    log.info({ submissionId, problemId: submission.problemId, language: submission.language, codeBytes }, "submission queued");
     return {
       _id: submission._id,
       userId: submission.userId,
