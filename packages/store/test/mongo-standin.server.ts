@@ -4,9 +4,14 @@
 // that speaks the wire protocol (mongo-standin.wire.ts) to the official driver and leaves query,
 // update, pipeline-update and aggregation semantics to mingo (an independent implementation of
 // MongoDB's query language). It proves the adapter's commands, options, BSON types and error
-// handling through the real driver; it cannot prove MongoDB's own behaviour: see the store
-// README ("MongoDB") for what it lacks (transactions, TTL expiry, concurrency, query planning).
-// What it does not implement is refused with an error, never silently ignored.
+// handling through the real driver; it cannot prove MongoDB's own behaviour. It has no
+// transactions, sessions or replica set (lsid, read and write concerns are ignored), no TTL
+// expiry, no query planner (indexes only enforce uniqueness: a query no index serves, or an
+// in-memory sort past MongoDB's memory limit, goes unnoticed), no concurrency
+// (commands run one at a time, so a race that MongoDB resolves by document-level atomicity is
+// never raced here), no cursors (every result in the first batch), and array fields are not
+// expanded in index keys. What it does not implement (upsert, unknown commands, getMore) is
+// refused with an error, never silently ignored.
 import { createServer, type Socket } from "node:net";
 import { aggregate, updateOne } from "mingo";
 import { BSON, ObjectId, type Document } from "mongodb";
