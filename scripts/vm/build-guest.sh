@@ -8,7 +8,7 @@
 #                 <h> = this script + the kernel package version + the node binary.
 #   runtime-<rootfs name>.img   the judge's runtime rootfs (read-only in the guest).
 #   project-<h>.img             the project tree (git ls-files or a commit, + node_modules); <h> = its content.
-#   docker-<h>.img              a Docker data root (/var/lib/docker), loaded by a private dockerd on
+#   docker[-app]-<h>.img        a Docker data root (/var/lib/docker), loaded by a private dockerd on
 #                               the host; <h> = the ids of the images it holds:
 #                               SONOCODE_VM_DOCKER=1   the runtime image (the Docker engine's plan);
 #                               SONOCODE_VM_COMPOSE=1  sonocode-app (scripts/image/build.sh, from the
@@ -196,10 +196,15 @@ if [ "${SONOCODE_VM_COMPOSE:-0}" = 1 ]; then
 fi
 if [ "${#images[@]}" -gt 0 ]; then
   ids=$(for image in "${images[@]}"; do docker image inspect -f '{{.Id}}' "$image"; done)
-  # One image: its own id (the name earlier data roots have); several: a hash of their ids.
-  if [ "${#images[@]}" = 1 ]; then docker_hash=${ids#sha256:}; docker_hash=${docker_hash:0:12}
-  else docker_hash=$(echo "$ids" | sha256sum | cut -c1-12); fi
-  docker_img="$VM_DIR/docker-$docker_hash.img"
+  # One file per kind, so the Docker engine's plan and the compose plan keep their own cache:
+  # docker-<runtime image id>.img, docker-app-<h>.img, docker-runtime+app-<h>.img.
+  if [ "${#images[@]}" = 1 ] && [ "${SONOCODE_VM_DOCKER:-0}" = 1 ]; then kind=docker; docker_hash=${ids#sha256:}; docker_hash=${docker_hash:0:12}
+  else
+    kind=docker-app
+    [ "${#images[@]}" = 2 ] && kind=docker-runtime+app
+    docker_hash=$(echo "$ids" | sha256sum | cut -c1-12)
+  fi
+  docker_img="$VM_DIR/$kind-$docker_hash.img"
   if [ ! -f "$docker_img" ]; then
     command -v dockerd >/dev/null || { log "missing dockerd (apt-get install docker.io)"; exit 1; }
     started=$SECONDS
@@ -225,8 +230,8 @@ if [ "${#images[@]}" -gt 0 ]; then
     trap - EXIT
     make_image "$tree" "$docker_img" sonocode-dkr
     rm -rf "$tree"
-    # The two newest data roots (the Docker engine's and the compose plan's) are worth keeping.
-    ls -1t "$VM_DIR"/docker-*.img | tail -n +3 | xargs -r rm -f
+    # Older data roots of the same kind are not used again (12 ?: the hash, nothing longer).
+    for old in "$VM_DIR/$kind"-????????????.img; do [ "$old" = "$docker_img" ] || rm -f "$old"; done
     log "docker data root image built in $(( SECONDS - started )) s: $docker_img (${images[*]})"
   fi
   echo "docker=$docker_img"
