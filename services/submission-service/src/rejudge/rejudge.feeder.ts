@@ -134,12 +134,14 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     await notifier.final(outcome.submission, { replay: false }).catch((error: unknown) => itemLog.warn({ err: error }, "IE notification failed"));
   }
 
-  async function gaveUp(submission: Submission, attempts: number, itemLog: Logger): Promise<void> {
+  /** false: its result (or a newer rejudge) came first, and that stands. */
+  async function gaveUp(submission: Submission, attempts: number, itemLog: Logger): Promise<boolean> {
     const outcome = await deps.store.submissions.finalize(submission._id, internalErrorVerdict(submission.total, rejudgeGaveUpMessage(attempts)), submission.rejudgeGeneration ?? 0);
-    if (!outcome?.applied) return;
+    if (!outcome?.applied) return false;
     stats.gaveUp++;
     itemLog.error({ attempts }, "rejudge given up: its job finished every time without its result reaching the database; made IE");
     await notifier.final(outcome.submission, { replay: false }).catch((error: unknown) => itemLog.warn({ err: error }, "IE notification failed"));
+    return true;
   }
 
   async function runOnce(): Promise<RejudgeFeedReport | null> {
@@ -175,9 +177,8 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
         if (previous?.finishedOn !== undefined) {
           const [[, finished]] = (await redis.multi().incr(finishedKey(jobId)).pexpire(finishedKey(jobId), 24 * 3_600_000).exec()) as [[Error | null, number]];
           if (finished >= maxAttempts) {
-            await gaveUp(submission, finished, itemLog);
+            if (await gaveUp(submission, finished, itemLog)) report.gaveUp++;
             await previous.remove();
-            report.gaveUp++;
             continue;
           }
           await previous.remove();
