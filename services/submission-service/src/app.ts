@@ -3,7 +3,7 @@ import type { Logger } from "@sonocode/logger";
 import type { Store } from "@sonocode/store";
 import type { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES } from "node:http";
@@ -12,6 +12,7 @@ import type { ProblemClient } from "./clients/problem.client.js";
 import { SUBMISSION_LIMIT_DEFAULTS, type SubmissionLimits } from "./domain/submission-limits.js";
 import { SubmissionsService } from "./domain/submissions.service.js";
 import { createIngestPipeline } from "./queues/ingest.pipeline.js";
+import { AccessLogController } from "./plugins/access-log.controller.js";
 import { authPlugin } from "./plugins/auth.plugin.js";
 import { errorsPlugin, frameworkErrorHandler } from "./plugins/errors.plugin.js";
 import { submitRateLimitPlugin } from "./plugins/submit-rate-limit.plugin.js";
@@ -62,26 +63,6 @@ function clientErrorHandler(error: NodeJS.ErrnoException, socket: Duplex): void 
   );
 }
 
-const MAX_LOGGED_PATH = 512;
-
-/**
- * One access line per request, as problem-service writes it: method, path without the
- * query string, status and duration, under the request's logger (reqId, and userId/role
- * once authenticated). Never bodies (code) and never headers (tokens).
- */
-function logAccess(request: FastifyRequest, reply: FastifyReply): void {
-  const path = request.url.split("?", 1)[0] ?? "";
-  request.log.info(
-    {
-      method: request.method,
-      path: path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path,
-      status: reply.statusCode,
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
-    },
-    "request completed",
-  );
-}
-
 /** Room for JSON escaping of the code (a newline is two bytes in JSON) and the other fields. */
 export function bodyLimitFor(maxCodeBytes: number): number {
   return maxCodeBytes * 2 + 16 * 1024;
@@ -97,9 +78,8 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
   const app = Fastify({
     // Typed as Fastify's base logger so the app is a plain FastifyInstance; it is still the pino root.
     loggerInstance: deps.logger as FastifyBaseLogger,
-    // Fastify's own two lines per request ("incoming request", "request completed") give way to
-    // one access line (below): log lines were a tenth of a submission POST's CPU (issue 9).
-    disableRequestLogging: true,
+    // One access line per request (see AccessLogController).
+    logController: new AccessLogController(),
     genReqId: (request) => {
       // Accept a caller's correlation id only when it is short and plain; it ends up in logs.
       const incoming = request.headers["x-request-id"];
@@ -160,10 +140,6 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
   app.addHook("onSend", (request, reply, payload, done) => {
     void reply.header("x-request-id", request.id);
     done(null, payload);
-  });
-  app.addHook("onResponse", (request, reply, done) => {
-    logAccess(request, reply);
-    done();
   });
   await app.ready();
   return app;
