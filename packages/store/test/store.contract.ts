@@ -378,6 +378,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
         assert.deepEqual(replay.submission, first.submission, "stored state returned unchanged");
 
         assert.equal(await store.submissions.markRunning(created._id, { passed: 0, total: 2 }), null, "a late progress event cannot regress");
+        // A progress event counting more passed tests than the verdict (the evaluator's "passed so far"
+        // raced ahead of a WA written by a replayed job) must not reopen a final submission either.
+        assert.equal(await store.submissions.markRunning(created._id, { passed: 2, total: 2 }), null, "a final status is never reopened");
         assert.deepEqual(await store.submissions.findById(created._id), first.submission);
       });
 
