@@ -108,12 +108,6 @@ export interface RejudgingRef {
  * reconciler and the per-user in-flight count leave it alone).
  */
 export interface RejudgeRepository {
-  /**
-   * Moves the next page of a problem's submissions (ids after `after`, ascending) back to
-   * Pending for a new generation: previousStatus = the last final status (kept when it has
-   * none), rejudgedAt = `at`, verdict fields cleared. Returns the ids moved, in order.
-   */
-  markPage(problemId: string, page: { after?: string | undefined; limit: number; at: string }): Promise<string[]>;
   /** Rejudges still to finish, oldest rejudge first (the feeder's window). */
   listRejudging(limit: number): Promise<RejudgingRef[]>;
 }

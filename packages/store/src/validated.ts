@@ -143,17 +143,9 @@ const rejudgingRefsSchema = z.array(
     rejudgedAt: isoDateSchema,
   }),
 );
-const idListSchema = z.array(objectIdSchema);
 
 function validatedRejudges(inner: StoreAdapter["rejudges"]): RejudgeRepository {
   return {
-    markPage: async (problemId, page) => {
-      const key = normalizeId(problemId);
-      if (key === null) return [];
-      const after = page.after === undefined ? undefined : normalizeId(page.after);
-      if (after === null) return [];
-      return idListSchema.parse(await inner.markPage(key, { after, limit: checkWrite.pageLimit(page.limit), at: isoDateSchema.parse(page.at) }));
-    },
     listRejudging: async (limit): Promise<RejudgingRef[]> => rejudgingRefsSchema.parse(await inner.listRejudging(checkWrite.pageLimit(limit))),
   };
 }

@@ -9,6 +9,13 @@ import type { VerdictFields } from "@sonocode/contracts";
 import type { Store } from "../src/index.js";
 import { newSubmission, problemInput, verdict } from "./store.contract.js";
 
+/** A whole rejudge of a problem, as the feeder's marker does it: the request, then every step (pages of `pageSize`). */
+export async function rejudgeAll(store: Store, problemId: string, pageSize = 100): Promise<{ _id: string; queued: number }> {
+  const { rejudge } = await store.rejudgeRequests.request(problemId, { at: new Date().toISOString(), requestedBy: null });
+  while (!(await store.rejudgeRequests.markNext(rejudge._id, pageSize, new Date().toISOString()))?.done);
+  return rejudge;
+}
+
 export interface RejudgeHarness {
   open(): Promise<Store>;
   close(): Promise<void>;
@@ -39,11 +46,12 @@ export function rejudgeContract(name: string, harness: RejudgeHarness): void {
       assert.equal(await store.submissions.countActiveByUser("ria"), 1);
 
       const at = new Date().toISOString();
-      const first = await store.rejudges.markPage(problem._id, { limit: 2, at });
-      assert.deepEqual(first, [wrong._id, right._id]);
-      const second = await store.rejudges.markPage(problem._id, { after: first[1], limit: 2, at });
-      assert.deepEqual(second, [inFlight._id]);
-      assert.deepEqual(await store.rejudges.markPage(problem._id, { after: second[0], limit: 2, at }), []);
+      const { rejudge } = await store.rejudgeRequests.request(problem._id, { at, requestedBy: null });
+      assert.deepEqual(await store.rejudgeRequests.markNext(rejudge._id, 2, at), { moved: 2, done: false });
+      // Id order: the first page is the two judged ones; the one in flight comes next.
+      assert.equal((await store.submissions.findById(inFlight._id))?.rejudgeGeneration, undefined);
+      assert.equal((await store.submissions.findById(right._id))?.rejudgeGeneration, 1);
+      assert.deepEqual(await store.rejudgeRequests.markNext(rejudge._id, 2, at), { moved: 1, done: true });
 
       const read = await Promise.all([wrong, right, inFlight, elsewhere].map((s) => store.submissions.findById(s._id)));
       assert.deepEqual(read.map((s) => [s?.status, s?.previousStatus, s?.rejudgeGeneration]), [
@@ -69,9 +77,8 @@ export function rejudgeContract(name: string, harness: RejudgeHarness): void {
     it("only the current generation writes: a superseded judging's progress and verdict are refused", async () => {
       const problem = await store.problems.create(problemInput());
       const once = await judged(problem._id, "sid", "TLE");
-      const at = new Date().toISOString();
-      await store.rejudges.markPage(problem._id, { limit: 10, at });
-      await store.rejudges.markPage(problem._id, { limit: 10, at });
+      await rejudgeAll(store, problem._id);
+      await rejudgeAll(store, problem._id);
       assert.equal(await store.submissions.markRunning(once._id, { passed: 1, total: 2 }, 1), null);
       const stale = await store.submissions.finalize(once._id, verdict({ status: "Success" }), 1);
       assert.deepEqual([stale?.applied, stale?.submission.status, stale?.submission.previousStatus], [false, "Pending", "TLE"]);
@@ -90,7 +97,7 @@ export function rejudgeContract(name: string, harness: RejudgeHarness): void {
         return { submissions: counted?.submissions, accepted: counted?.accepted };
       };
       assert.deepEqual(await stats(), { submissions: 3, accepted: 1 });
-      await store.rejudges.markPage(problem._id, { limit: 10, at: new Date().toISOString() });
+      await rejudgeAll(store, problem._id);
       assert.deepEqual(await stats(), { submissions: 3, accepted: 1 }, "until its new verdict a submission counts with its old one");
       await store.submissions.finalize(a._id, verdict({ status: "Success", passed: 2 }), 1);
       await store.submissions.finalize(b._id, verdict({ status: "WA" }), 1);

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { GroupResult, Language, Submission, VerdictFields } from "@sonocode/contracts";
 import type { Store } from "../src/index.js";
+import { rejudgeAll } from "./rejudge.contract.js";
 import { newSubmission, problemInput, verdict } from "./store.contract.js";
 
 export interface ScoringHarness {
@@ -79,11 +80,11 @@ export function scoringContract(name: string, harness: ScoringHarness): void {
       assert.deepEqual(listed.items.find((p) => p._id === other._id)?.stats, { submissions: 1, accepted: 1, acceptanceRate: 100 });
     });
 
-    it("a rejudge (rejudges.markPage) moves the counters by what changed, never counting a submission twice", async () => {
+    it("a rejudge (rejudgeRequests) moves the counters by what changed, never counting a submission twice", async () => {
       const problem = await store.problems.create(problemInput());
       const [first, second, third] = [await judged(problem._id, "WA"), await judged(problem._id, "Success"), await judged(problem._id, "IE")];
       assert.deepEqual(await stats(problem._id), { submissions: 2, accepted: 1, acceptanceRate: 50 });
-      const rejudge = async () => assert.equal((await store.rejudges.markPage(problem._id, { limit: 100, at: new Date().toISOString() })).length, 3);
+      const rejudge = async () => assert.equal((await rejudgeAll(store, problem._id)).queued, 3);
 
       await rejudge();
       assert.deepEqual(await stats(problem._id), { submissions: 2, accepted: 1, acceptanceRate: 50 }, "while rejudged, the old verdicts still count");

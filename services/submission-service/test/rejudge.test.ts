@@ -125,6 +125,12 @@ after(async () => {
   await h.close();
 });
 
+/** A problem's rejudge recorded and marked at once, as the marker would over a few ticks (the feeder under test only queues). */
+async function markAll(problemId: string): Promise<void> {
+  const { rejudge } = await h.store.rejudgeRequests.request(problemId, { at: new Date().toISOString(), requestedBy: null });
+  while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
+}
+
 /** Let `ms` pass for the feeder's period lock to lapse between two ticks. */
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -210,7 +216,7 @@ describe("rejudge (submission-service)", () => {
     const created = await h.store.submissions.create({ userId: "una", problemId: problem._id, language: "PYTHON", code: "print(3)", total: 2 });
     const { submissionId: _s, userId: _u, generation: _g, ...fields } = verdict(created, "WA");
     await h.store.submissions.finalize(created._id, fields, 0);
-    await h.store.rejudges.markPage(problem._id, { limit: 10, at: new Date().toISOString() });
+    await markAll(problem._id);
     const jobId = submissionJobId(created._id, 1);
     const eager = createRejudgeFeeder({
       store: h.store,
@@ -326,7 +332,7 @@ describe("rejudge (submission-service)", () => {
     const created = await h.store.submissions.create({ userId: "vera", problemId: problem._id, language: "PYTHON", code: "print(3)", total: 2 });
     const { submissionId: _s, userId: _u, generation: _g, ...fields } = verdict(created, "WA");
     await h.store.submissions.finalize(created._id, fields, 0);
-    await h.store.rejudges.markPage(problem._id, { limit: 10, at: new Date().toISOString() });
+    await markAll(problem._id);
     const jobId = submissionJobId(created._id, 1);
     const poisoned = createRejudgeFeeder({
       store: h.store,

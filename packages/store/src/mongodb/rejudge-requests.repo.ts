@@ -117,7 +117,7 @@ export class MongoRejudgeRequests implements Unverified<RejudgeRequestRepository
       const result = await this.submissions.updateMany({ _id: { $in: ids }, rejudgeId: { $ne: id } }, [
         {
           $set: {
-            // As in MongoRejudges.markPage: the last final status; one still in flight keeps its own.
+            // The last final status (what problem statistics counted); one still in flight keeps its own.
             previousStatus: { $cond: [{ $in: ["$status", ACTIVE] }, { $ifNull: ["$previousStatus", null] }, "$status"] },
             status: "Pending",
             passed: 0,

@@ -69,7 +69,9 @@ export class PostgresRejudgeRequests implements Unverified<RejudgeRequestReposit
 
   async markNext(rejudgeId: string, limit: number, at: string): Promise<{ moved: number; done: boolean } | null> {
     // rejudged_at is the request's time for every page, so the feeder's window (oldest rejudge
-    // first) takes one request's submissions in id order. previous_status as in markPage.
+    // first) takes one request's submissions in id order. previous_status: the last final status
+    // (what problem statistics counted); one still in flight (never final, or rejudged again
+    // before finishing) keeps its own. A page is short: few row locks, held briefly.
     const { rows } = await this.db.query<{ status: string; moved: number }>(
       `WITH r AS (
          SELECT id, problem_id, after_id, last_id, created_at FROM rejudges WHERE id = $1 AND status = 'marking'
