@@ -3,11 +3,14 @@
 // agree, and the native runner leaves no mount or directory behind. No speed is asserted.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { LANGUAGES } from "@sonocode/contracts";
 import { LANGUAGE_REGISTRY } from "@sonocode/judge";
 import { RUNTIME_ROOTFS } from "@sonocode/testkit";
 import { PROGRAMS } from "../../packages/judge/test/solutions.js";
+import { breakdown, breakdownTable } from "./breakdown.js";
+import { cpuPerSubmission, processTimes } from "./process-cpu.js";
 import { CHROOT, chrootArgv, nativePlan, sameAnswer, SANDBOX_BASE_ENV } from "./native.plan.js";
 import { runnerArgv, startNativeRunner } from "./native.js";
 import type { Machine } from "./machine.js";
@@ -131,6 +134,51 @@ describe("figures and goals", () => {
     assert.ok(printed.includes(summary) && printed.includes("| TYPESCRIPT |"));
     assert.equal(renderReport(JSON.parse(JSON.stringify(report)) as PipelineReport), printed, "--from-json reprints the run exactly");
     assert.equal(summaryTable({ ...report, languages: [], bursts: [], ingest: null, redis: null }).split("\n").length, 2, "header only");
+  });
+});
+
+describe("stage breakdown and CPU accounting", () => {
+  const line = (fields: Record<string, unknown>) => JSON.stringify({ level: 30, time: "t", ...fields });
+  const id = "6b0fb84e628954100bdcfbe7";
+  const log = [
+    "not json",
+    line({ msg: "judging", submissionId: id }),
+    line({ msg: "judged", submissionId: id, stages: { queuedMs: 1, testSetMs: 2, slotWaitMs: 0.5, openMs: 0.5, compileMs: 40, testsMs: 20, judgeMs: 62, progressFinishMs: 0, lockMs: 1, publishMs: 1 }, pickedUpAt: 1_010, publishedAt: 1_077 }),
+    line({ msg: "submission finalized", submissionId: id, stages: { queuedMs: 2, finalizeMs: 5, notifyMs: 1 }, notifiedAt: 1_086 }),
+    // Another submission's lines are ignored.
+    line({ msg: "judged", submissionId: "6b0fb84e628954100bdcfbe8", stages: { queuedMs: 1 }, pickedUpAt: 1, publishedAt: 2 }),
+  ].join("\n");
+
+  test("the rows without 'of which' add up to POST → final event, from the client's clock and the log's stamps", () => {
+    const result = breakdown("C", [{ submissionId: id, sentAt: 1_000, acceptedAt: 1_006, finalAt: 1_087 }], log);
+    assert.equal(result.samples, 1);
+    assert.equal(result.totalMs, 87);
+    const ms = Object.fromEntries(result.stages.map((s) => [s.stage, s.ms]));
+    assert.equal(ms["POST → evaluator picks the job"], 10);
+    assert.equal(ms["  of which: POST → 201"], 6);
+    assert.equal(ms["judge, other (checker set-up, scoring)"], 1);
+    assert.equal(ms["evaluator, other (parse, logs, event loop)"], 1);
+    assert.equal(ms["consumer, other"], 1);
+    assert.equal(ms["notified → client has the event (socket-service)"], 1);
+    const additive = result.stages.filter((s) => !s.stage.includes("of which")).reduce((sum, s) => sum + s.ms, 0);
+    assert.equal(additive, 87);
+    assert.match(breakdownTable([result]), /\| POST → final event +\| 87\.0 ms \|/);
+    assert.equal(breakdown("C", [{ submissionId: "6b0fb84e628954100bdcfbe9", sentAt: 0, acceptedAt: 1, finalAt: 2 }], log).samples, 0, "no lines, no sample");
+  });
+
+  test("CPU of a process and its reaped children from /proc, per submission", async () => {
+    const before = processTimes(process.pid);
+    assert.ok(before && before.ownMs >= 0 && before.childrenMs >= 0);
+    const spin = Date.now() + 60;
+    while (Date.now() < spin) Math.sqrt(Math.random());
+    spawnSync("sh", ["-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"]);
+    const after = processTimes(process.pid)!;
+    assert.ok(after.ownMs > before.ownMs, "our own CPU grew");
+    assert.ok(after.childrenMs > before.childrenMs, "the reaped child's CPU is counted");
+    const sample = (launcher: number, evaluator: number) => ({ launcher: { ownMs: launcher, childrenMs: 0 }, evaluator: { ownMs: evaluator, childrenMs: evaluator * 2 }, redis: null, machine: { busyMs: launcher + evaluator, totalMs: 1_000 } });
+    const per = cpuPerSubmission(sample(100, 50), sample(300, 150), 10);
+    assert.deepEqual(per, { launcherMs: 20, evaluatorMs: 10, sandboxesMs: 20, redisMs: null, machineBusyMs: 30, machineCapacityMs: 0 });
+    assert.equal(processTimes(2 ** 22 + 1), null, "a pid that does not exist");
   });
 });
 

@@ -14,10 +14,13 @@
 //   npm run bench:pipeline -- --languages c,python --runs 2 --skip-burst --skip-ingest
 //   npm run bench:pipeline -- --burst-slots 1,2 --json /tmp/pipeline.json
 //   npm run bench:pipeline -- --from-json /tmp/pipeline.json   # reprint a saved run
+//   npm run bench:pipeline -- --languages c --runs 5 --skip-burst --skip-ingest --breakdown   # stage by stage
+//   npm run bench:pipeline -- --languages c --runs 1 --burst-slots 2 --skip-ingest --cpu-prof /tmp/prof   # V8 profiles
 import { readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { LANGUAGES, type Language } from "@sonocode/contracts";
+import { breakdown, stageLines, type Breakdown, type ClientTimes } from "./breakdown.js";
 import { describeMachine, load, machineLine } from "./machine.js";
 import { startNativeRunner, type NativeRunner } from "./native.js";
 import { stopEveryPlatform } from "./platform.child.js";
@@ -47,6 +50,8 @@ const { values: args } = parseArgs({
     "log-level": { type: "string", default: "warn" },
     "keep-data": { type: "boolean", default: false },
     "from-json": { type: "string" },
+    breakdown: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
   },
 });
 
@@ -83,11 +88,25 @@ const options = {
   inFlight: wholeNumber("in-flight", args["in-flight"], 1),
   slots: args.slots === undefined ? undefined : wholeNumber("slots", args.slots, 1),
   rootfs: realpathSync(args.rootfs!),
-  logLevel: args["log-level"]!,
+  breakdown: args.breakdown === true,
+  cpuProfileDir: args["cpu-prof"] === undefined ? undefined : resolve(args["cpu-prof"]),
+  // The stage lines --breakdown reads are info lines.
+  logLevel: args.breakdown === true && ["warn", "error", "fatal", "silent"].includes(args["log-level"]!) ? "info" : args["log-level"]!,
   keepData: args["keep-data"] === true,
 };
 const phaseOptions: PhaseOptions = { warmup: options.warmup, runs: options.runs, burst: options.burst, ingestSeconds: options.ingestSeconds, inFlight: options.inFlight };
-const platformOptions = (slots: number | undefined) => ({ repoRoot: REPO, rootfs: options.rootfs, slots, logLevel: options.logLevel, keepData: options.keepData });
+const platformOptions = (slots: number | undefined) => ({ repoRoot: REPO, rootfs: options.rootfs, slots, logLevel: options.logLevel, keepData: options.keepData, cpuProfileDir: options.cpuProfileDir });
+
+/** The platform's log once it holds every measured submission's stage lines (they reach the file a moment after the event), or after 3 s. */
+async function logWithStages(ctx: Context, clients: readonly ClientTimes[]): Promise<string> {
+  const deadline = Date.now() + 3_000;
+  for (;;) {
+    const text = await ctx.platform.log();
+    const { evaluator, consumer } = stageLines(text);
+    if (Date.now() > deadline || clients.every((c) => evaluator.has(c.submissionId) && consumer.has(c.submissionId))) return text;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 async function main(): Promise<void> {
   const machine = describeMachine(REPO);
@@ -149,6 +168,7 @@ async function main(): Promise<void> {
     const languages: LanguageFigures[] = [];
     const bursts: BurstFigures[] = [];
     const redisSamples: RedisBytes[] = [];
+    const breakdowns: Breakdown[] = [];
     let ingestFigures: IngestFigures | null = null;
     let platformEnv: Record<string, string> = {};
     let nativeSerial = Number.NaN;
@@ -157,8 +177,10 @@ async function main(): Promise<void> {
       platformEnv = ctx.platform.env;
       log("platform judging; measuring languages");
       for (const language of options.languages) {
-        const figures = await attempt(`${language}`, () => measureLanguage(ctx, language));
+        const clients: ClientTimes[] = [];
+        const figures = await attempt(`${language}`, () => measureLanguage(ctx, language, clients));
         if (figures) languages.push(figures);
+        if (figures && options.breakdown) breakdowns.push(breakdown(language, clients, await logWithStages(ctx, clients)));
       }
       if (!options.skipBurst) {
         nativeSerial = (await attempt("native serial C + Python", () => nativeSerialPerSecond(native!, options.runs, languages, BURST_MIX(options.burst)))) ?? Number.NaN;
@@ -189,6 +211,7 @@ async function main(): Promise<void> {
       ingest: ingestFigures,
       // The largest sample of queued submissions speaks for the figure.
       redis: [...redisSamples].sort((a, b) => b.samples - a.samples)[0] ?? null,
+      ...(breakdowns.length > 0 ? { breakdowns } : {}),
       errors,
     };
     if (wrongVerdicts(report).length > 0 || errors.length > 0) process.exitCode = 1;

@@ -4,9 +4,11 @@
 import { availableParallelism } from "node:os";
 import type { Language } from "@sonocode/contracts";
 import { PROGRAMS } from "../../packages/judge/test/solutions.js";
+import type { ClientTimes } from "./breakdown.js";
 import type { NativeRunner } from "./native.js";
 import { startBenchPlatform, type BenchPlatform, type BenchPlatformOptions } from "./platform.child.js";
 import { accepted, createdSubmissionId, watchFinalEvents, type FinalEvents, type HttpClient } from "./pipeline.client.js";
+import { cpuPerSubmission, sampleCpu } from "./process-cpu.js";
 import { measureQueuedBytes, usedMemory, type RedisBytes } from "./redis-bytes.js";
 import { GOALS, median, percentile, type BurstFigures, type IngestFigures, type LanguageFigures } from "./report.js";
 
@@ -74,12 +76,13 @@ export async function openPlatform(base: { native: NativeRunner; http: HttpClien
   }
 }
 
-async function submit(ctx: Context, token: string, language: Language): Promise<{ id: string; sentAt: number; postMs: number }> {
+async function submit(ctx: Context, token: string, language: Language): Promise<{ id: string; sentAt: number; sentAtEpoch: number; postMs: number }> {
+  const sentAtEpoch = Date.now();
   const sentAt = performance.now();
   const answer = await ctx.http.call("POST", `${ctx.platform.urls.submission}/api/v1/submissions`, token, { problemId: ctx.problemId, language, code: PROGRAMS[language].ok });
   const id = createdSubmissionId(answer);
   ctx.owners.set(id, token);
-  return { id, sentAt, postMs: answer.ms };
+  return { id, sentAt, sentAtEpoch, postMs: answer.ms };
 }
 
 async function nativeOnce(native: NativeRunner, language: Language): Promise<{ totalMs: number; compileMs: number }> {
@@ -88,8 +91,11 @@ async function nativeOnce(native: NativeRunner, language: Language): Promise<{ t
   return answer;
 }
 
-/** One at a time, native and pipeline interleaved round by round so both see the same machine load. */
-export async function measureLanguage(ctx: Context, language: Language): Promise<LanguageFigures> {
+/**
+ * One at a time, native and pipeline interleaved round by round so both see the same machine load.
+ * `clients` collects each measured submission's epoch times, for --breakdown.
+ */
+export async function measureLanguage(ctx: Context, language: Language, clients?: ClientTimes[]): Promise<LanguageFigures> {
   const figures: LanguageFigures = { language, tests: TEST_COUNT, latencyMs: [], postMs: [], nativeMs: [], nativeCompileMs: [], reportedTimeMs: [], reportedWallMs: [], statuses: {} };
   const statuses: string[] = [];
   for (let round = 0; round < ctx.options.warmup + ctx.options.runs; round++) {
@@ -97,6 +103,7 @@ export async function measureLanguage(ctx: Context, language: Language): Promise
     const sent = await submit(ctx, ctx.token, language);
     const final = await ctx.events.wait(sent.id, FINAL_TIMEOUT_MS);
     if (round < ctx.options.warmup) continue;
+    clients?.push({ submissionId: sent.id, sentAt: sent.sentAtEpoch, acceptedAt: sent.sentAtEpoch + sent.postMs, finalAt: sent.sentAtEpoch + (final.at - sent.sentAt) });
     const results = final.submission.results;
     figures.nativeMs.push(native.totalMs);
     figures.nativeCompileMs.push(native.compileMs);
@@ -139,6 +146,7 @@ export async function burst(ctx: Context, nativeSerial: number, slots: number | 
   const token = await ctx.platform.token("bench-burst", "user");
   const events = await watchFinalEvents(ctx.platform.urls.socket, token);
   try {
+    const cpuBefore = sampleCpu(ctx.platform.pids());
     const started = performance.now();
     const sent = await Promise.all(mix.map((language) => submit(ctx, token, language)));
     const postSeconds = (performance.now() - started) / 1000;
@@ -146,6 +154,7 @@ export async function burst(ctx: Context, nativeSerial: number, slots: number | 
     const queued = await measureQueuedBytes(ctx.platform.redisUrl, ids.slice(-30), (some) => stillPending(ctx, some));
     if (queued) redisSamples.push(queued);
     const finals = await events.waitAll(ids, BURST_TIMEOUT_MS);
+    const cpu = cpuPerSubmission(cpuBefore, sampleCpu(ctx.platform.pids()), mix.length);
     const seconds = (Math.max(...finals.map((f) => f.at)) - started) / 1000;
     const cores = availableParallelism();
     const figures: BurstFigures = {
@@ -159,6 +168,7 @@ export async function burst(ctx: Context, nativeSerial: number, slots: number | 
       targetPerSecond: GOALS.burstShareOfNative * nativeSerial * cores,
       statuses: count(finals.map((f) => f.submission.status)),
       duplicateFinalEvents: events.duplicates(),
+      cpuMsPerSubmission: cpu,
       reportedMs: [...new Set(mix)].map((language) => {
         const results = finals.filter((f) => f.submission.language === language).map((f) => f.submission.results);
         const walls = results.filter((r) => r.length > 0 && r.every((t) => t.wallTimeMs !== undefined));

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { signToken } from "@sonocode/auth";
 import { freePort } from "@sonocode/lifecycle";
 import { resolveJwtSecret } from "../../apps/platform/src/dev-secret.js";
+import { childPids, type PlatformPids } from "./process-cpu.js";
 
 export interface BenchPlatformOptions {
   repoRoot: string;
@@ -20,6 +21,8 @@ export interface BenchPlatformOptions {
   slots?: number | undefined;
   logLevel: string;
   keepData: boolean;
+  /** --cpu-prof: every Node process of the platform writes a V8 CPU profile into this directory at exit. */
+  cpuProfileDir?: string | undefined;
 }
 
 export interface BenchPlatform {
@@ -31,6 +34,10 @@ export interface BenchPlatform {
   token(sub: string, role: "user" | "admin"): Promise<string>;
   /** Last lines of the platform's output, for error messages. */
   logTail(): Promise<string>;
+  /** The platform's whole output so far (JSON log lines), for --breakdown. */
+  log(): Promise<string>;
+  /** The launcher, its evaluator child (null while there is none) and Redis, for CPU accounting. */
+  pids(): PlatformPids;
   stop(): Promise<void>;
 }
 
@@ -115,7 +122,8 @@ async function healthy(url: string, platform: ChildProcess, deadline: number, lo
 export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), "sonocode-bench-pipeline-"));
   const logPath = join(dataDir, "platform.log");
-  const logTail = async () => (await readFile(logPath, "utf8").catch(() => "")).split("\n").slice(-30).join("\n");
+  const log = () => readFile(logPath, "utf8").catch(() => "");
+  const logTail = async () => (await log()).split("\n").slice(-30).join("\n");
   let redis: ChildProcess | undefined;
   let platform: ChildProcess | undefined;
   const stop = async () => {
@@ -147,6 +155,10 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       SUBMISSION_RATE_LIMIT_PER_MINUTE: "0",
       SUBMISSION_MAX_IN_FLIGHT: "0",
       ...(options.slots === undefined ? {} : { EVALUATOR_CONCURRENCY: String(options.slots) }),
+      // Inherited by the evaluator child (fork keeps the environment).
+      ...(options.cpuProfileDir === undefined
+        ? {}
+        : { NODE_OPTIONS: `--import ${join(options.repoRoot, "scripts/bench/cpu-profile.preload.mjs")}`, SONOCODE_CPU_PROFILE_DIR: options.cpuProfileDir }),
     };
     // Only PATH and the like from our environment: no stray service variable (DATABASE_URL, JWT_SECRET…) leaks in.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => ["PATH", "HOME", "LANG", "TMPDIR"].includes(key)));
@@ -170,6 +182,12 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       env,
       token: (sub, role) => signToken({ sub, role }, secret, "2h"),
       logTail,
+      log,
+      pids: () => {
+        const launcher = platform!.pid!;
+        // The child renames itself (process.title "sonocode-evaluator"), which rewrites its command line.
+        return { launcher, evaluator: childPids(launcher, "evaluator")[0] ?? null, redis: redis!.pid! };
+      },
       stop,
     };
   } catch (error) {

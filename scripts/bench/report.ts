@@ -3,6 +3,8 @@
 // rebuilt from the --json file with the same functions).
 import type { Language } from "@sonocode/contracts";
 import { machineLine, type Machine } from "./machine.js";
+import { breakdownTable, type Breakdown } from "./breakdown.js";
+import type { CpuPerSubmission } from "./process-cpu.js";
 import type { RedisBytes } from "./redis-bytes.js";
 
 /** Issue 9's goals. Kept here, in the benchmark, never in a timed test. */
@@ -64,6 +66,8 @@ export interface BurstFigures {
    * distort measured times.
    */
   reportedMs: Array<{ language: Language; cpuMs: number; wallMs: number | null }>;
+  /** Where the burst's CPU went, per submission (absent in runs saved before it was measured). */
+  cpuMsPerSubmission?: CpuPerSubmission;
 }
 
 export interface IngestFigures {
@@ -103,6 +107,8 @@ export interface PipelineReport {
   bursts: BurstFigures[];
   ingest: IngestFigures | null;
   redis: RedisBytes | null;
+  /** --breakdown: per language, where POST → final event went (platform at log level info). */
+  breakdowns?: Breakdown[];
   /** Phases that failed, with why; their figures are absent. */
   errors: string[];
 }
@@ -146,6 +152,17 @@ const fmtReported = (reported: BurstFigures["reportedMs"]) =>
   reported.map((r) => `${r.language} ${fmtMs(r.cpuMs)} / ${r.wallMs === null ? "n/a" : fmtMs(r.wallMs)}`).join(", ");
 const fmtStatuses = (statuses: Record<string, number>) => Object.entries(statuses).map(([s, n]) => `${n} ${s}`).join(", ");
 
+const fmtCpu = (cpu: CpuPerSubmission) => {
+  const part = (label: string, ms: number | null) => `${label} ${ms === null ? "n/a" : fmtMs(ms)}`;
+  return [
+    part("launcher (API, database, sockets)", cpu.launcherMs),
+    part("evaluator (Node)", cpu.evaluatorMs),
+    part("sandboxes (compile, runs, supervisors)", cpu.sandboxesMs),
+    part("Redis", cpu.redisMs),
+    `whole machine ${fmtMs(cpu.machineBusyMs)} of ${fmtMs(cpu.machineCapacityMs)} (other users included)`,
+  ].join("; ");
+};
+
 export function languageTable(languages: readonly LanguageFigures[]): string {
   const rows = languages.map((f) => [
     f.language,
@@ -177,6 +194,7 @@ export function summaryTable(report: PipelineReport): string {
       `≥ ${GOALS.burstShareOfNative} × native serial × usable cores`,
       burstVerdict(b),
     ]);
+    if (b.cpuMsPerSubmission) rows.push([`  CPU per submission in that burst`, fmtCpu(b.cpuMsPerSubmission), "—", "—"]);
   }
   if (report.ingest) {
     const i = report.ingest;
@@ -217,6 +235,9 @@ export function renderReport(report: PipelineReport): string {
     languageTable(report.languages),
     "",
     summaryTable(report),
+    ...(report.breakdowns && report.breakdowns.length > 0
+      ? ["", `Stage by stage (--breakdown; platform at log level ${String(options.logLevel ?? "info")}; medians, so the rows need not add up to the total):`, "", breakdownTable(report.breakdowns)]
+      : []),
     ...(wrong.length > 0 ? ["", `NOT every verdict was Success (${wrong.join(", ")}): these figures are not comparable.`] : []),
     ...(report.errors.length > 0 ? ["", "Phases that failed (not in the tables):", ...report.errors.map((e) => `  - ${e}`)] : []),
     "",

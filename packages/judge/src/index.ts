@@ -5,7 +5,7 @@ import { createDockerEngine } from "./engines/docker/engine.js";
 import { createJudgeWithEngine, type Judge } from "./judge.js";
 import type { SandboxEngine } from "./sandbox/sandbox.js";
 
-export type { Judge, JudgeProgress, JudgeCallOptions, JudgeCoreOptions } from "./judge.js";
+export type { Judge, JudgeProgress, JudgeCallOptions, JudgeCoreOptions, JudgeTimings } from "./judge.js";
 export { createJudgeWithEngine, FAILED_TEST_DISPLAY_CHARS, WALL_TIME_FACTOR } from "./judge.js";
 export { capRunText, runProgram, type RunCall } from "./run-session.js";
 export { LANGUAGE_REGISTRY, languageSpec, type LanguageSpec, type RunContext } from "./languages.js";
@@ -32,6 +32,8 @@ export interface JudgeOptions {
   cgroupRoot?: string;
   /** Submissions judged at once (default: number of CPUs). */
   maxConcurrency?: number;
+  /** Open each free slot's next session ahead (see JudgeCoreOptions.warmSessions; default false). */
+  warmSessions?: boolean;
 }
 
 function errorText(error: unknown): string {
@@ -64,5 +66,5 @@ async function selectEngine(options: JudgeOptions): Promise<SandboxEngine> {
 
 export async function createJudge(options: JudgeOptions): Promise<Judge> {
   const engine = await selectEngine(options);
-  return createJudgeWithEngine(engine, { logger: options.logger, maxConcurrency: options.maxConcurrency });
+  return createJudgeWithEngine(engine, { logger: options.logger, maxConcurrency: options.maxConcurrency, warmSessions: options.warmSessions });
 }

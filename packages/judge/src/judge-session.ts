@@ -16,6 +16,8 @@ import { planTests } from "./scoring.js";
 export interface SessionCall {
   onProgress?: (progress: { passed: number; total: number }) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Filled in with compileMs and testsMs (see JudgeTimings in judge.ts). */
+  timings?: { compileMs?: number; testsMs?: number };
 }
 
 /** Display cap of each failedTest field: enough to see the difference, never megabytes. */
@@ -88,7 +90,10 @@ export async function judgeInSession(
   const spec = languageSpec(request.language);
   const total = request.tests.length;
   const env = spec.env ? { ...spec.env } : undefined;
+  const compileStarted = performance.now();
   const compiled = await compileSource(session, spec, request.source, env, call.signal);
+  const testsStarted = performance.now();
+  if (call.timings) call.timings.compileMs = testsStarted - compileStarted;
   if (!compiled.ok) return compileError(total, compiled.compileOutput, compiled.message);
   const compileOutput = compiled.compileOutput;
 
@@ -149,6 +154,7 @@ export async function judgeInSession(
       if (plan.stopsAfter(result)) break;
     }
     results.sort((a, b) => a.index - b.index);
+    if (call.timings) call.timings.testsMs = performance.now() - testsStarted;
 
     let failedTest: FailedTest | null = null;
     let message: string | null = null;

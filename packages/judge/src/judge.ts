@@ -12,7 +12,7 @@ import { judgeInSession } from "./judge-session.js";
 import { runProgram } from "./run-session.js";
 import { groupingIssue, scoreVerdict, unscorableVerdict } from "./scoring.js";
 import type { SandboxEngine, SandboxSession } from "./sandbox/sandbox.js";
-import { Semaphore } from "./semaphore.js";
+import { JudgeSlots } from "./judge-slots.js";
 
 export { FAILED_TEST_DISPLAY_CHARS, WALL_TIME_FACTOR } from "./judge-session.js";
 
@@ -21,9 +21,27 @@ export interface JudgeProgress {
   total: number;
 }
 
+/**
+ * Where one judging's wall time went, in milliseconds: filled in by judge() when the caller
+ * passes an object (the evaluator's per-job stage timings, the pipeline bench's breakdown).
+ * Only the stages reached are set.
+ */
+export interface JudgeTimings {
+  /** Waiting for a free judge slot. */
+  slotWaitMs?: number;
+  /** Opening the sandbox session (work dir, supervisor and its namespaces). */
+  openMs?: number;
+  /** Writing the source and compiling it (0 for languages without a compile step). */
+  compileMs?: number;
+  /** Every test run and check, from the end of the compile to the verdict. */
+  testsMs?: number;
+}
+
 export interface JudgeCallOptions {
   onProgress?: (progress: JudgeProgress) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Filled in with the stage timings as they are reached. */
+  timings?: JudgeTimings;
 }
 
 export interface Judge {
@@ -52,6 +70,12 @@ export interface JudgeCoreOptions {
   checkerThreads?: number;
   /** Where built custom checkers are kept (default <tmpdir>/sonocode-checkers). */
   checkerCacheDir?: string;
+  /**
+   * Open each free slot's next sandbox session ahead, so a submission does not wait for its
+   * sandbox's set-up (default false; the evaluator turns it on). Costs one idle session
+   * (bwrap: a supervisor process and a tmpfs work dir) per free slot.
+   */
+  warmSessions?: boolean;
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -62,7 +86,7 @@ function clamp(value: number, min: number, max: number): number {
 export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreOptions = {}): Judge {
   const logger = options.logger;
   const concurrency = Math.max(1, options.maxConcurrency ?? availableParallelism());
-  const slots = new Semaphore(concurrency);
+  const slots = new JudgeSlots({ size: concurrency, open: () => engine.open(), warm: options.warmSessions === true, logger });
   // Checking never runs on this thread: it serves HTTP, sockets and queue-lock renewal.
   const pool: CheckPool = createCheckPool({ size: options.checkerThreads ?? Math.min(2, concurrency) });
   // Custom checkers run in sandbox sessions of their own, from the same engine.
@@ -87,13 +111,18 @@ export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreO
         return unscorableVerdict(request.tests.length, unscorable);
       }
       call.signal?.throwIfAborted();
-      const release = await slots.acquire(call.signal);
+      const timings = call.timings;
+      const waitStarted = performance.now();
+      const slot = await slots.acquire(call.signal);
       let session: SandboxSession | null = null;
       const onAbort = () => void session?.dispose();
       call.signal?.addEventListener("abort", onAbort, { once: true });
       const started = Date.now();
       try {
-        session = await engine.open();
+        const opening = performance.now();
+        if (timings) timings.slotWaitMs = opening - waitStarted;
+        session = await slot.session();
+        if (timings) timings.openMs = performance.now() - opening;
         const verdict = scoreVerdict(await judgeInSession(session, request, pool, call, customCheckers), request.tests, request.groups);
         logger?.info(
           { engine: engine.name, language: request.language, status: verdict.status, passed: verdict.passed, total: verdict.total, ms: Date.now() - started },
@@ -107,8 +136,8 @@ export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreO
         throw error instanceof SandboxError ? error : new SandboxError("the sandbox failed; the submission was not judged", { cause: error });
       } finally {
         call.signal?.removeEventListener("abort", onAbort);
-        await session?.dispose().catch((error: unknown) => logger?.warn({ err: error }, "sandbox dispose failed"));
-        release();
+        // The verdict does not wait for the sandbox's tear-down; the slot does (JudgeSlots).
+        slot.finish(session);
       }
     },
     async run(input, call = {}) {
@@ -121,15 +150,16 @@ export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreO
       });
       const request = { ...bounded(parsed), ...(parsed.reference ? { reference: bounded(parsed.reference) } : {}) };
       call.signal?.throwIfAborted();
-      const release = await slots.acquire(call.signal);
+      const slot = await slots.acquire(call.signal);
       try {
-        return await runProgram(() => engine.open(), request, pool, call, customCheckers);
+        // runProgram disposes each session it opens before the next (reference, then the user's).
+        return await runProgram(() => slot.session(), request, pool, call, customCheckers);
       } catch (error) {
         if (call.signal?.aborted) throw call.signal.reason ?? error;
         logger?.error({ err: error, engine: engine.name, language: request.language }, "run internal error");
         throw error instanceof SandboxError ? error : new SandboxError("the sandbox failed; the run did not complete", { cause: error });
       } finally {
-        release();
+        slot.finish(null);
       }
     },
     async selfTest() {
@@ -141,6 +171,8 @@ export function createJudgeWithEngine(engine: SandboxEngine, options: JudgeCoreO
     },
     async close() {
       closed = true;
+      // Sessions first (tear-downs in flight, warm ones), then the engine they belong to.
+      await slots.close();
       await Promise.all([engine.close(), pool.close()]);
     },
   };

@@ -29,6 +29,8 @@ runMain(async () => {
       ...(config.SANDBOX_DOCKER_IMAGE ? { dockerImage: config.SANDBOX_DOCKER_IMAGE } : {}),
       // One judge slot (and pinned CPU) per submission the worker takes at once.
       maxConcurrency: config.EVALUATOR_CONCURRENCY,
+      // Each free slot's next sandbox is opened ahead: a submission starts on a ready one.
+      warmSessions: true,
       logger: logger.child({ component: "judge" }),
     });
     logger.info({ engine: created.engine }, "judge ready");

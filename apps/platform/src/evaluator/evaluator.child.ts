@@ -46,6 +46,8 @@ runMain(async () => {
       engine: config.sandbox.engine,
       // One judge slot (and pinned CPU) per worker slot, as distributed mode's main.ts does.
       maxConcurrency: config.concurrency,
+      // Each free slot's next sandbox is opened ahead: a submission starts on a ready one.
+      warmSessions: true,
       ...(config.sandbox.rootfs ? { rootfs: config.sandbox.rootfs } : {}),
       ...(config.sandbox.dockerImage ? { dockerImage: config.sandbox.dockerImage } : {}),
       logger: logger.child({ component: "judge" }),

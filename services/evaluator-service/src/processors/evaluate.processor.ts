@@ -12,7 +12,7 @@ import {
   type SubmissionJob,
   type TestGroup,
 } from "@sonocode/contracts";
-import { isSandboxError } from "@sonocode/judge";
+import { isSandboxError, type JudgeTimings } from "@sonocode/judge";
 import type { Logger } from "@sonocode/logger";
 import type { EngineHealth } from "../engine-health.js";
 import type { EvaluationPublisher } from "../evaluation.publisher.js";
@@ -171,13 +171,16 @@ async function jobTests(data: SubmissionJob, deps: EvaluateDeps, log: Logger): P
 async function evaluate(job: Job<unknown>, data: SubmissionJob, deps: EvaluateDeps, token: string | undefined, signal: AbortSignal | undefined): Promise<EvaluateOutcome> {
   const { submissionId, userId } = data;
   const log = deps.logger.child({ jobId: job.id, submissionId, attempt: job.attemptsMade + 1 });
+  const stages: JobStages = { queuedMs: job.processedOn === undefined ? null : job.processedOn - job.timestamp };
+  const testSetStarted = performance.now();
   const { tests, lease } = await jobTests(data, deps, log);
+  stages.testSetMs = performance.now() - testSetStarted;
   try {
     // The test set's checker is the one its version was made with (a job carries no custom checker's code).
     const judged = lease?.set.checker ? { ...data, checker: lease.set.checker } : data;
     // Tests carry their group; the set's groups say what each is worth (legacy inline jobs have none).
     // An interactive problem's interactor travels with the test set too (its code is part of the hash).
-    return await judgeTests(job, judged, tests, lease?.set.groups, lease?.set.interactor, lease?.changed ?? false, deps, token, signal, log);
+    return await judgeTests(job, judged, tests, lease?.set.groups, lease?.set.interactor, lease?.changed ?? false, deps, token, signal, log, stages);
   } finally {
     await lease?.release();
   }
@@ -194,6 +197,7 @@ async function judgeTests(
   token: string | undefined,
   signal: AbortSignal | undefined,
   log: Logger,
+  stages: JobStages,
 ): Promise<EvaluateOutcome> {
   const { submissionId, userId } = data;
   const total = tests.length;
@@ -230,7 +234,7 @@ async function judgeTests(
           ...(groups ? { groups } : {}),
           ...(interactor ? { interactor } : {}),
         },
-        { onProgress: (reported) => progress.update(reported.passed), ...(signal ? { signal } : {}) },
+        { onProgress: (reported) => progress.update(reported.passed), timings: stages, ...(signal ? { signal } : {}) },
       );
     } catch (error) {
       await progress.finish();
@@ -241,8 +245,11 @@ async function judgeTests(
       throw error;
     }
     // Before anything else: no progress may be published once the verdict can be.
+    const judged = performance.now();
+    stages.judgeMs = judged - started;
     await progress.finish();
-    deps.metrics.recordJudgeDuration(performance.now() - started);
+    stages.progressFinishMs = performance.now() - judged;
+    deps.metrics.recordJudgeDuration(stages.judgeMs);
     deps.engineHealth.recordVerdict();
     if (verdict.checkerFailure) {
       // The problem is broken, not the submission: flagged for admins (no user code, no checker output here).
@@ -252,7 +259,9 @@ async function judgeTests(
 
     const message = testsChanged ? (verdict.message ? `${verdict.message} (${TEST_SET_CHANGED_NOTE})` : TEST_SET_CHANGED_NOTE) : verdict.message;
     const result = evaluationResultSchema.safeParse({ ...verdict, message, submissionId, userId, ...generationOf(data) });
+    const locking = performance.now();
     await assertLockHeld(job, token, deps.lockDurationMs);
+    stages.lockMs = performance.now() - locking;
     // A job retried after sandbox failures has a counter to remove; a first attempt never has one.
     if (job.attemptsStarted > 1) await deps.sandboxFailures.clear(job.id ?? "");
     if (!result.success) {
@@ -261,14 +270,35 @@ async function judgeTests(
       deps.metrics.recordResult("IE");
       return { status: "IE", passed: 0, total };
     }
+    const publishing = performance.now();
     await deps.publisher.result(result.data);
+    stages.publishMs = performance.now() - publishing;
     deps.metrics.recordResult(result.data.status);
-    log.info({ status: result.data.status, passed: result.data.passed, total: result.data.total, timeMs: result.data.timeMs }, "judged");
+    log.info({ status: result.data.status, passed: result.data.passed, total: result.data.total, timeMs: result.data.timeMs, stages: roundedStages(stages), pickedUpAt: job.processedOn, publishedAt: Date.now() }, "judged");
     return { status: result.data.status, passed: result.data.passed, total: result.data.total };
   } finally {
     await progress.finish(); // a throw before the judge ran leaves nothing pending either
     deps.metrics.inFlight -= 1;
   }
+}
+
+/**
+ * Where a job's time went (ms), for the "judged" log line and the pipeline bench's breakdown:
+ * queuedMs from the job's enqueue to its pick-up (BullMQ's timestamps), then this process's
+ * stages; the judge's own (slot wait, session open, compile, tests, dispose) come from judge().
+ * Numbers only: never code, output or test data.
+ */
+type JobStages = JudgeTimings & {
+  queuedMs: number | null;
+  testSetMs?: number;
+  judgeMs?: number;
+  progressFinishMs?: number;
+  lockMs?: number;
+  publishMs?: number;
+};
+
+function roundedStages(stages: JobStages): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [stage, typeof ms === "number" ? Math.round(ms * 10) / 10 : null]));
 }
 
 /**

@@ -45,29 +45,32 @@ export function createSubmissionNotifier(redis: Redis, prefix: string): Submissi
   const key = socketIoKey(prefix);
   const markKey = (submission: Submission) => `${prefix}:notified:${generationKey(submission)}`;
   const gateKey = (submission: Submission) => `${prefix}:final-gate:${generationKey(submission)}`;
-  const plainPublish = (channel: string, message: Buffer | string): Promise<unknown> => redis.publish(channel, message);
 
-  /** Publishes one event to a user's room and waits for Redis to accept it. */
-  async function emitToUser<E extends keyof ServerToClientEvents>(
-    userId: string,
-    event: E,
-    payload: Parameters<ServerToClientEvents[E]>[0],
-    publish: (channel: string, message: Buffer | string) => Promise<unknown> = plainPublish,
-  ): Promise<void> {
-    // The emitter fires publish() and drops the promise; this shim keeps it so a
-    // failed publish rejects here instead of surfacing as an unhandled rejection.
-    const published: Promise<unknown>[] = [];
+  /** The adapter's channel and encoded message(s) for one event to a user's room, not yet published. */
+  function encodeForUser<E extends keyof ServerToClientEvents>(userId: string, event: E, payload: Parameters<ServerToClientEvents[E]>[0]): Array<[channel: string, message: Buffer | string]> {
+    // The emitter only encodes and hands the message to publish(), synchronously: collected here,
+    // so the caller decides how it goes out (gated, or in one transaction with the final marks).
+    const messages: Array<[string, Buffer | string]> = [];
     const client = {
       publish: (channel: string, message: Buffer | string) => {
-        const sent = publish(channel, message);
-        published.push(sent);
-        return sent;
+        messages.push([channel, message]);
+        return Promise.resolve(0);
       },
     };
     const emitter = new Emitter<ServerToClientEvents>(client, { key });
     // The typed broadcaster needs the concrete event; the payload type follows from it.
     (emitter.to(userRoom(userId)).emit as (ev: string, data: unknown) => boolean)(event, payload);
-    await Promise.all(published);
+    return messages;
+  }
+
+  /** Publishes one event to a user's room with `publish` and waits for Redis to accept it. */
+  async function emitToUser<E extends keyof ServerToClientEvents>(
+    userId: string,
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+    publish: (channel: string, message: Buffer | string) => Promise<unknown>,
+  ): Promise<void> {
+    await Promise.all(encodeForUser(userId, event, payload).map(([channel, message]) => publish(channel, message)));
   }
 
   return {
@@ -82,11 +85,17 @@ export function createSubmissionNotifier(redis: Redis, prefix: string): Submissi
     },
     async final(submission, { replay }) {
       if (replay && (await redis.exists(markKey(submission))) === 1) return "already-emitted";
-      // Closed before the publish: from here on no progress event of this submission goes out.
-      await redis.set(gateKey(submission), "1", "EX", FINAL_GATE_TTL_SECONDS);
-      // Emitted to the stored owner: the database is the truth, not a job payload.
-      await emitToUser(submission.userId, SOCKET_EVENTS.result, submission);
-      await redis.set(markKey(submission), "1", "EX", FINAL_MARK_TTL_SECONDS);
+      // One round trip, one transaction, in this order: the gate closes (from here on no progress
+      // event of this submission goes out), the event is published to the stored owner (the
+      // database is the truth, not a job payload), and the mark records that it went out. Redis
+      // runs a progress publish's script wholly before or wholly after it, and the mark is never
+      // set without the publish.
+      const transaction = redis.multi().set(gateKey(submission), "1", "EX", FINAL_GATE_TTL_SECONDS);
+      for (const [channel, message] of encodeForUser(submission.userId, SOCKET_EVENTS.result, submission)) transaction.publish(channel, message);
+      transaction.set(markKey(submission), "1", "EX", FINAL_MARK_TTL_SECONDS);
+      const replies = await transaction.exec();
+      const failed = replies?.find(([error]) => error !== null)?.[0];
+      if (!replies || failed) throw failed ?? new Error("the final event's transaction was discarded");
       return "emitted";
     },
   };
