@@ -21,6 +21,7 @@ import {
   rejudgeGaveUpMessage,
   REJUDGE_PRIORITY,
   type RejudgeFeeder,
+  type RejudgeFeederDeps,
   type ResultConsumerHandle,
 } from "../src/index.js";
 import { JWT_SECRET, bearer, startHarness, tokenFor, type Harness } from "./harness.js";
@@ -95,17 +96,7 @@ async function connectAs(userId: string): Promise<Submission[]> {
 before(async () => {
   h = await startHarness("rejudge");
   consumer = createResultConsumer({ store: h.store, redisUrl: h.redisUrl, prefix: h.prefix, logger: silentLogger(), concurrency: 2 });
-  feeder = createRejudgeFeeder({
-    store: h.store,
-    problems: createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET }),
-    submissionQueue: h.queue.queue,
-    redisUrl: h.redisUrl,
-    prefix: h.prefix,
-    logger: silentLogger(),
-    window: 2,
-    periodMs: 50,
-    autoStart: false,
-  });
+  feeder = feederWith({ window: 2 });
   evaluationQueue = new Queue(QUEUES.evaluation, { connection: { url: h.redisUrl }, prefix: h.prefix });
   httpServer = createServer();
   sockets = await createSocketServer(httpServer, { redisUrl: h.redisUrl, prefix: h.prefix, jwtSecret: JWT_SECRET, logger: silentLogger() });
@@ -129,6 +120,21 @@ after(async () => {
 async function markAll(problemId: string): Promise<void> {
   const { rejudge } = await h.store.rejudgeRequests.request(problemId, { at: new Date().toISOString(), requestedBy: null });
   while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
+}
+
+/** A feeder over this file's harness, ticked by the test only (runOnce), with a short period lock. */
+function feederWith(options: Pick<RejudgeFeederDeps, "window" | "reensureMs" | "maxAttempts" | "marking">): RejudgeFeeder {
+  return createRejudgeFeeder({
+    store: h.store,
+    problems: createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET }),
+    submissionQueue: h.queue.queue,
+    redisUrl: h.redisUrl,
+    prefix: h.prefix,
+    logger: silentLogger(),
+    periodMs: 50,
+    autoStart: false,
+    ...options,
+  });
 }
 
 /** Let `ms` pass for the feeder's period lock to lapse between two ticks. */
@@ -218,18 +224,7 @@ describe("rejudge (submission-service)", () => {
     await h.store.submissions.finalize(created._id, fields, 0);
     await markAll(problem._id);
     const jobId = submissionJobId(created._id, 1);
-    const eager = createRejudgeFeeder({
-      store: h.store,
-      problems: createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET }),
-      submissionQueue: h.queue.queue,
-      redisUrl: h.redisUrl,
-      prefix: h.prefix,
-      logger: silentLogger(),
-      window: 100,
-      periodMs: 50,
-      reensureMs: 100,
-      autoStart: false,
-    });
+    const eager = feederWith({ window: 100, reensureMs: 100 });
     try {
       const tick = async () => {
         await pause(120);
@@ -284,19 +279,7 @@ describe("rejudge (submission-service)", () => {
     assert.equal((await rejudgeProblem(problem._id, { requestedBy: 7 })).status, 400, "a malformed body is refused");
 
     // Two pages of 2 per tick at most (a zero budget: one page per rejudge and tick).
-    const slowFeeder = () =>
-      createRejudgeFeeder({
-        store: h.store,
-        problems: createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET }),
-        submissionQueue: h.queue.queue,
-        redisUrl: h.redisUrl,
-        prefix: h.prefix,
-        logger: silentLogger(),
-        window: 1,
-        periodMs: 50,
-        marking: { pageSize: 2, budgetMs: 0 },
-        autoStart: false,
-      });
+    const slowFeeder = () => feederWith({ window: 1, marking: { pageSize: 2, budgetMs: 0 } });
     const before = slowFeeder();
     try {
       await pause(60);
@@ -334,19 +317,7 @@ describe("rejudge (submission-service)", () => {
     await h.store.submissions.finalize(created._id, fields, 0);
     await markAll(problem._id);
     const jobId = submissionJobId(created._id, 1);
-    const poisoned = createRejudgeFeeder({
-      store: h.store,
-      problems: createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET }),
-      submissionQueue: h.queue.queue,
-      redisUrl: h.redisUrl,
-      prefix: h.prefix,
-      logger: silentLogger(),
-      window: 100,
-      periodMs: 50,
-      reensureMs: 100,
-      maxAttempts: 3,
-      autoStart: false,
-    });
+    const poisoned = feederWith({ window: 100, reensureMs: 100, maxAttempts: 3 });
     // An evaluator that "finishes" every job and never publishes a result.
     const judgings: string[] = [];
     const worker = new Worker(
