@@ -12,7 +12,8 @@
 COMPOSE_PROJECT=sonocode-vm
 # docker-compose gives each API call 60 s; under TCG creating a container alone can take longer.
 export COMPOSE_HTTP_TIMEOUT=900
-dc() { (cd "$PROJECT" && docker-compose -p "$COMPOSE_PROJECT" -f compose.yaml "$@"); }
+# compose.tcg.yaml only lengthens Redis's and PostgreSQL's healthchecks for emulation.
+dc() { (cd "$PROJECT" && docker-compose -p "$COMPOSE_PROJECT" -f compose.yaml -f scripts/vm/compose.tcg.yaml "$@"); }
 hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
 
 # compose_checks <evaluator container id...>: what the e2e cannot see from outside.
