@@ -1,6 +1,7 @@
 // Every language end to end, engine-agnostic: A+B accepted (under 256 MiB, no false MLE
 // for JVM/Go/Node/Python, no compiler chatter), WA, CE, RE, TLE and MLE each detected,
-// and the runtime's per-language fast paths (scripts/runtime/build-rootfs.sh) in use.
+// and the runtime's per-language fast paths (scripts/runtime/build-rootfs.sh) in use, and
+// the rootfs's own Node.js (the official build, its @types/node, V8's out-of-memory line, threads).
 // bwrap.languages.test.ts runs all of it; docker.languages.test.ts the toolchain cases.
 // SONOCODE_TEST_ROOTFS / SONOCODE_TEST_IMAGE point the tests at another runtime.
 import assert from "node:assert/strict";
@@ -139,6 +140,42 @@ export function defineLanguageSuite(options: LanguageSuiteOptions): void {
           tests: [{ input: "", output: "42\n" }],
         });
         assert.equal(loose.status, "Success", JSON.stringify(loose));
+      });
+    });
+
+    describe("Node.js (JavaScript, TypeScript)", { concurrency: 2 }, () => {
+      it("runs the official build with V8's startup snapshot (Debian's node lacks it: ~3x slower to start)", async () => {
+        const v = await judged({
+          language: "JAVASCRIPT",
+          source: "console.log(process.config.variables.node_use_node_snapshot, process.release.lts !== undefined);",
+          tests: [{ input: "", output: "true true\n" }],
+        });
+        assert.equal(v.status, "Success", JSON.stringify(v));
+      });
+      it("TypeScript checks against the declarations of the Node.js it runs on", async () => {
+        // process.getBuiltinModule is Node 22.3+: an older @types/node fails the compile (CE), an older node the run (RE).
+        const v = await judged({
+          language: "TYPESCRIPT",
+          source: 'const fs = process.getBuiltinModule("node:fs");\nconsole.log(typeof fs.readFileSync);',
+          tests: [{ input: "", output: "function\n" }],
+        });
+        assert.equal(v.status, "Success", JSON.stringify(v));
+        assert.equal(v.compileOutput, null);
+      });
+      it("an ArrayBuffer V8 refuses up front is MLE, though the cgroup limit is never reached", async () => {
+        const v = await judged({ language: "JAVASCRIPT", source: "const b = new ArrayBuffer(2 ** 40);\nconsole.log(b.byteLength);", tests: AB_TESTS });
+        assert.equal(v.status, "MLE", JSON.stringify(v));
+      });
+      it("the libuv threadpool and a worker thread fit the pids limit", async () => {
+        // More parallel pbkdf2 calls than the pool's 4 threads, async fs, and one worker_threads Worker.
+        const source = [
+          'const crypto = require("crypto"), fs = require("fs"), { Worker } = require("worker_threads");',
+          'const hashes = Array.from({ length: 6 }, () => new Promise((ok, ko) => crypto.pbkdf2("pw", "salt", 2000, 32, "sha256", (e, k) => (e ? ko(e) : ok(k.length)))));',
+          'const worker = new Promise((ok, ko) => { const w = new Worker("require(\\"worker_threads\\").parentPort.postMessage(21 * 2)", { eval: true }); w.on("message", ok); w.on("error", ko); });',
+          "Promise.all([...hashes, fs.promises.readFile(__filename), worker]).then((r) => console.log(r.slice(0, 6).join(), r[7]));",
+        ].join("\n");
+        const v = await judged({ language: "JAVASCRIPT", source, tests: [{ input: "", output: "32,32,32,32,32,32 42\n" }], timeLimitMs: 5000 });
+        assert.equal(v.status, "Success", JSON.stringify(v));
       });
     });
   });
