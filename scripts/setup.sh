@@ -31,7 +31,7 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v debootstrap >/dev/null || need+=(debootstrap)
-command -v curl >/dev/null || need+=(curl)     # the runtime rootfs's pinned TypeScript tarball (npm registry)
+command -v curl >/dev/null || need+=(curl)     # the runtime rootfs's pinned npm tarballs (Node.js, TypeScript)
 command -v ip >/dev/null || need+=(iproute2)   # ip netns: one empty network namespace per sandbox slot
 # The judge builds its sandbox helpers (static) and its seccomp filter (libseccomp) on the host.
 command -v gcc >/dev/null || need+=(gcc)
