@@ -32,6 +32,18 @@ const EVALUATOR_TEST = "services/evaluator-service/test/evaluator-judging.test.t
 /** As the delegated user: how far the kernel lets an unprivileged evaluator go (user namespaces, overlay, pivot_root, its run group). */
 const USERNS_TEST = "scripts/vm/delegated-userns.test.ts";
 /**
+ * The judge as the delegated user: the bwrap engine's user-namespace mode (engines/bwrap/userns.ts),
+ * with the same suites TCG allows as root. bwrap.netns is root-only (`ip netns`); the user-namespace
+ * supervisor makes its own netns.
+ */
+const UNPRIVILEGED_TESTS = [
+  "packages/judge/test/bwrap.userns.test.ts",
+  "packages/judge/test/bwrap.supervisor.test.ts",
+  "packages/judge/test/seccomp.test.ts",
+  "packages/judge/test/bwrap.languages.test.ts@^C$",
+];
+const UNPRIVILEGED_FULL = ["packages/judge/test/bwrap.userns.test.ts", ...sandboxTests.filter((f) => !f.endsWith("bwrap.netns.test.ts"))];
+/**
  * What runs where. root: the judge as root on v2; user: the delegated subtree as an unprivileged user.
  * The default fits TCG on 2 shared cores: under emulation programs run 20-100x slower, so the
  * suites whose verdicts depend on 1-2 s CPU limits or the 10 s compile limit (attack corpus,
@@ -50,9 +62,9 @@ const PLANS = {
       "packages/judge/test/bwrap.languages.test.ts@^C$",
       EVALUATOR_TEST,
     ],
-    user: [CGROUP_TEST, USERNS_TEST],
+    user: [CGROUP_TEST, USERNS_TEST, ...UNPRIVILEGED_TESTS],
   },
-  full: { root: [CGROUP_TEST, ...sandboxTests, EVALUATOR_TEST], user: [CGROUP_TEST, USERNS_TEST] },
+  full: { root: [CGROUP_TEST, ...sandboxTests, EVALUATOR_TEST], user: [CGROUP_TEST, USERNS_TEST, ...UNPRIVILEGED_FULL] },
 };
 /**
  * --docker: dockerd from Debian's docker.io runs in the guest (cgroupfs driver on v2, the

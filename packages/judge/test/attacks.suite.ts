@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -39,7 +39,10 @@ function hostNeedles(): string[] {
     const [, source, options] = right?.split(" ") ?? [];
     // The host root's block device, and devtmpfs's size (derived from the RAM size).
     if (fields[4] === "/" && source?.startsWith("/dev/")) needles.push(source);
-    if (right?.startsWith("devtmpfs")) {
+    // Not when unprivileged: the user-namespace mode cannot mknod, so its five devices are binds
+    // of the host's devtmpfs nodes and mountinfo shows that filesystem's size (a documented
+    // difference, engines/bwrap/userns.ts); paths, the block device and the rest still count.
+    if (right?.startsWith("devtmpfs") && (process.getuid?.() ?? 0) === 0) {
       const size = /size=\d+k/.exec(options ?? "")?.[0];
       if (size) needles.push(size);
     }
@@ -50,7 +53,9 @@ function hostNeedles(): string[] {
 function createContext(): { ctx: AttackContext; cleanup: () => void; server: Server } {
   const secret = `canary-${randomBytes(12).toString("hex")}`;
   const hostCanaryDir = `/tmp/sonocode-canary-dir-${randomBytes(4).toString("hex")}`;
-  const hostCanaryPaths = [`/tmp/sonocode-canary-${randomBytes(4).toString("hex")}`, `/root/sonocode-canary-${randomBytes(4).toString("hex")}`];
+  // The second canary in the judge's own home: /root for root, the evaluator user's home when unprivileged (user-namespace mode).
+  const home = (process.getuid?.() ?? 0) === 0 ? "/root" : homedir();
+  const hostCanaryPaths = [`/tmp/sonocode-canary-${randomBytes(4).toString("hex")}`, `${home}/sonocode-canary-${randomBytes(4).toString("hex")}`];
   for (const p of hostCanaryPaths) writeFileSync(p, `${secret}\n`, { mode: 0o644 });
   mkdirSync(hostCanaryDir);
   writeFileSync(`${hostCanaryDir}/keep.txt`, secret);

@@ -16,6 +16,10 @@ import { MarkedStream } from "../src/engines/bwrap/supervisor.js";
 import { hostProcessesWith } from "./attacks.corpus.js";
 import { textSession, type TextSession } from "./run-text.js";
 
+/** A failed run's facts, for the assertion message (a slow guest shows as a CPU or wall watchdog). */
+const facts = (run: { exitCode: number | null; signal: string | null; watchdog: string | null; cpuTimeMs: number; wallTimeMs: number }) =>
+  JSON.stringify({ exit: run.exitCode, signal: run.signal, watchdog: run.watchdog, cpuMs: run.cpuTimeMs, wallMs: run.wallTimeMs });
+
 const LIMITS: RunLimits = { cpuTimeMs: 3_000, wallTimeMs: 8_000, memoryBytes: 256 << 20, outputBytes: 8 << 20, processes: 16, fileSizeBytes: 1 << 20 };
 
 /** Host pids of the supervisors this process started. */
@@ -87,7 +91,7 @@ describe("bwrap persistent executor", { concurrency: false }, () => {
         "print(others, os.getuid(), uids[0].split()[1], reached)",
       ].join("\n"),
     );
-    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(run.exitCode, 0, `${run.stderr} ${facts(run)}`);
     const [others, uid, initUid, reached] = run.stdout.trim().split(" ", 4);
     // Only the run's init (pid 1) is visible: the session's supervisor lives outside the pid namespace.
     assert.equal(others, "[1]");
@@ -139,7 +143,7 @@ describe("bwrap persistent executor", { concurrency: false }, () => {
         "os.write(2, b'x')",
       ].join("\n"),
     );
-    assert.equal(spoiler.stdout, "before\n");
+    assert.equal(spoiler.stdout, "before\n", facts(spoiler));
     const next = await py("import sys\nsys.stdout.write('ok' * 100_000)\nsys.stderr.write('fine')");
     assert.equal(next.exitCode, 0, next.stderr);
     assert.equal(next.stdout, "ok".repeat(100_000));
@@ -163,7 +167,7 @@ describe("bwrap persistent executor", { concurrency: false }, () => {
         "os._exit(3)",
       ].join("\n"),
     );
-    assert.equal(parked.exitCode, 3, parked.stderr);
+    assert.equal(parked.exitCode, 3, `${parked.stderr} ${facts(parked)}`);
     assert.equal(parked.stdout, "parked\n");
     assert.ok(Date.now() - started < 5_000, `the run ended ${Date.now() - started} ms after it started`);
     const next = await py("print('next')");

@@ -101,7 +101,7 @@ function engineSkip(): string | false {
   return false;
 }
 
-/** Host uids of the sonocode supervisors this process started (their /proc/<pid>/status). */
+/** Host uids of the sonocode supervisors this process started (their /proc/<pid>/status; other judges' are not ours). */
 function supervisorUids(): number[] {
   const uids: number[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -109,6 +109,7 @@ function supervisorUids(): number[] {
     try {
       if (readFileSync(`/proc/${entry}/cmdline`, "latin1") !== "sonocode-supervisor\0") continue;
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
+      if (Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) !== process.pid) continue;
       uids.push(Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]));
     } catch {
       /* gone meanwhile */
@@ -119,14 +120,11 @@ function supervisorUids(): number[] {
 
 // What the program prints: its uid inside, the host uid that maps to, and whether it may make a user namespace.
 const WHO = [
-  "import os",
+  "import ctypes, os",
   "me = os.getuid()",
   "host = next(int(h) + me - int(n) for n, h, c in (l.split() for l in open('/proc/self/uid_map')) if int(n) <= me < int(n) + int(c))",
-  "try:",
-  "    os.unshare(os.CLONE_NEWUSER)",
-  "    nested = 'allowed'",
-  "except OSError as e:",
-  "    nested = str(e.errno)",
+  "libc = ctypes.CDLL(None, use_errno=True)",
+  "nested = 'allowed' if libc.unshare(0x10000000) == 0 else str(ctypes.get_errno())",  // CLONE_NEWUSER
   "print(me, host, nested)",
 ].join("\n");
 
@@ -170,13 +168,14 @@ describe("unprivileged bwrap engine (user namespace, delegated cgroup v2)", { sk
   });
 
   it("the work dir is written by the supervisor: never over an existing name or through a planted symlink", async () => {
-    await a.writeFile("main.py", "print(open('/box/main.py').read().count('print'))\n");
+    const source = "print(len(open('/box/main.py').read()))\n";
+    await a.writeFile("main.py", source);
     const planted = await a.run({ argv: ["/bin/sh", "-c", "ln -s /tmp/elsewhere /box/link && ls -ln /box/main.py"], stdin: "", limits: LIMITS });
     assert.equal(planted.exitCode, 0, planted.stderr.toString());
     await assert.rejects(a.writeFile("main.py", "x"), /errno 17/);
     await assert.rejects(a.writeFile("link", "x"), /errno 17/);
     await assert.rejects(a.writeFile("../x", "x"), /invalid sandbox file name/);
     const out = await a.run({ argv: ["/usr/bin/python3", "/box/main.py"], stdin: "", limits: LIMITS, writableWorkDir: false });
-    assert.equal(out.stdout.toString(), "1\n");
+    assert.equal(out.stdout.toString(), `${source.length}\n`, `${out.stderr.toString()} ${JSON.stringify({ exit: out.exitCode, signal: out.signal, watchdog: out.watchdog, cpu: out.cpuTimeMs })}`);
   });
 });

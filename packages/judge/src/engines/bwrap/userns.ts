@@ -10,6 +10,11 @@
 // engine refuses to start (UserNamespaceUnavailableError names what to install or
 // configure): one shared uid for the evaluator and its programs would let a program signal,
 // ptrace or read whatever the evaluator runs, so there is no silent fallback.
+//
+// What a program can see that it cannot on the root path (facts, not access): the
+// evaluator's host uid and the subordinate ids in /proc/self/uid_map and in the tmpfs
+// options of mountinfo, and the host devtmpfs's size (derived from the RAM size) on the
+// five device nodes, which are binds of the host's (a user namespace cannot mknod).
 import { execFile } from "node:child_process";
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { userInfo } from "node:os";
