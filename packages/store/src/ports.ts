@@ -131,9 +131,11 @@ export interface RejudgeRequestRepository {
    */
   markNext(rejudgeId: string, limit: number, at: string): Promise<{ moved: number; done: boolean } | null>;
   findById(rejudgeId: string): Promise<Rejudge | null>;
-  /** Rejudges still marking, oldest first: what the background marker resumes. */
-  listMarking(limit: number): Promise<Rejudge[]>;
+  /** Rejudges still marking, oldest first: what the background marker resumes (without `pending`: a count it does not need every tick). */
+  listMarking(limit: number): Promise<RejudgeMarkingRef[]>;
 }
+
+export type RejudgeMarkingRef = Pick<Rejudge, "_id" | "problemId" | "queued" | "marked">;
 
 /**
  * Runs ("run code", submission-service): scratch results kept apart from submissions (never

@@ -12,6 +12,7 @@ const stepSchema = z.object({ moved: z.number().int().min(0), done: z.boolean() 
 const requestInputSchema = z.object({ at: isoDateSchema, requestedBy: z.string().min(1).max(200).nullable() });
 
 const toRejudge = (raw: unknown): Rejudge => rejudgeSchema.parse(raw);
+const markingRefsSchema = z.array(rejudgeSchema.pick({ _id: true, problemId: true, queued: true, marked: true }));
 
 export function validatedRejudgeRequests(inner: StoreAdapter["rejudgeRequests"]): RejudgeRequestRepository {
   return {
@@ -33,6 +34,6 @@ export function validatedRejudgeRequests(inner: StoreAdapter["rejudgeRequests"])
       const raw = await inner.findById(key);
       return raw === null ? null : toRejudge(raw);
     },
-    listMarking: async (limit) => z.array(z.unknown()).parse(await inner.listMarking(checkWrite.pageLimit(limit))).map(toRejudge),
+    listMarking: async (limit) => markingRefsSchema.parse(await inner.listMarking(checkWrite.pageLimit(limit))),
   };
 }

@@ -158,7 +158,11 @@ export class MongoRejudgeRequests implements Unverified<RejudgeRequestRepository
   }
 
   async listMarking(limit: number): Promise<Record<string, unknown>[]> {
-    const docs = await this.rejudges.find({ status: "marking" }).sort({ createdAt: 1, _id: 1 }).limit(limit).toArray();
-    return Promise.all(docs.map((doc) => this.view(doc)));
+    const docs = await this.rejudges
+      .find({ status: "marking" }, { projection: { _id: 1, problemId: 1, queued: 1, marked: 1 } })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => ({ _id: doc._id.toHexString(), problemId: doc.problemId.toHexString(), queued: doc.queued, marked: doc.marked }));
   }
 }

@@ -111,7 +111,10 @@ export class PostgresRejudgeRequests implements Unverified<RejudgeRequestReposit
   }
 
   async listMarking(limit: number): Promise<Record<string, unknown>[]> {
-    const { rows } = await this.db.query<RejudgeRow>(`${SELECT_REJUDGE} WHERE r.status = 'marking' ORDER BY r.created_at, r.id LIMIT $1`, [limit]);
-    return rows.map(toRejudge);
+    const { rows } = await this.db.query<{ id: string; problem_id: string; queued: number; marked: number }>(
+      "SELECT id, problem_id, queued, marked FROM rejudges WHERE status = 'marking' ORDER BY created_at, id LIMIT $1",
+      [limit],
+    );
+    return rows.map((row) => ({ _id: row.id, problemId: row.problem_id, queued: row.queued, marked: row.marked }));
   }
 }
