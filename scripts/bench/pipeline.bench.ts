@@ -16,6 +16,7 @@
 //   npm run bench:pipeline -- --from-json /tmp/pipeline.json   # reprint a saved run
 //   npm run bench:pipeline -- --languages c --runs 5 --skip-burst --skip-ingest --breakdown   # stage by stage
 //   npm run bench:pipeline -- --languages c --runs 1 --burst-slots 2 --skip-ingest --cpu-prof /tmp/prof   # V8 profiles
+//   npm run bench:pipeline -- --node-options=--perf-basic-prof ...   # JIT symbols for perf record -p <pid>
 import { readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -52,6 +53,7 @@ const { values: args } = parseArgs({
     "from-json": { type: "string" },
     breakdown: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    "node-options": { type: "string" },
   },
 });
 
@@ -90,12 +92,13 @@ const options = {
   rootfs: realpathSync(args.rootfs!),
   breakdown: args.breakdown === true,
   cpuProfileDir: args["cpu-prof"] === undefined ? undefined : resolve(args["cpu-prof"]),
+  nodeOptions: args["node-options"],
   // The stage lines --breakdown reads are info lines.
   logLevel: args.breakdown === true && ["warn", "error", "fatal", "silent"].includes(args["log-level"]!) ? "info" : args["log-level"]!,
   keepData: args["keep-data"] === true,
 };
 const phaseOptions: PhaseOptions = { warmup: options.warmup, runs: options.runs, burst: options.burst, ingestSeconds: options.ingestSeconds, inFlight: options.inFlight };
-const platformOptions = (slots: number | undefined) => ({ repoRoot: REPO, rootfs: options.rootfs, slots, logLevel: options.logLevel, keepData: options.keepData, cpuProfileDir: options.cpuProfileDir });
+const platformOptions = (slots: number | undefined) => ({ repoRoot: REPO, rootfs: options.rootfs, slots, logLevel: options.logLevel, keepData: options.keepData, cpuProfileDir: options.cpuProfileDir, nodeOptions: options.nodeOptions });
 
 /** The platform's log once it holds every measured submission's stage lines (they reach the file a moment after the event), or after 3 s. */
 async function logWithStages(ctx: Context, clients: readonly ClientTimes[]): Promise<string> {

@@ -23,6 +23,8 @@ export interface BenchPlatformOptions {
   keepData: boolean;
   /** --cpu-prof: every Node process of the platform writes a V8 CPU profile into this directory at exit. */
   cpuProfileDir?: string | undefined;
+  /** --node-options: NODE_OPTIONS for every Node process of the platform (e.g. --perf-basic-prof for perf). */
+  nodeOptions?: string | undefined;
 }
 
 export interface BenchPlatform {
@@ -119,6 +121,18 @@ async function healthy(url: string, platform: ChildProcess, deadline: number, lo
   }
 }
 
+/** NODE_OPTIONS (inherited by the evaluator child, as fork keeps the environment) for --cpu-prof and --node-options. */
+function nodeOptionsEnv(options: BenchPlatformOptions): Record<string, string> {
+  const flags = [
+    ...(options.cpuProfileDir === undefined ? [] : [`--import ${join(options.repoRoot, "scripts/bench/cpu-profile.preload.mjs")}`]),
+    ...(options.nodeOptions ? [options.nodeOptions] : []),
+  ];
+  return {
+    ...(flags.length > 0 ? { NODE_OPTIONS: flags.join(" ") } : {}),
+    ...(options.cpuProfileDir === undefined ? {} : { SONOCODE_CPU_PROFILE_DIR: options.cpuProfileDir }),
+  };
+}
+
 export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), "sonocode-bench-pipeline-"));
   const logPath = join(dataDir, "platform.log");
@@ -155,10 +169,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       SUBMISSION_RATE_LIMIT_PER_MINUTE: "0",
       SUBMISSION_MAX_IN_FLIGHT: "0",
       ...(options.slots === undefined ? {} : { EVALUATOR_CONCURRENCY: String(options.slots) }),
-      // Inherited by the evaluator child (fork keeps the environment).
-      ...(options.cpuProfileDir === undefined
-        ? {}
-        : { NODE_OPTIONS: `--import ${join(options.repoRoot, "scripts/bench/cpu-profile.preload.mjs")}`, SONOCODE_CPU_PROFILE_DIR: options.cpuProfileDir }),
+      ...nodeOptionsEnv(options),
     };
     // Only PATH and the like from our environment: no stray service variable (DATABASE_URL, JWT_SECRET…) leaks in.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => ["PATH", "HOME", "LANG", "TMPDIR"].includes(key)));
