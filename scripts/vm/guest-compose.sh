@@ -64,7 +64,8 @@ run_compose() {
     extra_env="COMPOSE_E2E_PLAN=tcg JWT_SECRET=$JWT_SECRET PROBLEM_URL=http://127.0.0.1:4001 SUBMISSION_URL=http://127.0.0.1:4002"
     extra_env="$extra_env SOCKET_URLS=http://127.0.0.1:$socket_port EVALUATOR_URLS=http://127.0.0.1:$ev1,http://127.0.0.1:$ev2"
     rm -f /tmp/compose.tap
-    run_node compose "$CG/system.slice/tests.service" root /tmp/compose.tap "" scripts/compose/compose.e2e.ts || suite_rc=1
+    # compose.e2e.ts bounds its own waits (5x the v1 ones under its tcg plan).
+    test_timeout_ms=3600000 run_node compose "$CG/system.slice/tests.service" root /tmp/compose.tap "" scripts/compose/compose.e2e.ts || suite_rc=1
     extra_env=""
     count_tap /tmp/compose.tap
     mapfile -t evaluators < <(dc ps -q evaluator)

@@ -35,6 +35,8 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=000 devpts /dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+# devtmpfs has no /dev/fd, which bash's process substitution needs (udev would add it).
+ln -sfn /proc/self/fd /dev/fd
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 "$CG" || fatal "cannot mount cgroup2"
 info "booted uptime=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) cpus=$(nproc) mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 hostname sonocode-vm
@@ -109,7 +111,7 @@ run_node() {
     exec setpriv --reuid="$user" --regid="$user" --init-groups --reset-env \
       env PATH="$PATH" LANG="$LANG" TMPDIR=/tmp HOME="$(getent passwd "$user" | cut -d: -f6)" NODE_ENV=test NO_COLOR=1 \
       TEST_REDIS_URL=redis://127.0.0.1:6379 SONOCODE_TEST_CGROUP_V2=1 $docker_env $extra_env \
-      node --import tsx --test --test-timeout=600000 --test-concurrency=1 \
+      node --import tsx --test --test-timeout="${test_timeout_ms:-600000}" --test-concurrency=1 \
         ${pattern:+--test-name-pattern="$pattern"} \
         --test-reporter=spec --test-reporter-destination=stdout \
         --test-reporter=tap --test-reporter-destination="$tap" \
