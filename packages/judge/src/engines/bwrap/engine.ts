@@ -63,12 +63,18 @@ interface Ready {
   userns: UsernsIdentity | null;
 }
 
+/** One per judge uid: a root judge and an unprivileged one on the same host never share (nor fight over) a work root. */
+function defaultWorkRoot(): string {
+  const uid = process.getuid?.() ?? 0;
+  return join(tmpdir(), uid === 0 ? "sonocode-judge" : `sonocode-judge-${uid}`);
+}
+
 /** The work root must be ours, a real directory, and not writable by anyone else (it lives in /tmp by default). */
 async function ensureWorkRoot(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o711 });
   const info = await lstat(dir);
   const uid = process.getuid?.() ?? 0;
-  if (!info.isDirectory() || info.uid !== uid) throw new SandboxError("sandbox work root is not a directory owned by the judge");
+  if (!info.isDirectory() || info.uid !== uid) throw new SandboxError(`sandbox work root ${dir} is not a directory owned by the judge (uid ${uid}); give the judge a TMPDIR of its own`);
   await chmod(dir, 0o711);
 }
 
@@ -99,7 +105,7 @@ function createSlots() {
 
 export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngine {
   const logger = options.logger;
-  const workRoot = options.workRoot ?? join(tmpdir(), "sonocode-judge");
+  const workRoot = options.workRoot ?? defaultWorkRoot();
   const uidBase = options.hostUidBase ?? 61_000;
   const workDirBytes = options.workDirBytes ?? 512 << 20;
   const slots = createSlots();
