@@ -1,7 +1,9 @@
 /*
  * The bwrap engine's persistent executor, shared by its two halves: supervisor.c (the
- * session's supervisor: protocol, cgroups, output relay) and run-init.c (pid 1 of one run,
- * and the program's last steps before exec). See supervisor.c for the whole design.
+ * session's supervisor: protocol and main loop; runs.c its runs and output relay;
+ * session-view.c, userns-view.c and session-box.c the session's view; init-prep.c the run
+ * inits before their run) and run-init.c (pid 1 of one run, and the program's last steps
+ * before exec). See supervisor.c for the whole design.
  */
 #ifndef SONOCODE_SUPERVISOR_H
 #define SONOCODE_SUPERVISOR_H
@@ -83,13 +85,25 @@ static inline int next_u64(struct fields *f, unsigned long long *out) {
   return parse_u64(next_field(f), out);
 }
 
-/* config <parent-pid> <netns|-> <uid> <gid> <rootfs> <dev> <box> <seccomp-file> <favor-dynmods>: the session's view (session-view.c). */
+/*
+ * config <parent-pid> <uid> <gid> <box-bytes> <seccomp-file> <netns|-> <rootfs> <dev> <favor-dynmods>:
+ * the session's view from host root (session-view.c).
+ */
 void configure(struct fields *f);
-/* Loads the run inits' seccomp filter (classic BPF from the judge) into seccomp_filter. */
-void load_filter(const char *path);
-/* uconfig <parent-pid> <uid> <gid> <layers> <root> <box-bytes> <seccomp-file>: the view from a user namespace (userns-view.c). */
+/* uconfig <parent-pid> <uid> <gid> <box-bytes> <seccomp-file> <layers> <root>: the view from a user namespace (userns-view.c). */
 void configure_userns(struct fields *f);
-/* put <seq> <name> <bytes>: a file into the session's /box (user-namespace sessions only). */
+/*
+ * Both configs begin alike: "<parent-pid> <uid> <gid> <box-bytes> <seccomp-file>" parsed, the
+ * judge checked to be our parent, the program's ids and the seccomp filter kept, the host
+ * root opened (session-view.c). Returns the size cap of the session's /box.
+ */
+unsigned long long begin_config(struct fields *f);
+/* Paths of the view (its root, and below it), which the judge keeps short. */
+#define MAX_ROOT 1024
+#define VIEW_PATH 1280
+/* The session's /box: a size-capped tmpfs of the program's at <root>/box, in our mount namespace only (session-box.c). */
+void mount_box(const char *root, unsigned long long box_bytes);
+/* put <seq> <name> <bytes>: a file of the judge's into the session's /box (session-box.c). */
 void put_file(struct fields *f);
 /* The unpivoted view a run init pivots into itself (user-namespace sessions); NULL: the supervisor pivoted. */
 extern const char *view_root;
@@ -103,6 +117,16 @@ struct init {
 void drop(struct init *in);
 /* prep <version> <dir>... / prepaux <version> <uid> <dir>...: forks the next init into slot (helper: prepaux). */
 void prepare(struct fields *f, struct init *slot, int helper);
+/* The runs (runs.c): prep/prepaux, run and pair, and the main loop's part in them. */
+void prep_command(struct fields *f, int helper);
+void run_command(struct fields *f);
+void pair_command(struct fields *f);
+/* The run's fds the main loop polls (RUN_POLL_FDS entries), and what their events mean. */
+#define RUN_POLL_FDS 4
+void runs_poll_fds(struct pollfd *p);
+void runs_events(const struct pollfd *p);
+/* At the session's end: every init killed and reaped. */
+void runs_end(void);
 /* The run's stdin ("-" then raw bytes, or "@" <host path>) as a sealed memfd; -errno on failure. */
 int make_stdin(struct fields *f);
 

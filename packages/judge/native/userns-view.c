@@ -14,8 +14,8 @@
  *   - no pivot here: the kernel lets a user namespace mount a procfs only where a fully
  *     visible one is in view, so each run init mounts its /proc first, then pivots into
  *     the view itself and detaches the old root (view_root, run-init.c);
- *   - /box lives in this mount namespace only, so the judge writes a session's files
- *     through "put" (put_file below), never by a host path.
+ *   - /box lives in this mount namespace only (as on the root path: session-box.c), so the
+ *     judge writes a session's files through "put", never by a host path.
  *
  * What the program cannot do here either: it runs as a mapped uid with no capability
  * (run-init.c drops like the root path), under the same seccomp filter (no nested user
@@ -26,18 +26,11 @@
 
 /* Where the view is mounted (a directory of the judge's work root), NULL on the root path. */
 const char *view_root = NULL;
-/* The session's /box, for put_file(); -1 on the root path (the judge writes the host tmpfs). */
-static int box_fd = -1;
-
 static void must_mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data, const char *stage) {
   if (mount(source, target, type, flags, data) != 0) fatal(stage);
 }
 
 /* The host's device node bound onto a file of the /dev tmpfs (the bind carries the host mount's flags: no remount). */
-/* Paths under the view root, which uconfig keeps short. */
-#define VIEW_PATH 1280
-#define MAX_ROOT 1024
-
 static void bind_device(const char *dev, const char *name) {
   char at[VIEW_PATH + 16];
   snprintf(at, sizeof at, "%s/%s", dev, name);
@@ -54,7 +47,7 @@ static void build_view(const char *layers, const char *root, unsigned long long 
   if (chdir(layers) != 0) fatal("layers");
   must_mount("sonocode-rootfs", root, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, "lowerdir=r:e", "overlay");
   if (chdir("/") != 0) fatal("layers");
-  char dev[MAX_ROOT + 8], at[VIEW_PATH], opts[96];
+  char dev[MAX_ROOT + 8], at[VIEW_PATH];
   snprintf(dev, sizeof dev, "%s/dev", root);
   must_mount("sonocode-dev", dev, "tmpfs", MS_NOSUID, "size=64k,nr_inodes=64,mode=755", "dev");
   static const char *const devices[] = {"null", "zero", "full", "random", "urandom"};
@@ -67,28 +60,14 @@ static void build_view(const char *layers, const char *root, unsigned long long 
   snprintf(at, sizeof at, "%s/shm", dev);
   if (mkdir(at, 0755) != 0) fatal("dev");
   must_mount(NULL, dev, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL, "dev");
-  /* The work dir: size-capped, the program's own (mode 0700), as the root path's host tmpfs. */
-  snprintf(at, sizeof at, "%s/box", root);
-  snprintf(opts, sizeof opts, "size=%llu,mode=700,uid=%u,gid=%u", box_bytes, (unsigned)prog_uid, (unsigned)prog_gid);
-  must_mount("sonocode-box", at, "tmpfs", MS_NOSUID | MS_NODEV, opts, "box");
-  box_fd = open(at, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (box_fd < 0) fatal("box");
+  mount_box(root, box_bytes);
 }
 
-/* uconfig <parent-pid> <uid> <gid> <layers> <root> <box-bytes> <seccomp-file>: the session's view in a user namespace. */
+/* uconfig <parent-pid> <uid> <gid> <box-bytes> <seccomp-file> <layers> <root>: the session's view in a user namespace. */
 void configure_userns(struct fields *f) {
-  unsigned long long parent, uid, gid, box_bytes;
-  if (next_u64(f, &parent) || next_u64(f, &uid) || next_u64(f, &gid) || uid == 0 || gid == 0) fatal("config");
+  unsigned long long parent = (unsigned long long)getppid(), box_bytes = begin_config(f);
   const char *layers = next_field(f), *root = next_field(f);
-  if (!layers || !root || layers[0] != '/' || root[0] != '/' || strlen(root) >= MAX_ROOT || next_u64(f, &box_bytes) || box_bytes == 0) fatal("config");
-  const char *seccomp = next_field(f);
-  if (!seccomp) fatal("config");
-  if ((unsigned long long)getppid() != parent) fatal("parent");
-  prog_uid = (uid_t)uid;
-  prog_gid = (gid_t)gid;
-  load_filter(seccomp);
-  host_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (host_root < 0) fatal("root");
+  if (!layers || !root || layers[0] != '/' || root[0] != '/' || strlen(root) >= MAX_ROOT) fatal("config");
   if (unshare(CLONE_NEWUSER) != 0) fatal("userns");
   /*
    * newuidmap, run by the judge as the same user, refuses a process whose /proc/<pid> is
@@ -112,22 +91,4 @@ void configure_userns(struct fields *f) {
   /* Our own copy: the message buffer is reused for the next command. */
   if (!(view_root = strdup(root))) fatal("malloc");
   status_line("ready");
-}
-
-/* put <seq> <name> <bytes>: a file of the judge's into /box, never through anything the sandbox planted. -> "<seq> put <errno>" */
-void put_file(struct fields *f) {
-  const char *seq = next_field(f), *name = next_field(f);
-  if (!seq || strlen(seq) > 32 || !name) fatal("protocol");
-  int err = 0;
-  if (box_fd < 0) err = EOPNOTSUPP;
-  else if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) err = EINVAL;
-  else {
-    int fd = openat(box_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) err = errno;
-    else {
-      if (write_all(fd, f->buf + f->at, f->len - f->at) != 0) err = errno ? errno : EIO;
-      if (close(fd) != 0 && !err) err = errno;
-    }
-  }
-  status_line("%s put %d", seq, err);
 }

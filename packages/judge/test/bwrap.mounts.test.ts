@@ -1,7 +1,8 @@
 // The bwrap engine's own host filesystems (src/engines/bwrap/host-mounts.ts): a
-// session's work dir is a size-capped tmpfs of its own, the engine's mounts are gone
-// after close(), and mounts left by a judge process that died are removed by the next
-// engine start. Needs root, bwrap and the runtime rootfs.
+// session's work dir is a size-capped tmpfs of its own, mounted by its supervisor in its
+// own mount namespace (nothing of it on the host), the engine's mounts are gone after
+// close(), and mounts left by a judge process that died are removed by the next engine
+// start. Needs root and the runtime rootfs.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -23,7 +24,7 @@ function mountsOf(pid: number): string[] {
 }
 
 describe("bwrap host mounts", { concurrency: false }, () => {
-  it("the work dir is a size-capped tmpfs of its own; close() and dispose() leave no mount behind", async () => {
+  it("the work dir is a size-capped tmpfs of its own, not on the host; close() and dispose() leave no mount behind", async () => {
     const engine = createBwrapEngine({ workDirBytes: 8 << 20 });
     try {
       const session = await engine.open();
@@ -32,7 +33,9 @@ describe("bwrap host mounts", { concurrency: false }, () => {
       const [status, line] = run.stdout.split("\n");
       assert.notEqual(status, "0", "writing past the work dir's cap must fail");
       assert.match(line ?? "", /^\S+ \S+ \S+ \/ \/box .* - tmpfs sonocode-box \S*size=8192k/);
-      assert.ok(mountsOf(process.pid).length >= 3, "rootfs, dev and the session's work dir are mounted");
+      const host = readFileSync("/proc/self/mountinfo", "utf8");
+      assert.equal(mountsOf(process.pid).length, 2, "rootfs and dev are mounted on the host, the session's work dir is not");
+      assert.doesNotMatch(host, / - tmpfs sonocode-box /, "no work dir tmpfs in the host's mount namespace");
       await session.dispose();
     } finally {
       await engine.close();

@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readdir, rm, rmdir } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ownerGone, ownerPid } from "./owner.js";
@@ -17,7 +17,7 @@ const PATH_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
 const OWNED = /^[a-z]-(\d+)-[0-9a-f]+$/;
 
 /** A fresh owned path under workRoot: <kind>-<pid>-<hex>. */
-export function ownedPath(workRoot: string, kind: "m" | "s" | "d"): string {
+export function ownedPath(workRoot: string, kind: "m" | "d"): string {
   return join(workRoot, `${kind}-${process.pid}-${randomBytes(6).toString("hex")}`);
 }
 
@@ -51,11 +51,6 @@ export async function removeOwned(dir: string): Promise<void> {
   for (const point of mountsUnder(dir)) await exec("umount", ["-l", point], { env: PATH_ENV });
   if (mountsUnder(dir).length > 0) throw new Error(`cannot unmount ${dir}`);
   if (existsSync(dir)) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-}
-
-/** Removes an empty mount point left by a failed mount. */
-export async function removeMountPoint(dir: string): Promise<void> {
-  await rmdir(dir).catch(() => undefined);
 }
 
 /** Crash recovery: mounts and dirs under workRoot owned by judge processes that are gone. Returns how many. */

@@ -15,8 +15,9 @@
 // and the slot uid. The supervisors run as root and are non-dumpable, the program never
 // is root: it can neither signal, ptrace, prlimit nor read any of them
 // (supervised-session.ts has the per-run flow, the C file the process tree).
-// Only our own filesystems are bound in (host-mounts.ts): /proc/self/mountinfo inside
-// shows no host path, device or RAM size.
+// Only our own filesystems are bound in (host-mounts.ts; /box is a tmpfs each supervisor
+// mounts in its own mount namespace): /proc/self/mountinfo inside shows no host path,
+// device or RAM size, and opening a session spawns no process but its supervisor.
 import { chmod, lstat, mkdir, realpath, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,7 +28,7 @@ import { createCgroupManager, type CgroupManager } from "../../sandbox/cgroup/ru
 import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../../sandbox/netns.js";
 import type { SandboxEngine, SandboxSession, SessionOptions } from "../../sandbox/sandbox.js";
 import { ensureHelpers, type Helpers } from "../../sandbox/native-helpers.js";
-import { mountEngineFilesystems, mountWorkDir, prepareUsernsLayers, type EngineMounts } from "./host-mounts.js";
+import { mountEngineFilesystems, prepareUsernsLayers, type EngineMounts } from "./host-mounts.js";
 import { removeStaleMounts } from "../../sandbox/host-mounts.js";
 import { SupervisedSession } from "./supervised-session.js";
 import { HELPER_UID_OFFSET, mapUserns, resolveUserns, UserNamespaceUnavailableError, type UsernsIdentity } from "./userns.js";
@@ -40,11 +41,11 @@ export interface BwrapEngineOptions {
   logger?: Logger;
   /** Parent cgroup relative to each hierarchy's root (default "sonocode"). */
   cgroupRoot?: string;
-  /** Host directory for the engine's mounts, per-session work dirs and the built helpers (default $TMPDIR/sonocode-judge). */
+  /** Host directory for the engine's mounts and the built helpers (default $TMPDIR/sonocode-judge). */
   workRoot?: string;
   /** Sessions run as host uid/gid hostUidBase + slot, so concurrent sessions cannot touch each other even outside the namespaces. */
   hostUidBase?: number;
-  /** Size cap of each session's work dir (/box), a tmpfs of its own. Default 512 MiB. */
+  /** Size cap of each session's work dir (/box), a tmpfs of its own (in its supervisor's mount namespace). Default 512 MiB. */
   workDirBytes?: number;
 }
 
@@ -165,9 +166,8 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
     try {
       if (slot >= HELPER_UID_OFFSET) throw new SandboxError("too many bwrap sessions at once");
       const identity = ctx.userns;
-      // A user-namespace supervisor makes its own netns and /box (userns-view.c).
+      // A user-namespace supervisor makes its own netns (userns-view.c); every supervisor mounts its own /box (session-box.c).
       const netns = identity ? null : await netnsFor(slot);
-      const workDir = identity ? { path: "", release: async () => undefined } : await mountWorkDir(workRoot, uid, workDirBytes);
       const release = () => slots.release(slot);
       // Each slot's runs on a CPU of their own (cpuset), so parallel sessions do not skew each other's times;
       // a submission's own checker sessions take another slot (uid, work dir) but run on the submission's CPU.
@@ -175,9 +175,9 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       const cpus = pinnedLike ? (pinnedLike.cpus ?? undefined) : ctx.cgroups.cpuset.cpus ? slotCpus(slot, ctx.cgroups.cpuset.cpus) : undefined;
       const helperUid = uidBase + HELPER_UID_OFFSET + slot;
       const ids = { slot, program: uid, helper: helperUid };
-      const userns = identity && ctx.mounts.layers ? { layers: ctx.mounts.layers, boxBytes: workDirBytes, map: (pid: number) => mapUserns(identity, pid, ids) } : undefined;
-      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, favorDynmods: ctx.cgroups.version === 1, userns };
-      return await SupervisedSession.open({ supervisor, helperUid, cgroups: ctx.cgroups, cpus, workDir, logger, release });
+      const userns = identity && ctx.mounts.layers ? { layers: ctx.mounts.layers, map: (pid: number) => mapUserns(identity, pid, ids) } : undefined;
+      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, boxBytes: workDirBytes, favorDynmods: ctx.cgroups.version === 1, userns };
+      return await SupervisedSession.open({ supervisor, helperUid, cgroups: ctx.cgroups, cpus, logger, release });
     } catch (error) {
       slots.release(slot);
       throw error;

@@ -1,9 +1,6 @@
 // What a bwrap-engine run looks like inside, whichever way it is started: the
-// environment, the size of its fresh /tmp, the open-files limit, and how the host
-// writes into the work dir.
-import { constants as fsConstants } from "node:fs";
-import { open } from "node:fs/promises";
-import { join } from "node:path";
+// environment, the size of its fresh /tmp, the open-files limit, and which names the
+// host may write into the work dir (through the supervisor: native/session-box.c).
 import { SandboxError } from "../../errors.js";
 import type { RunSpec } from "../../sandbox/sandbox.js";
 import type { RunMessage } from "./supervisor.js";
@@ -39,18 +36,7 @@ export function runMessage(spec: Omit<RunSpec, "stdin">): Omit<RunMessage, "stdi
   };
 }
 
-/** A work-dir file name the host may write (no path, no dot file): the same rule for both ways of writing. */
+/** A work-dir file name the host may write (no path, no dot file). */
 export function checkWorkFileName(name: string): void {
   if (!SAFE_NAME.test(name)) throw new SandboxError("invalid sandbox file name");
-}
-
-/** Writes a file into a session's work dir from the host side; O_NOFOLLOW|O_EXCL: never through anything the sandbox planted. */
-export async function writeWorkFile(dir: string, name: string, content: string): Promise<void> {
-  checkWorkFileName(name);
-  const handle = await open(join(dir, name), fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
-  try {
-    await handle.writeFile(content, "utf8");
-  } finally {
-    await handle.close();
-  }
 }

@@ -21,7 +21,7 @@ import { OutputCapture } from "../../sandbox/output.js";
 import type { PairedRunOutcome, PairedRunSpec, RunOutcome, RunSpec, SandboxSession, Watchdog } from "../../sandbox/sandbox.js";
 import { supervisePair } from "./paired-run.js";
 import { captured, runFacts, SETUP_GRACE_MS, STDERR_KEEP_BYTES } from "./run-facts.js";
-import { checkWorkFileName, runMessage, writeWorkFile } from "./run-spec.js";
+import { checkWorkFileName, runMessage } from "./run-spec.js";
 import { Supervisor, type RunReply, type SupervisorConfig } from "./supervisor.js";
 
 /** The run's init counts in its pids limit (the program's own processes are `limits.processes`). */
@@ -37,19 +37,12 @@ async function resolvedInput(path: string): Promise<string> {
 }
 
 export interface SupervisedContext {
-  supervisor: Omit<SupervisorConfig, "box" | "logger">;
+  supervisor: Omit<SupervisorConfig, "logger">;
   /** The uid a paired run's helper runs as (never a program's uid). */
   helperUid: number;
   cgroups: CgroupManager;
   /** The slot's CPUs (cpuset), or undefined: every usable CPU. */
   cpus: readonly number[] | undefined;
-  /**
-   * The work dir on the host (root path), released with the session. A user-namespace
-   * session has none there (path ""): its /box is a tmpfs in the supervisor's mount
-   * namespace, so a supervisor that had to be killed takes it along, and later runs of
-   * that session are refused as sandbox errors (ensureSupervisor), never judged without it.
-   */
-  workDir: { readonly path: string; release(): Promise<void> };
   logger: Logger | undefined;
   release: () => void;
 }
@@ -77,17 +70,15 @@ export class SupervisedSession implements SandboxSession {
     return session;
   }
 
-  get dir(): string {
-    return this.ctx.workDir.path;
-  }
-
   get cpus(): readonly number[] | null {
     return this.ctx.cpus ?? null;
   }
 
+  /**
+   * The session's /box is a tmpfs in its supervisor's mount namespace only (native/session-box.c:
+   * no host mount per session), so its files go through the supervisor (O_EXCL|O_NOFOLLOW there too).
+   */
   async writeFile(name: string, content: string): Promise<void> {
-    if (!this.ctx.supervisor.userns) return writeWorkFile(this.dir, name, content);
-    // A user-namespace session's /box exists only in its supervisor's mount namespace (O_EXCL|O_NOFOLLOW there too).
     checkWorkFileName(name);
     if (this.disposed) throw new SandboxError("session disposed");
     await (await this.ensureSupervisor()).put(name, Buffer.from(content, "utf8"));
@@ -102,12 +93,9 @@ export class SupervisedSession implements SandboxSession {
 
   private async ensureSupervisor(): Promise<Supervisor> {
     if (this.supervisor?.alive) return this.supervisor;
-    // A user-namespace session's /box died with its supervisor: a new one would run the next tests without their artefact.
-    if (this.supervisor && this.ctx.supervisor.userns) throw new SandboxError("the sandbox supervisor of this session is gone, and its work dir with it");
-    this.supervisor?.kill();
-    if (this.next) this.track(this.next.destroy());
-    this.next = null;
-    this.supervisor = await Supervisor.start({ ...this.ctx.supervisor, box: this.dir, logger: this.ctx.logger });
+    // The session's /box died with its supervisor: a new one would run the next tests without their artefact.
+    if (this.supervisor) throw new SandboxError("the sandbox supervisor of this session is gone, and its work dir with it");
+    this.supervisor = await Supervisor.start({ ...this.ctx.supervisor, logger: this.ctx.logger });
     return this.supervisor;
   }
 
@@ -257,12 +245,7 @@ export class SupervisedSession implements SandboxSession {
     this.next = null;
     await this.supervisor?.close();
     await Promise.all([...this.destroying]);
-    try {
-      await this.ctx.workDir.release();
-    } catch (error) {
-      this.ctx.logger?.warn({ err: error }, "could not remove a sandbox work dir");
-    } finally {
-      this.ctx.release();
-    }
+    // The work dir went with the supervisor's mount namespace.
+    this.ctx.release();
   }
 }

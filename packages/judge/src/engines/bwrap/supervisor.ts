@@ -26,15 +26,16 @@ export interface SupervisorConfig {
   uid: number;
   rootfs: string;
   dev: string;
-  box: string;
+  /** The size cap of the session's /box, a tmpfs the supervisor mounts in its own mount namespace (native/session-box.c). */
+  boxBytes: number;
   /** cgroup v1: have the kernel favour task migrations while the session lives (see favor_dynmods in the C file). */
   favorDynmods: boolean;
   /**
    * An unprivileged judge (native/userns-view.c): the supervisor builds the view from a
    * user namespace that `map` fills (userns.ts); `rootfs` is then the empty directory it
-   * mounts the overlay of `layers` on, and /box a tmpfs of `boxBytes` only it can reach.
+   * mounts the overlay of `layers` on.
    */
-  userns?: { layers: string; boxBytes: number; map(pid: number): Promise<void> } | undefined;
+  userns?: { layers: string; map(pid: number): Promise<void> } | undefined;
   logger: Logger | undefined;
 }
 
@@ -180,11 +181,13 @@ export class Supervisor {
         else resolve();
       };
     });
+    // Both configs begin alike: <parent-pid> <uid> <gid> <box-bytes> <seccomp-file> (begin_config in session-view.c).
+    const common = [String(process.pid), String(config.uid), String(config.uid), String(config.boxBytes), config.seccomp];
     if (config.userns) {
       supervisor.mapUserns = config.userns.map;
-      supervisor.send(["uconfig", String(process.pid), String(config.uid), String(config.uid), config.userns.layers, config.rootfs, String(config.userns.boxBytes), config.seccomp]);
+      supervisor.send(["uconfig", ...common, config.userns.layers, config.rootfs]);
     } else {
-      supervisor.send(["config", String(process.pid), config.netns ?? "-", String(config.uid), String(config.uid), config.rootfs, config.dev, config.box, config.seccomp, config.favorDynmods ? "1" : "0"]);
+      supervisor.send(["config", ...common, config.netns ?? "-", config.rootfs, config.dev, config.favorDynmods ? "1" : "0"]);
     }
     try {
       await ready;
@@ -251,7 +254,7 @@ export class Supervisor {
     });
   }
 
-  /** A file into the session's /box, written by the supervisor (user-namespace sessions: the host cannot reach it). */
+  /** A file into the session's /box, written by the supervisor (the /box tmpfs exists in its mount namespace only). */
   put(name: string, content: Buffer): Promise<void> {
     if (this.exited) return Promise.reject(new SandboxError("the sandbox supervisor is gone"));
     const seq = `w${++this.seq}`;
