@@ -29,26 +29,6 @@ static void bind_at(const char *source, const char *target, unsigned long flags)
   if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) != 0) fatal("remount");
 }
 
-/*
- * cgroup v1 only. Moving a task between cgroups takes cgroup_threadgroup_rwsem for
- * writing, which waits for an RCU grace period unless the kernel "favours dynamic
- * modifications" (mount option favordynmods, Linux 6.0+): measured here 6-40 ms per
- * join on a loaded 2-core VM, 0.1 ms with it. The flag belongs to the global rwsem, and
- * lasts as long as any hierarchy mounted with it exists, so we mount a named, empty,
- * controller-less v1 hierarchy with it and keep only a descriptor of that mount (it is
- * detached at once, so it shows nowhere): while this session lives every run init joins
- * its group in ~0.1 ms. The price, paid host-wide while a session is open, is the
- * kernel's documented one: fork and exit take the rwsem's slower read path. Best effort:
- * where the option or the mount is refused, the inits still join one run ahead.
- */
-static int favor_dynmods_fd = -1;
-
-static void favor_dynmods(const char *mountpoint) {
-  if (mount("sonocode-dynmods", mountpoint, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, "none,name=sonocode-dynmods,favordynmods") != 0) return;
-  favor_dynmods_fd = open(mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (umount2(mountpoint, MNT_DETACH) != 0) fatal("dynmods");
-}
-
 unsigned long long begin_config(struct fields *f) {
   unsigned long long parent, uid, gid, box_bytes;
   if (next_u64(f, &parent) || next_u64(f, &uid) || next_u64(f, &gid) || uid == 0 || gid == 0 || next_u64(f, &box_bytes) || box_bytes == 0) fatal("config");
@@ -67,8 +47,8 @@ unsigned long long begin_config(struct fields *f) {
 /* config: the session's view, built once. */
 void configure(struct fields *f) {
   unsigned long long box_bytes = begin_config(f);
-  const char *netns = next_field(f), *rootfs = next_field(f), *dev = next_field(f), *dynmods = next_field(f);
-  if (!netns || !rootfs || !dev || !dynmods || rootfs[0] != '/' || strlen(rootfs) >= MAX_ROOT) fatal("config");
+  const char *netns = next_field(f), *rootfs = next_field(f), *dev = next_field(f);
+  if (!netns || !rootfs || !dev || rootfs[0] != '/' || strlen(rootfs) >= MAX_ROOT) fatal("config");
   if (strcmp(netns, "-") != 0) {
     int fd = open(netns, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) fatal("netns");
@@ -79,8 +59,6 @@ void configure(struct fields *f) {
   /* A private mount namespace: nothing we mount shows on the host, and the host's later mounts do not show here. */
   if (unshare(CLONE_NEWNS) != 0) fatal("mountns");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fatal("private");
-  /* Mounted over the rootfs path for a moment (a directory we know exists), then detached. */
-  if (strcmp(dynmods, "1") == 0) favor_dynmods(rootfs);
   bind_at(rootfs, rootfs, MS_RDONLY | MS_NOSUID | MS_NODEV);
   char at[VIEW_PATH];
   snprintf(at, sizeof at, "%s/dev", rootfs);

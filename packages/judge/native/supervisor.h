@@ -86,7 +86,7 @@ static inline int next_u64(struct fields *f, unsigned long long *out) {
 }
 
 /*
- * config <parent-pid> <uid> <gid> <box-bytes> <seccomp-file> <netns|-> <rootfs> <dev> <favor-dynmods>:
+ * config <parent-pid> <uid> <gid> <box-bytes> <seccomp-file> <netns|-> <rootfs> <dev>:
  * the session's view from host root (session-view.c).
  */
 void configure(struct fields *f);

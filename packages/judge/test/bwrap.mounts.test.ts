@@ -43,6 +43,23 @@ describe("bwrap host mounts", { concurrency: false }, () => {
     assert.deepEqual(mountsOf(process.pid), []);
   });
 
+  it("cgroup v1: the engine holds one favordynmods hierarchy while it lives, in no mount table, and lets it go at close()", async (t) => {
+    if (existsSync("/sys/fs/cgroup/cgroup.controllers")) return t.skip("cgroup v2: runs are cloned into their cgroup, no migration to favour");
+    const held = () => /:name=sonocode-dynmods:/.test(readFileSync("/proc/self/cgroup", "utf8"));
+    const engine = createBwrapEngine({});
+    try {
+      await engine.check();
+      // No session is open here: the flag belongs to the engine, not to each session (whose open it cost ~30 ms).
+      assert.ok(held(), "a sonocode-dynmods hierarchy exists while the engine is open");
+      assert.doesNotMatch(readFileSync("/proc/self/mountinfo", "utf8"), /sonocode-dynmods/, "it is mounted nowhere");
+    } finally {
+      await engine.close();
+    }
+    // The kernel frees a released hierarchy after an RCU grace period.
+    for (let i = 0; i < 100 && held(); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(!held(), "gone after close()");
+  });
+
   it("mounts of a judge process that is gone are removed at the next engine start", async () => {
     // A pid that existed and is gone now.
     const dead = spawnSync("/bin/sh", ["-c", "echo $$"], { encoding: "utf8" });

@@ -46,9 +46,14 @@ function mountsUnder(dir: string): string[] {
   return points.sort((a, b) => b.length - a.length);
 }
 
+/** Detaches one mount point (what still holds it keeps it). */
+export async function unmountLazily(point: string): Promise<void> {
+  await exec("umount", ["-l", point], { env: PATH_ENV });
+}
+
 /** Unmounts everything under dir (lazily: a sandbox still starting may hold it), then removes it, never following a symlink. */
 export async function removeOwned(dir: string): Promise<void> {
-  for (const point of mountsUnder(dir)) await exec("umount", ["-l", point], { env: PATH_ENV });
+  for (const point of mountsUnder(dir)) await unmountLazily(point);
   if (mountsUnder(dir).length > 0) throw new Error(`cannot unmount ${dir}`);
   if (existsSync(dir)) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }

@@ -9,8 +9,8 @@
 // once, as root, it enters the slot's network namespace, builds a private mount
 // namespace pivoted into the rootfs view (/dev, /box), and per run only forks a run
 // init into a fresh, pre-made cgroup (clone3 CLONE_INTO_CGROUP on cgroup v2; on v1 the
-// init joins it one run ahead, with the kernel favouring migrations while a session
-// lives) with fresh pid/mount/ipc/uts/cgroup namespaces, /proc, /tmp and /dev/shm; the
+// init joins it one run ahead, with the kernel favouring migrations while the engine
+// lives: host-mounts.ts) with fresh pid/mount/ipc/uts/cgroup namespaces, /proc, /tmp and /dev/shm; the
 // init forks the program with rlimits, the seccomp filter (sandbox/seccomp/policy.ts)
 // and the slot uid. The supervisors run as root and are non-dumpable, the program never
 // is root: it can neither signal, ptrace, prlimit nor read any of them
@@ -131,7 +131,8 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       const staleMounts = await removeStaleMounts(workRoot);
       if (staleGroups > 0 || staleNetns.length > 0 || staleMounts > 0) logger?.warn({ staleGroups, staleNetns, staleMounts }, "removed sandbox resources left by a previous judge process");
       const helpers = await ensureHelpers(workRoot);
-      const mounts = userns ? await prepareUsernsLayers(workRoot, rootfs) : await mountEngineFilesystems(workRoot, rootfs);
+      const mounts = userns ? await prepareUsernsLayers(workRoot, rootfs) : await mountEngineFilesystems(workRoot, rootfs, cgroups.version);
+      if (cgroups.version === 1 && !mounts.favorDynmods) logger?.warn("cgroup v1 without favordynmods (Linux 6.0+): each run's cgroup join waits for an RCU grace period, overlapped with the run before it");
       if (!cgroups.cpuset.cpus) logger?.warn({ reason: cgroups.cpuset.reason }, "runs are not pinned to CPUs: parallel sessions may share a core and skew each other's times");
       logger?.info({ engine: "bwrap", cgroup: cgroups.version, cpus: cgroups.cpuset.cpus, userNamespace: userns !== null }, "bwrap engine ready");
       const tree = await stat(rootfs);
@@ -176,7 +177,7 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       const helperUid = uidBase + HELPER_UID_OFFSET + slot;
       const ids = { slot, program: uid, helper: helperUid };
       const userns = identity && ctx.mounts.layers ? { layers: ctx.mounts.layers, map: (pid: number) => mapUserns(identity, pid, ids) } : undefined;
-      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, boxBytes: workDirBytes, favorDynmods: ctx.cgroups.version === 1, userns };
+      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, boxBytes: workDirBytes, userns };
       return await SupervisedSession.open({ supervisor, helperUid, cgroups: ctx.cgroups, cpus, logger, release });
     } catch (error) {
       slots.release(slot);

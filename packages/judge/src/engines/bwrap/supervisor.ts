@@ -28,8 +28,6 @@ export interface SupervisorConfig {
   dev: string;
   /** The size cap of the session's /box, a tmpfs the supervisor mounts in its own mount namespace (native/session-box.c). */
   boxBytes: number;
-  /** cgroup v1: have the kernel favour task migrations while the session lives (see favor_dynmods in the C file). */
-  favorDynmods: boolean;
   /**
    * An unprivileged judge (native/userns-view.c): the supervisor builds the view from a
    * user namespace that `map` fills (userns.ts); `rootfs` is then the empty directory it
@@ -187,7 +185,7 @@ export class Supervisor {
       supervisor.mapUserns = config.userns.map;
       supervisor.send(["uconfig", ...common, config.userns.layers, config.rootfs]);
     } else {
-      supervisor.send(["config", ...common, config.netns ?? "-", config.rootfs, config.dev, config.favorDynmods ? "1" : "0"]);
+      supervisor.send(["config", ...common, config.netns ?? "-", config.rootfs, config.dev]);
     }
     try {
       await ready;
