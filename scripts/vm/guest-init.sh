@@ -100,7 +100,7 @@ rc=0
 # run_node <name> <cgroup dir> <user> <tap file> <name pattern or ""> <files...>: node's test
 # runner in that cgroup, as that user ($extra_env: more NAME=value words for it).
 extra_env=
-run_node() {
+run_node_once() {
   local group=$2 user=$3 tap=$4 pattern=$5
   shift 5
   (
@@ -117,6 +117,25 @@ run_node() {
         --test-reporter=tap --test-reporter-destination="$tap" \
         "$@"
   )
+}
+
+# run_node: run_node_once, run again once (and said so) only when the run died of the one
+# crash seen under TCG that no test caused: tsx's WebAssembly module lexer failing with
+# "memory access out of bounds" while loading a test file (not understood; suspected to be
+# QEMU's emulation). Any other failure stands.
+run_node() {
+  local log="/tmp/run-node.$BASHPID.log" run_rc attempt
+  for attempt in 1 2; do
+    run_node_once "$@" 2>&1 | tee "$log"
+    run_rc=${PIPESTATUS[0]}
+    [ "$run_rc" = 0 ] && return 0
+    if [ "$attempt" = 1 ] && grep -q 'RuntimeError: memory access out of bounds' "$log" && grep -q 'tsx/dist/lexer' "$log"; then
+      echo "SONOCODE-VM-RETRY $1 ${*:6}: tsx's wasm lexer crashed while loading a test file; running again once"
+      continue
+    fi
+    return "$run_rc"
+  done
+  return "$run_rc"
 }
 
 # count_tap <file>: adds its passes and failures to tap_pass/tap_fail, reports each failure.

@@ -213,6 +213,7 @@ async function main() {
   console.log(`[vm] booting (${accel}, ${cpus} CPUs, ${memory}); serial log: ${logPath}`);
   const suites = [];
   const failed = [];
+  const retried = [];
   let done = null;
   let fatal = null;
   const started = Date.now();
@@ -227,6 +228,7 @@ async function main() {
     } else if (line.startsWith("SONOCODE-VM-FAILED ")) failed.push(line.slice("SONOCODE-VM-FAILED ".length));
     else if ((m = /^SONOCODE-VM-DONE rc=(\d+)/.exec(line))) done = Number(m[1]);
     else if (line.startsWith("SONOCODE-VM-FATAL")) fatal = line;
+    else if (line.startsWith("SONOCODE-VM-RETRY ")) retried.push(line.slice("SONOCODE-VM-RETRY ".length));
     return undefined;
   });
   log.end();
@@ -236,6 +238,7 @@ async function main() {
   console.log(`[vm] accel=${accel}; boot to init ${bootedMs === null ? "?" : seconds(bootedMs)} s; guest run ${seconds(totalMs)} s`);
   for (const s of suites) console.log(`[vm] suite ${s.name}: ${s.pass} passed, ${s.fail} failed, rc=${s.rc}, ${s.seconds} s`);
   for (const f of failed) console.log(`[vm]   not ok: ${f}`);
+  for (const r of retried) console.log(`[vm]   retried: ${r}`);
   if (fatal) console.log(`[vm] ${fatal}`);
   if (timedOut) console.log(`[vm] timed out after ${timeoutS} s`);
   const expected = [...["root", "user"].filter((name) => plan[name].length > 0), ...(plan.compose ? ["compose"] : [])];
