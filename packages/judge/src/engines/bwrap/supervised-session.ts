@@ -56,6 +56,8 @@ export class SupervisedSession implements SandboxSession {
   private abortRun: (() => void) | null = null;
   private readonly destroying = new Set<Promise<void>>();
   private readonly parents = new Map<string, string>();
+  /** The last run's group limits: the next group gets them when it is made (during that run), so a run with the same limits writes none before it starts. */
+  private lastLimits: { memoryBytes: number; processes: number } | undefined;
 
   private constructor(private readonly ctx: SupervisedContext) {}
 
@@ -116,7 +118,7 @@ export class SupervisedSession implements SandboxSession {
   private prepareNext(supervisor: Supervisor): void {
     if (this.disposed || this.next) return;
     try {
-      const cgroup = this.ctx.cgroups.create(undefined, { cpus: this.ctx.cpus });
+      const cgroup = this.ctx.cgroups.create(this.lastLimits, { cpus: this.ctx.cpus });
       this.next = cgroup;
       supervisor.prepare(cgroup.cgroup.version, this.resolvedDirs(cgroup));
     } catch (error) {
@@ -132,6 +134,15 @@ export class SupervisedSession implements SandboxSession {
     return cgroup;
   }
 
+  /**
+   * The run killed everything and waited: removing its group (whose first checks are
+   * synchronous cgroupfs reads) waits for the next turn of the event loop, so the run's
+   * outcome, and the next run's start, do not wait for it. Tracked at once: dispose() awaits it.
+   */
+  private destroyLater(cgroup: RunCgroup): void {
+    this.track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => cgroup.destroy()));
+  }
+
   private track(destroying: Promise<void>): void {
     const done = destroying.catch((error) => this.ctx.logger?.warn({ err: error }, "could not remove a run cgroup"));
     this.destroying.add(done);
@@ -145,11 +156,11 @@ export class SupervisedSession implements SandboxSession {
     const supervisor = await this.ensureSupervisor();
     const cgroup = this.takeNext(supervisor);
     try {
-      cgroup.setLimits({ memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + INIT_PROCESSES });
+      this.lastLimits = { memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + INIT_PROCESSES };
+      cgroup.setLimits(this.lastLimits);
       return await this.supervise(supervisor, cgroup, spec, stdin);
     } finally {
-      // The run killed everything and waited: removing the group is off the critical path.
-      this.track(cgroup.destroy());
+      this.destroyLater(cgroup);
     }
   }
 
@@ -231,8 +242,8 @@ export class SupervisedSession implements SandboxSession {
       supervisor.prepareHelper(helper.cgroup.version, this.ctx.helperUid, this.resolvedDirs(helper));
       return await supervisePair({ supervisor, program, helper, spec, side, logger: this.ctx.logger, setAbort: (abort) => (this.abortRun = abort), prepareNext: () => this.prepareNext(supervisor) });
     } finally {
-      this.track(program.destroy());
-      if (helper) this.track(helper.destroy());
+      this.destroyLater(program);
+      if (helper) this.destroyLater(helper);
     }
   }
 

@@ -88,14 +88,19 @@ async function removeDir(dir: string): Promise<void> {
 
 class Run implements RunCgroup {
   private destroyed = false;
+  /** What setLimits() last wrote: the same limits again cost no write (a session's next group gets them ahead, supervised-session.ts). */
+  private limits: CgroupLimits | null = null;
   constructor(
     readonly cgroup: Cgroup,
     private readonly dirs: string[],
   ) {}
 
   setLimits(limits: CgroupLimits): void {
+    if (this.limits?.memoryBytes === limits.memoryBytes && this.limits.processes === limits.processes) return;
+    this.limits = null;
     this.cgroup.setMemoryLimit(limits.memoryBytes);
     this.cgroup.setPidsLimit(limits.processes);
+    this.limits = { memoryBytes: limits.memoryBytes, processes: limits.processes };
   }
   cpuTimeMs(): number {
     // Polled while the run goes on: also the moment to sample memory where the kernel keeps no peak.
