@@ -17,36 +17,87 @@ const INSERT_MANY = `
   INSERT INTO submissions (id, user_id, problem_id, language, code, status, passed, total, results, created_at, updated_at)
   SELECT id, user_id, problem_id, language, code, 'Pending', 0, total, '[]'::jsonb, $7::timestamptz, $7::timestamptz
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS input(id, user_id, problem_id, language, code, total)
-  RETURNING *`;
+  RETURNING id`;
+
+/** What a row inserted by INSERT_MANY holds, column by column (the table's defaults for the rest). */
+export interface InsertedSubmissionRow {
+  id: string;
+  user_id: string;
+  problem_id: string;
+  language: string;
+  code: string;
+  status: string;
+  passed: number;
+  total: number;
+  time_ms: null;
+  memory_kb: null;
+  results: unknown[];
+  compile_output: null;
+  failed_test: null;
+  message: null;
+  score: null;
+  group_results: null;
+  previous_status: null;
+  rejudged_at: null;
+  rejudge_generation: number;
+  created_at: string;
+  updated_at: string;
+}
 
 /**
  * Inserts every input as a Pending submission in ONE statement, so the batch is
  * all or nothing: a row the database refuses (NUL in the code) or an outage
  * rolls the whole statement back and nothing is written. Rows come back in input
- * order (matched by id: RETURNING promises no order).
+ * order, built from what was inserted: the statement returns only the ids (each
+ * checked present), not every column, so the code does not travel back out of
+ * the database (on PGlite, out of WASM and through its wire protocol) a moment
+ * after it went in.
  */
-export async function insertSubmissions<R extends { id: string }>(
+export async function insertSubmissions(
   db: SqlExecutor,
   inputs: readonly NewSubmission[],
-  fromRow: (row: R) => Record<string, unknown>,
+  fromRow: (row: InsertedSubmissionRow) => Record<string, unknown>,
 ): Promise<Record<string, unknown>[]> {
   if (inputs.length === 0) return [];
   const ids = inputs.map(() => newObjectId());
-  const { rows } = await db.query<R>(INSERT_MANY, [
+  const now = new Date().toISOString();
+  const { rows } = await db.query<{ id: string }>(INSERT_MANY, [
     ids,
     inputs.map((input) => input.userId),
     inputs.map((input) => input.problemId),
     inputs.map((input) => input.language),
     inputs.map((input) => input.code),
     inputs.map((input) => input.total),
-    new Date().toISOString(),
+    now,
   ]);
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => {
-    const row = byId.get(id);
+  const returned = new Set(rows.map((row) => row.id));
+  return inputs.map((input, index) => {
+    const id = ids[index]!;
     // A committed statement that did not return one of its rows would be a driver fault: say so, do not guess.
-    if (!row) throw new Error(`batch insert returned no row for ${id}`);
-    return fromRow(row);
+    if (!returned.has(id)) throw new Error(`batch insert returned no row for ${id}`);
+    return fromRow({
+      id,
+      user_id: input.userId,
+      problem_id: input.problemId,
+      language: input.language,
+      code: input.code,
+      status: "Pending",
+      passed: 0,
+      total: input.total,
+      time_ms: null,
+      memory_kb: null,
+      results: [],
+      compile_output: null,
+      failed_test: null,
+      message: null,
+      score: null,
+      group_results: null,
+      previous_status: null,
+      rejudged_at: null,
+      rejudge_generation: 0,
+      created_at: now,
+      updated_at: now,
+    });
   });
 }
 

@@ -1,4 +1,4 @@
-import { SUBMISSION_JOB, submissionJobSchema, type SubmissionJob } from "@sonocode/contracts";
+import { SUBMISSION_JOB, type SubmissionJob } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
 import { Job, type JobsOptions, type Queue } from "bullmq";
 import { DEFAULT_ENQUEUE_TIMEOUT_MS, withTimeout, type EnqueueOptions } from "./submission.queue.js";
@@ -150,7 +150,11 @@ export function createIngestPipeline(queue: Queue, options: IngestPipelineOption
 
   return {
     enqueue(job, enqueueOptions = {}) {
-      const payload = submissionJobSchema.parse(job);
+      // Not re-parsed here: the POST path builds the job (buildSubmissionJob) from a
+      // submission the store just validated and a problem parsed when it was loaded,
+      // and the evaluator, its consumer, parses it again on receipt. Parsing it here
+      // too cost a few percent of the POST path's CPU (issue 9).
+      const payload = job;
       const opts: JobsOptions = enqueueOptions.priority === undefined ? { jobId: payload.submissionId } : { jobId: payload.submissionId, priority: enqueueOptions.priority };
       return new Promise<void>((resolve, reject) => submit({ kind: "add", payload, opts, resolve, reject }));
     },
