@@ -1,6 +1,7 @@
 import { ACTIVE_STATUSES, type RejudgeState, type SubmissionStatus } from "@sonocode/contracts";
 import { MongoServerError, ObjectId, type Collection, type Db, type Filter } from "mongodb";
 import type { RejudgeRequestRepository, Unverified } from "../ports.js";
+import { rejudgeContended } from "../rejudge.errors.js";
 
 const ACTIVE: SubmissionStatus[] = [...ACTIVE_STATUSES];
 const DUPLICATE_KEY = 11_000;
@@ -29,6 +30,8 @@ interface MarkedSubmissionDoc {
   rejudgeGeneration?: number;
   /** Which rejudge last moved it back to Pending (absent: none since this field exists). */
   rejudgeId?: ObjectId;
+  /** The createdAt of that rejudge (absent or null: never rejudged). */
+  rejudgedAt?: Date | null;
 }
 
 /**
@@ -52,7 +55,9 @@ export async function ensureRejudgeRequestIndexes(db: Db): Promise<void> {
  * Rejudge requests on MongoDB. Without a transaction a step is two writes: the page's
  * updateMany (each document once: the filter skips those already carrying this rejudge's id),
  * then the request's position, moved only from where this step read it. A crash between the two
- * redoes the page on resume and moves nothing twice; `marked` then misses that page's count.
+ * redoes the page on resume and moves nothing twice. `marked` grows with the position, by the
+ * page's documents carrying this rejudge's id (not by what this step modified), so a redone or
+ * raced page still counts exactly once, as on PostgreSQL.
  */
 export class MongoRejudgeRequests implements Unverified<RejudgeRequestRepository> {
   private readonly rejudges: Collection<RejudgeDoc>;
@@ -82,6 +87,9 @@ export class MongoRejudgeRequests implements Unverified<RejudgeRequestRepository
   async request(problemId: string, input: { at: string; requestedBy: string | null }): Promise<{ rejudge: Record<string, unknown>; created: boolean }> {
     const problem = ObjectId.createFromHexString(problemId);
     for (let attempt = 0; attempt < 3; attempt++) {
+      // A repeated request (the usual retry) finds the one marking before paying for the count.
+      const existing = await this.rejudges.findOne({ problemId: problem, status: "marking" });
+      if (existing) return { rejudge: await this.view(existing), created: false };
       const [queued, newest] = await Promise.all([
         this.submissions.countDocuments({ problemId: problem }),
         this.submissions.find({ problemId: problem }, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next(),
@@ -94,11 +102,9 @@ export class MongoRejudgeRequests implements Unverified<RejudgeRequestRepository
       } catch (error) {
         if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
       }
-      // One is marking this problem already; it may finish before this read, then try again.
-      const marking = await this.rejudges.findOne({ problemId: problem, status: "marking" });
-      if (marking) return { rejudge: await this.view(marking), created: false };
+      // Another request inserted one between the read and the insert; it may even be marked by now: read again.
     }
-    throw new Error(`rejudge of problem ${problemId}: neither recorded nor found marking after 3 attempts`);
+    throw rejudgeContended(problemId);
   }
 
   async markNext(rejudgeId: string, limit: number, at: string): Promise<{ moved: number; done: boolean } | null> {
@@ -114,7 +120,9 @@ export class MongoRejudgeRequests implements Unverified<RejudgeRequestRepository
     }
     let moved = 0;
     if (ids.length > 0) {
-      const result = await this.submissions.updateMany({ _id: { $in: ids }, rejudgeId: { $ne: id } }, [
+      // Never a later rejudge's documents: a step that stalled past this rejudge's end (another
+      // replica finished it, and a new one of the problem began marking) finds them newer.
+      const result = await this.submissions.updateMany({ _id: { $in: ids }, rejudgeId: { $ne: id }, $or: [{ rejudgedAt: null }, { rejudgedAt: { $lte: rejudge.createdAt } }] }, [
         {
           $set: {
             // The last final status (what problem statistics counted); one still in flight keeps its own.
@@ -140,11 +148,13 @@ export class MongoRejudgeRequests implements Unverified<RejudgeRequestRepository
       moved = result.modifiedCount;
     }
     const done = ids.length < limit;
+    // The page's documents now carrying this rejudge, whoever moved them (this step, a racing one, or one that crashed before advancing).
+    const counted = ids.length === 0 ? 0 : await this.submissions.countDocuments({ _id: { $in: ids }, rejudgeId: id });
     const advanced = await this.rejudges.updateOne(
       { _id: id, status: "marking", afterId: rejudge.afterId },
       {
         $set: { afterId: ids.at(-1) ?? rejudge.afterId, status: done ? "marked" : "marking", markedAt: done ? now : null, updatedAt: now },
-        $inc: { marked: moved },
+        $inc: { marked: counted },
       },
     );
     // Another replica advanced it first (its step covered this page): nothing of this step is lost.

@@ -1,6 +1,7 @@
 import type { RejudgeRequestRepository, Unverified } from "../ports.js";
 import { isoDate } from "../documents.js";
 import { newObjectId } from "../object-id.js";
+import { rejudgeContended } from "../rejudge.errors.js";
 import type { SqlExecutor } from "./sql-client.js";
 
 interface RejudgeRow {
@@ -51,6 +52,9 @@ export class PostgresRejudgeRequests implements Unverified<RejudgeRequestReposit
   async request(problemId: string, input: { at: string; requestedBy: string | null }): Promise<{ rejudge: Record<string, unknown>; created: boolean }> {
     // Another request may finish marking between the refused insert and the read: then try again.
     for (let attempt = 0; attempt < 3; attempt++) {
+      // A repeated request (the usual retry) finds the one marking before paying for the count.
+      const existing = await this.db.query<RejudgeRow>(`${SELECT_REJUDGE} WHERE r.problem_id = $1 AND r.status = 'marking'`, [problemId]);
+      if (existing.rows[0]) return { rejudge: toRejudge(existing.rows[0]), created: false };
       const { rows } = await this.db.query<{ id: string }>(
         `INSERT INTO rejudges (id, problem_id, status, queued, marked, last_id, after_id, requested_by, created_at, updated_at)
          SELECT $1, $2, 'marking', count(*)::int, 0, max(id), NULL, $3, $4::timestamptz, $4::timestamptz FROM submissions WHERE problem_id = $2
@@ -64,7 +68,7 @@ export class PostgresRejudgeRequests implements Unverified<RejudgeRequestReposit
         : await this.db.query<RejudgeRow>(`${SELECT_REJUDGE} WHERE r.problem_id = $1 AND r.status = 'marking'`, [problemId]);
       if (found.rows[0]) return { rejudge: toRejudge(found.rows[0]), created };
     }
-    throw new Error(`rejudge of problem ${problemId}: neither recorded nor found marking after 3 attempts`);
+    throw rejudgeContended(problemId);
   }
 
   async markNext(rejudgeId: string, limit: number, at: string): Promise<{ moved: number; done: boolean } | null> {
@@ -87,6 +91,8 @@ export class PostgresRejudgeRequests implements Unverified<RejudgeRequestReposit
                 rejudged_at = (SELECT created_at FROM r), rejudge_generation = rejudge_generation + 1,
                 rejudge_id = $1, updated_at = $3::timestamptz
           WHERE id IN (SELECT id FROM page) AND rejudge_id IS DISTINCT FROM $1
+            -- Never a later rejudge's rows (a step that waited on row locks past this rejudge's end).
+            AND (rejudged_at IS NULL OR rejudged_at <= (SELECT created_at FROM r))
           RETURNING id
        ), step AS (
          UPDATE rejudges

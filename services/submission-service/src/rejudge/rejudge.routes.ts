@@ -36,7 +36,7 @@ export async function rejudgeRoutes(app: FastifyInstance, options: RejudgeRoutes
         params: z.object({ id: objectIdSchema }),
         // Optional (Fastify hands a missing body over as null): problem-service names the admin who asked.
         body: rejudgeRequestBodySchema.nullish(),
-        response: { 202: envelopeSchema(rejudgeResultSchema), 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 403: errorEnvelopeSchema, 503: errorEnvelopeSchema },
+        response: { 202: envelopeSchema(rejudgeResultSchema), 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 403: errorEnvelopeSchema, 409: errorEnvelopeSchema, 503: errorEnvelopeSchema },
       },
     },
     async (request, reply) => {
