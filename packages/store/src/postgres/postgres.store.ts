@@ -68,7 +68,8 @@ interface ProblemRow {
   updated_at: Date | string;
 }
 
-interface SubmissionRow {
+/** A row of the submissions table, as the driver returns it. */
+export interface SubmissionRow {
   id: string;
   user_id: string;
   problem_id: string;

@@ -1,6 +1,7 @@
 import type { NewSubmission } from "@sonocode/contracts";
 import { newObjectId } from "../object-id.js";
 import type { SqlExecutor } from "./sql-client.js";
+import type { SubmissionRow } from "./postgres.store.js";
 
 /**
  * The POST path's group commit (issue 9): submission-service's admission batcher
@@ -19,31 +20,6 @@ const INSERT_MANY = `
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS input(id, user_id, problem_id, language, code, total)
   RETURNING id`;
 
-/** What a row inserted by INSERT_MANY holds, column by column (the table's defaults for the rest). */
-export interface InsertedSubmissionRow {
-  id: string;
-  user_id: string;
-  problem_id: string;
-  language: string;
-  code: string;
-  status: string;
-  passed: number;
-  total: number;
-  time_ms: null;
-  memory_kb: null;
-  results: unknown[];
-  compile_output: null;
-  failed_test: null;
-  message: null;
-  score: null;
-  group_results: null;
-  previous_status: null;
-  rejudged_at: null;
-  rejudge_generation: number;
-  created_at: string;
-  updated_at: string;
-}
-
 /**
  * Inserts every input as a Pending submission in ONE statement, so the batch is
  * all or nothing: a row the database refuses (NUL in the code) or an outage
@@ -56,7 +32,7 @@ export interface InsertedSubmissionRow {
 export async function insertSubmissions(
   db: SqlExecutor,
   inputs: readonly NewSubmission[],
-  fromRow: (row: InsertedSubmissionRow) => Record<string, unknown>,
+  fromRow: (row: SubmissionRow) => Record<string, unknown>,
 ): Promise<Record<string, unknown>[]> {
   if (inputs.length === 0) return [];
   const ids = inputs.map(() => newObjectId());
