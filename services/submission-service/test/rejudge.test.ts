@@ -167,7 +167,7 @@ describe("rejudge (submission-service)", () => {
     // Only recorded: the feeder's tick marks it (then queues its window, below).
     assert.equal((await h.store.submissions.findById(wrong._id))?.status, "WA");
     const report = await feeder.runOnce();
-    assert.deepEqual(report?.marking, { moved: 4, finished: 1, marking: 0 });
+    assert.deepEqual(report?.marking, { moved: 4, finished: 1, marking: 0, failed: 0 });
     const marked = await progress(requested.body.data._id);
     assert.equal(marked.status, 200);
     assert.deepEqual([marked.body.data.status, marked.body.data.marked, marked.body.data.pending], ["marked", 4, 4]);

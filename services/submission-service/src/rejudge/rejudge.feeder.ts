@@ -115,12 +115,33 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     log.warn({ err: { message: error.message } }, "rejudge feeder redis error");
   });
   // Held for half a period: replicas still take turns, and this replica's next tick (or a wake) finds it free.
+  // Not exclusive for a whole tick (a slow one overlaps the next replica's): everything a tick does is
+  // safe twice (same jobIds, generation-guarded finalize, marking under row locks, the attempt set below).
   const lock = createPeriodLock(redis, `${deps.prefix}:rejudge-feeder:lock`, Math.max(1, Math.round(periodMs / 2)));
   const notifier = createSubmissionNotifier(redis, deps.prefix);
   /** jobId -> when this process last added it. */
   const ensured = new Map<string, number>();
-  /** Judgings of one generation that finished without a stored result, shared by every replica (a day's TTL). */
-  const finishedKey = (jobId: string) => `${deps.prefix}:rejudge-feeder:finished:${jobId}`;
+  /**
+   * Judgings of one generation that finished without a stored result, shared by every replica (a
+   * day's TTL): a set of the finished jobs' identities, counted with SCARD. A set, not a counter:
+   * two feeders can look at the same finished job (the period lock is held for half a period, and
+   * a tick with marking in it outlasts that, so another replica's tick overlaps this one; or a
+   * remove failed after the count and the next tick sees the job again), and each must count it
+   * once. Making the lock exclusive for a whole tick would not cover the second case, and would
+   * need extending around every slow step; an idempotent count needs neither. (Not the old
+   * counter's `finished:` key: a string left there would fail SADD with WRONGTYPE in an upgrade.)
+   */
+  const finishedKey = (jobId: string) => `${deps.prefix}:rejudge-feeder:attempts:${jobId}`;
+  /** One judging's identity: its job's add time and finish time (a re-added job has its own). */
+  const attemptId = (job: { timestamp: number; finishedOn?: number | undefined }) => `${job.timestamp}:${job.finishedOn ?? 0}`;
+
+  async function countFinished(jobId: string, job: { timestamp: number; finishedOn?: number | undefined }): Promise<number> {
+    const key = finishedKey(jobId);
+    const replies = await redis.multi().sadd(key, attemptId(job)).pexpire(key, 24 * 3_600_000).scard(key).exec();
+    const failed = replies?.find(([error]) => error !== null);
+    if (!replies || failed) throw failed?.[0] ?? new Error("rejudge feeder: attempt count not recorded");
+    return Number(replies[2]![1]);
+  }
 
   async function connected(): Promise<void> {
     if (redis.status === "ready") return;
@@ -175,7 +196,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
         // Finished (or rejudged again) since the scan: nothing to queue for this generation.
         if (!submission || (submission.status !== "Pending" && submission.status !== "Running") || (submission.rejudgeGeneration ?? 0) !== ref.rejudgeGeneration) continue;
         if (previous?.finishedOn !== undefined) {
-          const [[, finished]] = (await redis.multi().incr(finishedKey(jobId)).pexpire(finishedKey(jobId), 24 * 3_600_000).exec()) as [[Error | null, number]];
+          const finished = await countFinished(jobId, previous);
           if (finished >= maxAttempts) {
             if (await gaveUp(submission, finished, itemLog)) report.gaveUp++;
             await previous.remove();

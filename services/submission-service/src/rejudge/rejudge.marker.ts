@@ -1,5 +1,5 @@
 import type { Logger } from "@sonocode/logger";
-import type { Store } from "@sonocode/store";
+import { isDatabaseUnavailable, type Store } from "@sonocode/store";
 
 /**
  * pageSize: submissions moved back to Pending per step (one short statement: few row locks,
@@ -8,6 +8,9 @@ import type { Store } from "@sonocode/store";
  * later ones are still being marked, and a PGlite shared with POSTs is never held for long).
  */
 export const REJUDGE_MARKER_DEFAULTS = { pageSize: 500, budgetMs: 500 } as const;
+
+/** A rejudge whose step keeps failing is logged at error once, then at most this often (with its failure count). */
+const FAILURE_LOG_EVERY_MS = 60_000;
 
 export interface RejudgeMarkerDeps {
   store: Store;
@@ -21,8 +24,10 @@ export interface RejudgeMarkReport {
   moved: number;
   /** Rejudges whose marking ended in this step. */
   finished: number;
-  /** Rejudges still marking after it. */
+  /** Rejudges still marking after it (the failed ones included). */
   marking: number;
+  /** Rejudges whose step failed in this step (left marking: retried next tick, after the others). */
+  failed: number;
 }
 
 /** Runs one bounded marking step over every rejudge still marking (oldest first). */
@@ -38,29 +43,55 @@ export function createRejudgeMarker(deps: RejudgeMarkerDeps): RejudgeMarker {
   const pageSize = deps.pageSize ?? REJUDGE_MARKER_DEFAULTS.pageSize;
   const budgetMs = deps.budgetMs ?? REJUDGE_MARKER_DEFAULTS.budgetMs;
   const log = deps.logger.child({ component: "rejudge-marker" });
+  /** Rejudges whose last step failed: failures in a row, when last logged. */
+  const failing = new Map<string, { failures: number; loggedAt: number }>();
+
+  function stepFailed(rejudge: { _id: string; problemId: string }, error: unknown): void {
+    const now = Date.now();
+    const seen = failing.get(rejudge._id) ?? { failures: 0, loggedAt: 0 };
+    seen.failures++;
+    const logged = seen.failures === 1 || now - seen.loggedAt >= FAILURE_LOG_EVERY_MS;
+    if (logged) seen.loggedAt = now;
+    failing.set(rejudge._id, seen);
+    // The error only (a database message, no submission fields): the marking step never reads code.
+    if (logged) log.error({ err: error, rejudgeId: rejudge._id, problemId: rejudge.problemId, failures: seen.failures }, "rejudge marking step failed; the other rejudges go on, this one is retried next tick");
+  }
+
   return async () => {
-    const report: RejudgeMarkReport = { moved: 0, finished: 0, marking: 0 };
+    const report: RejudgeMarkReport = { moved: 0, finished: 0, marking: 0, failed: 0 };
     const started = Date.now();
     const marking = await deps.store.rejudgeRequests.listMarking(100);
-    for (const rejudge of marking) {
+    // Forget failures of rejudges no longer marking (finished by another replica meanwhile).
+    for (const rejudgeId of failing.keys()) if (!marking.some((rejudge) => rejudge._id === rejudgeId)) failing.delete(rejudgeId);
+    for (const [index, rejudge] of marking.entries()) {
       let done = false;
-      // At least one page per rejudge and tick, however long the previous one took.
-      do {
-        const step = await deps.store.rejudgeRequests.markNext(rejudge._id, pageSize, new Date().toISOString());
-        if (step === null) {
-          // Another replica finished it meanwhile.
-          done = true;
-          break;
-        }
-        report.moved += step.moved;
-        done = step.done;
-      } while (!done && Date.now() - started < budgetMs);
+      try {
+        // At least one page per rejudge and tick, however long the previous one took.
+        do {
+          const step = await deps.store.rejudgeRequests.markNext(rejudge._id, pageSize, new Date().toISOString());
+          if (step === null) {
+            // Another replica finished it meanwhile.
+            done = true;
+            break;
+          }
+          report.moved += step.moved;
+          done = step.done;
+        } while (!done && Date.now() - started < budgetMs);
+        failing.delete(rejudge._id);
+      } catch (error) {
+        // The database away fails every rejudge alike: the whole step ends (the feeder logs it once and retries).
+        if (isDatabaseUnavailable(error)) throw error;
+        // Anything else belongs to this rejudge (say, one of its rows a statement cannot update):
+        // it stays marking, and must not hold back the rejudges after it in the list.
+        stepFailed(rejudge, error);
+        report.failed++;
+      }
       if (done) {
         report.finished++;
         log.info({ rejudgeId: rejudge._id, problemId: rejudge.problemId, queued: rejudge.queued }, "rejudge marked: every submission is back to Pending");
       } else report.marking++;
       if (Date.now() - started >= budgetMs) {
-        report.marking += marking.length - marking.indexOf(rejudge) - 1;
+        report.marking += marking.length - index - 1;
         break;
       }
     }
