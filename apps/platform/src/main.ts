@@ -44,6 +44,7 @@ runMain(async () => {
     testSetCache: { dir: config.TEST_SET_CACHE_DIR, maxBytes: config.TEST_SET_CACHE_MAX_MB * 1024 * 1024 },
     resultConcurrency: config.RESULT_CONCURRENCY,
     reconcile: { periodMs: config.RECONCILE_PERIOD_MS, graceMs: config.RECONCILE_GRACE_MS, maxRedrives: config.RECONCILE_MAX_ATTEMPTS },
+    rejudge: { maxAttempts: config.REJUDGE_MAX_ATTEMPTS },
     limits: { perMinute: config.SUBMISSION_RATE_LIMIT_PER_MINUTE, maxInFlight: config.SUBMISSION_MAX_IN_FLIGHT },
     problemCache: { ttlMs: config.PROBLEM_CACHE_TTL_MS, maxEntries: config.PROBLEM_CACHE_MAX_ENTRIES },
     maxCodeBytes: config.MAX_CODE_BYTES,

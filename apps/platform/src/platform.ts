@@ -48,6 +48,8 @@ export interface PlatformOptions {
   resultConcurrency?: number | undefined;
   /** Submission reconciler timing (defaults: RECONCILER_DEFAULTS of submission-service). */
   reconcile?: { periodMs?: number | undefined; graceMs?: number | undefined; maxRedrives?: number | undefined } | undefined;
+  /** The rejudge feeder (REJUDGE_MAX_ATTEMPTS; default: REJUDGE_FEEDER_DEFAULTS of submission-service). */
+  rejudge?: { maxAttempts?: number | undefined } | undefined;
   /** submission-service's problem cache (defaults: PROBLEM_CACHE_DEFAULTS). */
   problemCache?: { ttlMs?: number; maxEntries?: number } | undefined;
   /** Per-user submission caps (defaults: SUBMISSION_LIMIT_DEFAULTS). */
@@ -206,7 +208,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(options.reconcile?.maxRedrives === undefined ? {} : { maxRedrives: options.reconcile.maxRedrives }),
     });
     closers.push({ name: "reconciler", close: () => reconciler.close() });
-    const rejudgeFeeder = createRejudgeFeeder({ store, problems: problemClient, submissionQueue: queue.queue, redisUrl, prefix: options.prefix, logger: submissionLogger });
+    const rejudgeFeeder = createRejudgeFeeder({
+      store,
+      problems: problemClient,
+      submissionQueue: queue.queue,
+      redisUrl,
+      prefix: options.prefix,
+      logger: submissionLogger,
+      ...(options.rejudge?.maxAttempts === undefined ? {} : { maxAttempts: options.rejudge.maxAttempts }),
+    });
     closers.push({ name: "rejudge-feeder", close: () => rejudgeFeeder.close() });
     // POSTs read problems from a cache that problem-service's announcements invalidate.
     const problemCache = createProblemCache({ source: problemClient, redisUrl, prefix: options.prefix, logger: submissionLogger, ...options.problemCache });

@@ -86,9 +86,10 @@ describe("rejudge (embedded platform, one evaluator slot)", () => {
     assert.deepEqual([rejudge.body.data.queued, rejudge.body.data.created, rejudge.body.data.status, rejudge.body.data.requestedBy], [REJUDGED, true, "marking", "admin-1"]);
     // Once the first rejudge is being judged, the others wait in the queue (the feeder queues its
     // whole window at once): a fresh submission made now must not wait for them.
+    // (Marked first: before the background marking, every one still has its first, final status.)
     await eventually(async () => {
       const all = await Promise.all(ids.map((id) => platform.store.submissions.findById(id)));
-      return all.some((s) => s?.status !== "Pending");
+      return all.every((s) => s?.rejudgeGeneration === 1) && all.some((s) => s?.status !== "Pending");
     }, "the first rejudge to start", 60_000);
     const fresh = await call(platform.urls.submission, "POST", "/api/v1/submissions", { token: alice, body: { problemId, language: "python", code: PYTHON_AB_OK } });
     assert.equal(fresh.status, 201);
