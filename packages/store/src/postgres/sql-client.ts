@@ -1,11 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import { openPgliteThread } from "./pglite-thread.js";
 
 /**
  * The tiny query interface the PostgreSQL adapter is written against, so one
- * implementation serves both PGlite (in-process) and a real server (pg.Pool).
+ * implementation serves both PGlite (embedded, in a worker thread) and a real server (pg.Pool).
  * Parameters are positional ($1, $2...); jsonb values are passed as JSON text
  * and cast in SQL (`$n::jsonb`), because pg would turn a JS array into a
  * PostgreSQL array literal and PGlite would double-encode a pre-stringified value
@@ -33,11 +33,12 @@ export interface SqlClient extends SqlExecutor {
 const openDataDirs = new Set<string>();
 
 /**
- * PGlite is a single connection. Its own mutex already serialises query() and
- * transaction() calls (a top-level query waits for an open transaction to end),
- * so concurrent callers are safe without another lock here; what must not
- * happen is issuing top-level queries from inside a transaction callback (that
- * would deadlock), which is why the callback gets `tx`, never the client.
+ * PGlite in a worker thread of its own (pglite-thread.ts): its WASM PostgreSQL does
+ * not run on the caller's event loop. PGlite is a single connection whose mutex
+ * serialises query() and transaction() calls (a top-level query waits for an open
+ * transaction to end), so concurrent callers are safe without another lock here;
+ * what must not happen is issuing top-level queries from inside a transaction
+ * callback (that would deadlock), which is why the callback gets `tx`, never the client.
  */
 export async function openPglite(dataDir: string | null): Promise<SqlClient> {
   const key = dataDir === null ? null : resolve(dataDir);
@@ -48,29 +49,21 @@ export async function openPglite(dataDir: string | null): Promise<SqlClient> {
     if (openDataDirs.has(key)) throw new Error(`PGlite data directory ${key} is already open in this process: share one Store instead of opening it twice`);
     openDataDirs.add(key);
   }
-  let db: PGlite;
+  let client: SqlClient;
   try {
     if (key !== null) await mkdir(key, { recursive: true });
-    db = key === null ? await PGlite.create() : await PGlite.create(key);
+    client = await openPgliteThread(key);
   } catch (error) {
     if (key !== null) openDataDirs.delete(key);
     throw error;
   }
-  const run = async <R extends object>(
-    executor: { query<T>(q: string, p?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }> },
-    text: string,
-    params: readonly unknown[] = [],
-  ): Promise<SqlResult<R>> => {
-    const result = await executor.query<R>(text, [...params]);
-    return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
-  };
   return {
-    dialect: "pglite",
-    query: (text, params) => run(db, text, params),
-    transaction: (fn) => db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) })),
+    dialect: client.dialect,
+    query: (text, params) => client.query(text, params),
+    transaction: (fn) => client.transaction(fn),
     close: async () => {
       try {
-        if (!db.closed) await db.close();
+        await client.close();
       } finally {
         if (key !== null) openDataDirs.delete(key);
       }

@@ -1,0 +1,104 @@
+// PGlite in its own worker thread (src/postgres/pglite-thread.ts): what crosses the thread
+// boundary must behave as PGlite did in the caller's thread: errors keep their SQLSTATE,
+// rows keep their types, transactions commit or roll back whole, a top-level statement
+// waits for an open transaction, and an idle database keeps no process alive.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { openPglite, type SqlClient } from "../src/postgres/sql-client.js";
+
+describe("PGlite in a worker thread", () => {
+  let client: SqlClient;
+  before(async () => {
+    client = await openPglite(null);
+    await client.query("CREATE TABLE items (id int PRIMARY KEY, body text, at timestamptz, doc jsonb)");
+  });
+  after(async () => client.close());
+
+  it("rows keep their types; parameters arrive as sent", async () => {
+    const at = new Date("2026-01-02T03:04:05.678Z");
+    const inserted = await client.query("INSERT INTO items VALUES ($1, $2, $3, $4::jsonb), (2, 'b', now(), '[]'::jsonb)", [1, "a\nb", at.toISOString(), JSON.stringify({ k: [1, "x"] })]);
+    assert.equal(inserted.rowCount, 2);
+    const { rows } = await client.query<{ id: number; body: string; at: Date; doc: unknown; ids: number[] }>(
+      "SELECT id, body, at, doc, (SELECT array_agg(id ORDER BY id) FROM items WHERE id = ANY($1::int[])) AS ids FROM items WHERE id = 1",
+      [[1, 2]],
+    );
+    assert.deepEqual(rows, [{ id: 1, body: "a\nb", at, doc: { k: [1, "x"] }, ids: [1, 2] }]);
+    assert.ok(rows[0]!.at instanceof Date);
+  });
+
+  it("a refused statement rejects with PostgreSQL's SQLSTATE and message", async () => {
+    await assert.rejects(client.query("INSERT INTO items (id) VALUES (1)"), (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.equal((error as { code?: unknown }).code, "23505");
+      assert.match(error.message, /duplicate key/);
+      return true;
+    });
+    await assert.rejects(client.query("SELECT $1::text", ["nul\u0000"]), (error: unknown) => (error as { code?: unknown }).code === "22021");
+  });
+
+  it("a transaction commits its value, or rolls back whole and rethrows the callback's error", async () => {
+    const value = await client.transaction(async (tx) => {
+      await tx.query("INSERT INTO items (id, body) VALUES (10, 'kept')");
+      return (await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM items WHERE id = 10")).rows[0]!.n;
+    });
+    assert.equal(value, 1);
+    const boom = new Error("callback failed");
+    await assert.rejects(
+      client.transaction(async (tx) => {
+        await tx.query("INSERT INTO items (id, body) VALUES (11, 'rolled back')");
+        throw boom;
+      }),
+      (error: unknown) => error === boom,
+    );
+    const { rows } = await client.query<{ id: number }>("SELECT id FROM items WHERE id IN (10, 11) ORDER BY id");
+    assert.deepEqual(rows, [{ id: 10 }]);
+  });
+
+  it("a top-level statement issued during a transaction runs after it ends", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inserted!: () => void;
+    const insertDone = new Promise<void>((resolve) => (inserted = resolve));
+    const transaction = client.transaction(async (tx) => {
+      await tx.query("INSERT INTO items (id, body) VALUES (20, 'in tx')");
+      inserted();
+      await held;
+    });
+    await insertDone;
+    let released = false;
+    let answeredWhileOpen = false;
+    // One connection: what matters is not what it sees but that it waits (PGlite's own mutex).
+    const count = client.query<{ n: number }>("SELECT count(*)::int AS n FROM items WHERE id = 20").then((result) => {
+      answeredWhileOpen = !released;
+      return result;
+    });
+    // Give the top-level statement every chance to overtake the open transaction.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    released = true;
+    release();
+    await transaction;
+    assert.deepEqual((await count).rows, [{ n: 1 }]);
+    assert.equal(answeredWhileOpen, false, "the top-level statement was answered while the transaction was open");
+  });
+
+  it("an open, idle database keeps no process alive", async () => {
+    const moduleUrl = new URL("../src/postgres/sql-client.ts", import.meta.url).href;
+    const code = `const { openPglite } = await import(${JSON.stringify(moduleUrl)}); const db = await openPglite(null); await db.query("SELECT 1"); process.stdout.write("queried");`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const exit = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error("the process did not exit with its database open and idle"));
+      }, 120_000);
+      child.once("exit", (status) => {
+        clearTimeout(timer);
+        resolve(status);
+      });
+    });
+    assert.equal(out, "queried");
+    assert.equal(exit, 0);
+  });
+});
