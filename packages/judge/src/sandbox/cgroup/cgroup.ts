@@ -70,13 +70,31 @@ export interface V1Dirs {
   cpuset?: string | null;
 }
 
+/**
+ * What the creator of a v1 group already knows, so the group does not read it again per run
+ * (run-cgroups.ts makes a group per run): whether swap accounting is on (a host-wide setting),
+ * the parent's cpuset.mems, and that the group is new (its memory limits are still unlimited).
+ */
+export interface V1Known {
+  memsw?: boolean;
+  parentMems?: string;
+  fresh?: boolean;
+}
+
 export class CgroupV1 implements Cgroup {
   readonly version = 1 as const;
   readonly describe: string;
-  private memswKnown: boolean | null = null;
+  private memswKnown: boolean | null;
+  /** The memory limit this object last wrote (Infinity on a new group), or null: read it from the file. Only the group's creator writes it. */
+  private memoryLimit: number | null;
 
-  constructor(readonly dirs: V1Dirs) {
+  constructor(
+    readonly dirs: V1Dirs,
+    private readonly known: V1Known = {},
+  ) {
     this.describe = dirs.memory;
+    this.memswKnown = known.memsw ?? null;
+    this.memoryLimit = known.fresh ? Number.POSITIVE_INFINITY : null;
   }
 
   /** Swap accounting on (memsw files exist); probed on first use, once the group exists. */
@@ -126,13 +144,16 @@ export class CgroupV1 implements Cgroup {
     const memsw = join(this.dirs.memory, "memory.memsw.limit_in_bytes");
     if (!this.memsw) return write(mem, bytes);
     // The kernel wants limit <= memsw.limit at every moment: raise memsw first when growing, lower it last when shrinking.
-    if (bytes >= readNumber(mem)) {
+    const current = this.memoryLimit ?? readNumber(mem);
+    this.memoryLimit = null; // unknown until both writes went through
+    if (bytes >= current) {
       write(memsw, bytes);
       write(mem, bytes);
     } else {
       write(mem, bytes);
       write(memsw, bytes);
     }
+    this.memoryLimit = bytes;
   }
   setPidsLimit(count: number): void {
     write(join(this.dirs.pids, "pids.max"), count);
@@ -141,7 +162,7 @@ export class CgroupV1 implements Cgroup {
     const dir = this.dirs.cpuset;
     if (!dir) throw new Error("this cgroup has no cpuset hierarchy");
     // A v1 cpuset starts with empty cpus and mems, and a task cannot join it until both are set.
-    write(join(dir, "cpuset.mems"), readFileSync(join(dirname(dir), "cpuset.mems"), "utf8").trim());
+    write(join(dir, "cpuset.mems"), this.known.parentMems ?? readFileSync(join(dirname(dir), "cpuset.mems"), "utf8").trim());
     write(join(dir, "cpuset.cpus"), formatCpuList(cpus));
   }
   reclaim(): void {

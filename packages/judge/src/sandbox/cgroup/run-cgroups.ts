@@ -8,7 +8,7 @@ import { rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { ownerGone, ownerPid } from "../owner.js";
-import { CgroupV1, CgroupV2, type Cgroup, type V1Dirs } from "./cgroup.js";
+import { CgroupV1, CgroupV2, type Cgroup, type V1Dirs, type V1Known } from "./cgroup.js";
 import { formatCpuList, parseCpuList, usableCpus } from "./cpuset.js";
 import { cgroupMounts, v1Mount, type CgroupMount } from "./files.js";
 import { killAll, killNow } from "./kill.js";
@@ -66,8 +66,29 @@ export interface CgroupManager {
 const RUN_NAME = /^run-(\d+)-[0-9a-f]+$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Unique per process (and unguessable across restarts): a random prefix once, then a counter. */
+const RUN_PREFIX = randomBytes(6).toString("hex");
+let runCount = 0;
+
 function runName(): string {
-  return `run-${process.pid}-${randomBytes(6).toString("hex")}`;
+  return `run-${process.pid}-${RUN_PREFIX}${(runCount++).toString(16)}`;
+}
+
+/**
+ * One rmdir: true when the directory is gone, false when the group still holds tasks (EBUSY).
+ * Synchronous: removing an empty group takes the kernel tens of microseconds, less than a round
+ * trip through libuv's thread pool costs (the retries of removeDir wait asynchronously).
+ */
+function tryRemoveDir(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return true;
+    if (code === "EBUSY") return false;
+    throw error;
+  }
 }
 
 /** Removes a cgroup directory, retrying briefly: rmdir fails with EBUSY while exiting tasks are still being reaped. */
@@ -120,9 +141,14 @@ class Run implements RunCgroup {
   }
   async destroy(): Promise<void> {
     if (this.destroyed) return;
-    if (this.dirs.some((d) => existsSync(d))) {
+    // A run's group is normally empty here (the run ended with killAll): the kernel refuses to
+    // remove a group that still holds a task (EBUSY), so that refusal is the check, and only
+    // then are the tasks killed. An empty group costs its rmdirs and nothing else.
+    for (const [index, dir] of this.dirs.entries()) {
+      if (tryRemoveDir(dir)) continue;
       await this.killAll();
-      for (const dir of this.dirs) await removeDir(dir);
+      for (const rest of this.dirs.slice(index)) await removeDir(rest);
+      break;
     }
     this.cgroup.close();
     this.destroyed = true;
@@ -130,6 +156,9 @@ class Run implements RunCgroup {
 }
 
 class Manager implements CgroupManager {
+  /** v1: what every run group would otherwise read again (swap accounting, the parent's cpuset.mems); read at the first create. */
+  private v1Known: V1Known | null = null;
+
   constructor(
     readonly version: 1 | 2,
     /** v2: { unified }; v1: one parent per controller. */
@@ -137,13 +166,24 @@ class Manager implements CgroupManager {
     readonly cpuset: CpusetSupport,
   ) {}
 
+  private knownV1(p: V1Dirs): V1Known {
+    if (!this.v1Known) {
+      this.v1Known = {
+        // A host-wide setting (swapaccount): the parent has the files exactly when its children do.
+        memsw: existsSync(join(p.memory, "memory.memsw.limit_in_bytes")),
+        ...(p.cpuset && this.cpuset.cpus ? { parentMems: readFileSync(join(p.cpuset, "cpuset.mems"), "utf8").trim() } : {}),
+      };
+    }
+    return this.v1Known;
+  }
+
   private parentDirs(): string[] {
     if ("v2" in this.parents) return [this.parents.v2];
     const { memory, pids, cpuacct, freezer, cpuset } = this.parents.v1;
     return [...new Set([memory, pids, cpuacct, ...(freezer ? [freezer] : []), ...(cpuset ? [cpuset] : [])])];
   }
 
-  private open(name: string): { cgroup: Cgroup; dirs: string[] } {
+  private open(name: string, fresh = false): { cgroup: Cgroup; dirs: string[] } {
     if ("v2" in this.parents) {
       const dir = join(this.parents.v2, name);
       return { cgroup: new CgroupV2(dir), dirs: [dir] };
@@ -156,12 +196,23 @@ class Manager implements CgroupManager {
       freezer: p.freezer ? join(p.freezer, name) : null,
       cpuset: p.cpuset ? join(p.cpuset, name) : null,
     };
-    const cgroup = new CgroupV1(dirs);
+    const cgroup = fresh ? new CgroupV1(dirs, { ...this.knownV1(p), fresh: true }) : new CgroupV1(dirs);
     return { cgroup, dirs: cgroup.all() };
   }
 
   create(limits?: CgroupLimits, placement?: RunPlacement): RunCgroup {
-    const { cgroup, dirs } = this.open(runName());
+    try {
+      return this.createOnce(limits, placement);
+    } catch (error) {
+      // What was read once may have changed since (an administrator moved the parent's memory nodes): read it again, once.
+      if (!this.v1Known) throw error;
+      this.v1Known = null;
+      return this.createOnce(limits, placement);
+    }
+  }
+
+  private createOnce(limits?: CgroupLimits, placement?: RunPlacement): RunCgroup {
+    const { cgroup, dirs } = this.open(runName(), true);
     const made: string[] = [];
     try {
       for (const dir of dirs) {
