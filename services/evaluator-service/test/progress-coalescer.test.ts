@@ -102,3 +102,49 @@ test("a failing publish neither throws out of update() nor stops later counts", 
   await coalescer.finish();
   assert.deepEqual(published, [1]);
 });
+
+test("holdFirstCount: only the announcement goes out at once; a judging done within one interval of its first test publishes nothing more, a slower one its latest count one interval on", async (t) => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  t.after(() => mock.timers.reset());
+  let clock = 0;
+  const advance = (ms: number) => {
+    clock += ms;
+    mock.timers.tick(ms);
+  };
+  const published: Array<{ passed: number; at: number }> = [];
+  const make = () =>
+    createProgressCoalescer({ intervalMs: 250, holdFirstCount: true, now: () => clock, publish: async (passed) => void published.push({ passed, at: clock }) });
+
+  // Fast: compile 400 ms, then 10 tests of 5 ms, verdict.
+  const fast = make();
+  fast.update(0);
+  advance(400);
+  for (let passed = 1; passed <= 10; passed += 1) {
+    fast.update(passed);
+    advance(5);
+  }
+  await fast.finish();
+  assert.deepEqual(published.map((p) => p.passed), [0], "the announcement only");
+
+  // Slow: the first test's count waits one interval, then one latest count per interval.
+  published.length = 0;
+  const slow = make();
+  const start = clock;
+  slow.update(0);
+  advance(400);
+  slow.update(1);
+  await settle();
+  assert.deepEqual(published.map((p) => p.passed), [0], "the first count is held");
+  advance(100);
+  slow.update(2);
+  advance(150);
+  await settle();
+  assert.deepEqual(published.map((p) => p.passed), [0, 2], "one interval after the first count, carrying the latest");
+  assert.equal(published[1]!.at - start, 650);
+  advance(100);
+  slow.update(3);
+  advance(150);
+  await settle();
+  assert.deepEqual(published.map((p) => p.passed), [0, 2, 3]);
+  await slow.finish();
+});

@@ -203,9 +203,13 @@ async function judgeTests(
   const total = tests.length;
 
   // Progress is best effort and coalesced (a few per second): a lost or slow progress event must
-  // never fail or delay the verdict, and none may follow it (see ProgressCoalescer).
+  // never fail or delay the verdict, and none may follow it (see ProgressCoalescer). The first
+  // test's count is held one interval: most submissions are judged within it, and then their
+  // "Running" announcement is the only progress event (each costs a queue job, a database write
+  // and a socket emit downstream).
   const progress = createProgressCoalescer({
     ...(deps.progressIntervalMs === undefined ? {} : { intervalMs: deps.progressIntervalMs }),
+    holdFirstCount: true,
     publish: async (passed) => {
       try {
         await deps.publisher.progress({ submissionId, userId, status: "Running", passed, total, ...generationOf(data) });

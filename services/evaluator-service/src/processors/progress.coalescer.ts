@@ -2,7 +2,8 @@
  * Live progress for one submission, coalesced: a 1 ms test must not cost one queue job, one
  * database write and one socket emit each. The judge reports every test; this publishes
  *
- * - the "Running" announcement and the first test's count at once (the user sees it start),
+ * - the "Running" announcement at once (the user sees it start), and the first test's count
+ *   too, unless `holdFirstCount` holds it one interval,
  * - then at most one count per interval, always the latest (a burst collapses into one),
  * - and nothing once finish() is called: the final result goes out right after it, so no
  *   progress is ever queued behind (or raced against) the verdict by this evaluator.
@@ -21,6 +22,13 @@ export interface ProgressCoalescerOptions {
   publish: (passed: number) => Promise<void>;
   /** Minimum gap between two published counts after the first test's (default 250 ms). */
   intervalMs?: number;
+  /**
+   * Hold the first test's count one interval after it arrives instead of publishing it at once
+   * (default false). A judging whose tests end within that interval then sends one progress
+   * event (the announcement) before its verdict, not two; a slower one shows its count at most
+   * one interval late.
+   */
+  holdFirstCount?: boolean;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -30,6 +38,7 @@ const FINISH_WAIT_CAP_MS = 2_000;
 
 export function createProgressCoalescer(options: ProgressCoalescerOptions): ProgressCoalescer {
   const intervalMs = options.intervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  const holdFirstCount = options.holdFirstCount ?? false;
   const now = options.now ?? (() => performance.now());
   let inFlight: Promise<void> = Promise.resolve();
   let lastPublishedAt = -Infinity;
@@ -55,8 +64,8 @@ export function createProgressCoalescer(options: ProgressCoalescerOptions): Prog
       updates += 1;
       latest = Math.max(latest, passed);
       if (timer) return; // the pending publish will carry the latest count
-      // The announcement (first update) and the first test's count go out at once.
-      const wait = updates <= 2 ? 0 : lastPublishedAt + intervalMs - now();
+      // The announcement (first update) goes out at once, the first test's count too unless held.
+      const wait = updates === 1 ? 0 : updates === 2 ? (holdFirstCount ? intervalMs : 0) : lastPublishedAt + intervalMs - now();
       if (wait <= 0) publishLatest();
       else timer = setTimeout(publishLatest, wait);
     },
