@@ -70,6 +70,8 @@ type Manifest = z.infer<typeof manifestSchema>;
 
 const MANIFEST = "manifest.json";
 const DEFAULT_MIN_IDLE_MS = 60_000;
+/** Sets this process has read and verified, kept in memory (see acquire). */
+const VERIFIED_KEPT = 256;
 
 function fileName(index: number, kind: "in" | "out"): string {
   return `${String(index).padStart(4, "0")}.${kind}`;
@@ -87,6 +89,19 @@ export function createTestSetCache(options: TestSetCacheOptions): TestSetCache {
   const tmpDir = join(root, "tmp");
   const leasesDir = join(root, "leases");
   const minIdleMs = options.minIdleMs ?? DEFAULT_MIN_IDLE_MS;
+  /**
+   * Sets read and verified by this process, by hash. A hash names one content, and a stored set's
+   * files are never rewritten (a broken or evicted set is moved away whole, and a set stored again
+   * under its hash holds the same bytes), so once verified here a set need not be read and checked
+   * again: acquire() still touches its manifest (which also says whether it is still there) and
+   * leases it, but skips the manifest read and the size check of every file.
+   */
+  const verified = new Map<string, CachedTestSet>();
+  const remember = (set: CachedTestSet) => {
+    verified.delete(set.hash);
+    verified.set(set.hash, set);
+    if (verified.size > VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
+  };
   let ready: Promise<void> | undefined;
   const ensureDirs = () =>
     (ready ??= Promise.all([setsDir, tmpDir, leasesDir].map((dir) => mkdir(dir, { recursive: true, mode: 0o700 }))).then(() => undefined));
@@ -152,6 +167,7 @@ export function createTestSetCache(options: TestSetCacheOptions): TestSetCache {
         continue;
       }
       await remove(trash);
+      verified.delete(entry.hash);
       total -= entry.bytes;
     }
   }
@@ -171,6 +187,8 @@ export function createTestSetCache(options: TestSetCacheOptions): TestSetCache {
       const leasePath = join(leasesDir, `${hash}.${process.pid}.${randomBytes(6).toString("hex")}`);
       await writeFile(leasePath, "");
       const release = () => unlink(leasePath).catch(() => undefined);
+      const known = verified.get(hash);
+      if (known) return { set: known, release };
       const manifest = await readManifest(hash);
       // A set truncated by a crash before its data reached the disk is dropped and fetched again.
       const files = manifest ? manifest.hidden.flatMap((_hidden, index) => [join(setsDir, hash, fileName(index, "in")), join(setsDir, hash, fileName(index, "out"))]) : [];
@@ -180,26 +198,25 @@ export function createTestSetCache(options: TestSetCacheOptions): TestSetCache {
         await rename(join(setsDir, hash), join(tmpDir, `broken-${hash}-${randomBytes(6).toString("hex")}`)).catch(() => undefined);
         return null;
       }
-      return {
-        set: {
-          hash,
-          count: manifest.count,
-          bytes: manifest.sizes.reduce((a, b) => a + b, 0),
-          tests: manifest.hidden.map((hidden, index) => {
-            const group = manifest.testGroups?.[index];
-            return {
-              inputFile: join(setsDir, hash, fileName(index, "in")),
-              outputFile: join(setsDir, hash, fileName(index, "out")),
-              hidden,
-              ...(group ? { group } : {}),
-            };
-          }),
-          ...(manifest.checker ? { checker: manifest.checker } : {}),
-          ...(manifest.groups ? { groups: manifest.groups } : {}),
-          ...(manifest.interactor ? { interactor: manifest.interactor } : {}),
-        },
-        release,
+      const set: CachedTestSet = {
+        hash,
+        count: manifest.count,
+        bytes: manifest.sizes.reduce((a, b) => a + b, 0),
+        tests: manifest.hidden.map((hidden, index) => {
+          const group = manifest.testGroups?.[index];
+          return {
+            inputFile: join(setsDir, hash, fileName(index, "in")),
+            outputFile: join(setsDir, hash, fileName(index, "out")),
+            hidden,
+            ...(group ? { group } : {}),
+          };
+        }),
+        ...(manifest.checker ? { checker: manifest.checker } : {}),
+        ...(manifest.groups ? { groups: manifest.groups } : {}),
+        ...(manifest.interactor ? { interactor: manifest.interactor } : {}),
       };
+      remember(set);
+      return { set, release };
     },
 
     async put(testSet) {
