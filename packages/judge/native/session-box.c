@@ -31,7 +31,9 @@ void put_file(struct fields *f) {
     int fd = openat(box_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) err = errno;
     else {
-      if (write_all(fd, f->buf + f->at, f->len - f->at) != 0) err = errno ? errno : EIO;
+      /* Readable by the program's uid whatever the umask (the supervisor sets 022 too). */
+      if (fchmod(fd, 0644) != 0) err = errno;
+      if (!err && write_all(fd, f->buf + f->at, f->len - f->at) != 0) err = errno ? errno : EIO;
       if (close(fd) != 0 && !err) err = errno;
     }
   }

@@ -144,6 +144,10 @@ int main(void) {
   /* Before anything else: nothing may read or write this process, and it dies with the judge. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(1);
   signal(SIGPIPE, SIG_IGN);
+  /* The judge's files in /box and everything the programs create get the usual modes, whatever
+   * umask the evaluator was started with (systemd UMask=0027 would make the source unreadable
+   * to the program's uid: every submission CE). */
+  umask(022);
   char *buf = NULL;
   size_t cap = 0;
   ssize_t len = read_message(&buf, &cap);

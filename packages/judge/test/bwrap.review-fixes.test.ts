@@ -5,13 +5,18 @@
 //  - a custom checker's runs are pinned to the submission's own CPU, not to the CPU of
 //    the slot its session takes (another submission's);
 //  - a failure of the program's own setup in the run init (setrlimit, identity, seccomp,
-//    ...) is a sandbox error (retried), never an exit code the verdict reads as RE.
+//    ...) is a sandbox error (retried), never an exit code the verdict reads as RE;
+//  - an evaluator started with a strict umask (systemd UMask=0027) still gives the program
+//    a readable source: the judge's files in /box are 0644 whatever the umask (was: CE);
+//  - a session whose supervisor was killed refuses its later runs and writes (its /box is
+//    gone), and its dispose() still ends cleanly.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createBwrapEngine, createJudgeWithEngine, DEFAULT_ROOTFS, type RunLimits, type SandboxEngine } from "../src/index.js";
+import { createBwrapEngine, createJudgeWithEngine, DEFAULT_ROOTFS, SandboxError, type RunLimits, type SandboxEngine } from "../src/index.js";
 import { classifyRun } from "../src/verdict.js";
 import { usableCpus } from "../src/sandbox/cgroup/cpuset.js";
 import { Supervisor } from "../src/engines/bwrap/supervisor.js";
@@ -87,6 +92,56 @@ describe("bwrap review fixes", { concurrency: 1 }, () => {
       assert.equal(reply.value, 1, "EPERM");
     } finally {
       await session.dispose();
+    }
+  });
+
+  it("a strict umask in the evaluator (027) still gives the program a readable source: Success, not CE", async () => {
+    const judge = createJudgeWithEngine(createBwrapEngine({ rootfs }), { maxConcurrency: 1 });
+    const old = process.umask(0o027);
+    try {
+      const verdict = await judge.judge({ language: "PYTHON", source: "print(input())", tests: [{ input: "7\n", output: "7\n" }] });
+      assert.equal(verdict.status, "Success", verdict.compileOutput ?? JSON.stringify(verdict.results[0]));
+      const session = await engine.open();
+      try {
+        await session.writeFile("data.txt", "x");
+        const mode = await session.run({ argv: ["/usr/bin/stat", "-c", "%a", "/box/data.txt"], stdin: "", limits: LIMITS });
+        assert.equal(mode.stdout.toString("utf8").trim(), "644");
+        const made = await session.run({ argv: ["/bin/sh", "-c", "umask"], stdin: "", limits: LIMITS });
+        assert.equal(made.stdout.toString("utf8").trim(), "0022", "programs start with the usual umask, not the evaluator's");
+      } finally {
+        await session.dispose();
+      }
+    } finally {
+      process.umask(old);
+      await judge.close();
+    }
+  });
+
+  it("a session whose supervisor was killed refuses later runs and writes (SandboxError), and disposes cleanly", async () => {
+    const session = await engine.open();
+    let disposed = false;
+    try {
+      const first = await session.run({ argv: ["/bin/sh", "-c", "echo $PPID"], stdin: "", limits: LIMITS });
+      assert.equal(first.exitCode, 0);
+      const supervisors = readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .filter((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+            return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, "latin1").startsWith("sonocode-supervisor");
+          } catch {
+            return false;
+          }
+        });
+      assert.equal(supervisors.length, 1, `one supervisor of this process: ${supervisors.join(",")}`);
+      process.kill(Number(supervisors[0]), "SIGKILL");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await assert.rejects(session.run({ argv: ["/bin/true"], stdin: "", limits: LIMITS }), SandboxError);
+      await assert.rejects(session.writeFile("a.txt", "x"), SandboxError);
+      await session.dispose();
+      disposed = true;
+    } finally {
+      if (!disposed) await session.dispose();
     }
   });
 

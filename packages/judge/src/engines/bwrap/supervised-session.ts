@@ -82,8 +82,13 @@ export class SupervisedSession implements SandboxSession {
    */
   async writeFile(name: string, content: string): Promise<void> {
     checkWorkFileName(name);
-    if (this.disposed) throw new SandboxError("session disposed");
-    await (await this.ensureSupervisor()).put(name, Buffer.from(content, "utf8"));
+    // In the run queue: a write never races a running program (which could plant the name first).
+    const written = this.queue.then(async () => {
+      if (this.disposed) throw new SandboxError("session disposed");
+      await (await this.ensureSupervisor()).put(name, Buffer.from(content, "utf8"));
+    });
+    this.queue = written.catch(() => undefined);
+    await written;
   }
 
   /** Runs are one at a time per session (one supervisor, one pair of output pipes). */
@@ -156,8 +161,10 @@ export class SupervisedSession implements SandboxSession {
     const supervisor = await this.ensureSupervisor();
     const cgroup = this.takeNext(supervisor);
     try {
-      this.lastLimits = { memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + INIT_PROCESSES };
-      cgroup.setLimits(this.lastLimits);
+      const limits = { memoryBytes: spec.limits.memoryBytes, processes: spec.limits.processes + INIT_PROCESSES };
+      cgroup.setLimits(limits);
+      // Only limits the kernel took are made ahead for the next run (a refused one would fail every later run).
+      this.lastLimits = limits;
       return await this.supervise(supervisor, cgroup, spec, stdin);
     } finally {
       this.destroyLater(cgroup);
