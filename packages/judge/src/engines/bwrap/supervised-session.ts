@@ -219,7 +219,7 @@ export class SupervisedSession implements SandboxSession {
       this.abortRun = null;
     }
     const hostWallMs = Number(((endNs || process.hrtime.bigint()) - startNs) / 1000n) / 1000;
-    await cgroup.killAll();
+    await cgroup.settle();
     const side = { reply, watchdog, killed, hostWallMs, stats: cgroup.stats(), limits, argv0: spec.argv[0] };
     return runFacts(side, captured(output, 1), captured(output, 2), this.ctx.logger);
   }

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { ownerGone, ownerPid } from "../owner.js";
 import { CgroupV1, CgroupV2, type Cgroup, type V1Dirs, type V1Known } from "./cgroup.js";
 import { formatCpuList, parseCpuList, usableCpus } from "./cpuset.js";
-import { cgroupMounts, v1Mount, type CgroupMount } from "./files.js";
+import { cgroupMounts, readPids, v1Mount, type CgroupMount } from "./files.js";
 import { killAll, killNow } from "./kill.js";
 import { prepareV2Parent } from "./v2-parent.js";
 
@@ -38,6 +38,15 @@ export interface RunCgroup {
   stats(): CgroupStats;
   /** Kills every process in the group until it is empty (or throws after ~2 s). */
   killAll(): Promise<void>;
+  /**
+   * killAll() for a group whose tasks all descend from one init that joined its hierarchies in
+   * the order of cgroup.procsFiles() before doing anything else (the supervisor's run init,
+   * native/run-init.c, exits if a join fails): any task of the group, even an init stopped
+   * half-way, is then in the first hierarchy, so one cgroup.procs read tells an empty group (the
+   * common case: the supervisor answers once the run's pid namespace is gone); anything left
+   * gets the full killAll().
+   */
+  settle(): Promise<void>;
   /** Kills what is left and removes the group. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -138,6 +147,11 @@ class Run implements RunCgroup {
   }
   killAll(): Promise<void> {
     return killAll(this.cgroup);
+  }
+  async settle(): Promise<void> {
+    const first = this.cgroup.procsFiles()[0];
+    if (first !== undefined && readPids(first).length === 0) return;
+    await this.killAll();
   }
   async destroy(): Promise<void> {
     if (this.destroyed) return;
