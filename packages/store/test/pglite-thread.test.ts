@@ -1,7 +1,9 @@
-// PGlite in its own worker thread (src/postgres/pglite-thread.ts): what crosses the thread
-// boundary must behave as PGlite did in the caller's thread: errors keep their SQLSTATE,
-// rows keep their types, transactions commit or roll back whole, a top-level statement
-// waits for an open transaction, and an idle database keeps no process alive.
+// PGlite in its own worker thread (src/postgres/pglite-thread.ts), its parameterised statements
+// prepared once (pglite-prepared.ts): what crosses the thread boundary must behave as PGlite's
+// query() did in the caller's thread: errors keep their SQLSTATE, rows keep their types, a
+// prepared statement survives a refused run and a schema change, transactions commit or roll
+// back whole, a top-level statement waits for an open transaction, and an idle database keeps
+// no process alive.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
@@ -35,6 +37,18 @@ describe("PGlite in a worker thread", () => {
       return true;
     });
     await assert.rejects(client.query("SELECT $1::text", ["nul\u0000"]), (error: unknown) => (error as { code?: unknown }).code === "22021");
+  });
+
+  it("a statement run again (prepared once) answers for its own parameters, also after a refused run and a schema change", async () => {
+    const select = "SELECT * FROM items WHERE id = $1";
+    for (const id of [1, 2, 1]) assert.equal((await client.query<{ id: number }>(select, [id])).rows[0]?.id, id);
+    await assert.rejects(client.query("INSERT INTO items (id) VALUES ($1)", [1]), (error: unknown) => (error as { code?: unknown }).code === "23505");
+    assert.equal((await client.query("INSERT INTO items (id) VALUES ($1)", [3])).rowCount, 1);
+    // SELECT * changes its result type: the statement prepared before must not answer with the old one.
+    await client.query("ALTER TABLE items ADD COLUMN extra int DEFAULT 7");
+    assert.deepEqual(Object.keys((await client.query(select, [3])).rows[0] ?? {}), ["id", "body", "at", "doc", "extra"]);
+    assert.equal((await client.query<{ extra: number }>(select, [3])).rows[0]?.extra, 7);
+    await client.query("ALTER TABLE items DROP COLUMN extra");
   });
 
   it("a transaction commits its value, or rolls back whole and rethrows the callback's error", async () => {

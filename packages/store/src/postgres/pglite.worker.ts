@@ -3,8 +3,9 @@
 // Statements arrive in order on one port and go to PGlite in that order: its own mutex
 // serialises them (a top-level statement waits for an open transaction to end), as it
 // does in the caller's thread.
-import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { PGlite, type Results, type Transaction } from "@electric-sql/pglite";
 import { parentPort, workerData } from "node:worker_threads";
+import { createPreparedRunner, type PreparedRunner } from "./pglite-prepared.js";
 import { toWireError, type PgliteReady, type PgliteReply, type PgliteRequest, type PgliteWorkerData } from "./pglite-protocol.js";
 
 const port = parentPort;
@@ -24,14 +25,19 @@ const transactions = new Map<number, OpenTransaction>();
 const answer = (reply: PgliteReply) => port.postMessage(reply);
 const failed = (id: number, error: unknown) => answer({ id, ok: false, error: toWireError(error) });
 
-async function query(db: PGlite, request: Extract<PgliteRequest, { op: "query" }>): Promise<void> {
-  let executor: PGlite | Transaction = db;
+async function query(db: PGlite, prepared: PreparedRunner, request: Extract<PgliteRequest, { op: "query" }>): Promise<void> {
+  let result: Results<Record<string, unknown>>;
   if (request.tx !== undefined) {
     const open = transactions.get(request.tx);
     if (!open) throw new Error(`transaction ${request.tx} is not open`);
-    executor = open.tx;
+    result = await open.tx.query<Record<string, unknown>>(request.text, request.params);
+  } else if (request.params.length > 0) {
+    // Parameterised top-level statements (every repository call) run prepared; the rest
+    // (DDL, tests' ad-hoc SQL) as before.
+    result = await prepared.query(request.text, request.params);
+  } else {
+    result = await db.query<Record<string, unknown>>(request.text);
   }
-  const result = await executor.query<Record<string, unknown>>(request.text, request.params);
   answer({ id: request.id, ok: true, rows: result.rows, affectedRows: result.affectedRows ?? 0 });
 }
 
@@ -73,10 +79,11 @@ async function main(): Promise<void> {
     port!.postMessage({ ready: false, error: toWireError(error) } satisfies PgliteReady);
     return;
   }
+  const prepared = createPreparedRunner(db);
   port!.on("message", (request: PgliteRequest) => {
     switch (request.op) {
       case "query":
-        query(db, request).catch((error: unknown) => failed(request.id, error));
+        query(db, prepared, request).catch((error: unknown) => failed(request.id, error));
         return;
       case "begin":
         begin(db, request);
