@@ -20,6 +20,28 @@ export function socketIoKey(prefix: string): string {
   return `${prefix}:socket.io`;
 }
 
+/**
+ * The Redis stream every event for users goes through, submission-service -> socket-service
+ * (not the adapter's pub/sub channel, where a message published while a socket-service is
+ * reconnecting to Redis is gone). Each socket-service instance reads it from the last entry it
+ * delivered, so an outage or restart of Redis (with AOF) or a dropped connection only delays
+ * events; the stream keeps the last USER_EVENTS_RETENTION_MS (at most USER_EVENTS_MAX_ENTRIES).
+ */
+export function userEventsStreamKey(prefix: string): string {
+  return `${prefix}:user-events`;
+}
+export const USER_EVENTS_RETENTION_MS = 10 * 60_000;
+export const USER_EVENTS_MAX_ENTRIES = 20_000;
+
+const userEventNames = [SOCKET_EVENTS.result, SOCKET_EVENTS.progress, SOCKET_EVENTS.runResult] as const;
+/** One stream entry's fields: the user whose tabs get it, the event, its payload as JSON text. */
+export const userEventEntrySchema = z.object({
+  user: z.string().min(1).max(200),
+  event: z.enum(userEventNames),
+  data: z.string(),
+});
+export type UserEventEntry = z.infer<typeof userEventEntrySchema>;
+
 /** Every tab of one user joins this room; results are emitted to it, never to a stored socket id. */
 export function userRoom(userId: string): string {
   return `user:${userId}`;

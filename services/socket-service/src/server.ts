@@ -5,12 +5,13 @@ import { socketIoKey, userRoom, type ClientToServerEvents, type ServerToClientEv
 import type { Logger } from "@sonocode/logger";
 import { socketAuthMiddleware, type InterServerEvents, type SocketData } from "./auth.js";
 import { connectRedis, pingRedis, quitRedis } from "@sonocode/redis";
+import { startEventRelay } from "./event-relay.js";
 
 export type SonoSocketServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface SocketServerDeps {
   redisUrl: string;
-  /** REDIS_PREFIX: the adapter channel is `${prefix}:socket.io`, the key the submission-service's Emitter uses. */
+  /** REDIS_PREFIX: the adapter channel is `${prefix}:socket.io`; the user-events stream `${prefix}:user-events`. */
   prefix: string;
   jwtSecret: string;
   logger: Logger;
@@ -31,7 +32,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Attaches Socket.IO to an existing http server (it never listens itself).
  * Identity comes from the handshake token only; each socket joins user:<sub> and
- * nothing else, so results reach every tab of that user on every instance.
+ * nothing else, so results reach every tab of that user on every instance: each instance
+ * relays the user-events stream to its own sockets (event-relay.ts). The Redis adapter stays
+ * for what Socket.IO itself does across instances.
  */
 export async function createSocketServer(httpServer: HttpServer, deps: SocketServerDeps): Promise<SocketServer> {
   const logger = deps.logger;
@@ -68,12 +71,19 @@ export async function createSocketServer(httpServer: HttpServer, deps: SocketSer
     });
   });
 
+  // Events for users come from the user-events stream (event-relay.ts), not the adapter's channel.
+  const relay = await startEventRelay(io, deps).catch(async (error: unknown) => {
+    await Promise.all([quitRedis(pub), quitRedis(sub)]);
+    throw error;
+  });
+
   let closing: Promise<void> | undefined;
   return {
     io,
     redisPing: () => pingRedis(pub),
     close() {
       closing ??= (async () => {
+        await relay.close();
         io.disconnectSockets(true);
         await io.close();
         await Promise.all([quitRedis(pub), quitRedis(sub)]);

@@ -1,11 +1,11 @@
-// Delivery through rooms: the submission-service's @socket.io/redis-emitter publishes to
-// user:<id>; every tab of that user, on any instance, gets it exactly once; nobody else does.
+// Delivery through rooms: the submission-service appends events for user <id> to the
+// user-events stream; every tab of that user, on any instance, gets each exactly once, also
+// when an instance's link to Redis was cut meanwhile; nobody else gets it.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { Emitter } from "@socket.io/redis-emitter";
 import { signToken } from "@sonocode/auth";
-import { SOCKET_EVENTS, socketIoKey, userRoom, type ServerToClientEvents, type SocketProgressPayload } from "@sonocode/contracts";
+import { SOCKET_EVENTS, userEventsStreamKey, userRoom, type ServerToClientEvents, type SocketProgressPayload } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
 import { eventually, listen, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { createSocketService, type SocketService } from "../src/index.js";
@@ -18,7 +18,6 @@ let instanceB: SocketService;
 let urlA: string;
 let urlB: string;
 let emitterRedis: Redis;
-let emitter: Emitter<ServerToClientEvents>;
 const sockets: ClientSocket[] = [];
 
 const submissionId = "0123456789abcdef01234567";
@@ -43,10 +42,13 @@ before(async () => {
   instanceB = await createSocketService({ redisUrl: testRedisUrl(), prefix, jwtSecret: secret, logger: silentLogger() });
   urlA = await listen(instanceA.httpServer);
   urlB = await listen(instanceB.httpServer);
-  // Exactly what the submission-service does.
   emitterRedis = new Redis(testRedisUrl());
-  emitter = new Emitter<ServerToClientEvents>(emitterRedis, { key: socketIoKey(prefix) });
 });
+
+/** An entry as the submission-service appends it (contracts: userEventEntrySchema). */
+async function append<E extends keyof ServerToClientEvents>(userId: string, event: E, payload: Parameters<ServerToClientEvents[E]>[0]): Promise<void> {
+  await emitterRedis.xadd(userEventsStreamKey(prefix), "*", "user", userId, "event", event, "data", JSON.stringify(payload));
+}
 
 after(async () => {
   for (const socket of sockets) socket.close();
@@ -55,12 +57,12 @@ after(async () => {
   await emitterRedis.quit();
 });
 
-test("two tabs of one user both receive an emitter event; another user does not", async () => {
+test("two tabs of one user both receive an appended event; another user does not", async () => {
   const tab1 = await tab(urlA, "alice-1");
   const tab2 = await tab(urlA, "alice-1");
   const bob = await tab(urlA, "bob-1");
 
-  emitter.to(userRoom("alice-1")).emit(SOCKET_EVENTS.progress, progress(1));
+  await append("alice-1", SOCKET_EVENTS.progress, progress(1));
 
   await eventually(() => tab1.received.length === 1 && tab2.received.length === 1, "both tabs to receive the event", 5_000);
   assert.deepEqual(tab1.received[0], progress(1));
@@ -92,16 +94,16 @@ test("the full result event reaches the user too", async () => {
     createdAt: now,
     updatedAt: now,
   };
-  emitter.to(userRoom("carol-1")).emit(SOCKET_EVENTS.result, submission);
+  await append("carol-1", SOCKET_EVENTS.result, submission);
   await eventually(() => results.length === 1, "the result event", 5_000);
   assert.deepEqual(results[0], submission);
 });
 
-test("an emitter event reaches a user connected on instance B exactly once", async () => {
+test("an appended event reaches a user connected on instance B exactly once", async () => {
   const dave = await tab(urlB, "dave-1");
   const erin = await tab(urlA, "erin-1");
 
-  emitter.to(userRoom("dave-1")).emit(SOCKET_EVENTS.progress, progress(2));
+  await append("dave-1", SOCKET_EVENTS.progress, progress(2));
 
   await eventually(() => dave.received.length >= 1, "dave to receive the event", 5_000);
   // Both instances get the Redis message; only B holds dave's socket. Wait to catch a duplicate.
@@ -113,7 +115,7 @@ test("an emitter event reaches a user connected on instance B exactly once", asy
 test("a user with tabs on both instances gets one copy per tab", async () => {
   const onA = await tab(urlA, "frank-1");
   const onB = await tab(urlB, "frank-1");
-  emitter.to(userRoom("frank-1")).emit(SOCKET_EVENTS.progress, progress(3));
+  await append("frank-1", SOCKET_EVENTS.progress, progress(3));
   await eventually(() => onA.received.length >= 1 && onB.received.length >= 1, "both tabs", 5_000);
   await sleep(500);
   assert.equal(onA.received.length, 1);
@@ -135,11 +137,37 @@ test("a client claiming another user's id (auth, query, join events) gets nothin
   assert.ok(serverSide);
   assert.deepEqual([...serverSide.rooms].sort(), [serverSide.id, userRoom("mallory-1")].sort());
 
-  emitter.to(userRoom("victim-1")).emit(SOCKET_EVENTS.progress, progress(1));
+  await append("victim-1", SOCKET_EVENTS.progress, progress(1));
   await eventually(() => victim.received.length === 1, "the victim's own event", 5_000);
   await sleep(300);
   assert.equal(attacker.received.length, 0);
   assert.ok(attacker.socket.connected);
+});
+
+test("events appended while an instance's Redis link is cut reach its tabs once it is back, in order, once", async () => {
+  const henry = await tab(urlA, "henry-1");
+  await append("henry-1", SOCKET_EVENTS.progress, progress(0));
+  await eventually(() => henry.received.length === 1, "the first event", 5_000);
+  // Cut every relay connection (both instances): the next appends land while they reconnect.
+  const clients = (await emitterRedis.client("LIST")) as string;
+  const readers = clients.split("\n").filter((line) => / name=socket-events-reader /.test(line)).map((line) => /\bid=(\d+)/.exec(line)![1]!);
+  // Other suites on this Redis may have relays too: cutting theirs is harmless (they resume the same way).
+  assert.ok(readers.length >= 2, "one relay connection per instance");
+  for (const id of readers) await emitterRedis.client("KILL", "ID", id);
+  for (let passed = 1; passed <= 3; passed += 1) await append("henry-1", SOCKET_EVENTS.progress, progress(passed));
+  await eventually(() => henry.received.length === 4, "the events appended during the cut", 10_000);
+  await sleep(500);
+  assert.deepEqual(henry.received.map((event) => event.passed), [0, 1, 2, 3]);
+});
+
+test("a malformed entry is skipped; the ones after it are delivered", async () => {
+  const ivy = await tab(urlB, "ivy-1");
+  await emitterRedis.xadd(userEventsStreamKey(prefix), "*", "user", "ivy-1", "event", SOCKET_EVENTS.progress, "data", "{not json");
+  await emitterRedis.xadd(userEventsStreamKey(prefix), "*", "user", "ivy-1", "event", "not-an-event", "data", "{}");
+  await append("ivy-1", SOCKET_EVENTS.progress, progress(5));
+  await eventually(() => ivy.received.length === 1, "the well-formed event", 5_000);
+  await sleep(300);
+  assert.deepEqual(ivy.received, [progress(5)]);
 });
 
 test("close() disconnects sockets and releases the port", async () => {

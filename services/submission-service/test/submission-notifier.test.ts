@@ -1,21 +1,35 @@
-// The final event's Redis side, watched with MONITOR on a real Redis: one round trip, one
-// transaction in which the progress gate closes before the publish and the "went out" mark is
-// set after it; a replay whose mark exists publishes nothing.
+// The user-events side of the notifier on a real Redis: each event is one round trip (one
+// script), appended to the stream the socket-services read, with the progress gate closed and
+// the "went out" mark set in the same script; progress never lands after the final event; a
+// replay whose mark exists appends nothing; old entries are trimmed by the appends.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { socketIoKey, type Submission } from "@sonocode/contracts";
+import { SOCKET_EVENTS, userEventEntrySchema, userEventsStreamKey, type Run, type Submission } from "@sonocode/contracts";
 import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { Redis } from "ioredis";
 import { createSubmissionNotifier } from "../src/notifications/submission.notifier.js";
+import { createRunNotifier } from "../src/notifications/run.notifier.js";
 
 const prefix = uniqueName("notifier");
+const stream = userEventsStreamKey(prefix);
 let redis: Redis;
 let monitorSource: Redis;
 let monitor: Redis;
-let subscriber: Redis;
 /** Commands our notifier's connection sent, in the order Redis ran them. */
 const commands: string[][] = [];
-const published: string[] = [];
+
+/** The stream's entries for one submission or run id, in order: [event, payload]. */
+async function entriesFor(id: string): Promise<Array<[string, { _id?: string; submissionId?: string; passed?: number }]>> {
+  const entries = (await redis.xrange(stream, "-", "+")) as Array<[string, string[]]>;
+  return entries
+    .map(([, fields]) => {
+      const record: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+      const entry = userEventEntrySchema.parse(record);
+      return [entry.event, JSON.parse(entry.data)] as [string, { _id?: string; submissionId?: string; passed?: number }];
+    })
+    .filter(([, payload]) => payload._id === id || payload.submissionId === id);
+}
 
 function submission(id: string): Submission {
   const now = new Date().toISOString();
@@ -49,43 +63,83 @@ before(async () => {
   monitor.on("monitor", (_time: string, args: string[], source: string) => {
     if (source === ours) commands.push(args.map((arg, i) => (i === 0 ? arg.toLowerCase() : arg)));
   });
-  subscriber = new Redis(testRedisUrl());
-  await subscriber.psubscribe(`${socketIoKey(prefix)}*`);
-  subscriber.on("pmessageBuffer", (_pattern: Buffer, channel: Buffer) => published.push(channel.toString()));
 });
 
 after(async () => {
   monitor.disconnect();
   monitorSource.disconnect();
-  await subscriber.quit();
   await redis.quit();
 });
 
-test("the final event is one transaction: gate, publish, mark, in that order", async () => {
+test("the final event is one script: gate closed, appended for the stored owner, marked", async () => {
   const notifier = createSubmissionNotifier(redis, prefix);
   const id = "6b0fb84e628954100bdcfb01";
   commands.length = 0;
   assert.equal(await notifier.final(submission(id), { replay: false }), "emitted");
-  await eventually(() => commands.some((c) => c[0] === "exec"), "the transaction to show in MONITOR", 5_000);
-  assert.deepEqual(
-    commands.map((c) => (c[0] === "set" ? `set ${c[1]}` : c[0])),
-    ["multi", `set ${prefix}:final-gate:${id}`, "publish", `set ${prefix}:notified:${id}`, "exec"],
-  );
-  await eventually(() => published.length === 1, "the event on the adapter's channel", 5_000);
-  assert.match(published[0]!, /user:ida/);
+  await eventually(() => commands.length >= 1, "the script to show in MONITOR", 5_000);
+  assert.deepEqual(commands.map((c) => c[0]), ["eval"], "one round trip");
+  const entries = await entriesFor(id);
+  assert.deepEqual(entries.map(([event]) => event), [SOCKET_EVENTS.result]);
+  assert.equal(entries[0]![1]._id, id);
+  const [first] = (await redis.xrange(stream, "-", "+", "COUNT", 1)) as Array<[string, string[]]>;
+  const fields = first?.[1] ?? [];
+  assert.equal(fields[fields.indexOf("user") + 1], "ida");
   assert.equal(await redis.exists(`${prefix}:final-gate:${id}`, `${prefix}:notified:${id}`), 2);
 });
 
-test("a replayed result whose event already went out publishes nothing", async () => {
+test("progress is appended before the final event and never after it", async () => {
+  const notifier = createSubmissionNotifier(redis, prefix);
+  const id = "6b0fb84e628954100bdcfb04";
+  await notifier.progress({ ...submission(id), status: "Running", passed: 1, total: 3 });
+  await notifier.final(submission(id), { replay: false });
+  // A progress write that lost the race with the final one: gated out.
+  await notifier.progress({ ...submission(id), status: "Running", passed: 2, total: 3 });
+  assert.deepEqual(
+    (await entriesFor(id)).map(([event, payload]) => `${event}${payload.passed === undefined ? "" : ` ${payload.passed}`}`),
+    [`${SOCKET_EVENTS.progress} 1`, `${SOCKET_EVENTS.result} 1`],
+  );
+});
+
+test("a replayed result whose event already went out appends nothing; one whose mark is missing appends", async () => {
   const notifier = createSubmissionNotifier(redis, prefix);
   const id = "6b0fb84e628954100bdcfb02";
   assert.equal(await notifier.final(submission(id), { replay: false }), "emitted");
-  await eventually(() => published.length === 2, "the first final event", 5_000);
   assert.equal(await notifier.final(submission(id), { replay: true }), "already-emitted");
-  // A replay without a mark (the process died before the transaction ran) emits again.
+  assert.equal((await entriesFor(id)).length, 1, "no event for the replay that had gone out already");
+  // A replay without a mark (the process died before the script ran) appends again.
   const lost = "6b0fb84e628954100bdcfb03";
   assert.equal(await notifier.final(submission(lost), { replay: true }), "emitted");
-  await eventually(() => published.length === 3, "the replay's event", 5_000);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.equal(published.length, 3, "no event for the replay that had gone out already");
+  assert.equal((await entriesFor(lost)).length, 1);
+});
+
+test("a run's result is appended for its owner", async () => {
+  const runId = "6b0fb84e628954100bdcfb05";
+  const now = new Date().toISOString();
+  const run: Run = {
+    _id: runId,
+    userId: "ida",
+    problemId: "6b0fb84e628954100bdcfbe7",
+    language: "C",
+    status: "Success",
+    compileOutput: null,
+    results: [],
+    message: null,
+    deadlineAt: now,
+    expiresAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await createRunNotifier(redis, prefix).final(run);
+  assert.deepEqual((await entriesFor(runId)).map(([event]) => event), [SOCKET_EVENTS.runResult]);
+});
+
+test("entries older than the retention window are trimmed by later appends", async () => {
+  const old = uniqueName("notifier-trim");
+  const oldStream = userEventsStreamKey(old);
+  // 300 entries from 1970: whole stream nodes (100 entries each) older than the window.
+  for (let i = 1; i <= 300; i += 1) await redis.xadd(oldStream, `1-${i}`, "user", "ida", "event", SOCKET_EVENTS.progress, "data", "{}");
+  await createSubmissionNotifier(redis, old).final(submission("6b0fb84e628954100bdcfb06"), { replay: false });
+  const left = await redis.xlen(oldStream);
+  assert.ok(left < 200, `old entries trimmed (${left} left of 301)`);
+  await redis.del(oldStream);
 });

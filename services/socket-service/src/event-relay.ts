@@ -1,0 +1,97 @@
+import { userEventEntrySchema, userEventsStreamKey, userRoom } from "@sonocode/contracts";
+import type { Logger } from "@sonocode/logger";
+import { connectRedis } from "@sonocode/redis";
+import type { Redis } from "ioredis";
+import type { SonoSocketServer } from "./server.js";
+
+/**
+ * Reads the user-events stream (contracts: userEventsStreamKey) and delivers each entry to the
+ * user's tabs connected to this instance (every instance reads every entry; io.local keeps the
+ * adapter out of it). It resumes from the last entry it delivered: when Redis restarts (with
+ * its AOF) or this instance's connection drops, what was appended meanwhile is delivered once it
+ * is back, in order, once. A new instance starts at the stream's end: its clients connected
+ * after those events and read the state over HTTP.
+ */
+export interface EventRelay {
+  /** Entries delivered so far (for tests and logs). */
+  readonly delivered: number;
+  close(): Promise<void>;
+}
+
+/** One blocking read waits this long at most, so close() and reconnects are noticed. */
+const BLOCK_MS = 5_000;
+const BATCH = 512;
+
+type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[]]>]> | null;
+
+export async function startEventRelay(io: SonoSocketServer, deps: { redisUrl: string; prefix: string; logger: Logger }): Promise<EventRelay> {
+  const { logger } = deps;
+  const key = userEventsStreamKey(deps.prefix);
+  // A connection of its own: a blocking read must not hold up the adapter's commands.
+  const redis: Redis = await connectRedis(deps.redisUrl, "socket-events-reader", logger, { maxRetriesPerRequest: null });
+  const [last] = (await redis.xrevrange(key, "+", "-", "COUNT", 1)) as Array<[string, string[]]>;
+  let lastId = last?.[0] ?? "0-0";
+  let delivered = 0;
+  let closed = false;
+  let lastWarned = 0;
+  // disconnect() leaves a command queued while ioredis reconnects unanswered: close() must not wait for it.
+  let stop!: () => void;
+  const stopped = new Promise<null>((resolve) => (stop = () => resolve(null)));
+
+  function deliver(id: string, fields: string[]): void {
+    const record: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+    const entry = userEventEntrySchema.safeParse(record);
+    let payload: unknown;
+    try {
+      payload = entry.success ? JSON.parse(entry.data.data) : undefined;
+    } catch {
+      payload = undefined;
+    }
+    if (!entry.success || payload === undefined) {
+      logger.warn({ entryId: id }, "user-events entry is malformed; skipped");
+      return;
+    }
+    // The payload was built from the database by the submission-service, typed by its event there.
+    (io.local.to(userRoom(entry.data.user)).emit as (event: string, data: unknown) => boolean)(entry.data.event, payload);
+    delivered += 1;
+  }
+
+  const loop = (async () => {
+    while (!closed) {
+      try {
+        const read = redis.xread("COUNT", BATCH, "BLOCK", BLOCK_MS, "STREAMS", key, lastId) as Promise<StreamReply>;
+        read.catch(() => undefined);
+        const reply = await Promise.race([read, stopped]);
+        if (closed) return;
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            deliver(id, fields);
+            lastId = id;
+          }
+        }
+      } catch (error) {
+        if (closed) return;
+        // Redis away: ioredis reconnects; read again from the same id once it is back.
+        if (Date.now() - lastWarned > 5_000) {
+          lastWarned = Date.now();
+          logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, "user-events read failed; retrying");
+        }
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, 250)), stopped]);
+      }
+    }
+  })();
+
+  return {
+    get delivered() {
+      return delivered;
+    },
+    async close() {
+      closed = true;
+      stop();
+      // A blocking read would hold QUIT for up to BLOCK_MS: cut the connection instead.
+      redis.disconnect();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { USER_EVENTS_MAX_ENTRIES, USER_EVENTS_RETENTION_MS, userEventsStreamKey, type ServerToClientEvents, type UserEventEntry } from "@sonocode/contracts";
+import type { Redis } from "ioredis";
+
+/**
+ * Appends events for a user's tabs to the user-events stream (contracts: userEventsStreamKey),
+ * which every socket-service instance reads from the last entry it delivered: an event written
+ * while a socket-service is away from Redis is delivered when it is back, not dropped as a
+ * pub/sub message would be.
+ *
+ * One script, so that each append is one round trip and atomic with its gate and mark:
+ *   - "progress": appended only while the submission's final gate is absent (a progress write
+ *     that races the final one is either ahead of it in the stream or never appended);
+ *   - "final": closes the gate, appends, and records that the final event went out (the mark a
+ *     replayed result checks), in that order;
+ *   - "plain": appends (run results: no progress, no replay mark).
+ * Retention: entries older than the window are trimmed by the append itself, by Redis's clock
+ * (the ids are Redis's time), and never more than USER_EVENTS_MAX_ENTRIES are kept.
+ */
+const APPEND = `
+if ARGV[1] == 'progress' and redis.call('EXISTS', KEYS[2]) == 1 then return false end
+if redis.replicate_commands then redis.replicate_commands() end
+if ARGV[1] == 'final' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[7]) end
+local now = redis.call('TIME')
+local minid = string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[5]))
+local id = redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', 'user', ARGV[2], 'event', ARGV[3], 'data', ARGV[4])
+redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[6])
+if ARGV[1] == 'final' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[8]) end
+return id
+`;
+
+export type AppendMode =
+  | { mode: "plain" }
+  | { mode: "progress"; gateKey: string }
+  | { mode: "final"; gateKey: string; gateTtlSeconds: number; markKey: string; markTtlSeconds: number };
+
+/**
+ * Appends one event for `userId`'s tabs. Resolves with the entry's id, or null when a progress
+ * event was not appended because its submission's final event already was.
+ */
+export async function appendUserEvent<E extends UserEventEntry["event"] & keyof ServerToClientEvents>(
+  redis: Redis,
+  prefix: string,
+  userId: string,
+  event: E,
+  payload: Parameters<ServerToClientEvents[E]>[0],
+  how: AppendMode,
+): Promise<string | null> {
+  const gate = how.mode === "plain" ? "" : how.gateKey;
+  const mark = how.mode === "final" ? how.markKey : "";
+  const reply = await redis.eval(
+    APPEND,
+    3,
+    userEventsStreamKey(prefix),
+    gate,
+    mark,
+    how.mode,
+    userId,
+    event,
+    JSON.stringify(payload),
+    String(USER_EVENTS_RETENTION_MS),
+    String(USER_EVENTS_MAX_ENTRIES),
+    String(how.mode === "final" ? how.gateTtlSeconds : 0),
+    String(how.mode === "final" ? how.markTtlSeconds : 0),
+  );
+  return typeof reply === "string" ? reply : null;
+}
