@@ -178,6 +178,37 @@ describe("web server (one origin)", () => {
     assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, "ROUTE_NOT_FOUND");
   });
 
+  test("client mistakes on static paths and bodies are 4xx envelopes, never a 500", async () => {
+    const raw = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+      new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
+        const req = request(`${devUrl}${path}`, { method, headers }, (res) => {
+          let text = "";
+          res.on("data", (chunk) => (text += chunk));
+          res.on("end", () => {
+            let code: string | undefined;
+            try {
+              code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+            } catch {
+              code = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, code });
+          });
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    // serve-static's 403 for a path leaving the asset directory (sent as is, not normalised by a client)
+    assert.deepEqual(await raw("GET", "/assets/..%2f..%2fpackage.json"), { status: 404, code: "NOT_FOUND" });
+    // a range past the end of an asset (send's 416)
+    assert.deepEqual(await raw("GET", "/assets/app-1234.js", { range: "bytes=999999-" }), { status: 400, code: "BAD_REQUEST" });
+    // an undecodable asset path is a bad request, not a JSON error
+    assert.deepEqual(await raw("GET", "/assets/%c0%ae%c0%ae/x"), { status: 400, code: "BAD_REQUEST" });
+    // body-parser's 415 for a Content-Encoding it does not know
+    const json = { "content-type": "application/json", "content-encoding": "br2" };
+    assert.deepEqual(await raw("POST", "/api/dev/token", json, JSON.stringify({ name: "eve" })), { status: 415, code: "UNSUPPORTED_MEDIA_TYPE" });
+    assert.deepEqual(await raw("POST", "/api/dev/token", { "content-type": "application/json" }, "{\"name\":"), { status: 400, code: "MALFORMED_JSON" });
+  });
+
   test("distributed config: upstream URLs are validated, JWT_SECRET optional but 32+ characters when set", () => {
     const ok = webEnvSchema.parse({ SUBMISSION_SERVICE_URL: "http://sub:4002" });
     assert.equal(ok.WEB_PORT, 4000);

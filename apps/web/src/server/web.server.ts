@@ -17,20 +17,27 @@ export interface WebServer {
 /** What the app asks at start: which sign-in to offer. */
 export const WEB_CONFIG_PATH = "/api/web/config";
 
+/**
+ * body-parser's and serve-static's errors are http-errors with a 4xx status: client mistakes
+ * (bad JSON, an unsupported Content-Encoding, a missing asset, a path that leaves the asset
+ * directory, a range past the end of a file), answered as such instead of becoming a 500.
+ */
+function clientError(error: unknown): AppError | undefined {
+  if (isAppError(error) || typeof error !== "object" || error === null || !("status" in error)) return undefined;
+  const status = Number(error.status);
+  if (!(status >= 400 && status < 500)) return undefined;
+  const type = "type" in error ? error.type : undefined;
+  if (status === 400) return type === "entity.parse.failed" ? new AppError("MALFORMED_JSON", "malformed JSON body") : new AppError("BAD_REQUEST", "bad request");
+  if (status === 413) return new AppError("PAYLOAD_TOO_LARGE", "body too large");
+  if (status === 415) return new AppError("UNSUPPORTED_MEDIA_TYPE", "unsupported body encoding or charset");
+  // send's 403 is a path with ".." or a dotfile: as unknown to the client as a missing file.
+  if (status === 403 || status === 404) return new AppError("NOT_FOUND", "not found");
+  return new AppError("BAD_REQUEST", "bad request");
+}
+
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, _req, res, _next) => {
-    // body-parser's and serve-static's errors are http-errors with a 4xx status: client
-    // mistakes (bad JSON, a missing asset), mapped here instead of becoming a 500.
-    const status = !isAppError(error) && typeof error === "object" && error !== null && "status" in error ? Number(error.status) : undefined;
-    const mapped =
-      status === 400
-        ? new AppError("MALFORMED_JSON", "malformed JSON body")
-        : status === 413
-          ? new AppError("PAYLOAD_TOO_LARGE", "body too large")
-          : status === 404
-            ? new AppError("NOT_FOUND", "not found")
-            : error;
-    const response = toErrorResponse(mapped);
+    const response = toErrorResponse(clientError(error) ?? error);
     if (response.errorId) logger.error({ err: error, errorId: response.errorId }, "request failed");
     res.status(response.status).json(response.body);
   };
