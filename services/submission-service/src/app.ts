@@ -63,9 +63,17 @@ function clientErrorHandler(error: NodeJS.ErrnoException, socket: Duplex): void 
   );
 }
 
-/** Room for JSON escaping of the code (a newline is two bytes in JSON) and the other fields. */
+/**
+ * Room for JSON escaping of text of `bytes` UTF-8 bytes: an encoder may write any byte as six
+ * (`\u0001`; Go's encoding/json does so for `<`, `>` and `&`, and an ASCII-only encoder such as
+ * Python's default writes the two bytes of `é` as `\u00e9`), so the limit is the field's own
+ * byte cap (checked after parsing) that decides, whatever the client's encoder.
+ */
+const escapedBytes = (bytes: number): number => bytes * 6;
+
+/** Room for the code as any encoder escapes it, and the other fields. */
 export function bodyLimitFor(maxCodeBytes: number): number {
-  return maxCodeBytes * 2 + 16 * 1024;
+  return escapedBytes(maxCodeBytes) + 16 * 1024;
 }
 
 /**
@@ -133,7 +141,7 @@ export async function buildSubmissionApp(deps: SubmissionAppDeps): Promise<Fasti
     ...(deps.runDeadlineMs === undefined ? {} : { deadlineMs: deps.runDeadlineMs }),
     ...(deps.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: deps.enqueueTimeoutMs }),
   });
-  await app.register(runsRoutes, { service: runs, bodyLimit: bodyLimitFor(maxCodeBytes) + 2 * MAX_RUN_INPUT_BYTES });
+  await app.register(runsRoutes, { service: runs, bodyLimit: bodyLimitFor(maxCodeBytes) + escapedBytes(MAX_RUN_INPUT_BYTES) });
   await app.register(rejudgeRoutes, { service: new RejudgeService({ store: deps.store, feeder: deps.rejudgeFeeder }), jwtSecret: deps.jwtSecret });
 
   // Callback hooks: an async one costs a promise per request on the hottest path.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { LANGUAGES, QUEUES, SUBMISSION_JOB, submissionJobSchema } from "@sonocode/contracts";
+import { LANGUAGES, MAX_RUN_INPUT_BYTES, QUEUES, SUBMISSION_JOB, submissionJobSchema } from "@sonocode/contracts";
 import { Job } from "bullmq";
 import { connect } from "node:net";
 import { bearer, isEnvelope, startHarness, type Harness } from "./harness.js";
@@ -150,6 +150,23 @@ describe("POST /api/v1/submissions", () => {
     const huge = await submit("alice", { problemId: h.problem._id, language: "PYTHON", code: "x".repeat(MAX_CODE_BYTES * 10) });
     assert.equal(huge.statusCode, 413);
     assert.equal(huge.json().error.code, "PAYLOAD_TOO_LARGE");
+  });
+
+  test("the code's byte cap decides, not the client's JSON encoder (every byte written as \\u00XX)", async () => {
+    // What an ASCII-only encoder sends (Go's escapes <, > and &; Python's default escapes é):
+    // six body bytes per code byte, so a body limit of twice the cap refused code under it.
+    const asciiOnly = (value: unknown) => JSON.stringify(value).replace(/[<>&\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    const headers = { ...(await bearer("ascii-client")), "content-type": "application/json" };
+    const post = (url: string, body: Record<string, unknown>) => h.app.inject({ method: "POST", url, headers, payload: asciiOnly(body) });
+    const code = "<".repeat(MAX_CODE_BYTES);
+    const exactly = await post("/api/v1/submissions", { problemId: h.problem._id, language: "CPP", code });
+    assert.equal(exactly.statusCode, 201, exactly.body);
+    assert.equal((await h.store.submissions.findById(exactly.json().data.submission._id))?.code, code);
+    const over = await post("/api/v1/submissions", { problemId: h.problem._id, language: "CPP", code: code + "<" });
+    assert.equal(over.statusCode, 413);
+    assert.deepEqual(over.json().error.details, { maxCodeBytes: MAX_CODE_BYTES, codeBytes: MAX_CODE_BYTES + 1 });
+    const run = await post("/api/v1/runs", { problemId: h.problem._id, language: "CPP", code, input: "é".repeat(MAX_RUN_INPUT_BYTES / 2) });
+    assert.equal(run.statusCode, 202, run.body);
   });
 
   test("401 without a valid token, before the body is looked at", async () => {
