@@ -153,6 +153,31 @@ describe("web server (one origin)", () => {
     }
   });
 
+  test("the dev sign-in refuses a loopback peer that names another host (DNS rebinding)", async () => {
+    const mint = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(`${devUrl}/api/dev/token`, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
+          let body = "";
+          res.on("data", (chunk) => (body += chunk));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on("error", reject);
+        req.end('{"name":"mallory","role":"admin"}');
+      });
+    const port = new URL(devUrl).port;
+    // attacker.example re-bound to 127.0.0.1: the browser sends its own name as Host and Origin
+    const refusedHeaders: Record<string, string>[] = [{ host: `attacker.example:${port}`, origin: `http://attacker.example:${port}` }, { host: `attacker.example:${port}` }, { host: `127.0.0.1:${port}`, origin: "http://attacker.example" }, { host: `localhost.attacker.example:${port}` }, { host: `127.0.0.1:${port}`, origin: "null" }];
+    for (const headers of refusedHeaders) {
+      const refused = await mint(headers);
+      assert.equal(refused.status, 403, JSON.stringify(headers));
+      assert.doesNotMatch(refused.body, /eyJ/, "no token in the answer");
+    }
+    const acceptedHeaders: Record<string, string>[] = [{ host: `127.0.0.1:${port}` }, { host: `localhost:${port}`, origin: `http://localhost:${port}` }, { host: `[::1]:${port}`, origin: `http://127.0.0.1:${port}` }];
+    for (const headers of acceptedHeaders) {
+      assert.equal((await mint(headers)).status, 200, JSON.stringify(headers));
+    }
+  });
+
   test("in production the dev sign-in does not exist", async () => {
     const config = (await (await fetch(`${prodUrl}/api/web/config`)).json()) as { data: { devSignIn: boolean } };
     assert.equal(config.data.devSignIn, false);
