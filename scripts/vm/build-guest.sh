@@ -32,6 +32,7 @@ PACKAGES=(
   kmod                               # the kernel loads what else it needs (overlay, ...) through modprobe
   docker.io                          # the Docker engine's plan (run-vm.mjs --docker): dockerd, containerd, runc
   docker-compose                     # the compose plan (run-vm.mjs --compose): compose.yaml as users run it
+  systemd                            # the systemd plan (run-vm.mjs --systemd): deploy/systemd's units under real systemd as PID 1
 )
 # Loaded in this order by the initramfs (with their dependencies) to reach the disks.
 MODULES=(virtio_pci virtio_blk crc32c_generic ext4)
@@ -113,7 +114,8 @@ if [ ! -f "$system_dir/system.img" ]; then
   mkdir -p "$root/lib/modules"
   cp -a "$work/kernel/lib/modules/$kver" "$root/lib/modules/"
   chroot "$root" depmod "$kver"
-  # Debian starts redis and dockerd from their units; there is no init system here, tests start their own.
+  # Without --systemd no init system runs (guest-init.sh is PID 1, tests start their own redis and
+  # dockerd); with it, guest-init.sh masks what the systemd plan does not need and execs systemd.
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
   mkdir -p "$root/srv/sonocode" "$root/var/lib/sonocode/runtime" "$root/results"
   echo sonocode-vm > "$root/etc/hostname"
@@ -122,7 +124,8 @@ if [ ! -f "$system_dir/system.img" ]; then
   rm -rf "$system_dir"
   mv "$work" "$system_dir"
   # Older systems (other package lists, kernels or node binaries) are not used again.
-  for old in "$VM_DIR"/system-*; do [ "$old" = "$system_dir" ] || rm -rf "$old"; done
+  # Never another build's work in progress (system-*.partial: a concurrent build-guest.sh).
+  for old in "$VM_DIR"/system-????????????; do [ "$old" = "$system_dir" ] || rm -rf "$old"; done
   log "system image built in $(( SECONDS - started )) s: $system_dir"
 fi
 

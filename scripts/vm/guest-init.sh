@@ -11,6 +11,7 @@
 #   sonocode.user=<entry,...>  test files run as "judge" inside the delegated subtree
 #   sonocode.docker=1          start dockerd (data root: the dkr disk) in /system.slice/docker.service
 #   sonocode.compose=1         then compose.yaml's stack with Debian's docker-compose (guest-compose.sh)
+#   sonocode.systemd=1         none of the above: systemd becomes PID 1 and runs guest-systemd.sh's check
 # Output lines the host parses: SONOCODE-VM-INFO, SONOCODE-VM-SUITE, SONOCODE-VM-DONE.
 set -u
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
@@ -29,6 +30,8 @@ finish() {
 fatal() { echo "SONOCODE-VM-FATAL $*"; finish 2; }
 
 mount -t proc proc /proc
+# The systemd plan (run-vm.mjs --systemd): systemd itself is PID 1 and mounts the rest.
+grep -qw 'sonocode.systemd=1' /proc/cmdline && exec /bin/bash "$PROJECT/scripts/vm/guest-systemd.sh" boot
 mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp

@@ -7,6 +7,8 @@
 //   node scripts/vm/run-vm.mjs --docker                 the default plan plus the Docker engine on v2 (dockerd in the guest)
 //   node scripts/vm/run-vm.mjs --compose                compose.yaml's stack in the guest, judging through its ports (alone;
 //                                                       with --full/--docker/--root/--user: after those)
+//   node scripts/vm/run-vm.mjs --systemd                systemd as PID 1: deploy/systemd's two units installed as documented,
+//                                                       judging real BullMQ jobs (alone; guest-systemd.sh, systemd-units.test.ts)
 //   node scripts/vm/run-vm.mjs --root a.test.ts,b.test.ts@^name$ --user c.test.ts
 // Env: SONOCODE_VM_ACCEL=kvm|tcg (skip the probe), SONOCODE_VM_CPUS (2), SONOCODE_VM_MEMORY (4G),
 //      SONOCODE_VM_TIMEOUT_S (2400), SONOCODE_VM_DIR (/var/lib/sonocode/vm).
@@ -84,11 +86,16 @@ const DOCKER_TESTS = [
 function parseArgs(argv) {
   const args = [...argv];
   const flags = new Set();
-  while (["--full", "--docker", "--compose"].includes(args[0])) flags.add(args.shift());
-  const [full, docker, compose] = ["--full", "--docker", "--compose"].map((flag) => flags.has(flag));
+  while (["--full", "--docker", "--compose", "--systemd"].includes(args[0])) flags.add(args.shift());
+  const [full, docker, compose, systemd] = ["--full", "--docker", "--compose", "--systemd"].map((flag) => flags.has(flag));
+  // --systemd: systemd is PID 1 in that boot, so none of guest-init.sh's plans run in it.
+  if (systemd) {
+    if (flags.size > 1 || args.length > 0) throw new Error("--systemd runs alone (its boot has systemd as PID 1, not guest-init.sh)");
+    return { root: [], user: [], docker: false, compose: false, systemd: true };
+  }
   // --compose on its own boots for the compose suite only (guest-compose.sh).
   const base = full ? PLANS.full : compose && !docker ? { root: [], user: [] } : PLANS.default;
-  const plan = { root: [...base.root, ...(docker ? DOCKER_TESTS : [])], user: [...base.user], docker, compose };
+  const plan = { root: [...base.root, ...(docker ? DOCKER_TESTS : [])], user: [...base.user], docker, compose, systemd: false };
   for (let i = 0; i < args.length; i += 2) {
     const key = args[i]?.replace(/^--/, "");
     if (key !== "root" && key !== "user") throw new Error(`unknown option ${args[i]} (use [--full] [--docker] [--root entries] [--user entries])`);
@@ -209,6 +216,8 @@ async function main() {
     // dockerd (and the Docker data-root disk) for the Docker engine's tests and for compose.
     ...(plan.docker || plan.compose ? ["sonocode.docker=1"] : []),
     ...(plan.compose ? ["sonocode.compose=1"] : []),
+    // systemd as PID 1 (guest-systemd.sh): quiet about its own progress, the report owns the console.
+    ...(plan.systemd ? ["sonocode.systemd=1", "systemd.show_status=error"] : []),
   ].join(" ");
   console.log(`[vm] booting (${accel}, ${cpus} CPUs, ${memory}); serial log: ${logPath}`);
   const suites = [];
@@ -241,7 +250,7 @@ async function main() {
   for (const r of retried) console.log(`[vm]   retried: ${r}`);
   if (fatal) console.log(`[vm] ${fatal}`);
   if (timedOut) console.log(`[vm] timed out after ${timeoutS} s`);
-  const expected = [...["root", "user"].filter((name) => plan[name].length > 0), ...(plan.compose ? ["compose"] : [])];
+  const expected = [...["root", "user"].filter((name) => plan[name].length > 0), ...(plan.compose ? ["compose"] : []), ...(plan.systemd ? ["systemd"] : [])];
   const missing = expected.filter((name) => !suites.some((s) => s.name === name));
   for (const name of missing) console.log(`[vm] suite ${name}: no result (guest died or timed out; see ${logPath})`);
   const pass = suites.reduce((n, s) => n + s.pass, 0);
