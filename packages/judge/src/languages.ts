@@ -37,6 +37,17 @@ export interface LanguageSpec {
   readonly outOfMemory?: readonly string[];
 }
 
+/**
+ * Node.js for JavaScript and TypeScript. V8's own stack limit (~1 MiB by default, ~10,000 frames)
+ * made a 100,000-deep recursion RE although the run's stack rlimit is its memory limit (both
+ * engines), so it gets a stack like Java's -Xss64m: 64 MiB, or half the memory limit when that is
+ * less, always below the rlimit (V8 beyond the real stack would be a SIGSEGV, not a RangeError).
+ */
+function nodeRun({ memoryLimitMb }: RunContext): readonly string[] {
+  const stackKb = Math.min(64 * 1024, Math.floor((memoryLimitMb * 1024) / 2));
+  return ["/usr/bin/node", `--max-old-space-size=${memoryLimitMb}`, `--stack-size=${stackKb}`, "/box/main.js"];
+}
+
 /** Our own files in the runtime rootfs (scripts/runtime/build-rootfs.sh puts them there). */
 const OWN = "/usr/lib/sonocode";
 
@@ -144,7 +155,7 @@ export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
     // /usr/bin/node is the official Node.js 24 build (rootfs): its startup snapshot makes a run
     // start in ~40 ms of CPU where Debian's node 18 took ~190 ms, on every test.
     compile: ["/usr/bin/node", "--check", "/box/main.js"],
-    run: ({ memoryLimitMb }) => ["/usr/bin/node", `--max-old-space-size=${memoryLimitMb}`, "/box/main.js"],
+    run: nodeRun,
     outOfMemory: V8_OUT_OF_MEMORY,
   },
   TYPESCRIPT: {
@@ -166,7 +177,7 @@ export const LANGUAGE_REGISTRY: Readonly<Record<Language, LanguageSpec>> = {
       "--outDir", "/box",
       "/box/main.ts",
     ],
-    run: ({ memoryLimitMb }) => ["/usr/bin/node", `--max-old-space-size=${memoryLimitMb}`, "/box/main.js"],
+    run: nodeRun,
     // tsc is a Go program: a small GOMAXPROCS keeps its thread count (the pids limit) low.
     env: { GOMAXPROCS: "2" },
     outOfMemory: V8_OUT_OF_MEMORY,

@@ -162,6 +162,18 @@ export function defineLanguageSuite(options: LanguageSuiteOptions): void {
         assert.equal(v.status, "Success", JSON.stringify(v));
         assert.equal(v.compileOutput, null);
       });
+      it("a recursion 100,000 calls deep is not an RE (a stack like Java's), in both languages; deeper than the stack is RE", async () => {
+        // V8's default stack (~1 MiB) ends near 10,000 frames: a DFS over 10^5 nodes was RE.
+        const deep = (depth: number) => `function depth(n) { return n === 0 ? 0 : depth(n - 1) + 1; }\nconsole.log(depth(${depth}));`;
+        for (const language of ["JAVASCRIPT", "TYPESCRIPT"] as const) {
+          const v = await judged({ language, source: deep(100_000), tests: [{ input: "", output: "100000\n" }], memoryLimitMb: 256 });
+          assert.equal(v.status, "Success", `${language} ${JSON.stringify(v)}`);
+        }
+        // Deeper than the 64 MiB: V8's RangeError (RE), the stack kept below the rlimit (no crash of the runtime).
+        const tooDeep = await judged({ language: "JAVASCRIPT", source: deep(10_000_000), tests: [{ input: "", output: "0\n" }], memoryLimitMb: 256 });
+        assert.equal(tooDeep.status, "RE", JSON.stringify(tooDeep));
+        assert.equal(tooDeep.results[0]?.signal, undefined, "V8's own RangeError, not a SIGSEGV past the real stack");
+      });
       it("an ArrayBuffer V8 refuses up front is MLE, though the cgroup limit is never reached", async () => {
         const v = await judged({ language: "JAVASCRIPT", source: "const b = new ArrayBuffer(2 ** 40);\nconsole.log(b.byteLength);", tests: AB_TESTS });
         assert.equal(v.status, "MLE", JSON.stringify(v));
