@@ -11,11 +11,7 @@ export const SOCKET_EVENTS = {
   runResult: "run:result",
 } as const;
 
-/**
- * The Redis key (channel prefix) of the Socket.IO adapter. socket-service builds its
- * adapter and submission-service its emitter with this one function: if the two ever
- * differed, results would go to a channel nobody listens on.
- */
+/** The Redis key (channel prefix) of socket-service's Socket.IO adapter (its instances talk through it). */
 export function socketIoKey(prefix: string): string {
   return `${prefix}:socket.io`;
 }
@@ -31,7 +27,8 @@ export function userEventsStreamKey(prefix: string): string {
   return `${prefix}:user-events`;
 }
 export const USER_EVENTS_RETENTION_MS = 10 * 60_000;
-export const USER_EVENTS_MAX_ENTRIES = 20_000;
+/** Entries carry whole submissions (code included: up to ~80 KB each), so the cap bounds Redis memory too. */
+export const USER_EVENTS_MAX_ENTRIES = 5_000;
 
 const userEventNames = [SOCKET_EVENTS.result, SOCKET_EVENTS.progress, SOCKET_EVENTS.runResult] as const;
 /** One stream entry's fields: the user whose tabs get it, the event, its payload as JSON text. */

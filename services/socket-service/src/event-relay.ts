@@ -24,6 +24,30 @@ const BATCH = 512;
 
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[]]>]> | null;
 
+/** Stream ids "<ms>-<seq>", compared as numbers. */
+export function compareIds(a: string, b: string): number {
+  const [am = 0n, as = 0n] = a.split("-").map((part) => BigInt(part));
+  const [bm = 0n, bs = 0n] = b.split("-").map((part) => BigInt(part));
+  if (am !== bm) return am < bm ? -1 : 1;
+  return as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+/** XINFO STREAM's ids, or null when the stream does not exist. */
+async function streamInfo(redis: Redis, key: string): Promise<{ lastGeneratedId: string; maxDeletedId: string } | null> {
+  let reply: unknown[];
+  try {
+    reply = (await redis.xinfo("STREAM", key)) as unknown[];
+  } catch (error) {
+    if (error instanceof Error && /no such key/i.test(error.message)) return null;
+    throw error;
+  }
+  const field = (name: string) => {
+    const at = reply.indexOf(name);
+    return at >= 0 && typeof reply[at + 1] === "string" ? (reply[at + 1] as string) : "0-0";
+  };
+  return { lastGeneratedId: field("last-generated-id"), maxDeletedId: field("max-deleted-entry-id") };
+}
+
 export async function startEventRelay(io: SonoSocketServer, deps: { redisUrl: string; prefix: string; logger: Logger }): Promise<EventRelay> {
   const { logger } = deps;
   const key = userEventsStreamKey(deps.prefix);
@@ -37,6 +61,37 @@ export async function startEventRelay(io: SonoSocketServer, deps: { redisUrl: st
   // disconnect() leaves a command queued while ioredis reconnects unanswered: close() must not wait for it.
   let stop!: () => void;
   const stopped = new Promise<null>((resolve) => (stop = () => resolve(null)));
+
+  // After a reconnect: did entries this instance never read go away (trimmed while it was cut
+  // off, or Redis restarted without them)? Then its tabs may have missed events: they are
+  // disconnected, reconnect at once and re-read their state over HTTP (as after any reconnect).
+  let reconnected = false;
+  let readyOnce = false;
+  redis.on("ready", () => {
+    if (readyOnce) reconnected = true;
+    readyOnce = true;
+  });
+  readyOnce = redis.status === "ready";
+
+  async function checkForGap(): Promise<void> {
+    const info = await streamInfo(redis, key);
+    let gap: string | null = null;
+    if (!info) {
+      if (lastId !== "0-0") gap = "the stream is gone (Redis restarted without it)";
+      lastId = "0-0";
+    } else if (compareIds(info.lastGeneratedId, lastId) < 0) {
+      gap = "the stream is behind this instance (Redis restarted from older data)";
+      lastId = info.lastGeneratedId;
+    } else if (compareIds(info.maxDeletedId, lastId) > 0) {
+      gap = "entries this instance had not read were trimmed";
+    }
+    if (gap) {
+      logger.warn({ reason: gap }, "user-events may have been missed: disconnecting this instance's sockets so their clients re-read");
+      // The transport only, not a Socket.IO disconnect (after which a client stays away): the
+      // clients see "transport close" and reconnect by themselves, then re-read.
+      for (const socket of io.sockets.sockets.values()) socket.conn.close();
+    }
+  }
 
   function deliver(id: string, fields: string[]): void {
     const record: Record<string, string> = {};
@@ -66,9 +121,18 @@ export async function startEventRelay(io: SonoSocketServer, deps: { redisUrl: st
         if (closed) return;
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
-            deliver(id, fields);
+            // Past it first: an entry that cannot be delivered is skipped, never retried forever.
             lastId = id;
+            try {
+              deliver(id, fields);
+            } catch (error) {
+              logger.warn({ entryId: id, err: { message: error instanceof Error ? error.message : String(error) } }, "user-events entry not delivered");
+            }
           }
+        }
+        if (reconnected) {
+          await checkForGap();
+          reconnected = false;
         }
       } catch (error) {
         if (closed) return;

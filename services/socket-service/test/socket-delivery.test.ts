@@ -170,6 +170,26 @@ test("a malformed entry is skipped; the ones after it are delivered", async () =
   assert.deepEqual(ivy.received, [progress(5)]);
 });
 
+test("when the stream lost entries while an instance was cut off, its tabs are disconnected so they re-read (and reconnect)", async () => {
+  const jack = await tab(urlA, "jack-1");
+  await append("jack-1", SOCKET_EVENTS.progress, progress(7));
+  await eventually(() => jack.received.length === 1, "the first event", 5_000);
+  const disconnected = new Promise<string>((resolve) => jack.socket.once("disconnect", (reason) => resolve(reason)));
+  // Redis "restarted without the stream": gone, and the relays' connections cut.
+  await emitterRedis.del(userEventsStreamKey(prefix));
+  const clients = (await emitterRedis.client("LIST")) as string;
+  for (const line of clients.split("\n").filter((l) => / name=socket-events-reader /.test(l))) await emitterRedis.client("KILL", "ID", /\bid=(\d+)/.exec(line)![1]!);
+  const reason = await Promise.race([disconnected, sleep(12_000).then(() => "still connected")]);
+  // "transport close", not "io server disconnect": a client with reconnection on (the default;
+  // these test tabs have it off) comes back by itself.
+  assert.equal(reason, "transport close", "the server closed the tab's connection");
+  jack.socket.connect();
+  await eventually(() => jack.socket.connected, "the tab to reconnect", 10_000);
+  // Delivery goes on from the new stream.
+  await append("jack-1", SOCKET_EVENTS.progress, progress(8));
+  await eventually(() => jack.received.length === 2, "the next event after the reconnect", 10_000);
+});
+
 test("close() disconnects sockets and releases the port", async () => {
   const extra = await createSocketService({ redisUrl: testRedisUrl(), prefix, jwtSecret: secret, logger: silentLogger() });
   const url = await listen(extra.httpServer);

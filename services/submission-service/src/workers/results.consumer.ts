@@ -14,7 +14,7 @@ import { createRunSweeper, type RunSweeperHandle } from "./run.sweeper.js";
 export interface ResultConsumerDeps {
   store: Store;
   redisUrl: string;
-  /** REDIS_PREFIX: BullMQ key prefix and the Socket.IO adapter key `${prefix}:socket.io`. */
+  /** REDIS_PREFIX: BullMQ key prefix and the user-events stream `${prefix}:user-events`. */
   prefix: string;
   logger: Logger;
   concurrency?: number;
@@ -54,13 +54,14 @@ type Outcome = "running" | "ignored" | "skipped" | "finalized" | "replayed" | "r
  * - Progress is disposable: during an outage it is skipped, never retried, so
  *   nothing piles up behind the final result.
  * - The final event goes out after the write, and again on a replay whose earlier
- *   emit was never recorded (see SubmissionNotifier).
+ *   append was never recorded (see SubmissionNotifier); a failed append parks the job
+ *   like an outage, so its replay appends it.
  */
 export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHandle {
   const log = deps.logger.child({ component: "results-consumer" });
   const backoff = deps.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
   const publisher = new Redis(deps.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 5_000 });
-  publisher.on("error", (error) => log.warn({ err: error }, "socket emitter redis error"));
+  publisher.on("error", (error) => log.warn({ err: error }, "user-events redis error"));
   const notifier = createSubmissionNotifier(publisher, deps.prefix);
   const runNotifier = createRunNotifier(publisher, deps.prefix);
   const runResults = createRunResultHandler({ store: deps.store, notifier: runNotifier });
@@ -68,31 +69,38 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
   const runSweeper = createRunSweeper({ store: deps.store, notifier: runNotifier, logger: deps.logger, ...deps.runSweep });
 
   let lastOutageLog = 0;
-  function logOutage(error: unknown, what: string): void {
+  function logOutage(error: unknown, what: string, cause = "database unavailable"): void {
     // One line per burst, not one per job: an outage is loud enough already.
     if (Date.now() - lastOutageLog < 5_000) return;
     lastOutageLog = Date.now();
-    log.warn({ err: error }, `database unavailable: ${what}`);
+    log.warn({ err: error }, `${cause}: ${what}`);
   }
 
   /** Parks the job in the delayed set without consuming an attempt, and tells BullMQ so. */
-  async function waitOutOutage(job: Job, token: string | undefined, error: unknown): Promise<never> {
+  async function waitOutOutage(job: Job, token: string | undefined, error: unknown, cause?: string): Promise<never> {
     // attemptsStarted counts every activation, including those after a delay: it drives the back-off.
     const exponent = Math.min(Math.max(job.attemptsStarted - 1, 0), 20);
     const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** exponent);
     const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
-    logOutage(error, `result jobs wait in the delayed set (this one ${jittered} ms)`);
+    logOutage(error, `result jobs wait in the delayed set (this one ${jittered} ms)`, cause);
     await job.moveToDelayed(Date.now() + jittered, token);
     throw new DelayedError();
   }
 
-  async function announce(submission: Submission, replay: boolean, jobLog: Logger): Promise<void> {
+  /**
+   * The final event, or the job waits: a failed append (Redis blip on the notifier's own
+   * connection) parks the job like an outage, and its next run is a replay whose missing mark
+   * appends the event then; a tab that stayed connected would otherwise never learn the verdict.
+   */
+  async function announce(job: Job, token: string | undefined, submission: Submission, replay: boolean, jobLog: Logger): Promise<void> {
+    let sent: Awaited<ReturnType<typeof notifier.final>>;
     try {
-      const sent = await notifier.final(submission, { replay });
-      if (sent === "emitted" && replay) jobLog.info("final event re-emitted for a replayed result");
+      sent = await notifier.final(submission, { replay });
     } catch (error) {
-      jobLog.warn({ err: error }, "result notification failed; the client will re-read the submission");
+      jobLog.warn({ err: error }, "final event not appended; the result job will run again");
+      return waitOutOutage(job, token, error, "the final event could not be appended");
     }
+    if (sent === "emitted" && replay) jobLog.info("final event re-emitted for a replayed result");
   }
 
   /** finalize() with the outage and refusal rules above. */
@@ -121,7 +129,7 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
     }
     const finalizeMs = performance.now() - finalizing;
     const notifying = performance.now();
-    await announce(outcome.submission, !outcome.applied, jobLog);
+    await announce(job, token, outcome.submission, !outcome.applied, jobLog);
     // Where the time went (ms), for the pipeline bench's breakdown: queue wait (BullMQ's timestamps), write, emit.
     const stages = {
       queuedMs: job.processedOn === undefined ? null : job.processedOn - job.timestamp,
