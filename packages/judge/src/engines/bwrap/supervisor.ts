@@ -285,6 +285,10 @@ export class Supervisor {
   /** Ends the session: EOF on its control pipe makes it kill its inits and exit. */
   close(): Promise<void> {
     if (this.exited) return Promise.resolve();
+    // Waited for: its handle keeps the event loop alive until it has exited. (Unref'd, a
+    // supervisor slower than the timer to end, as under emulation, left a loop with nothing
+    // to wait on once the SIGKILL went out: the caller's promise never settled.)
+    this.child.ref();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.kill(), 2_000);
       this.child.once("exit", () => {
