@@ -41,7 +41,7 @@ export const interactorInputSchema = interactorSchema
   });
 
 /** What a non-admin may know of an interactor: that the problem is interactive, and how it talks. */
-export function publicInteractor(interactor: Interactor): { protocol: CheckerProtocol } {
+export function publicInteractor(interactor: Pick<Interactor, "protocol">): { protocol: CheckerProtocol } {
   return { protocol: interactor.protocol ?? "testlib" };
 }
 

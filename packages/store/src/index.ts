@@ -1,4 +1,4 @@
-export type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, RunRepository, Store, StoreConfig, StoreKind, SubmissionRepository } from "./ports.js";
+export type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemListQuery, ProblemRepository, RunRepository, Store, StoreConfig, StoreKind, SubmissionRepository } from "./ports.js";
 export { createStore } from "./create-store.js";
 export { storeConfigFromEnv, StoreConfigError, type StoreEnv } from "./config.js";
 export { newObjectId, normalizeId } from "./object-id.js";

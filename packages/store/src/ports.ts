@@ -5,6 +5,7 @@ import type {
   Problem,
   ProblemInput,
   ProblemPatch,
+  PublicProblem,
   Submission,
   SubmissionListQuery,
   VerdictFields,
@@ -17,11 +18,21 @@ export interface Page<T> {
   total: number;
 }
 
+export type ProblemListQuery = PaginationQuery & { difficulty?: Difficulty | undefined };
+
 /** Problems, with their test cases and stubs embedded (one document per problem, as in the original). */
 export interface ProblemRepository {
   create(input: ProblemInput): Promise<Problem>;
   findById(id: string): Promise<Problem | null>;
-  list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Problem>>;
+  list(query: ProblemListQuery): Promise<Page<Problem>>;
+  /**
+   * What a non-admin sees (toPublicProblem of findById), built by the database: hidden tests,
+   * editorial, reference solution, test set and checker/interactor code never leave it, so a
+   * problem with megabytes of hidden tests reads as cheaply as its visible part.
+   */
+  findPublicById(id: string): Promise<PublicProblem | null>;
+  /** list, in the public view (toPublicProblem of each item), built by the database like findPublicById. */
+  listPublic(query: ProblemListQuery): Promise<Page<PublicProblem>>;
   /** PUT: replaces every field but _id and createdAt. null when absent. */
   replace(id: string, input: ProblemInput): Promise<Problem | null>;
   /** PATCH: changes only the given fields. null when absent. */

@@ -2,6 +2,7 @@ import { ACTIVE_STATUSES, isoDateSchema, objectIdSchema, type Problem, type Subm
 import { z } from "zod";
 import { checkWrite, toProblem, toSubmission } from "./documents.js";
 import { normalizeId } from "./object-id.js";
+import { toPublicProblemView } from "./public-problems.js";
 import { validatedRejudgeRequests } from "./rejudge-requests.validated.js";
 import { validatedRuns } from "./runs.validated.js";
 import type { ActiveSubmissionRef, Page, ProblemRepository, RejudgeRepository, RejudgingRef, Store, StoreAdapter, SubmissionRepository } from "./ports.js";
@@ -65,6 +66,11 @@ function validatedProblems(inner: StoreAdapter["problems"]): ProblemRepository {
       return key === null ? null : read(await inner.findById(key));
     },
     list: async (query) => page(await inner.list(query), toProblem),
+    findPublicById: async (id) => {
+      const key = normalizeId(id);
+      return key === null ? null : nullable(await inner.findPublicById(key), toPublicProblemView);
+    },
+    listPublic: async (query) => page(await inner.listPublic(query), toPublicProblemView),
     replace: async (id, input) => {
       const key = normalizeId(id);
       return key === null ? null : read(await inner.replace(key, checkWrite.problem(input)));

@@ -30,7 +30,8 @@ import { countByUsers, insertAllOrNone } from "./submissions.batch.js";
 import { generationFilter, MongoRejudges } from "./rejudge.repo.js";
 import { ensureRejudgeRequestIndexes, MongoRejudgeRequests } from "./rejudge-requests.repo.js";
 import { acceptedComparison, ensureScoringIndexes, moveProblemStats } from "./scoring.repo.js";
-import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
+import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemListQuery, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
+import { findPublicProblem, listPublicProblems } from "./public-problems.repo.js";
 
 /**
  * The original document model: ObjectId `_id` (and `problemId`), Date timestamps,
@@ -164,6 +165,10 @@ function problemUpdate(fields: Partial<ProblemInput>, unsetMissing: boolean): Up
   return (Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<ProblemDoc>;
 }
 
+function problemFilter(query: ProblemListQuery): Filter<ProblemDoc> {
+  return query.difficulty ? { difficulty: query.difficulty } : {};
+}
+
 /** Ids arrive canonical and inputs checked (validated() does both before calling). */
 class MongoProblems implements Unverified<ProblemRepository> {
   constructor(private readonly collection: Collection<ProblemDoc>) {}
@@ -180,9 +185,16 @@ class MongoProblems implements Unverified<ProblemRepository> {
     return doc ? problemFromDoc(doc) : null;
   }
 
-  async list(query: PaginationQuery & { difficulty?: Difficulty | undefined }): Promise<Page<Record<string, unknown>>> {
-    const filter: Filter<ProblemDoc> = query.difficulty ? { difficulty: query.difficulty } : {};
-    return findPage(this.collection, filter, query, problemFromDoc);
+  async list(query: ProblemListQuery): Promise<Page<Record<string, unknown>>> {
+    return findPage(this.collection, problemFilter(query), query, problemFromDoc);
+  }
+
+  findPublicById(key: string): Promise<Record<string, unknown> | null> {
+    return findPublicProblem(this.collection, objectId(key));
+  }
+
+  listPublic(query: ProblemListQuery): Promise<Page<Record<string, unknown>>> {
+    return listPublicProblems(this.collection, problemFilter(query), query);
   }
 
   async replace(key: string, input: ProblemInput): Promise<Record<string, unknown> | null> {

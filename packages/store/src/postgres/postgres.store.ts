@@ -13,7 +13,8 @@ import {
 import { AppError } from "@sonocode/errors";
 import { isoDate, testSetHash } from "../documents.js";
 import { newObjectId } from "../object-id.js";
-import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
+import type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemListQuery, ProblemRepository, StoreAdapter, SubmissionRepository, Unverified } from "../ports.js";
+import { findPublicProblem, listPublicProblems } from "./public-problems.repo.js";
 import { runMigrations } from "./migrations.js";
 import { acceptedComparison, finalizeWithStats } from "./scoring.repo.js";
 import { PostgresRuns } from "./runs.repo.js";
@@ -206,6 +207,14 @@ class PostgresProblems implements Unverified<ProblemRepository> {
     const where = query.difficulty ? "WHERE difficulty = $1" : "";
     const filter = query.difficulty ? [query.difficulty] : [];
     return selectPage(this.db, "problems", where, filter, query, problemFromRow);
+  }
+
+  findPublicById(key: string): Promise<Record<string, unknown> | null> {
+    return findPublicProblem(this.db, key);
+  }
+
+  listPublic(query: ProblemListQuery): Promise<Page<Record<string, unknown>>> {
+    return listPublicProblems(this.db, query);
   }
 
   async replace(key: string, input: ProblemInput): Promise<Record<string, unknown> | null> {

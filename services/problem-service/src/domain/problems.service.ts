@@ -2,7 +2,6 @@ import {
   groupIssues,
   objectIdSchema,
   pageInfo,
-  toPublicProblem,
   type AuthClaims,
   type Difficulty,
   type PageInfo,
@@ -13,17 +12,13 @@ import {
   type PublicProblem,
 } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
-import type { ProblemRepository } from "@sonocode/store";
+import type { Page, ProblemRepository } from "@sonocode/store";
 
-/** What a caller may see: admins get the stored document, everyone else the public view. */
+/** What a caller may see: admins get the stored document, everyone else the public view (toPublicProblem's, built by the store). */
 export type ProblemView = Problem | PublicProblem;
 
 export function canSeeHidden(viewer: AuthClaims | undefined): boolean {
   return viewer?.role === "admin";
-}
-
-export function viewFor(problem: Problem, viewer: AuthClaims | undefined): ProblemView {
-  return canSeeHidden(viewer) ? problem : toPublicProblem(problem);
 }
 
 /** Validates a path id before it reaches the store, so a bad id is a 400, never a driver error. */
@@ -54,21 +49,23 @@ export class ProblemsService {
     return this.problems.create(input);
   }
 
+  /**
+   * Admins read the stored document; everyone else the public view, which the store builds
+   * itself (hidden tests never loaded: a problem of megabytes of hidden tests once made every
+   * anonymous read cost as much as the whole document).
+   */
   async get(id: string, viewer: AuthClaims | undefined): Promise<ProblemView> {
-    const problem = await this.problems.findById(id);
+    const problem = canSeeHidden(viewer) ? await this.problems.findById(id) : await this.problems.findPublicById(id);
     if (!problem) throw notFound(id);
-    return viewFor(problem, viewer);
+    return problem;
   }
 
   async list(
     query: PaginationQuery & { difficulty?: Difficulty | undefined },
     viewer: AuthClaims | undefined,
   ): Promise<{ problems: ProblemView[]; pagination: PageInfo }> {
-    const page = await this.problems.list(query);
-    return {
-      problems: page.items.map((problem) => viewFor(problem, viewer)),
-      pagination: pageInfo(query, page.total),
-    };
+    const page: Page<ProblemView> = canSeeHidden(viewer) ? await this.problems.list(query) : await this.problems.listPublic(query);
+    return { problems: page.items, pagination: pageInfo(query, page.total) };
   }
 
   async replace(id: string, input: ProblemInput): Promise<Problem> {
