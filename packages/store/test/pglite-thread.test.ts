@@ -2,8 +2,8 @@
 // prepared once (pglite-prepared.ts): what crosses the thread boundary must behave as PGlite's
 // query() did in the caller's thread: errors keep their SQLSTATE, rows keep their types, a
 // prepared statement survives a refused run and a schema change, transactions commit or roll
-// back whole, a top-level statement waits for an open transaction, and an idle database keeps
-// no process alive.
+// back whole, a top-level statement waits for an open transaction, close() lets an open
+// transaction finish, and an idle database keeps no process alive.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
@@ -94,6 +94,31 @@ describe("PGlite in a worker thread", () => {
     await transaction;
     assert.deepEqual((await count).rows, [{ n: 1 }]);
     assert.equal(answeredWhileOpen, false, "the top-level statement was answered while the transaction was open");
+  });
+
+  it("close() with a transaction open lets that transaction finish, then closes; new statements are refused", async () => {
+    const own = await openPglite(null);
+    await own.query("CREATE TABLE t (id int PRIMARY KEY)");
+    let entered!: () => void;
+    const inTransaction = new Promise<void>((resolve) => (entered = resolve));
+    let closeCalled!: () => void;
+    const closing = new Promise<void>((resolve) => (closeCalled = resolve));
+    const transaction = own.transaction(async (tx) => {
+      await tx.query("INSERT INTO t VALUES (1)");
+      entered();
+      await closing;
+      // Sent after close(): PGlite's close waits for this transaction, so its statements and its COMMIT must get through.
+      await tx.query("INSERT INTO t VALUES ($1)", [2]);
+      return (await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM t")).rows[0]!.n;
+    });
+    await inTransaction;
+    const closed = own.close();
+    closeCalled();
+    await assert.rejects(own.query("SELECT 1"), /PGlite is closed/);
+    await assert.rejects(own.transaction(async () => undefined), /PGlite is closed/);
+    assert.equal(await transaction, 2);
+    await closed;
+    await assert.rejects(own.query("SELECT 1"), /PGlite is closed/);
   });
 
   it("an open, idle database keeps no process alive", async () => {

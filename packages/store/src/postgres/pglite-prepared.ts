@@ -18,9 +18,9 @@ interface Prepared {
 /** Statements kept per database; past this, statements run through query() as before. */
 const MAX_PREPARED = 256;
 /**
- * SQLSTATEs after which a prepared statement is dropped and the run retried once through
- * query(): its plan outlived a schema change (0A000 "cached plan must not change result
- * type") or the statement is gone (26000).
+ * SQLSTATEs after which a prepared statement is dropped and the run retried once, prepared
+ * again under a new name: its plan outlived a schema change (0A000 "cached plan must not
+ * change result type") or the statement is gone (26000).
  */
 const STALE_STATEMENT = new Set(["0A000", "26000"]);
 

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import pg from "pg";
-import { openPgliteThread } from "./pglite-thread.js";
+import { openPgliteThread, type PgliteThreadOptions } from "./pglite-thread.js";
 
 /**
  * The tiny query interface the PostgreSQL adapter is written against, so one
@@ -40,7 +40,7 @@ const openDataDirs = new Set<string>();
  * what must not happen is issuing top-level queries from inside a transaction
  * callback (that would deadlock), which is why the callback gets `tx`, never the client.
  */
-export async function openPglite(dataDir: string | null): Promise<SqlClient> {
+export async function openPglite(dataDir: string | null, options: PgliteThreadOptions = {}): Promise<SqlClient> {
   const key = dataDir === null ? null : resolve(dataDir);
   // Two PGlite instances on one directory corrupt it (each thinks it owns the
   // files). In embedded mode several services share a process, so the second
@@ -52,7 +52,7 @@ export async function openPglite(dataDir: string | null): Promise<SqlClient> {
   let client: SqlClient;
   try {
     if (key !== null) await mkdir(key, { recursive: true });
-    client = await openPgliteThread(key);
+    client = await openPgliteThread(key, options);
   } catch (error) {
     if (key !== null) openDataDirs.delete(key);
     throw error;
