@@ -116,7 +116,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }
     const redisUrl = options.redisUrl ?? localRedis!.url;
 
-    const store = await createStore(options.store);
+    const store = await createStore(options.store, { logger: logger.child({ component: "store" }) });
     closers.push({ name: "store", close: () => store.close() });
     if (options.seed) await seedProblems(store, logger);
 

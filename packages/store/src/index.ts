@@ -1,5 +1,5 @@
 export type { ActiveSubmissionQuery, ActiveSubmissionRef, Page, ProblemListQuery, ProblemRepository, RunRepository, Store, StoreConfig, StoreKind, SubmissionRepository } from "./ports.js";
-export { createStore } from "./create-store.js";
+export { createStore, type StoreLogger, type StoreOptions } from "./create-store.js";
 export { storeConfigFromEnv, StoreConfigError, type StoreEnv } from "./config.js";
 export { newObjectId, normalizeId } from "./object-id.js";
 export { databaseUnavailable, isConnectionError, isDatabaseUnavailable, withOutageMapping } from "./outage.js";

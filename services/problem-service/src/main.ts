@@ -15,7 +15,7 @@ runMain(async () => {
   const config = loadConfig(baseEnvSchema.merge(storeEnvSchema).merge(portsEnvSchema).extend({ SUBMISSION_SERVICE_URL: z.url().default("http://127.0.0.1:4002") }));
   const logger = createLogger({ service: "problem-service", level: config.LOG_LEVEL });
 
-  const store = await createStore(storeConfigFromEnv(config));
+  const store = await createStore(storeConfigFromEnv(config), { logger: logger.child({ component: "store" }) });
   // With REDIS_URL, changes are announced to submission-service's problem caches; without it
   // (problem-service on its own) those caches fall back to their TTL.
   let changes: RedisProblemChangePublisher | undefined;

@@ -22,7 +22,7 @@ runMain(async () => {
   const shutdown = onShutdownSignals({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, stop: () => closeInReverse(closers, logger) });
 
   try {
-    const store = await createStore(storeConfigFromEnv(config));
+    const store = await createStore(storeConfigFromEnv(config), { logger: logger.child({ component: "store" }) });
     closers.push({ name: "store", close: () => store.close() });
 
     const submissionQueue = createSubmissionQueue({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX });
