@@ -63,30 +63,33 @@ export async function startEventRelay(io: SonoSocketServer, deps: { redisUrl: st
   const stopped = new Promise<null>((resolve) => (stop = () => resolve(null)));
 
   // After a reconnect: did entries this instance never read go away (trimmed while it was cut
-  // off, or Redis restarted without them)? Then its tabs may have missed events: they are
-  // disconnected, reconnect at once and re-read their state over HTTP (as after any reconnect).
-  let reconnected = false;
-  let readyOnce = false;
-  redis.on("ready", () => {
-    if (readyOnce) reconnected = true;
-    readyOnce = true;
+  // off, or Redis restarted without them)? Then its tabs may have missed events: their
+  // transports are closed, the clients reconnect at once and re-read over HTTP (as after any
+  // reconnect). Checked from the last entry delivered before the connection dropped: entries
+  // appended after a restart may be delivered (and lastId moved) before the check runs.
+  let checkFrom: string | null = null;
+  redis.on("close", () => {
+    if (!closed && checkFrom === null) checkFrom = lastId;
   });
-  readyOnce = redis.status === "ready";
 
-  async function checkForGap(): Promise<void> {
+  async function checkForGap(from: string): Promise<void> {
+    if (from === "0-0") return;
     const info = await streamInfo(redis, key);
     let gap: string | null = null;
     if (!info) {
-      if (lastId !== "0-0") gap = "the stream is gone (Redis restarted without it)";
-      lastId = "0-0";
+      gap = "the stream is gone (Redis restarted without it)";
     } else if (compareIds(info.lastGeneratedId, lastId) < 0) {
-      gap = "the stream is behind this instance (Redis restarted from older data)";
+      // Redis restarted from older data (or its clock is behind): new ids would sit below lastId.
+      gap = "the stream is behind this instance";
       lastId = info.lastGeneratedId;
-    } else if (compareIds(info.maxDeletedId, lastId) > 0) {
+    } else if (compareIds(info.maxDeletedId, from) > 0) {
       gap = "entries this instance had not read were trimmed";
+    } else if (((await redis.xrange(key, from, from)) as unknown[]).length === 0 && compareIds(info.maxDeletedId, from) < 0) {
+      // Neither there nor trimmed: the stream was made again after a restart that lost it.
+      gap = "the stream lost entries (Redis restarted without them)";
     }
     if (gap) {
-      logger.warn({ reason: gap }, "user-events may have been missed: disconnecting this instance's sockets so their clients re-read");
+      logger.warn({ reason: gap }, "user-events may have been missed: closing this instance's sockets so their clients re-read");
       // The transport only, not a Socket.IO disconnect (after which a client stays away): the
       // clients see "transport close" and reconnect by themselves, then re-read.
       for (const socket of io.sockets.sockets.values()) socket.conn.close();
@@ -130,9 +133,9 @@ export async function startEventRelay(io: SonoSocketServer, deps: { redisUrl: st
             }
           }
         }
-        if (reconnected) {
-          await checkForGap();
-          reconnected = false;
+        if (checkFrom !== null && redis.status === "ready") {
+          await checkForGap(checkFrom);
+          checkFrom = null;
         }
       } catch (error) {
         if (closed) return;
