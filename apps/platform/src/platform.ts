@@ -196,25 +196,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     closers.push({ name: "result-consumer", close: () => consumer.close() });
     const problemClient = createProblemClient({ baseUrl: problemUrl, jwtSecret: options.jwtSecret });
+    // What the reconciler and the rejudge feeder both work with: the submissions, their problems and the queue.
+    const pipeline = { store, problems: problemClient, submissionQueue: queue.queue, redisUrl, prefix: options.prefix, logger: submissionLogger };
     const reconciler = createSubmissionReconciler({
-      store,
-      problems: problemClient,
-      submissionQueue: queue.queue,
-      redisUrl,
-      prefix: options.prefix,
-      logger: submissionLogger,
+      ...pipeline,
       ...(options.reconcile?.periodMs === undefined ? {} : { periodMs: options.reconcile.periodMs }),
       ...(options.reconcile?.graceMs === undefined ? {} : { graceMs: options.reconcile.graceMs }),
       ...(options.reconcile?.maxRedrives === undefined ? {} : { maxRedrives: options.reconcile.maxRedrives }),
     });
     closers.push({ name: "reconciler", close: () => reconciler.close() });
     const rejudgeFeeder = createRejudgeFeeder({
-      store,
-      problems: problemClient,
-      submissionQueue: queue.queue,
-      redisUrl,
-      prefix: options.prefix,
-      logger: submissionLogger,
+      ...pipeline,
       ...(options.rejudge?.maxAttempts === undefined ? {} : { maxAttempts: options.rejudge.maxAttempts }),
     });
     closers.push({ name: "rejudge-feeder", close: () => rejudgeFeeder.close() });

@@ -13,8 +13,6 @@ import type { SonoSocketServer } from "./server.js";
  * after those events and read the state over HTTP.
  */
 export interface EventRelay {
-  /** Entries delivered so far (for tests and logs). */
-  readonly delivered: number;
   close(): Promise<void>;
 }
 
@@ -25,7 +23,7 @@ const BATCH = 512;
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[]]>]> | null;
 
 /** Stream ids "<ms>-<seq>", compared as numbers. */
-export function compareIds(a: string, b: string): number {
+function compareIds(a: string, b: string): number {
   const [am = 0n, as = 0n] = a.split("-").map((part) => BigInt(part));
   const [bm = 0n, bs = 0n] = b.split("-").map((part) => BigInt(part));
   if (am !== bm) return am < bm ? -1 : 1;
@@ -55,7 +53,6 @@ export async function startEventRelay(io: SonoSocketServer, deps: { redisUrl: st
   const redis: Redis = await connectRedis(deps.redisUrl, "socket-events-reader", logger, { maxRetriesPerRequest: null });
   const [last] = (await redis.xrevrange(key, "+", "-", "COUNT", 1)) as Array<[string, string[]]>;
   let lastId = last?.[0] ?? "0-0";
-  let delivered = 0;
   let closed = false;
   let lastWarned = 0;
   // disconnect() leaves a command queued while ioredis reconnects unanswered: close() must not wait for it.
@@ -112,7 +109,6 @@ export async function startEventRelay(io: SonoSocketServer, deps: { redisUrl: st
     }
     // The payload was built from the database by the submission-service, typed by its event there.
     (io.local.to(userRoom(entry.data.user)).emit as (event: string, data: unknown) => boolean)(entry.data.event, payload);
-    delivered += 1;
   }
 
   const loop = (async () => {
@@ -150,9 +146,6 @@ export async function startEventRelay(io: SonoSocketServer, deps: { redisUrl: st
   })();
 
   return {
-    get delivered() {
-      return delivered;
-    },
     async close() {
       closed = true;
       stop();
