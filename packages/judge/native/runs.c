@@ -2,8 +2,8 @@
  * The supervisor's runs (supervisor.c has the design and the protocol): "prep"/"prepaux"
  * keep the next run's inits (forked by init-prep.c), "run" and "pair" hand them their
  * spec, stdin and fresh output pipes, and the main loop's events relay the runs' output
- * to the session's fds 1 and 2 and answer once every init of the run, and its whole pid
- * namespace, has ended.
+ * to the session's fds 1 and 2 (and a paired run's program -> helper stream, counted:
+ * cross()) and answer once every init of the run, and its whole pid namespace, has ended.
  */
 #include "supervisor.h"
 
@@ -49,10 +49,22 @@ static struct {
   unsigned char marker[MARKER_BYTES];
   /* A run was handed out and is not answered yet. */
   int active;
-} current = {{{-1, -1}, 0, "", 0}, {{-1, -1}, 0, "", 0}, 0, {-1, -1}, "", {0}, 0};
+  /*
+   * A paired run's program -> helper stream, relayed here (cross()) so that it is counted:
+   * from: the read end of the program's stdout pipe; to: the write end of the helper's stdin
+   * pipe (both ours only, non-blocking; -1 once closed); blocked: the helper's pipe was full,
+   * wait until it can take more; crossed: bytes moved; limit: the program's output limit,
+   * which it passes by writing one byte more (the pair is then ended here).
+   */
+  struct {
+    int from, to, blocked;
+    unsigned long long crossed, limit;
+  } cross;
+} current = {{{-1, -1}, 0, "", 0}, {{-1, -1}, 0, "", 0}, 0, {-1, -1}, "", {0}, 0, {-1, -1, 0, 0, 0}};
 
 static int in_flight(void) {
-  return current.active || current.main.in.pid > 0 || current.aux.in.pid > 0 || current.out[0] >= 0 || current.out[1] >= 0;
+  return current.active || current.main.in.pid > 0 || current.aux.in.pid > 0 || current.out[0] >= 0 || current.out[1] >= 0 || current.cross.from >= 0 ||
+         current.cross.to >= 0;
 }
 
 static void answer(const char *seq, const unsigned char *marker, const char *what) {
@@ -89,6 +101,9 @@ static void start_current(const char *seq, const unsigned char *marker, int out0
   /* A plain run has no helper: its side counts as ended. */
   current.aux = (struct side){aux_in, !current.paired, "", 0};
   current.active = 1;
+  current.cross.blocked = 0;
+  current.cross.crossed = 0;
+  current.cross.limit = 0;
   strcpy(current.seq, seq);
   memcpy(current.marker, marker, MARKER_BYTES);
 }
@@ -146,17 +161,23 @@ void run_command(struct fields *f) {
 }
 
 /*
- * pair <seq> <marker-hex> <program spec> <helper spec> <helper's fd 3: "-" then raw bytes | "@" <path>>:
+ * pair <seq> <marker-hex> <program's output limit> <program spec> <helper spec> <helper's fd 3: "-" then raw bytes | "@" <path>>:
  * the prepared init runs the program and the prepared helper init (prepaux) the helper, side
- * by side with their standard streams crossed: the helper's stdout is the program's stdin and
- * the program's stdout the helper's stdin (plain pipes, made here, held by nobody else). The
- * helper's stderr is relayed on fd 1, the program's on fd 2; both inits answer, the helper's
- * line ("<seq>a ...") first.
+ * by side with their standard streams crossed: the helper's stdout is the program's stdin (a
+ * plain pipe, made here, held by nobody else), and the program's stdout reaches the helper's
+ * stdin through us: two pipes, spliced from one to the other as bytes arrive (cross()), so
+ * the program's output is counted like a plain run's. Once the program has written more than
+ * its output limit the pair is ended (both inits killed); its answer line carries the count
+ * as a last field ("<seq> <answer> <crossed>"). The helper's output towards the program is
+ * not counted: it is the problem's, and the program's reading of it is bounded by the
+ * program's own memory limit. The helper's stderr is relayed on fd 1, the program's on fd 2;
+ * both inits answer, the helper's line ("<seq>a ...") first.
  */
 void pair_command(struct fields *f) {
   const char *seq = next_field(f);
   unsigned char marker[MARKER_BYTES];
-  if (!seq || strlen(seq) >= sizeof current.seq - 1 || unhex(next_field(f), marker) != 0 || in_flight()) fatal("protocol");
+  unsigned long long limit;
+  if (!seq || strlen(seq) >= sizeof current.seq - 1 || unhex(next_field(f), marker) != 0 || next_u64(f, &limit) != 0 || in_flight()) fatal("protocol");
   struct init in = prepared, aux = prepared_aux;
   prepared = (struct init){-1, -1};
   prepared_aux = (struct init){-1, -1};
@@ -177,11 +198,18 @@ void pair_command(struct fields *f) {
     answer(seq, marker, why);
     return;
   }
-  /* to_prog: helper -> program; to_help: program -> helper; the two stderrs, relayed. */
-  int to_prog[2], to_help[2], help_err[2], prog_err[2];
-  if (pipe2(to_prog, O_CLOEXEC) != 0 || pipe2(to_help, O_CLOEXEC) != 0 || pipe2(help_err, O_CLOEXEC) != 0 || pipe2(prog_err, O_CLOEXEC) != 0) fatal("pipe");
-  int prog_fds[3] = {to_prog[0], to_help[1], prog_err[1]};
-  int help_fds[4] = {to_help[0], to_prog[1], help_err[1], side_fd};
+  /*
+   * to_prog: helper -> program; prog_out and help_in: program -> us -> helper (relayed,
+   * counted); the two stderrs, relayed. Our ends are non-blocking (their own open file
+   * descriptions: the program's and the helper's ends stay as they were).
+   */
+  int to_prog[2], prog_out[2], help_in[2], help_err[2], prog_err[2];
+  if (pipe2(to_prog, O_CLOEXEC) != 0 || pipe2(prog_out, O_CLOEXEC) != 0 || pipe2(help_in, O_CLOEXEC) != 0 || pipe2(help_err, O_CLOEXEC) != 0 ||
+      pipe2(prog_err, O_CLOEXEC) != 0)
+    fatal("pipe");
+  if (fcntl(prog_out[0], F_SETFL, O_NONBLOCK) != 0 || fcntl(help_in[1], F_SETFL, O_NONBLOCK) != 0) fatal("pipe");
+  int prog_fds[3] = {to_prog[0], prog_out[1], prog_err[1]};
+  int help_fds[4] = {help_in[0], to_prog[1], help_err[1], side_fd};
   int prog_errno = hand_over(&in, f->buf + prog_at, prog_len, prog_fds, 3);
   int help_errno = hand_over(&aux, f->buf + help_at, help_len, help_fds, 4);
   for (int i = 0; i < 3; i++) close(prog_fds[i]);
@@ -191,11 +219,16 @@ void pair_command(struct fields *f) {
     drop(&aux);
     close(help_err[0]);
     close(prog_err[0]);
+    close(prog_out[0]);
+    close(help_in[1]);
     snprintf(why, sizeof why, "error send %d", fatal_send(prog_errno) ? prog_errno : help_errno);
     answer(seq, marker, why);
     return;
   }
   start_current(seq, marker, help_err[0], prog_err[0], in, aux);
+  current.cross.from = prog_out[0];
+  current.cross.to = help_in[1];
+  current.cross.limit = limit;
 }
 
 /* One init answered or died: wait for its whole pid namespace (every writer of its pipes). */
@@ -227,6 +260,49 @@ static void relay(int i) {
     close(current.out[i]);
     current.out[i] = -1;
   }
+}
+
+static void end_cross(void) {
+  if (current.cross.from >= 0) close(current.cross.from);
+  if (current.cross.to >= 0) close(current.cross.to);
+  current.cross.from = current.cross.to = -1;
+  current.cross.blocked = 0;
+}
+
+/*
+ * Moves what the program wrote towards the helper, as it arrives (no batching: interactive
+ * runs exchange many small messages, and each is passed on the moment it is readable), and
+ * counts it. splice() moves the pipe's pages from one pipe to the other without a copy. When
+ * the helper's pipe is full we stop reading (the program then blocks on its own full pipe, as
+ * it did when both ends were one pipe) until it has room. The program's EOF becomes the
+ * helper's; a helper that closed its stdin (or is gone) makes us close the program's pipe, so
+ * the program's writes fail with EPIPE as before. One byte past the program's output limit
+ * ends the pair: the engine's output watchdog, here because only we see those bytes.
+ */
+static void cross(void) {
+  /* At most one byte past the limit: enough to know it was passed. */
+  unsigned long long left = current.cross.limit - current.cross.crossed;
+  size_t len = left < (1u << 20) ? (size_t)left + 1 : (1u << 20);
+  ssize_t n;
+  do n = splice(current.cross.from, NULL, current.cross.to, NULL, len, SPLICE_F_NONBLOCK); while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    current.cross.blocked = 0;
+    current.cross.crossed += (unsigned long long)n;
+    if (current.cross.crossed > current.cross.limit) {
+      if (current.main.in.pid > 0) kill(current.main.in.pid, SIGKILL);
+      if (current.aux.in.pid > 0) kill(current.aux.in.pid, SIGKILL);
+      end_cross();
+    }
+    return;
+  }
+  if (n < 0 && errno == EAGAIN) {
+    /* Nothing to read (a spurious wakeup), or no room in the helper's pipe: then wait for room. */
+    int queued = 0;
+    current.cross.blocked = ioctl(current.cross.from, FIONREAD, &queued) == 0 && queued > 0;
+    return;
+  }
+  /* EOF from the program, EPIPE from the helper, or any other failure: the stream is over. */
+  end_cross();
 }
 
 /*
@@ -270,7 +346,8 @@ static void maybe_answer(void) {
     status_line("%sa %s", current.seq, why);
   }
   side_answer(&current.main, why, sizeof why);
-  status_line("%s %s", current.seq, why);
+  if (current.paired) status_line("%s %s %llu", current.seq, why, current.cross.crossed);
+  else status_line("%s %s", current.seq, why);
 }
 
 
@@ -283,13 +360,31 @@ void runs_poll_fds(struct pollfd *p) {
   p[1] = (struct pollfd){current.out[0], POLLIN, 0};
   p[2] = (struct pollfd){current.out[1], POLLIN, 0};
   p[3] = (struct pollfd){current.aux.in.pid > 0 ? current.aux.in.sock : -1, POLLIN, 0};
+  /* The crossing: the program's pipe while the helper's has room, else the helper's for room;
+   * the helper's end is always polled for POLLERR (its reader gone). */
+  p[4] = (struct pollfd){current.cross.blocked ? -1 : current.cross.from, POLLIN, 0};
+  p[5] = (struct pollfd){current.cross.to, current.cross.blocked ? POLLOUT : 0, 0};
 }
 
 void runs_events(const struct pollfd *p) {
+  if (p[4].revents || p[5].revents) {
+    if (current.cross.to >= 0 && (p[5].revents & POLLERR)) end_cross();
+    else if (current.cross.from >= 0) cross();
+  }
   if (p[1].revents) relay(0);
   if (p[2].revents) relay(1);
   if (p[0].revents) init_ended(&current.main);
   if (p[3].revents) init_ended(&current.aux);
+  /*
+   * The program's side is over: what it wrote is still passed on, then the helper gets EOF,
+   * whether or not a write end outlives the run (parked in a socket: see drain_after_end()).
+   * Once the helper is gone nothing reads any more.
+   */
+  if (current.cross.from >= 0 && current.main.ended && !current.cross.blocked) {
+    int queued = 0;
+    if (ioctl(current.cross.from, FIONREAD, &queued) != 0 || queued <= 0) end_cross();
+  }
+  if (current.aux.ended) end_cross();
   maybe_answer();
 }
 

@@ -122,7 +122,7 @@ void prep_command(struct fields *f, int helper);
 void run_command(struct fields *f);
 void pair_command(struct fields *f);
 /* The run's fds the main loop polls (RUN_POLL_FDS entries), and what their events mean. */
-#define RUN_POLL_FDS 4
+#define RUN_POLL_FDS 6
 void runs_poll_fds(struct pollfd *p);
 void runs_events(const struct pollfd *p);
 /* At the session's end: every init killed and reaped. */

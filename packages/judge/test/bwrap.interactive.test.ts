@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Interactor, JudgeRequest } from "@sonocode/contracts";
 import { createBwrapEngine, createJudgeWithEngine, DEFAULT_ROOTFS, type Judge } from "../src/index.js";
-import { kattisInteractor, PROGRAMS, testlibInteractor } from "./interactive.fixtures.js";
+import { kattisInteractor, LINE_PROGRAMS, linesInteractor, PROGRAMS, testlibInteractor } from "./interactive.fixtures.js";
 
 const rootfs = process.env.SONOCODE_TEST_ROOTFS || DEFAULT_ROOTFS;
 
@@ -25,6 +25,12 @@ function request(program: keyof typeof PROGRAMS, interactor: Interactor, secrets
     runAllTests: true,
     ...extra,
   };
+}
+
+/** The line game (linesInteractor): one test of `rounds` rounds; a time limit that lets a flood reach its output limit first. */
+function linesRequest(program: keyof typeof LINE_PROGRAMS, rounds: number): JudgeRequest {
+  const { language, source } = LINE_PROGRAMS[program];
+  return { language, source, tests: [{ input: `${rounds}\n`, output: "", hidden: false }], timeLimitMs: 5_000, memoryLimitMb: 64, interactor: linesInteractor };
 }
 
 describe("interactive problems (bwrap)", { concurrency: 1 }, () => {
@@ -132,6 +138,27 @@ describe("interactive problems (bwrap)", { concurrency: 1 }, () => {
       const verdict = await judge.judge(request("right", kattisInteractor, [0]));
       assert.equal(verdict.status, "IE");
       assert.match(verdict.message ?? "", /interactor exited with 1 \(42 accepts, 43 rejects\)/);
+    });
+  });
+
+  describe("a program flooding its interactor (the program's stdout is counted on its way to the interactor)", () => {
+    it("digits for ever without a newline, into an interactor reading a line into a growing buffer, is OLE, not IE", async () => {
+      for (const program of ["floods", "floodsPython"] as const) {
+        const started = Date.now();
+        const verdict = await judge.judge(linesRequest(program, 3));
+        assert.equal(verdict.status, "OLE", `${program}: ${JSON.stringify(verdict)}`);
+        assert.equal(verdict.results[0]?.status, "OLE");
+        assert.doesNotMatch(verdict.message ?? "", /interactor/);
+        // Stopped at 64 MiB (its output limit), long before its 5 s of CPU.
+        assert.ok(verdict.results[0]!.timeMs < 5_000, `${program}: ${verdict.results[0]!.timeMs} ms of CPU`);
+        assert.ok(Date.now() - started < 30_000);
+      }
+    });
+
+    it("an honest program answering line by line is accepted", async () => {
+      const verdict = await judge.judge(linesRequest("doubles", 2_000));
+      assert.equal(verdict.status, "Success", JSON.stringify(verdict));
+      assert.equal(verdict.results[0]?.checkerMessage, "2000 rounds");
     });
   });
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import type { Interactor, JudgeRequest } from "@sonocode/contracts";
 import { createDockerEngine, createJudgeWithEngine, type Judge } from "../src/index.js";
 import { dockerSkipReason } from "./docker.availability.js";
-import { kattisInteractor, PROGRAMS, testlibInteractor } from "./interactive.fixtures.js";
+import { kattisInteractor, LINE_PROGRAMS, linesInteractor, PROGRAMS, testlibInteractor } from "./interactive.fixtures.js";
 
 const unavailable = await dockerSkipReason(createDockerEngine({}));
 
@@ -24,6 +24,12 @@ function request(program: keyof typeof PROGRAMS, interactor: Interactor, secrets
     interactor,
     runAllTests: true,
   };
+}
+
+/** The line game (linesInteractor): one test of `rounds` rounds; a time limit that lets a flood reach its output limit first. */
+function linesRequest(program: keyof typeof LINE_PROGRAMS, rounds: number): JudgeRequest {
+  const { language, source } = LINE_PROGRAMS[program];
+  return { language, source, tests: [{ input: `${rounds}\n`, output: "", hidden: false }], timeLimitMs: 5_000, memoryLimitMb: 64, interactor: linesInteractor };
 }
 
 describe("interactive problems (docker)", { skip: unavailable ?? false, concurrency: 1 }, () => {
@@ -56,5 +62,16 @@ describe("interactive problems (docker)", { skip: unavailable ?? false, concurre
     assert.equal(garbage.status, "WA");
     assert.match(garbage.results[0]?.checkerMessage ?? "", /not a number/);
     assert.equal((await judge.judge(request("looks", kattisInteractor, [77]))).status, "Success");
+  });
+
+  it("a program flooding its interactor with digits and no newline is OLE (its stdout counted on the way), not IE; an honest one is accepted", async () => {
+    for (const program of ["floods", "floodsPython"] as const) {
+      const verdict = await judge.judge(linesRequest(program, 3));
+      assert.equal(verdict.status, "OLE", `${program}: ${JSON.stringify(verdict)}`);
+      assert.doesNotMatch(verdict.message ?? "", /interactor/);
+    }
+    const honest = await judge.judge(linesRequest("doubles", 2_000));
+    assert.equal(honest.status, "Success", JSON.stringify(honest));
+    assert.equal(honest.results[0]?.checkerMessage, "2000 rounds");
   });
 });

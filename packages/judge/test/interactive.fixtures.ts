@@ -114,3 +114,73 @@ while True:
     lo, hi = (mid + 1, hi) if reply == "<" else (lo, mid - 1)
 `,
 } as const;
+
+// A line-reading game: the input is a number of rounds; each round the interactor sends i and
+// reads one line with getline(3) (a buffer that grows with the line) that must be 2i. A
+// program that floods it with digits and never a newline makes that one line grow without
+// end: the program's fault (OLE once it has written more than its output limit), never the
+// interactor's (before the engines counted those bytes, the interactor hit its own 256 MiB
+// and the submission got IE).
+const LINES_C = `#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  if (argc != 3) return 3;
+  FILE *in = fopen(argv[1], "r"), *out = fopen(argv[2], "w");
+  long rounds;
+  if (!in || !out || fscanf(in, "%ld", &rounds) != 1) return 3;
+  char *line = NULL;
+  size_t cap = 0;
+  for (long i = 1; i <= rounds; i++) {
+    printf("%ld\\n", i);
+    fflush(stdout);
+    if (getline(&line, &cap, stdin) < 0) { fprintf(stderr, "no answer in round %ld", i); return 1; }
+    if (strtol(line, NULL, 10) != 2 * i) { fprintf(stderr, "wrong answer in round %ld", i); return 1; }
+  }
+  fprintf(stderr, "%ld rounds", rounds);
+  return 0;
+}
+`;
+
+export const linesInteractor: Interactor = { protocol: "testlib", language: "C", source: LINES_C };
+
+/** Programs for linesInteractor, with their language. */
+export const LINE_PROGRAMS = {
+  // Answers every round (and ends at the EOF the interactor's end gives it).
+  doubles: {
+    language: "PYTHON",
+    source: `import sys
+for line in sys.stdin:
+    print(2 * int(line), flush=True)
+`,
+  },
+  // The same in C: the ping-pong benchmark's program (bench/interactive.bench.ts).
+  doublesC: {
+    language: "C",
+    source: `#include <stdio.h>
+int main(void) {
+  long i;
+  while (scanf("%ld", &i) == 1) { printf("%ld\\n", 2 * i); fflush(stdout); }
+  return 0;
+}
+`,
+  },
+  // Digits for ever, never a newline.
+  floods: {
+    language: "C",
+    source: `#include <stdio.h>
+int main(void) {
+  for (;;) putchar('7');
+}
+`,
+  },
+  // The same from Python, in big writes.
+  floodsPython: {
+    language: "PYTHON",
+    source: `import sys
+chunk = "7" * 65536
+while True:
+    sys.stdout.write(chunk)
+`,
+  },
+} as const;

@@ -1,7 +1,7 @@
 // A paired run on the bwrap engine (interactive problems): the program and a helper (the
 // interactor) started by the session's supervisor side by side, each by an init of its own
 // (pid 1 of its own pid, mount, IPC namespaces), with their standard streams crossed by
-// pipes the supervisor made (native/supervisor.c, pair()).
+// pipes the supervisor made (native/runs.c, pair_command()).
 //
 // Why it is shaped like this:
 //  - the helper is trusted code the program must not reach: it runs as another host uid
@@ -11,6 +11,12 @@
 //    each side has its own CPU watchdog; one wall timer bounds the pair: two sides waiting
 //    for each other make no progress and are both killed at the program's wall limit;
 //  - a watchdog kills both groups: a pair is over when either side is stopped by the host;
+//  - the program's stdout goes to the helper through the supervisor (spliced, counted): only
+//    it sees those bytes, so it ends the pair once the program has written more than its
+//    output limit, and reports the count; here that count is the program's stdoutBytes and
+//    the end an "output" watchdog, the same facts a plain run's flood gives (a program
+//    flooding an interactor that reads one growing line is OLE, not the interactor's
+//    memory limit and IE);
 //  - only facts leave here (two RunOutcomes); the interactive protocol decides the verdict.
 import type { Logger } from "pino";
 import { SandboxError } from "../../errors.js";
@@ -65,6 +71,7 @@ export async function supervisePair(ctx: PairContext): Promise<PairedRunOutcome>
     runMessage(spec.program),
     { ...runMessage(spec.helper), stdin: ctx.side },
     { stdout: (c) => helperOut.push(2, c), stderr: (c) => programOut.push(2, c) },
+    spec.program.limits.outputBytes,
   );
   setImmediate(() => ctx.prepareNext());
   const cpuWatch = (who: "program" | "helper") => {
@@ -106,6 +113,12 @@ export async function supervisePair(ctx: PairContext): Promise<PairedRunOutcome>
     ctx.logger?.error({ stage: reply.program.stage, errno: reply.program.value }, "sandbox paired run setup failed");
     throw new SandboxError("sandbox setup failed");
   }
+  // The supervisor ended the pair: the program wrote more than its output limit towards the helper.
+  const crossed = reply.program.crossedBytes;
+  if (crossed > spec.program.limits.outputBytes) {
+    watchdogs.program ??= "output";
+    killed = true;
+  }
   const hostWallMs = Number(((endNs || process.hrtime.bigint()) - startNs) / 1000n) / 1000;
   await Promise.all([groups.program.killAll(), groups.helper.killAll()]);
   const side = (who: "program" | "helper", answer: NonNullable<PairReply["helper"]>): RunSide => ({
@@ -118,7 +131,8 @@ export async function supervisePair(ctx: PairContext): Promise<PairedRunOutcome>
     argv0: spec[who].argv[0],
   });
   return {
-    program: runFacts(side("program", reply.program), EMPTY, captured(programOut, 2), ctx.logger),
+    // Its stdout is not kept (the helper read it), only counted.
+    program: runFacts(side("program", reply.program), { bytes: EMPTY.bytes, written: crossed }, captured(programOut, 2), ctx.logger),
     helper: runFacts(side("helper", reply.helper), EMPTY, captured(helperOut, 2), ctx.logger),
   };
 }

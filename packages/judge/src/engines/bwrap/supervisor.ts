@@ -59,6 +59,8 @@ export interface RunReply {
   wallUs: number;
   /** For "error": the stage that failed. */
   stage: string;
+  /** A paired run's program: the bytes of its stdout the supervisor relayed towards the helper (at most one past its output limit); else 0. */
+  crossedBytes: number;
 }
 
 export interface RunSinks {
@@ -220,9 +222,11 @@ export class Supervisor {
    * Starts the prepared run and the prepared helper side by side, their standard streams
    * crossed: the program's stdin is the helper's stdout and vice versa, the helper's
    * `stdin` arrives on its fd 3. sinks.stdout gets the helper's stderr, sinks.stderr the program's.
+   * The program's stdout is relayed to the helper by the supervisor, counted; past
+   * `programOutputBytes` it ends the pair (the count is the program's reply.crossedBytes).
    */
-  runPair(program: Omit<RunMessage, "stdin">, helper: RunMessage, sinks: RunSinks): Promise<PairReply> {
-    return this.start(["pair", ...specFields(program), ...specFields(helper)], helper.stdin, sinks);
+  runPair(program: Omit<RunMessage, "stdin">, helper: RunMessage, sinks: RunSinks, programOutputBytes: number): Promise<PairReply> {
+    return this.start(["pair", String(programOutputBytes), ...specFields(program), ...specFields(helper)], helper.stdin, sinks);
   }
 
   private start(fields: readonly string[], stdin: RunMessage["stdin"], sinks: RunSinks): Promise<PairReply> {
@@ -348,8 +352,9 @@ export class Supervisor {
     const kind = parts[1] as RunReply["kind"];
     const reply: RunReply =
       kind === "error"
-        ? { kind, value: Number(parts[3]), maxRssKb: 0, wallUs: 0, stage: parts[2] ?? "?" }
-        : { kind, value: Number(parts[2]), maxRssKb: Number(parts[3]), wallUs: Number(parts[4]), stage: "" };
+        ? { kind, value: Number(parts[3]), maxRssKb: 0, wallUs: 0, stage: parts[2] ?? "?", crossedBytes: 0 }
+        : // A paired run's program line ends with the relayed count.
+          { kind, value: Number(parts[2]), maxRssKb: Number(parts[3]), wallUs: Number(parts[4]), stage: "", crossedBytes: Number(parts[5] ?? 0) || 0 };
     if (helper) pending.helperReply = reply;
     else pending.reply = reply;
     this.settle(pending);
