@@ -4,19 +4,27 @@ import { appendUserEvent } from "./user-events.js";
 
 /** The final event of a run (run:result) to every tab of its owner: the body GET /api/v1/runs/:id returns. */
 export interface RunNotifier {
-  final(run: Run): Promise<void>;
+  /** Appends run:result; on a replay (or a retry), only when no earlier append was recorded. */
+  final(run: Run, options?: { replay?: boolean }): Promise<"emitted" | "already-emitted">;
 }
+
+/** How long "run:result went out" is remembered: replays and retries come within minutes. */
+const RUN_MARK_TTL_SECONDS = 3_600;
 
 /**
  * Through the user-events stream, like submission events (user-events.ts): the database is the
  * truth and a client that missed the event re-reads GET /api/v1/runs/:id. Runs have no progress
- * events, so no ordering gate is needed; a replayed result appends again (clients dedupe by run id).
+ * events, so no ordering gate; the append records a "went out" mark (same script), so a
+ * replayed result, or a retry of an append whose reply was lost, appends nothing twice.
  */
 export function createRunNotifier(redis: Redis, prefix: string): RunNotifier {
+  const markKey = (run: Run) => `${prefix}:run-notified:${run._id}`;
   return {
-    async final(run) {
+    async final(run, options) {
+      if (options?.replay && (await redis.exists(markKey(run))) === 1) return "already-emitted";
       // For the stored owner, never for a user named by a job payload.
-      await appendUserEvent(redis, prefix, run.userId, SOCKET_EVENTS.runResult, run, { mode: "plain" });
+      await appendUserEvent(redis, prefix, run.userId, SOCKET_EVENTS.runResult, run, { mode: "marked", markKey: markKey(run), markTtlSeconds: RUN_MARK_TTL_SECONDS });
+      return "emitted";
     },
   };
 }

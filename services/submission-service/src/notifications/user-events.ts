@@ -12,7 +12,8 @@ import type { Redis } from "ioredis";
  *     that races the final one is either ahead of it in the stream or never appended);
  *   - "final": closes the gate, appends, and records that the final event went out (the mark a
  *     replayed result checks), in that order;
- *   - "plain": appends (run results: no progress, no replay mark).
+ *   - "marked": appends and records that it went out (run results: no progress, so no gate);
+ *   - "plain": appends.
  * Retention: entries older than the window are trimmed by the append itself, by Redis's clock
  * (the ids are Redis's time), and never more than USER_EVENTS_MAX_ENTRIES are kept.
  */
@@ -24,14 +25,15 @@ local now = redis.call('TIME')
 local minid = string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[5]))
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', 'user', ARGV[2], 'event', ARGV[3], 'data', ARGV[4])
 redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[6])
-if ARGV[1] == 'final' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[8]) end
+if ARGV[1] == 'final' or ARGV[1] == 'marked' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[8]) end
 return id
 `;
 
 export type AppendMode =
   | { mode: "plain" }
   | { mode: "progress"; gateKey: string }
-  | { mode: "final"; gateKey: string; gateTtlSeconds: number; markKey: string; markTtlSeconds: number };
+  | { mode: "final"; gateKey: string; gateTtlSeconds: number; markKey: string; markTtlSeconds: number }
+  | { mode: "marked"; markKey: string; markTtlSeconds: number };
 
 /**
  * Appends one event for `userId`'s tabs. Resolves with the entry's id, or null when a progress
@@ -45,8 +47,8 @@ export async function appendUserEvent<E extends UserEventEntry["event"] & keyof 
   payload: Parameters<ServerToClientEvents[E]>[0],
   how: AppendMode,
 ): Promise<string | null> {
-  const gate = how.mode === "plain" ? "" : how.gateKey;
-  const mark = how.mode === "final" ? how.markKey : "";
+  const gate = how.mode === "progress" || how.mode === "final" ? how.gateKey : "";
+  const mark = how.mode === "final" || how.mode === "marked" ? how.markKey : "";
   const reply = await redis.eval(
     APPEND,
     3,
@@ -60,7 +62,18 @@ export async function appendUserEvent<E extends UserEventEntry["event"] & keyof 
     String(USER_EVENTS_RETENTION_MS),
     String(USER_EVENTS_MAX_ENTRIES),
     String(how.mode === "final" ? how.gateTtlSeconds : 0),
-    String(how.mode === "final" ? how.markTtlSeconds : 0),
+    String(how.mode === "final" || how.mode === "marked" ? how.markTtlSeconds : 0),
   );
   return typeof reply === "string" ? reply : null;
+}
+
+/**
+ * A final event that could not be appended (Redis away, a timeout): thrown by the result paths
+ * so the result job is parked and its replay appends the event (results.consumer.ts).
+ */
+export class FinalEventNotAppendedError extends Error {
+  constructor(cause: unknown) {
+    super("the final event could not be appended to the user-events stream", { cause });
+    this.name = "FinalEventNotAppendedError";
+  }
 }

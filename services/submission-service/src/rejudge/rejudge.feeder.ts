@@ -8,7 +8,7 @@ import { Redis } from "ioredis";
 import type { ProblemClient } from "../clients/problem.client.js";
 import { IE_REASONS, internalErrorVerdict } from "../domain/internal-error.verdict.js";
 import { buildSubmissionJob } from "../domain/submission-job.builder.js";
-import { createSubmissionNotifier } from "../notifications/submission.notifier.js";
+import { createOwedSubmissionFinals, createSubmissionNotifier } from "../notifications/submission.notifier.js";
 import { enqueueSubmission } from "../queues/submission.queue.js";
 import { createRejudgeMarker, type RejudgeMarkReport } from "./rejudge.marker.js";
 
@@ -70,6 +70,8 @@ export interface RejudgeFeedReport {
   gaveUp: number;
   /** The marking step of this tick (null: it failed, and is retried next tick). */
   marking: RejudgeMarkReport | null;
+  /** IE events of earlier ticks sent at the start of this one (their first append failed). */
+  owedSent: number;
 }
 
 export interface RejudgeFeederStats {
@@ -119,6 +121,14 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
   // safe twice (same jobIds, generation-guarded finalize, marking under row locks, the attempt set below).
   const lock = createPeriodLock(redis, `${deps.prefix}:rejudge-feeder:lock`, Math.max(1, Math.round(periodMs / 2)));
   const notifier = createSubmissionNotifier(redis, deps.prefix);
+  // IE events whose append failed: the row is final then, so no later window would see it again.
+  const owed = createOwedSubmissionFinals({ store: deps.store, notifier, logger: log });
+  async function announce(submission: Submission, itemLog: Logger): Promise<void> {
+    await notifier.final(submission, { replay: false }).catch((error: unknown) => {
+      itemLog.warn({ err: error }, "IE notification failed; sent again at the next tick");
+      owed.oweFor(submission);
+    });
+  }
   /** jobId -> when this process last added it. */
   const ensured = new Map<string, number>();
   /**
@@ -152,7 +162,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     const outcome = await deps.store.submissions.finalize(submission._id, internalErrorVerdict(submission.total, IE_REASONS.problemGone), submission.rejudgeGeneration ?? 0);
     if (!outcome?.applied) return;
     itemLog.warn("rejudged submission made IE: its problem is gone");
-    await notifier.final(outcome.submission, { replay: false }).catch((error: unknown) => itemLog.warn({ err: error }, "IE notification failed"));
+    await announce(outcome.submission, itemLog);
   }
 
   /** false: its result (or a newer rejudge) came first, and that stands. */
@@ -161,14 +171,16 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     if (!outcome?.applied) return false;
     stats.gaveUp++;
     itemLog.error({ attempts }, "rejudge given up: its job finished every time without its result reaching the database; made IE");
-    await notifier.final(outcome.submission, { replay: false }).catch((error: unknown) => itemLog.warn({ err: error }, "IE notification failed"));
+    await announce(outcome.submission, itemLog);
     return true;
   }
 
   async function runOnce(): Promise<RejudgeFeedReport | null> {
     await connected();
+    // This process's own debts, lock or not: no other replica knows of them.
+    const { sent: owedSent } = await owed.settle();
     if (!(await lock.acquire())) return null;
-    const report: RejudgeFeedReport = { inWindow: 0, enqueued: 0, failed: 0, deferred: 0, gaveUp: 0, marking: null };
+    const report: RejudgeFeedReport = { inWindow: 0, enqueued: 0, failed: 0, deferred: 0, gaveUp: 0, marking: null, owedSent };
     // Marking first: rejudges it moves back to Pending can enter this tick's window.
     try {
       report.marking = await mark();
@@ -279,6 +291,9 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
       closed = true;
       clearTimeout(timer);
       await running;
+      // A last try: a replica that stops would otherwise take what it owes with it.
+      await withTimeout(owed.settle(), 3_000, "owed IE events not sent in time").catch(() => undefined);
+      if (owed.size() > 0) log.warn({ owed: owed.size() }, "IE events still owed at shutdown are lost (the database has the verdicts)");
       await quitRedis(redis);
     },
   };

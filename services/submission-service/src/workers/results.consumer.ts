@@ -8,6 +8,7 @@ import { IE_REASONS, internalErrorVerdict } from "../domain/internal-error.verdi
 import { createSubmissionNotifier } from "../notifications/submission.notifier.js";
 import { RUN_RESULT_JOB } from "@sonocode/contracts";
 import { createRunNotifier } from "../notifications/run.notifier.js";
+import { FinalEventNotAppendedError } from "../notifications/user-events.js";
 import { createRunResultHandler } from "./run-results.handler.js";
 import { createRunSweeper, type RunSweeperHandle } from "./run.sweeper.js";
 
@@ -191,7 +192,11 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
       case EVALUATION_JOBS.progress:
         return handleProgress(job, jobLog);
       case RUN_RESULT_JOB:
-        return runResults(job, jobLog).catch((error: unknown) => (isDatabaseUnavailable(error) ? waitOutOutage(job, token, error) : Promise.reject(error)));
+        return runResults(job, jobLog).catch((error: unknown) => {
+          if (isDatabaseUnavailable(error)) return waitOutOutage(job, token, error);
+          if (error instanceof FinalEventNotAppendedError) return waitOutOutage(job, token, error, "run:result could not be appended");
+          return Promise.reject(error);
+        });
       case EVALUATION_JOBS.result:
         return handleResult(job, token, jobLog);
       default:

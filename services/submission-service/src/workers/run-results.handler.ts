@@ -4,6 +4,7 @@ import { isDatabaseUnavailable, type Store } from "@sonocode/store";
 import { UnrecoverableError, type Job } from "bullmq";
 import { z } from "zod";
 import type { RunNotifier } from "../notifications/run.notifier.js";
+import { FinalEventNotAppendedError } from "../notifications/user-events.js";
 
 /** What a run's owner reads when its result could not be recorded. */
 export const RUN_IE_REASONS = {
@@ -22,8 +23,10 @@ export type RunResultOutcome = "finalized" | "replayed" | "refused" | "dropped";
 
 /**
  * EvaluationQueue "run-result" jobs (results.consumer.ts dispatches them here): write the
- * run's final state once, then emit run:result to its owner. DATABASE_UNAVAILABLE is thrown
- * to the consumer, which parks the job and retries it (as for submission results); anything
+ * run's final state once, then emit run:result to its owner. DATABASE_UNAVAILABLE, and a
+ * run:result that could not be appended (FinalEventNotAppendedError), are thrown to the
+ * consumer, which parks the job and runs it again (as for submission results): the replay finds
+ * the run final and appends the event unless its "went out" mark says it already did. Anything
  * else the store refuses makes the run IE, never leaves it Pending.
  */
 export function createRunResultHandler(deps: { store: Store; notifier: RunNotifier }) {
@@ -42,8 +45,14 @@ export function createRunResultHandler(deps: { store: Store; notifier: RunNotifi
       return "dropped";
     }
     log.info({ status: outcome.run.status, applied: outcome.applied }, outcome.applied ? "run finalized" : "replayed run result: already final");
-    // A replay re-emits only when the stored run is the one this result made (the deadline sweep may have won).
-    await deps.notifier.final(outcome.run).catch((error: unknown) => log.warn({ err: error }, "run notification failed; the client will re-read the run"));
+    // The stored run (the deadline sweep may have won), once: a replay appends only without the mark.
+    try {
+      await deps.notifier.final(outcome.run, { replay: !outcome.applied });
+    } catch (error) {
+      // Was: logged and dropped, so a tab that stayed connected never saw the run end.
+      log.warn({ err: error }, "run:result not appended; the result job will run again");
+      throw new FinalEventNotAppendedError(error);
+    }
     return outcome.applied ? "finalized" : "replayed";
   }
 

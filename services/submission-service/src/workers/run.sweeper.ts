@@ -1,5 +1,8 @@
 import type { Logger } from "@sonocode/logger";
+import { withTimeout } from "@sonocode/redis";
 import type { Store } from "@sonocode/store";
+import type { Run } from "@sonocode/contracts";
+import { createOwedFinals } from "../notifications/owed-finals.js";
 import type { RunNotifier } from "../notifications/run.notifier.js";
 import { RUN_IE_REASONS, runInternalError } from "./run-results.handler.js";
 
@@ -16,8 +19,10 @@ export interface RunSweeperDeps {
 }
 
 export interface RunSweeperHandle {
-  /** One sweep: overdue runs made IE (and announced), expired runs deleted. */
+  /** One sweep: owed run:result events sent again, overdue runs made IE (and announced), expired runs deleted. */
   runOnce(): Promise<{ failed: number; deleted: number }>;
+  /** run:result events of runs this sweeper made IE whose append failed, still to be sent. */
+  owed(): number;
   close(): Promise<void>;
 }
 
@@ -26,13 +31,25 @@ export interface RunSweeperHandle {
  * Run again), so a lost one is not re-driven, it is ended. Past its deadline a run still
  * Pending/Running becomes IE and its owner gets run:result; past its expiry (24 h) it is
  * deleted (MongoDB's TTL index does that too). Every replica sweeps: the conditional update
- * finishes each run once, and only the replica that finished it emits.
+ * finishes each run once, and only the replica that finished it emits. An IE whose run:result
+ * could not be appended (Redis away at that moment) is owed and sent at the next sweep (the run
+ * is final by then, so no later sweep would find it); the notifier's mark keeps a retry whose
+ * first append did land from appending twice.
  */
 export function createRunSweeper(deps: RunSweeperDeps): RunSweeperHandle {
   const periodMs = deps.periodMs ?? RUN_SWEEP_DEFAULTS.periodMs;
   const log = deps.logger.child({ component: "run-sweeper" });
+  const owed = createOwedFinals<Run>({
+    keyOf: (run) => run._id,
+    send: async (run) => {
+      await deps.notifier.final(run, { replay: true });
+    },
+    logger: log,
+  });
 
   async function runOnce(): Promise<{ failed: number; deleted: number }> {
+    // First what earlier sweeps owe; a failure here leaves them owed and does not stop the sweep.
+    await owed.settle();
     const now = new Date().toISOString();
     let failed = 0;
     for (;;) {
@@ -40,7 +57,10 @@ export function createRunSweeper(deps: RunSweeperDeps): RunSweeperHandle {
       failed += overdue.length;
       for (const run of overdue) {
         log.warn({ runId: run._id }, "run made IE: not finished by its deadline");
-        await deps.notifier.final(run).catch((error: unknown) => log.warn({ err: error, runId: run._id }, "run IE notification failed"));
+        await deps.notifier.final(run).catch((error: unknown) => {
+          log.warn({ err: error, runId: run._id }, "run IE notification failed; sent again at the next sweep");
+          owed.owe(run);
+        });
       }
       if (overdue.length < RUN_SWEEP_DEFAULTS.batch) break;
     }
@@ -65,10 +85,14 @@ export function createRunSweeper(deps: RunSweeperDeps): RunSweeperHandle {
 
   return {
     runOnce,
+    owed: () => owed.size(),
     async close() {
       closed = true;
       clearTimeout(timer);
       await running;
+      // A last try: a replica that stops would otherwise take what it owes with it.
+      const left = await withTimeout(owed.settle(), 3_000, "owed run:result events not sent in time").catch(() => ({ owed: owed.size() }));
+      if (left.owed > 0) log.warn({ owed: left.owed }, "run:result events still owed at shutdown are lost (the database has the runs)");
     },
   };
 }

@@ -1,0 +1,208 @@
+// Final events written by ticks (the reconciler's and the rejudge feeder's IE, the run sweep's IE)
+// and by run results, when Redis refuses the append at that moment. Real PGlite, real
+// problem-service, real Redis: the append is made to fail by making the user-events stream key
+// a string (XADD answers WRONGTYPE, inside the same script), which touches nothing else the tick
+// does (locks, BullMQ). Before the fix each of these finals was logged and dropped: the database
+// said IE, the stream never got the event, so a tab that stayed connected showed Pending for good.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { QUEUES, RUN_RESULT_JOB, SOCKET_EVENTS, userEventEntrySchema, userEventsStreamKey, type RunResult, type Submission } from "@sonocode/contracts";
+import { silentLogger } from "@sonocode/logger";
+import { eventually } from "@sonocode/testkit";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { createOwedSubmissionFinals, createSubmissionNotifier } from "../src/notifications/submission.notifier.js";
+import { createProblemClient, createRejudgeFeeder, createResultConsumer, createSubmissionReconciler, type ResultConsumerHandle } from "../src/index.js";
+import { JWT_SECRET, startHarness, type Harness } from "./harness.js";
+
+let h: Harness;
+let redis: Redis;
+let consumer: ResultConsumerHandle;
+let evaluationQueue: Queue;
+const closers: Array<() => Promise<void>> = [];
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const stream = () => userEventsStreamKey(h.prefix);
+
+/** Redis refuses every append from now on (until heal()): the stream key holds a string. */
+async function breakAppends(): Promise<void> {
+  await redis.multi().del(stream()).set(stream(), "not a stream").exec();
+}
+async function heal(): Promise<void> {
+  await redis.del(stream());
+}
+
+/** The stream's final events (result or run:result) for one id. */
+async function finalsFor(id: string): Promise<Array<{ event: string; status: string }>> {
+  if ((await redis.type(stream())) !== "stream") return [];
+  const entries = (await redis.xrange(stream(), "-", "+")) as Array<[string, string[]]>;
+  const out: Array<{ event: string; status: string }> = [];
+  for (const [, fields] of entries) {
+    const record: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+    const entry = userEventEntrySchema.parse(record);
+    const payload = JSON.parse(entry.data) as { _id?: string; status: string };
+    if (payload._id === id && entry.event !== SOCKET_EVENTS.progress) out.push({ event: entry.event, status: payload.status });
+  }
+  return out;
+}
+
+function problemClient() {
+  return createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET, timeoutMs: 2_000 });
+}
+
+before(async () => {
+  h = await startHarness("owed-finals");
+  redis = new Redis(h.redisUrl);
+  consumer = createResultConsumer({
+    store: h.store,
+    redisUrl: h.redisUrl,
+    prefix: h.prefix,
+    logger: silentLogger(),
+    concurrency: 2,
+    outageBackoff: { initialMs: 50, maxMs: 200 },
+    runSweep: { autoStart: false },
+  });
+  evaluationQueue = new Queue(QUEUES.evaluation, { connection: { url: h.redisUrl }, prefix: h.prefix });
+  await consumer.worker.waitUntilReady();
+});
+
+after(async () => {
+  await heal();
+  for (const close of closers) await close();
+  await consumer.close();
+  await evaluationQueue.obliterate({ force: true }).catch(() => undefined);
+  await evaluationQueue.close();
+  await redis.quit();
+  await h.close();
+});
+
+describe("final events whose append failed are sent later, once", () => {
+  test("reconciler: the IE of a submission whose problem is gone reaches the stream at the next tick", async () => {
+    const reconciler = createSubmissionReconciler({
+      store: h.store,
+      problems: problemClient(),
+      submissionQueue: h.queue.queue,
+      redisUrl: h.redisUrl,
+      prefix: h.prefix,
+      logger: silentLogger(),
+      graceMs: 100,
+      periodMs: 200,
+      autoStart: false,
+    });
+    closers.push(() => reconciler.close());
+    const doomed = await h.store.problems.create({ ...h.problem, title: "Deleted soon" });
+    const submission = await h.store.submissions.create({ userId: "ann", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
+    await h.store.problems.delete(doomed._id);
+    await pause(150);
+
+    await breakAppends();
+    const first = await reconciler.runOnce();
+    assert.equal(first?.failed, 1, JSON.stringify(first));
+    assert.equal((await h.store.submissions.findById(submission._id))?.status, "IE", "the database has the verdict");
+    await heal();
+    assert.deepEqual(await finalsFor(submission._id), [], "nothing appended while Redis refused");
+
+    await pause(250); // the period lock lapses
+    const second = await reconciler.runOnce();
+    assert.equal(second?.owedSent, 1, JSON.stringify(second));
+    assert.deepEqual(await finalsFor(submission._id), [{ event: SOCKET_EVENTS.result, status: "IE" }]);
+    await pause(250);
+    await reconciler.runOnce();
+    assert.deepEqual(await finalsFor(submission._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "sent once");
+  });
+
+  test("rejudge feeder: the IE of a rejudge whose problem is gone reaches the stream at the next tick", async () => {
+    const feeder = createRejudgeFeeder({
+      store: h.store,
+      problems: problemClient(),
+      submissionQueue: h.queue.queue,
+      redisUrl: h.redisUrl,
+      prefix: h.prefix,
+      logger: silentLogger(),
+      periodMs: 50,
+      autoStart: false,
+    });
+    closers.push(() => feeder.close());
+    const doomed = await h.store.problems.create({ ...h.problem, title: "Rejudged then deleted" });
+    const created = await h.store.submissions.create({ userId: "bo", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
+    const judged = await h.store.submissions.finalize(created._id, { status: "WA", passed: 0, total: 2, timeMs: 5, memoryKb: 1_000, results: [], compileOutput: null, failedTest: null, message: null, score: 0 }, 0);
+    assert.ok(judged?.applied);
+    const { rejudge } = await h.store.rejudgeRequests.request(doomed._id, { at: new Date().toISOString(), requestedBy: null });
+    while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
+    await h.store.problems.delete(doomed._id);
+
+    await breakAppends();
+    const first = await feeder.runOnce();
+    assert.equal(first?.failed, 1, JSON.stringify(first));
+    const stored = await h.store.submissions.findById(created._id);
+    assert.deepEqual([stored?.status, stored?.rejudgeGeneration], ["IE", 1]);
+    await heal();
+    assert.deepEqual(await finalsFor(created._id), []);
+
+    await pause(60);
+    const second = await feeder.runOnce();
+    assert.equal(second?.owedSent, 1, JSON.stringify(second));
+    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }]);
+    await pause(60);
+    await feeder.runOnce();
+    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "sent once");
+  });
+
+  test("run sweep: the IE of an overdue run reaches the stream at the next sweep", async () => {
+    const run = await h.store.runs.create({ userId: "cy", problemId: h.problem._id, language: "PYTHON", deadlineAt: new Date(Date.now() - 1_000).toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await breakAppends();
+    const first = await consumer.runSweeper.runOnce();
+    assert.ok(first.failed >= 1, JSON.stringify(first));
+    assert.equal((await h.store.runs.findById(run._id))?.status, "IE");
+    assert.equal(consumer.runSweeper.owed(), 1);
+    await heal();
+    assert.deepEqual(await finalsFor(run._id), []);
+
+    await consumer.runSweeper.runOnce();
+    assert.equal(consumer.runSweeper.owed(), 0);
+    assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "IE" }]);
+    await consumer.runSweeper.runOnce();
+    assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "IE" }], "sent once");
+  });
+
+  test("run result: a run:result that cannot be appended parks the result job; its replay appends it once", async () => {
+    const run = await h.store.runs.create({ userId: "di", problemId: h.problem._id, language: "PYTHON", deadlineAt: new Date(Date.now() + 60_000).toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const result: RunResult = { runId: run._id, userId: run.userId, status: "Success", compileOutput: null, results: [{ index: 0, input: "1 2\n", output: "3\n", expected: "3\n", status: "Success", timeMs: 10, memoryKb: 9_000 }], message: null };
+    await breakAppends();
+    const job = await evaluationQueue.add(RUN_RESULT_JOB, result);
+    await eventually(async () => (await h.store.runs.findById(run._id))?.status === "Success", "the run finalized");
+    // Parked (delayed), not completed: the event is still owed by the job.
+    await eventually(async () => (await job.getState()) === "delayed" || (await job.getState()) === "active", "the job parked");
+    await pause(300);
+    assert.notEqual(await job.getState(), "completed", "completed without its event");
+    await heal();
+    await eventually(async () => (await job.getState()) === "completed", "the replay to complete the job");
+    assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "Success" }]);
+    // A later replay of the same result: the mark says it went out.
+    const again = await evaluationQueue.add(RUN_RESULT_JOB, result);
+    await eventually(async () => (await again.getState()) === "completed", "the second replay");
+    assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "Success" }], "appended once");
+  });
+
+  test("an owed event whose first append did land (its reply lost) is not appended again; a rejudged one is not sent", async () => {
+    const notifier = createSubmissionNotifier(redis, h.prefix);
+    const owed = createOwedSubmissionFinals({ store: h.store, notifier, logger: silentLogger() });
+    const created = await h.store.submissions.create({ userId: "ed", problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
+    const outcome = await h.store.submissions.finalize(created._id, { status: "IE", passed: 0, total: 2, timeMs: null, memoryKb: null, results: [], compileOutput: null, failedTest: null, message: "internal error: test" }, 0);
+    assert.ok(outcome?.applied);
+    const final: Submission = outcome.submission;
+    assert.equal(await notifier.final(final, { replay: false }), "emitted");
+    owed.oweFor(final);
+    assert.deepEqual(await owed.settle(), { sent: 1, owed: 0 });
+    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "once");
+
+    // Owed for generation 0, but rejudged since: the newer judging announces its own verdict.
+    owed.oweFor({ ...final, _id: created._id, rejudgeGeneration: 0 });
+    const { rejudge } = await h.store.rejudgeRequests.request(h.problem._id, { at: new Date().toISOString(), requestedBy: null });
+    while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
+    await redis.del(`${h.prefix}:notified:${created._id}`);
+    assert.equal((await owed.settle()).owed, 0);
+    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "no stale event after a rejudge");
+  });
+});
