@@ -4,7 +4,7 @@
 // at-least-once) and timed on arrival.
 import { Agent, request } from "node:http";
 import { io, type Socket } from "socket.io-client";
-import { isFinalStatus, socketResultPayloadSchema, type ClientToServerEvents, type ServerToClientEvents, type Submission } from "@sonocode/contracts";
+import { isFinalStatus, socketResultPayloadSchema, type ClientToServerEvents, type ServerToClientEvents, type SocketResultPayload } from "@sonocode/contracts";
 
 export interface HttpAnswer {
   status: number;
@@ -49,7 +49,8 @@ export function createdSubmissionId(answer: HttpAnswer): string {
 
 export interface FinalEvent {
   at: number;
-  submission: Submission;
+  /** The final event's payload: the submission without its code. */
+  submission: SocketResultPayload;
 }
 
 /** One socket for one user; every final event it receives, first arrival per id. */

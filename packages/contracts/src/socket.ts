@@ -27,7 +27,10 @@ export function userEventsStreamKey(prefix: string): string {
   return `${prefix}:user-events`;
 }
 export const USER_EVENTS_RETENTION_MS = 10 * 60_000;
-/** Entries carry whole submissions (code included: up to ~80 KB each), so the cap bounds Redis memory too. */
+/**
+ * Entries carry final submissions without their code (a few KB with the per-test results) and
+ * runs; the cap bounds Redis memory whatever their size.
+ */
 export const USER_EVENTS_MAX_ENTRIES = 5_000;
 
 const userEventNames = [SOCKET_EVENTS.result, SOCKET_EVENTS.progress, SOCKET_EVENTS.runResult] as const;
@@ -44,7 +47,14 @@ export function userRoom(userId: string): string {
   return `user:${userId}`;
 }
 
-export const socketResultPayloadSchema = submissionSchema;
+/**
+ * The final event of a submission: the stored submission (GET /api/v1/submissions/:id) without
+ * `code` (the submitter has it; a tab that wants it reads the submission) and without the
+ * per-read `percentile`. Leaving the code out keeps each stream entry a few KB instead of up to
+ * the code cap escaped as JSON (64 KiB of code: ~66-82 KB typical, ~384 KB at worst).
+ */
+export const socketResultPayloadSchema = submissionSchema.omit({ code: true, percentile: true }).strict();
+export type SocketResultPayload = z.infer<typeof socketResultPayloadSchema>;
 export const socketProgressPayloadSchema = z.object({
   submissionId: objectIdSchema,
   status: z.literal("Running"),
@@ -55,7 +65,7 @@ export type SocketProgressPayload = z.infer<typeof socketProgressPayloadSchema>;
 
 /** Typed event maps for socket.io's generics. */
 export interface ServerToClientEvents {
-  submissionPayloadResponse: (payload: z.infer<typeof socketResultPayloadSchema>) => void;
+  submissionPayloadResponse: (payload: SocketResultPayload) => void;
   "submission:progress": (payload: SocketProgressPayload) => void;
   "run:result": (payload: Run) => void;
 }

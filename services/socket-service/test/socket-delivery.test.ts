@@ -82,7 +82,6 @@ test("the full result event reaches the user too", async () => {
     userId: "carol-1",
     problemId: "abcdefabcdefabcdefabcdef",
     language: "PYTHON" as const,
-    code: "print(1)",
     status: "Success" as const,
     passed: 1,
     total: 1,

@@ -127,7 +127,7 @@ describe("results consumer", () => {
     assert.deepEqual(stranger.progress, []);
   });
 
-  test("result: final state written and the whole stored submission emitted as submissionPayloadResponse", async () => {
+  test("result: final state written and the stored submission (without its code) emitted as submissionPayloadResponse", async () => {
     const submission = await createPending("ben");
     const inbox = await connectAs("ben");
     const job = await evaluationQueue.add(EVALUATION_JOBS.result, verdict(submission._id, "ben"));
@@ -143,10 +143,12 @@ describe("results consumer", () => {
     assert.equal(data.results.length, 2);
 
     await eventually(() => inbox.results.length > 0, "result notification");
-    // The event carries the stored submission GET /api/v1/submissions/:id returns; the
-    // percentile is computed on each read (it changes as others are accepted), never pushed.
-    const { percentile, ...stored } = data;
+    // The event carries the stored submission GET /api/v1/submissions/:id returns, without its
+    // code (the submitter has it) and without the percentile, computed on each read (it changes
+    // as others are accepted), never pushed.
+    const { percentile, code, ...stored } = data;
     assert.ok(percentile, "an accepted submission's read has its percentile");
+    assert.equal(code, "print(3)", "the read has the code");
     assert.deepEqual(inbox.results, [stored]);
   });
 
@@ -245,7 +247,8 @@ describe("results consumer", () => {
     const replay = await settled(await evaluationQueue.add(EVALUATION_JOBS.result, verdict(submission._id, "gus")));
     assert.equal(replay.job.returnvalue, "replayed");
     await eventually(() => inbox.results.length === 1, "final event on replay");
-    assert.deepEqual(inbox.results[0], await h.store.submissions.findById(submission._id));
+    const { code: _code, ...stored } = (await h.store.submissions.findById(submission._id))!;
+    assert.deepEqual(inbox.results[0], stored);
 
     // A second replay finds the emit recorded: clients would dedupe anyway, but nothing is sent twice.
     const again = await settled(await evaluationQueue.add(EVALUATION_JOBS.result, verdict(submission._id, "gus")));

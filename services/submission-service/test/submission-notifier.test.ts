@@ -4,7 +4,7 @@
 // replay whose mark exists appends nothing; old entries are trimmed by the appends.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { SOCKET_EVENTS, userEventEntrySchema, userEventsStreamKey, type Run, type Submission } from "@sonocode/contracts";
+import { DEFAULT_MAX_CODE_BYTES, SOCKET_EVENTS, socketResultPayloadSchema, userEventEntrySchema, userEventsStreamKey, type Run, type Submission } from "@sonocode/contracts";
 import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { Redis } from "ioredis";
 import { createSubmissionNotifier } from "../src/notifications/submission.notifier.js";
@@ -110,6 +110,24 @@ test("a replayed result whose event already went out appends nothing; one whose 
   const lost = "6b0fb84e628954100bdcfb03";
   assert.equal(await notifier.final(submission(lost), { replay: true }), "emitted");
   assert.equal((await entriesFor(lost)).length, 1);
+});
+
+test("the final event carries the submission without its code: a few KB at the code cap", async () => {
+  const notifier = createSubmissionNotifier(redis, prefix);
+  const id = "6b0fb84e628954100bdcfb06";
+  // Control bytes: 6 bytes each as JSON, the worst case of what the entry used to carry (~390 KB).
+  const whole = { ...submission(id), code: "\u0001".repeat(DEFAULT_MAX_CODE_BYTES) };
+  await notifier.final(whole, { replay: false });
+  const entries = (await redis.xrange(stream, "-", "+")) as Array<[string, string[]]>;
+  const mine = entries.map(([, fields]) => fields[fields.indexOf("data") + 1]!).filter((data) => data.includes(id));
+  assert.equal(mine.length, 1);
+  const payload = JSON.parse(mine[0]!) as Record<string, unknown>;
+  assert.equal("code" in payload, false);
+  const { code: _code, ...rest } = whole;
+  assert.deepEqual(socketResultPayloadSchema.parse(payload), rest, "everything else of the stored submission");
+  assert.ok(Buffer.byteLength(mine[0]!) < 2_000, `entry of ${Buffer.byteLength(mine[0]!)} bytes`);
+  // The contract refuses a payload with code, so no producer can put it back unnoticed.
+  assert.equal(socketResultPayloadSchema.safeParse(whole).success, false);
 });
 
 test("a run's result is appended for its owner", async () => {

@@ -1,4 +1,4 @@
-import { SOCKET_EVENTS, isFinalStatus, type Submission } from "@sonocode/contracts";
+import { SOCKET_EVENTS, isFinalStatus, type SocketResultPayload, type Submission } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
 import type { Store } from "@sonocode/store";
 import type { Redis } from "ioredis";
@@ -46,6 +46,12 @@ function generationKey(submission: Pick<Submission, "_id" | "rejudgeGeneration">
   return generation === 0 ? submission._id : `${submission._id}:${generation}`;
 }
 
+/** The final event's payload: the stored submission without its code (contracts: socketResultPayloadSchema). */
+export function finalEventPayload(submission: Submission): SocketResultPayload {
+  const { code: _code, percentile: _percentile, ...payload } = submission;
+  return payload;
+}
+
 export function createSubmissionNotifier(redis: Redis, prefix: string): SubmissionNotifier {
   const markKey = (submission: Submission) => `${prefix}:notified:${generationKey(submission)}`;
   const gateKey = (submission: Submission) => `${prefix}:final-gate:${generationKey(submission)}`;
@@ -65,8 +71,8 @@ export function createSubmissionNotifier(redis: Redis, prefix: string): Submissi
       if (replay && (await redis.exists(markKey(submission))) === 1) return "already-emitted";
       // One script, in this order: the gate closes (from here on no progress event of this
       // submission is appended), the event is appended for the stored owner (the database is
-      // the truth, not a job payload), and the mark records that it went out.
-      await appendUserEvent(redis, prefix, submission.userId, SOCKET_EVENTS.result, submission, {
+      // the truth, not a job payload), without its code, and the mark records that it went out.
+      await appendUserEvent(redis, prefix, submission.userId, SOCKET_EVENTS.result, finalEventPayload(submission), {
         mode: "final",
         gateKey: gateKey(submission),
         gateTtlSeconds: FINAL_GATE_TTL_SECONDS,

@@ -1,5 +1,5 @@
 import { ApiError, api, describeError } from "../api.js";
-import type { Language, ProgressEvent, RunView, SubmissionView } from "../api.types.js";
+import type { Language, ProgressEvent, RunView, SubmissionView, VerdictSource } from "../api.types.js";
 import { field, h, notice, replaceChildren } from "../dom.js";
 import { onLive, onReconnect } from "../live.js";
 import { token } from "../session.js";
@@ -35,7 +35,7 @@ export function judgePanel(source: Source): JudgePanel {
   let runTimer: ReturnType<typeof setTimeout> | undefined;
   // Events can beat the POST's answer (a fast judge): the latest one per id waits here until
   // the id is known. Bounded: a tab only ever waits for its own few submissions.
-  type Early = { kind: "progress"; event: ProgressEvent } | { kind: "result"; event: SubmissionView } | { kind: "run"; event: RunView };
+  type Early = { kind: "progress"; event: ProgressEvent } | { kind: "result"; event: VerdictSource } | { kind: "run"; event: RunView };
   const early = new Map<string, Early>();
   const keepEarly = (id: string, event: Early) => {
     if (early.size >= 20) early.delete(early.keys().next().value ?? "");
@@ -55,7 +55,7 @@ export function judgePanel(source: Source): JudgePanel {
     replaceChildren(progress, h("span", { testid: "progress-text" }, status === "Pending" ? "Queued…" : `Running: ${passed} / ${total} tests passed`), bar);
   };
 
-  const finish = (submission: SubmissionView) => {
+  const finish = (submission: VerdictSource) => {
     if (submission._id !== watching || ACTIVE.has(submission.status)) return;
     watching = null;
     clearTimeout(timer);

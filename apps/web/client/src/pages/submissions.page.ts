@@ -1,5 +1,5 @@
 import { api, describeError } from "../api.js";
-import type { PageInfo, SubmissionSummaryView, SubmissionView } from "../api.types.js";
+import type { PageInfo, SubmissionSummaryView, VerdictSource } from "../api.types.js";
 import { h, notice, replaceChildren } from "../dom.js";
 import { LANGUAGE_INFO, isLanguage } from "../languages.js";
 import { onLive, onReconnect } from "../live.js";
@@ -60,7 +60,7 @@ export const submissionsPage: PageFactory = () => {
   void load();
 
   const unsubscribe = [
-    onLive("submissionPayloadResponse", (submission: SubmissionView) => {
+    onLive("submissionPayloadResponse", (submission: VerdictSource) => {
       const index = rows.findIndex((r) => r._id === submission._id);
       if (index === -1) return void load();
       rows[index] = { ...rows[index]!, status: submission.status, passed: submission.passed, total: submission.total, timeMs: submission.timeMs, memoryKb: submission.memoryKb };

@@ -1,4 +1,4 @@
-import type { RunView, SubmissionView } from "../api.types.js";
+import type { RunView, VerdictSource } from "../api.types.js";
 import { h } from "../dom.js";
 
 export const STATUS_LABELS: Record<string, string> = {
@@ -30,7 +30,7 @@ const memory = (kb: number | null) => (kb === null ? "—" : kb >= 1024 ? `${(kb
 const time = (ms: number | null) => (ms === null ? "—" : `${ms} ms`);
 
 /** The final verdict of a submission: figures, percentile and score where the API gives them, the failing visible test, compiler output. */
-export function verdictView(submission: SubmissionView): HTMLElement {
+export function verdictView(submission: VerdictSource): HTMLElement {
   const beats = submission.percentile;
   const facts = h(
     "dl",
