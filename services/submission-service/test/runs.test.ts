@@ -134,7 +134,14 @@ describe("POST /api/v1/runs", () => {
     // The largest input beside the largest code fits the body limit, even when JSON doubles it (newlines).
     const full = await postRun("cy", { input: "\n".repeat(MAX_RUN_INPUT_BYTES), code: "\n".repeat(64 * 1024 - 8) + "print(3)" });
     assert.equal(full.statusCode, 202, full.body);
-    assert.equal((await postRun("cy2", { input: "nul\u0000" })).statusCode, 400);
+    // Said in the user's terms (was: "... pass it through storableText()", an internal helper).
+    for (const input of ["nul\u0000", "lone \ud800 surrogate"]) {
+      const refused = await postRun("cy2", { input });
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.equal(refused.json().error.code, "VALIDATION_FAILED");
+      assert.deepEqual(refused.json().error.details, [{ in: "body", path: "input", message: "input must not contain a NUL byte (U+0000) or an unpaired surrogate (text a program can read as UTF-8)" }]);
+      assert.doesNotMatch(refused.body, /storableText|database/);
+    }
     assert.equal((await postRun("cy2", { code: "" })).statusCode, 400);
     const lang = await postRun("cy3", { language: "cobol" });
     assert.equal(lang.statusCode, 400);

@@ -1,4 +1,4 @@
-import { LANGUAGES, MAX_RUN_INPUT_BYTES, RUN_RETENTION_MS, createdRunSchema, envelopeSchema, objectIdSchema, runSchema, storableStringSchema } from "@sonocode/contracts";
+import { LANGUAGES, MAX_RUN_INPUT_BYTES, RUN_RETENTION_MS, createdRunSchema, envelopeSchema, isStorableText, objectIdSchema, runSchema } from "@sonocode/contracts";
 import { AppError, ok } from "@sonocode/errors";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -22,7 +22,10 @@ const createRunBodySchema = z.object({
   problemId: objectIdSchema,
   language: z.string().min(1).max(64).describe(`one of ${LANGUAGES.join(", ")} (case-insensitive)`),
   code: z.string().min(1, "code must not be empty").describe("the user's code; wrapped in the problem's stub for the language, if any"),
-  input: storableStringSchema
+  // The contract's storable-text rule, in the caller's words (its own message names an internal helper).
+  input: z
+    .string()
+    .refine(isStorableText, { message: "input must not contain a NUL byte (U+0000) or an unpaired surrogate (text a program can read as UTF-8)" })
     .optional()
     .describe(`custom input (at most ${MAX_RUN_INPUT_BYTES} UTF-8 bytes); absent: the problem's visible tests. Its expected output comes from the problem's reference solution, or is null`),
 });
