@@ -112,7 +112,7 @@ describe("platform end to end (embedded wiring)", () => {
     assert.equal(results.find((r) => r._id === stubId).status, "Success");
 
     const bobView = await call(platform.urls.submission, "GET", `/api/v1/submissions/${wrongId}`, { token: bob });
-    assert.equal(bobView.status, 403);
+    assert.equal(bobView.status, 404, "another user's submission is not found, like another user's run");
     const list = await call(platform.urls.submission, "GET", `/api/v1/submissions?problemId=${problemId}`, { token: alice });
     assert.equal(list.status, 200);
     assert.ok(list.body.data.submissions.length >= 3);

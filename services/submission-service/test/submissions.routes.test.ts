@@ -193,7 +193,7 @@ describe("POST /api/v1/submissions", () => {
 });
 
 describe("GET /api/v1/submissions/:id", () => {
-  test("owner and admin see the whole submission; another user gets 403", async () => {
+  test("owner and admin see the whole submission; another user gets the 404 of a missing one", async () => {
     const created = (await submit("dave", { problemId: h.problem._id, language: "PYTHON", code: "secret()" })).json().data.submission;
     const own = await h.app.inject({ method: "GET", url: `/api/v1/submissions/${created._id}`, headers: await bearer("dave") });
     assert.equal(own.statusCode, 200);
@@ -207,10 +207,16 @@ describe("GET /api/v1/submissions/:id", () => {
     assert.equal(admin.statusCode, 200);
     assert.equal(admin.json().data.code, "secret()");
 
+    // Another user cannot tell it from a submission that does not exist (same answer as runs).
     const other = await h.app.inject({ method: "GET", url: `/api/v1/submissions/${created._id}`, headers: await bearer("eve") });
-    assert.equal(other.statusCode, 403);
-    assert.equal(other.json().error.code, "FORBIDDEN");
+    const missingId = created._id.slice(0, 18) + (created._id.slice(18) === "ffffff" ? "000000" : "ffffff");
+    const missing = await h.app.inject({ method: "GET", url: `/api/v1/submissions/${missingId}`, headers: await bearer("eve") });
+    assert.equal(other.statusCode, 404);
+    assert.equal(other.json().error.code, "SUBMISSION_NOT_FOUND");
     assert.deepEqual(other.json().data, {});
+    assert.equal(missing.statusCode, 404);
+    assert.equal(other.json().message, `submission ${created._id} not found`);
+    assert.equal(missing.json().message, `submission ${missingId} not found`);
   });
 
   test("400 INVALID_ID, 404 SUBMISSION_NOT_FOUND, 401 without a token", async () => {

@@ -115,12 +115,15 @@ export class SubmissionsService {
     };
   }
 
-  /** The whole submission, to its owner or an admin (an accepted one with its percentile). */
+  /**
+   * The whole submission, to its owner or an admin (an accepted one with its percentile); anyone
+   * else gets the same 404 as for a submission that does not exist, as for runs (a 403 told a
+   * prober which ids exist).
+   */
   async get(caller: AuthClaims, id: string): Promise<Submission> {
     const submission = await this.deps.store.submissions.findById(id);
-    if (!submission) throw AppError.notFound("SUBMISSION_NOT_FOUND", `submission ${id} not found`);
-    if (submission.userId !== caller.sub && caller.role !== "admin") {
-      throw AppError.forbidden("this submission belongs to another user");
+    if (!submission || (submission.userId !== caller.sub && caller.role !== "admin")) {
+      throw AppError.notFound("SUBMISSION_NOT_FOUND", `submission ${id} not found`);
     }
     return withPercentile(this.deps.store, submission);
   }

@@ -63,7 +63,7 @@ export async function submissionsRoutes(app: FastifyInstance, options: Submissio
       onRequest: app.authenticate,
       schema: {
         tags: ["submissions"],
-        summary: "One submission with its verdict (owner or admin)",
+        summary: "One submission with its verdict (owner or admin; 404 for anyone else, as for a missing one)",
         security,
         params: submissionIdParamsSchema,
         response: { 200: submissionResponseSchema, ...errors },
