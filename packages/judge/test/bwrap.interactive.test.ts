@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Interactor, JudgeRequest } from "@sonocode/contracts";
-import { createBwrapEngine, createJudgeWithEngine, DEFAULT_ROOTFS, type Judge } from "../src/index.js";
-import { kattisInteractor, LINE_PROGRAMS, linesInteractor, PROGRAMS, testlibInteractor } from "./interactive.fixtures.js";
+import { classifyRun, createBwrapEngine, createJudgeWithEngine, DEFAULT_ROOTFS, type Judge, type SandboxEngine } from "../src/index.js";
+import { kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts } from "./interactive.fixtures.js";
 
 const rootfs = process.env.SONOCODE_TEST_ROOTFS || DEFAULT_ROOTFS;
 
@@ -35,10 +35,11 @@ function linesRequest(program: keyof typeof LINE_PROGRAMS, rounds: number): Judg
 
 describe("interactive problems (bwrap)", { concurrency: 1 }, () => {
   let judge: Judge;
+  let engine: SandboxEngine;
   let cacheDir: string;
   before(async () => {
     cacheDir = await mkdtemp(join(tmpdir(), "sonocode-interactor-cache-test-"));
-    const engine = createBwrapEngine({ rootfs });
+    engine = createBwrapEngine({ rootfs });
     await engine.check();
     judge = createJudgeWithEngine(engine, { maxConcurrency: 1, checkerCacheDir: cacheDir });
   });
@@ -152,6 +153,23 @@ describe("interactive problems (bwrap)", { concurrency: 1 }, () => {
         // Stopped at 64 MiB (its output limit), long before its 5 s of CPU.
         assert.ok(verdict.results[0]!.timeMs < 5_000, `${program}: ${verdict.results[0]!.timeMs} ms of CPU`);
         assert.ok(Date.now() - started < 30_000);
+      }
+    });
+
+    it("the engine's facts: the program's stdout towards the helper is counted (to one byte past the limit), not kept, and ends the pair as an output kill", async () => {
+      const session = await engine.open();
+      try {
+        const { flood, small } = await towardsHelperFacts(session);
+        assert.equal(flood.program.stdoutBytes, PAIR_LIMITS.outputBytes + 1, JSON.stringify({ ...flood.program, stdout: undefined, stderr: undefined }));
+        assert.equal(flood.program.watchdog, "output");
+        assert.equal(flood.program.stdout.length, 0);
+        assert.equal(classifyRun(flood.program, PAIR_LIMITS), "output");
+        assert.equal(small.program.stdoutBytes, 5);
+        assert.equal(small.program.exitCode, 0);
+        assert.equal(classifyRun(small.program, PAIR_LIMITS), null);
+        assert.equal(small.helper.exitCode, 0, "the helper read the program's EOF");
+      } finally {
+        await session.dispose();
       }
     });
 

@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Interactor, JudgeRequest } from "@sonocode/contracts";
-import { createDockerEngine, createJudgeWithEngine, type Judge } from "../src/index.js";
+import { classifyRun, createDockerEngine, createJudgeWithEngine, type Judge, type SandboxEngine } from "../src/index.js";
 import { dockerSkipReason } from "./docker.availability.js";
-import { kattisInteractor, LINE_PROGRAMS, linesInteractor, PROGRAMS, testlibInteractor } from "./interactive.fixtures.js";
+import { kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts } from "./interactive.fixtures.js";
 
 const unavailable = await dockerSkipReason(createDockerEngine({}));
 
@@ -34,10 +34,12 @@ function linesRequest(program: keyof typeof LINE_PROGRAMS, rounds: number): Judg
 
 describe("interactive problems (docker)", { skip: unavailable ?? false, concurrency: 1 }, () => {
   let judge: Judge;
+  let engine: SandboxEngine;
   let cacheDir: string;
   before(async () => {
     cacheDir = await mkdtemp(join(tmpdir(), "sonocode-interactor-docker-test-"));
-    judge = createJudgeWithEngine(createDockerEngine({}), { maxConcurrency: 1, checkerCacheDir: cacheDir });
+    engine = createDockerEngine({});
+    judge = createJudgeWithEngine(engine, { maxConcurrency: 1, checkerCacheDir: cacheDir });
   });
   after(async () => {
     await judge?.close();
@@ -73,5 +75,22 @@ describe("interactive problems (docker)", { skip: unavailable ?? false, concurre
     const honest = await judge.judge(linesRequest("doubles", 2_000));
     assert.equal(honest.status, "Success", JSON.stringify(honest));
     assert.equal(honest.results[0]?.checkerMessage, "2000 rounds");
+  });
+
+  it("the engine's facts: the program's stdout towards the helper is counted, not kept, and past the limit is an output kill", async () => {
+    const session = await engine.open();
+    try {
+      const { flood, small } = await towardsHelperFacts(session);
+      assert.ok(flood.program.stdoutBytes > PAIR_LIMITS.outputBytes, `${flood.program.stdoutBytes} bytes`);
+      assert.equal(flood.program.watchdog, "output");
+      assert.equal(flood.program.stdout.length, 0, "the helper's bytes are not kept");
+      assert.equal(classifyRun(flood.program, PAIR_LIMITS), "output");
+      assert.equal(small.program.stdoutBytes, 5);
+      assert.equal(small.program.exitCode, 0);
+      assert.equal(classifyRun(small.program, PAIR_LIMITS), null);
+      assert.equal(small.helper.exitCode, 0, "the helper read the program's EOF");
+    } finally {
+      await session.dispose();
+    }
   });
 });

@@ -5,6 +5,7 @@
 // once, one that sits idle, one that crashes, one that burns CPU, and one that looks for
 // the interactor from inside.
 import type { Interactor } from "@sonocode/contracts";
+import type { PairedRunOutcome, RunLimits, SandboxSession } from "../src/index.js";
 
 // Input "0" is a broken test: the interactor fails on it (abort: SIGABRT), which is IE.
 const TESTLIB_C = `#include <stdio.h>
@@ -184,3 +185,19 @@ while True:
 `,
   },
 } as const;
+
+/** Limits of the engine-level pairs below: 1 MiB of output. */
+export const PAIR_LIMITS: RunLimits = { cpuTimeMs: 5_000, wallTimeMs: 10_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 16, fileSizeBytes: 1 << 20 };
+
+/**
+ * Two paired runs straight on an engine's session, for the facts it reports about the
+ * program's stdout towards the helper (a helper that reads and drops everything): a program
+ * writing for ever (`yes`), and one writing 5 bytes.
+ */
+export async function towardsHelperFacts(session: SandboxSession): Promise<{ flood: PairedRunOutcome; small: PairedRunOutcome }> {
+  if (!session.runPair) throw new Error("this session has no paired runs");
+  const helper = { argv: ["/bin/sh", "-c", "cat > /dev/null"], input: new Uint8Array(0), limits: PAIR_LIMITS, writableWorkDir: false };
+  const flood = await session.runPair({ program: { argv: ["/usr/bin/yes", "7777777"], limits: PAIR_LIMITS, writableWorkDir: false }, helper });
+  const small = await session.runPair({ program: { argv: ["/bin/sh", "-c", "printf 12345"], limits: PAIR_LIMITS, writableWorkDir: false }, helper });
+  return { flood, small };
+}
