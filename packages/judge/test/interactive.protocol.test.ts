@@ -27,6 +27,20 @@ describe("interactive decisions", () => {
     assert.equal(mle.kind === "status" && mle.status, "MLE");
   });
 
+  it("a program that wrote more than its output limit towards the interactor is OLE, even when the interactor then failed (its memory limit, a kill)", () => {
+    const flood = outcome({ exitCode: null, signal: "SIGKILL", stdoutBytes: LIMITS.outputBytes + 1, watchdog: "output" });
+    for (const helper of [report("", null, { signal: "SIGKILL", oomKilled: true, memoryLimitHit: true }), report("", null, { signal: "SIGKILL" }), report("\nno answer", 1)]) {
+      const decided = decideTestlib(flood, helper);
+      assert.equal(decided.kind === "status" && decided.status, "OLE", JSON.stringify(decided));
+    }
+    // The count alone is the fact (an engine that saw the bytes but killed nothing).
+    const counted = decideTestlib(outcome({ stdoutBytes: LIMITS.outputBytes + 1 }), report("\n", 0));
+    assert.equal(counted.kind === "status" && counted.status, "OLE");
+    // Within the limit it is not the program's: the interactor's own memory limit stays IE.
+    const within = decideTestlib(outcome({ exitCode: null, signal: "SIGPIPE", stdoutBytes: LIMITS.outputBytes }), report("", null, { signal: "SIGKILL", oomKilled: true }));
+    assert.equal(within.kind, "failure");
+  });
+
   it("an interactor that failed is a failure (IE), with signals read from the wrapper's 128+N", () => {
     assert.deepEqual(decideTestlib(outcome(), report("\n", 134)), { kind: "failure", reason: "the interactor was killed by SIGABRT" });
     assert.equal(decideTestlib(outcome(), report("\n", 3)).kind, "failure");

@@ -86,7 +86,12 @@ export interface PairedRunSpec {
   helper: Omit<RunSpec, "stdin"> & { input: Uint8Array | { readonly path: string } };
 }
 
-/** Facts of both sides. The program's stdout went to the helper: it is empty here (stdoutBytes 0). */
+/**
+ * Facts of both sides. The program's stdout went to the helper: it is empty here, and its
+ * stdoutBytes is what it wrote towards the helper, counted against its output limit (an
+ * engine ends the pair one byte past it, as an "output" watchdog). The helper's stdout went
+ * to the program: neither kept nor counted (stdoutBytes 0).
+ */
 export interface PairedRunOutcome {
   program: RunOutcome;
   helper: RunOutcome;
