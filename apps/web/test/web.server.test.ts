@@ -234,6 +234,25 @@ describe("web server (one origin)", () => {
     assert.deepEqual(await raw("POST", "/api/dev/token", { "content-type": "application/json" }, "{\"name\":"), { status: 400, code: "MALFORMED_JSON" });
   });
 
+  test("OPTIONS: 204 with Allow on this server's own paths, no CORS grant; proxied API paths ask their service; unknown API paths 404", async () => {
+    const options = (url: string, path: string, headers: Record<string, string> = {}) => fetch(`${url}${path}`, { method: "OPTIONS", headers });
+    for (const [path, allow] of [["/", "GET, HEAD, OPTIONS"], ["/problems/abc", "GET, HEAD, OPTIONS"], ["/assets/app-1234.js", "GET, HEAD, OPTIONS"], ["/api/web/config", "GET, HEAD, OPTIONS"], ["/api/dev/token", "POST, OPTIONS"]] as const) {
+      const response = await options(devUrl, path, { origin: "http://elsewhere.example", "access-control-request-method": "POST" });
+      assert.equal(response.status, 204, path);
+      assert.equal(response.headers.get("allow"), allow, path);
+      assert.equal(response.headers.get("access-control-allow-origin"), null, `${path}: same-origin only`);
+      assert.equal(await response.text(), "");
+    }
+    // Production has no dev sign-in: its path is unknown there.
+    const prodSignIn = await options(prodUrl, "/api/dev/token");
+    assert.equal(prodSignIn.status, 404);
+    assert.equal(((await prodSignIn.json()) as { error: { code: string } }).error.code, "ROUTE_NOT_FOUND");
+    assert.equal((await options(devUrl, "/api/nothing")).status, 404);
+    // The services answer for their own paths (the stand-in echoes the method it got).
+    const proxied = await options(devUrl, "/api/v1/problems");
+    assert.equal(((await proxied.json()) as { data: { name: string; method: string } }).data.method, "OPTIONS");
+  });
+
   test("distributed config: upstream URLs are validated, JWT_SECRET optional but 32+ characters when set", () => {
     const ok = webEnvSchema.parse({ SUBMISSION_SERVICE_URL: "http://sub:4002" });
     assert.equal(ok.WEB_PORT, 4000);

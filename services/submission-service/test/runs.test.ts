@@ -208,6 +208,26 @@ describe("GET /api/v1/runs/:id", () => {
     assert.equal(other.json().error.code, missing.json().error.code);
   });
 
+  test("OPTIONS on a known path is 204 with Allow (runs and submissions), without CORS grants; an unknown path is 404", async () => {
+    const id = "0123456789abcdef01234567";
+    for (const [url, allow] of [
+      ["/api/v1/runs", "POST, OPTIONS"],
+      [`/api/v1/runs/${id}`, "GET, HEAD, OPTIONS"],
+      ["/api/v1/submissions", "GET, HEAD, POST, OPTIONS"],
+      ["/api/v1/submission", "POST, OPTIONS"],
+      [`/api/v1/submissions/${id}`, "GET, HEAD, OPTIONS"],
+    ] as const) {
+      const response = await h.app.inject({ method: "OPTIONS", url, headers: { origin: "http://elsewhere.example", "access-control-request-method": "POST" } });
+      assert.equal(response.statusCode, 204, `${url}: ${response.body}`);
+      assert.equal(response.headers.allow, allow, url);
+      assert.equal(response.headers["access-control-allow-origin"], undefined, url);
+      assert.equal(response.body, "");
+    }
+    const unknown = await h.app.inject({ method: "OPTIONS", url: "/api/v1/nothing" });
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(unknown.json().error.code, "ROUTE_NOT_FOUND");
+  });
+
   test("OpenAPI documents both routes", async () => {
     const doc = (await h.app.inject({ method: "GET", url: "/openapi.json" })).json();
     assert.ok(doc.paths["/api/v1/runs"]?.post);

@@ -4,8 +4,8 @@ import express, { type ErrorRequestHandler } from "express";
 import { AppError, isAppError, ok, toErrorResponse } from "@sonocode/errors";
 import type { Logger } from "@sonocode/logger";
 import { createApiProxy } from "./api-proxy.js";
-import { devSignInRouter } from "./dev-signin.router.js";
-import { staticApp } from "./static-app.js";
+import { DEV_SIGNIN_PATH, devSignInRouter } from "./dev-signin.router.js";
+import { isApiPath, staticApp } from "./static-app.js";
 import type { WebServerConfig } from "./web.config.js";
 
 export interface WebServer {
@@ -35,6 +35,18 @@ function clientError(error: unknown): AppError | undefined {
   return new AppError("BAD_REQUEST", "bad request");
 }
 
+/**
+ * The methods this server itself answers on a path (the proxied API families answer for
+ * themselves), or null when the path is not one of its own (an unknown /api path: 404).
+ */
+function ownMethods(path: string, devSignIn: boolean): string | null {
+  if (path === WEB_CONFIG_PATH) return "GET, HEAD, OPTIONS";
+  if (path === DEV_SIGNIN_PATH) return devSignIn ? "POST, OPTIONS" : null;
+  if (isApiPath(path)) return null;
+  // The app (deep links) and its assets.
+  return "GET, HEAD, OPTIONS";
+}
+
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, _req, res, _next) => {
     const response = toErrorResponse(clientError(error) ?? error);
@@ -57,6 +69,21 @@ export function createWebServer(config: WebServerConfig, logger: Logger): WebSer
   const proxy = createApiProxy(config.upstreams, logger);
   // First: proxied bodies must reach the services unread.
   app.use((req, res, next) => proxy.handle(req, res, next));
+
+  // OPTIONS says which methods a path takes: 204 with Allow (was Express's automatic 200
+  // "GET, HEAD" for any path, unknown /api ones included). No CORS headers: the app and its API share this one origin, so a preflight
+  // from another origin gets no Access-Control-Allow-Origin and the browser refuses the call,
+  // which is the policy (the dev sign-in also checks Host and Origin itself).
+  app.options(/.*/, (req, res, next) => {
+    const allow = ownMethods(req.path, config.devSignIn !== undefined);
+    if (allow === null) {
+      // Not Express's automatic OPTIONS answer (the app's catch-all GET route would make it a 200 for any path).
+      next(new AppError("ROUTE_NOT_FOUND", `route OPTIONS ${req.path.slice(0, 200)} not found`));
+      return;
+    }
+    res.setHeader("allow", allow);
+    res.status(204).end();
+  });
 
   app.get(WEB_CONFIG_PATH, (_req, res) => {
     res.setHeader("cache-control", "no-store");

@@ -5,6 +5,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RunsService } from "../domain/runs.service.js";
 import { caller } from "../plugins/auth.plugin.js";
+import { optionsRoute } from "./options.route.js";
 import { errorEnvelopeSchema } from "./schemas.js";
 
 export interface RunsRoutesOptions {
@@ -91,6 +92,9 @@ export async function runsRoutes(app: FastifyInstance, options: RunsRoutesOption
     ["/api/v1/runs/:id", ["GET", "HEAD"]],
   ];
   for (const [url, allow] of allowed) {
+    // OPTIONS says what the path takes (was Fastify's 404 ROUTE_NOT_FOUND). No CORS headers:
+    // see optionsRoute.
+    optionsRoute(app, url, allow);
     app.route({
       method: ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((method) => !allow.includes(method)),
       url,

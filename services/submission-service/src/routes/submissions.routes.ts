@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { SubmissionsService } from "../domain/submissions.service.js";
 import { caller } from "../plugins/auth.plugin.js";
+import { optionsRoute } from "./options.route.js";
 import {
   createSubmissionBodySchema,
   createdResponseSchema,
@@ -94,6 +95,9 @@ export async function submissionsRoutes(app: FastifyInstance, options: Submissio
     ["/api/v1/submissions/:id", ["GET", "HEAD"]],
   ];
   for (const [url, allow] of allowed) {
+    // OPTIONS says what the path takes (was Fastify's 404 ROUTE_NOT_FOUND). No CORS headers:
+    // see optionsRoute.
+    optionsRoute(app, url, allow);
     const others = ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((method) => !allow.includes(method));
     app.route({
       method: others,
