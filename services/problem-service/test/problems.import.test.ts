@@ -121,6 +121,10 @@ describe("Kattis package import", () => {
     await refused(kattisPackage({ yaml: "name: X\nvalidation: custom\n" }), /output_validators\/ is empty/);
     await refused(kattisPackage({ extra: { "data/secret/small/1.in": null, "data/secret/small/1.ans": null, "data/secret/small/2.in": null, "data/secret/small/2.ans": null, "data/secret/large/9.in": null, "data/secret/large/9.ans": null, "data/secret/large/10.in": null, "data/secret/large/10.ans": null } }), /no secret tests/);
     await refused(Buffer.from("PK\u0003\u0004 certainly not a zip"), /not a valid zip archive|could not be read/);
+    // A NUL byte in a test file: the file and why (was "invalid problem" with a path into testCases).
+    await refused(kattisPackage({ extra: { "data/secret/large/9.ans": "314\u000015927\n" } }), /data\/secret\/large\/9\.ans has a NUL byte at offset 3: .*text/);
+    await refused(kattisPackage({ extra: { "data/sample/1.in": "\u0000" } }), /data\/sample\/1\.in has a NUL byte at offset 0/);
+    await refused([...kattisPackage(), { name: "data/secret/small/3.in", data: "1\n" }, { name: "data/secret/small/3.ans", data: Buffer.from([0xff, 0x0a]) }], /data\/secret\/small\/3\.ans is not UTF-8 text/);
     const after = (await call(server, "GET", "/api/v1/problems?limit=100", { token: server.adminToken })).body.data as { pagination: { total: number } };
     assert.equal(after.pagination.total, before.pagination.total, "nothing half-imported");
   });

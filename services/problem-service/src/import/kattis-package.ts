@@ -32,12 +32,21 @@ type ProblemYaml = z.infer<typeof problemYamlSchema>;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * A package file as text, or a 400 naming the file and why. NUL is valid UTF-8 but no store
+ * keeps it (the problem's own check would refuse it later as a bare "invalid problem package"
+ * with a path into testCases, not the file), so it is refused here with its offset.
+ */
 function text(path: string, data: Buffer): string {
+  let decoded: string;
   try {
-    return decoder.decode(data);
+    decoded = decoder.decode(data);
   } catch {
     throw badPackage(`${path} is not UTF-8 text`);
   }
+  const nul = data.indexOf(0);
+  if (nul !== -1) throw badPackage(`${path} has a NUL byte at offset ${nul}: package files must be text without NUL bytes (tests, statements and validators are stored as text)`);
+  return decoded;
 }
 
 /** The archive's files relative to the package root: the zip's root, or its one top-level directory. */
