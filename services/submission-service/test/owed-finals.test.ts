@@ -206,3 +206,30 @@ describe("final events whose append failed are sent later, once", () => {
     assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "no stale event after a rejudge");
   });
 });
+
+describe("owed finals (the list itself)", () => {
+  test("oldest first; a failure stops the pass and keeps the rest; bounded, the oldest dropped", async () => {
+    const { createOwedFinals } = await import("../src/notifications/owed-finals.js");
+    const sent: string[] = [];
+    let failOn: string | null = "b";
+    const owed = createOwedFinals<string>({
+      keyOf: (item) => item,
+      send: async (item) => {
+        if (item === failOn) throw new Error("redis away");
+        sent.push(item);
+      },
+      logger: silentLogger(),
+      max: 3,
+    });
+    for (const item of ["a", "b", "c"]) owed.owe(item);
+    assert.deepEqual(await owed.settle(), { sent: 1, owed: 2 });
+    assert.deepEqual(sent, ["a"], "stopped at the first failure: c was not tried");
+    failOn = null;
+    assert.deepEqual(await owed.settle(), { sent: 2, owed: 0 });
+    assert.deepEqual(sent, ["a", "b", "c"]);
+    for (const item of ["w", "x", "y", "z"]) owed.owe(item);
+    assert.equal(owed.size(), 3);
+    await owed.settle();
+    assert.deepEqual(sent.slice(3), ["x", "y", "z"], "w, the oldest, was dropped past the bound");
+  });
+});

@@ -16,7 +16,7 @@ import type { Logger } from "@sonocode/logger";
 export interface OwedFinals<T> {
   /** Records an event whose append failed; the next settle() sends it again. */
   owe(item: T): void;
-  /** Sends every owed event once; those that fail again stay owed. */
+  /** Sends the owed events, oldest first, until one fails; that one and the rest stay owed. */
   settle(): Promise<{ sent: number; owed: number }>;
   /** Events still owed. */
   size(): number;
@@ -50,7 +50,10 @@ export function createOwedFinals<T>(options: {
         // Only if not owed anew meanwhile (same item, a later failure): that one is still owed.
         if (owed.get(key) === item) owed.delete(key);
       } catch (error) {
+        // Redis (or the database) is still away: the rest would fail the same way, each after
+        // its own timeout, inside the owner's tick. They wait for the next one.
         lastError = error;
+        break;
       }
     }
     if (sent > 0) options.logger.info({ sent, owed: owed.size }, "owed final events sent");
