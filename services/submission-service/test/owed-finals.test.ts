@@ -6,7 +6,7 @@
 // said IE, the stream never got the event, so a tab that stayed connected showed Pending for good.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { QUEUES, RUN_RESULT_JOB, SOCKET_EVENTS, userEventEntrySchema, userEventsStreamKey, type RunResult, type Submission } from "@sonocode/contracts";
+import { EVALUATION_JOBS, QUEUES, RUN_RESULT_JOB, SOCKET_EVENTS, userEventEntrySchema, userEventsStreamKey, type RunResult, type Submission } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
 import { eventually } from "@sonocode/testkit";
 import { Queue } from "bullmq";
@@ -183,6 +183,20 @@ describe("final events whose append failed are sent later, once", () => {
     const again = await evaluationQueue.add(RUN_RESULT_JOB, result);
     await eventually(async () => (await again.getState()) === "completed", "the second replay");
     assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "Success" }], "appended once");
+  });
+
+  test("submission result: a final event that cannot be appended parks the result job; its replay appends it once", async () => {
+    const created = await h.store.submissions.create({ userId: "fay", problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
+    const result = { submissionId: created._id, userId: "fay", status: "Success", passed: 2, total: 2, timeMs: 5, memoryKb: 1_000, results: [], compileOutput: null, failedTest: null, message: null };
+    await breakAppends();
+    const job = await evaluationQueue.add(EVALUATION_JOBS.result, result);
+    await eventually(async () => (await h.store.submissions.findById(created._id))?.status === "Success", "the submission finalized");
+    await pause(300);
+    assert.notEqual(await job.getState(), "completed", "completed without its event");
+    assert.deepEqual(await finalsFor(created._id), []);
+    await heal();
+    await eventually(async () => (await job.getState()) === "completed", "the replay to complete the job");
+    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "Success" }]);
   });
 
   test("an owed event whose first append did land (its reply lost) is not appended again; a rejudged one is not sent", async () => {
