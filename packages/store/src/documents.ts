@@ -83,5 +83,6 @@ export const checkWrite = {
   progress: (progress: { passed: number; total: number }) => checked(progressSchema, progress, "progress"),
   verdict: (verdict: VerdictFields): VerdictFields => checked(verdictFieldsSchema, verdict, "verdict"),
   generation: (generation: number | undefined): number | undefined => checked(z.number().int().min(0).optional(), generation, "rejudge generation"),
+  maxInFlight: (max: number): number => checked(z.number().int().min(0).max(2_147_483_647), max, "in-flight cap"),
   pageLimit: (limit: number): number => checked(z.number().int().min(1).max(10_000), limit, "page limit"),
 };

@@ -58,6 +58,18 @@ export interface ActiveSubmissionQuery {
   limit: number;
 }
 
+/** One POST waiting for admission: `capped` false for callers the cap does not apply to (admins). */
+export interface AdmissionRequest {
+  input: NewSubmission;
+  capped: boolean;
+}
+
+/**
+ * inFlight: the user's in-flight submissions before this one (its place in line): the
+ * stored count plus the batch-mates admitted ahead of it.
+ */
+export type AdmissionOutcome = { admitted: true; submission: Submission; inFlight: number } | { admitted: false; inFlight: number };
+
 export interface SubmissionRepository {
   /** Inserts a Pending submission with a fresh ObjectId. */
   create(input: NewSubmission): Promise<Submission>;
@@ -88,13 +100,21 @@ export interface SubmissionRepository {
   /** How many of a user's submissions are Pending/Running (the per-user in-flight cap). */
   countActiveByUser(userId: string): Promise<number>;
   /**
-   * The POST path's group commit (issue 9). Inserts every input as a Pending
-   * submission at once, all or nothing: when it throws, none of them was written
-   * (the caller may then try them one by one). Returned in input order.
+   * Inserts every input as a Pending submission at once, all or nothing: when it throws,
+   * none of them was written. Returned in input order. No in-flight cap (the POST path
+   * uses admitMany).
    */
   createMany(inputs: NewSubmission[]): Promise<Submission[]>;
-  /** countActiveByUser for several users in one query: every user asked for is in the map (0 when none). */
-  countActiveByUsers(userIds: string[]): Promise<Map<string, number>>;
+  /**
+   * The POST path's admission (issue 9): the per-user in-flight cap and the insert of one
+   * batch in one statement. Each request, in order, is admitted when it is not capped or
+   * when its user's in-flight count (countActiveByUser) plus the requests of that user
+   * admitted before it in this batch is below `maxInFlight`; the admitted are inserted
+   * Pending, all of them or none (when it throws, nothing of the batch was written).
+   * Outcomes in request order. Exact across processes sharing a PostgreSQL server: a
+   * user's admissions are serialised (MongoDB: exact within a process only, see its adapter).
+   */
+  admitMany(requests: AdmissionRequest[], maxInFlight: number): Promise<AdmissionOutcome[]>;
   /**
    * Percentiles (issue 10): `of` is an accepted submission; among the other accepted
    * submissions of its problem and language, how many there are and how many took more

@@ -45,7 +45,10 @@ const activeRefSchema = z.object({
 });
 const activeRefsSchema = z.array(activeRefSchema);
 const countSchema = z.number().int().min(0);
-const userCountsSchema = z.array(z.object({ userId: z.string(), total: countSchema }));
+const admissionSchema = z.discriminatedUnion("admitted", [
+  z.object({ admitted: z.literal(true), submission: z.unknown(), inFlight: countSchema }),
+  z.object({ admitted: z.literal(false), inFlight: countSchema }),
+]);
 const booleanSchema = z.boolean();
 
 function page<T>(raw: unknown, read: (item: unknown) => T): Page<T> {
@@ -122,13 +125,11 @@ function validatedSubmissions(inner: StoreAdapter["submissions"]): SubmissionRep
       const rows = z.array(z.unknown()).length(checked.length).parse(await inner.createMany(checked));
       return rows.map(toSubmission);
     },
-    countActiveByUsers: async (userIds) => {
-      const counts = new Map(userIds.map((userId) => [userId, 0]));
-      for (const { userId, total } of userCountsSchema.parse(await inner.countActiveByUsers(userIds))) {
-        if (!counts.has(userId)) throw new Error(`in-flight count for a user not asked for: ${userId}`);
-        counts.set(userId, total);
-      }
-      return counts;
+    admitMany: async (requests, maxInFlight) => {
+      // As createMany: one bad input refuses the whole batch before the database sees any of it.
+      const checked = requests.map(({ input, capped }) => ({ input: checkWrite.submission(input), capped }));
+      const outcomes = z.array(admissionSchema).length(checked.length).parse(await inner.admitMany(checked, checkWrite.maxInFlight(maxInFlight)));
+      return outcomes.map((outcome) => (outcome.admitted ? { admitted: true, submission: toSubmission(outcome.submission), inFlight: outcome.inFlight } : outcome));
     },
     acceptedComparison: async (of) => {
       const problemId = normalizeId(of.problemId);

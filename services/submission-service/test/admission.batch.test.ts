@@ -1,7 +1,8 @@
 // The POST path's group commit (issue 9, domain/admission.batcher.ts) over real databases:
-// the in-flight cap stays exact for one user's concurrent POSTs, a row the database refuses
-// fails only itself (its batch-mates are retried alone and stored), and a database that dies
-// between a batch's count and its insert leaves nothing half-written: every POST is either
+// one statement per batch (caps and insert: admitMany), the in-flight cap stays exact for one
+// user's concurrent POSTs, a row the database refuses fails only itself (its batch-mates are
+// admitted again alone, in order, and stored), and a database that dies just before a batch's
+// statement leaves nothing half-written: every POST is either
 // 201 with its row and its job, or 503 with neither. PGlite, and a PostgreSQL server of this
 // file's own (stopped for real, pg_ctl -m immediate).
 import assert from "node:assert/strict";
@@ -9,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { AuthClaims, NewSubmission } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
-import { createStore, type Store, type SubmissionRepository } from "@sonocode/store";
+import { createStore, databaseUnavailable, type Store, type SubmissionRepository } from "@sonocode/store";
 import { startPrivatePostgres, testRedisUrl, uniqueName, type PrivatePostgres } from "@sonocode/testkit";
 import type { FastifyInstance } from "fastify";
 import { buildSubmissionApp, createProblemClient, createSubmissionQueue, type SubmissionQueueHandle } from "../src/index.js";
@@ -18,18 +19,18 @@ import { JWT_SECRET, bearer, sampleProblem, startProblemService } from "./harnes
 
 const NUL_CODE = "print('\u0000')";
 
-/** The store with every createMany call recorded (its inputs and whether it threw), and an optional hook before it runs. */
+/** The store with every admitMany call recorded (its inputs and whether it threw), and an optional hook before it runs. */
 function recording(store: Store) {
   const batches: { inputs: NewSubmission[]; failed: boolean }[] = [];
-  let beforeCreateMany: (() => Promise<void>) | undefined;
+  let beforeAdmit: (() => Promise<void>) | undefined;
   const submissions: SubmissionRepository = {
     ...store.submissions,
-    createMany: async (inputs) => {
-      const record = { inputs, failed: false };
+    admitMany: async (requests, maxInFlight) => {
+      const record = { inputs: requests.map((request) => request.input), failed: false };
       batches.push(record);
-      await beforeCreateMany?.();
+      await beforeAdmit?.();
       try {
-        return await store.submissions.createMany(inputs);
+        return await store.submissions.admitMany(requests, maxInFlight);
       } catch (error) {
         record.failed = true;
         throw error;
@@ -40,8 +41,8 @@ function recording(store: Store) {
   return {
     store: wrapped,
     batches,
-    onCreateMany(hook: (() => Promise<void>) | undefined) {
-      beforeCreateMany = hook;
+    onAdmit(hook: (() => Promise<void>) | undefined) {
+      beforeAdmit = hook;
     },
   };
 }
@@ -69,7 +70,7 @@ describe("admission batcher on PGlite", () => {
     const sub = `cap-${randomUUID()}`;
     await store.submissions.createMany([input(sub)]);
     const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => batcher.admit(user(sub), input(sub, `print(${i})`))));
-    assert.equal(batches.length, 1, "admits of one turn share one insert");
+    assert.equal(batches.length, 1, "admits of one turn share one statement (caps and insert)");
     const admitted = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
     assert.deepEqual(
       admitted.map((a) => [a.submission.code, a.inFlight]),
@@ -92,9 +93,11 @@ describe("admission batcher on PGlite", () => {
     const sub = `nul-${randomUUID()}`;
     const codes = ["print(1)", "print(2)", NUL_CODE, "print(4)", "print(5)"];
     const outcomes = await Promise.allSettled(codes.map((code) => batcher.admit(user(sub), input(sub, code))));
-    assert.equal(batches.length, 1);
-    assert.equal(batches[0]!.inputs.length, 5);
-    assert.equal(batches[0]!.failed, true, "the multi-row insert was refused as a whole");
+    assert.deepEqual(
+      batches.map((b) => [b.inputs.length, b.failed]),
+      [[5, true], [1, false], [1, false], [1, true], [1, false], [1, false]],
+      "the batch's statement was refused as a whole, then each row was admitted alone",
+    );
     outcomes.forEach((outcome, i) => {
       if (i === 2) {
         assert.equal(outcome.status, "rejected");
@@ -108,16 +111,31 @@ describe("admission batcher on PGlite", () => {
     assert.deepEqual(stored.items.map((s) => s.code).sort(), ["print(1)", "print(2)", "print(4)", "print(5)"]);
   });
 
-  test("the count query failing fails its batch and writes nothing; the next batch is served", async () => {
-    const sub = `count-${randomUUID()}`;
-    let failCount = true;
+  test("a refused row first in a capped batch: the others are admitted alone in arrival order, and the cap is met exactly", async () => {
+    const { store: recorded, batches } = recording(store);
+    const batcher = createAdmissionBatcher({ store: recorded, maxInFlight: 2 });
+    const sub = `refused-cap-${randomUUID()}`;
+    const codes = [NUL_CODE, "print(1)", "print(2)", "print(3)"];
+    const outcomes = await Promise.allSettled(codes.map((code) => batcher.admit(user(sub), input(sub, code))));
+    assert.deepEqual(batches.map((b) => [b.inputs.length, b.failed]), [[4, true], [1, true], [1, false], [1, false], [1, false]], "the batch, then each row alone");
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === "fulfilled" ? [o.value.submission.code, o.value.inFlight] : (o.reason as { code?: string }).code)),
+      ["VALIDATION_FAILED", ["print(1)", 0], ["print(2)", 1], "TOO_MANY_REQUESTS"],
+      "the refused row takes no place: two admitted, the fourth refused",
+    );
+    assert.equal(await store.submissions.countActiveByUser(sub), 2);
+  });
+
+  test("a failing admission statement fails its batch and writes nothing; the next batch is served", async () => {
+    const sub = `fail-${randomUUID()}`;
+    let fail = true;
     const flaky: Store = {
       ...store,
       submissions: {
         ...store.submissions,
-        countActiveByUsers: async (ids) => {
-          if (failCount) throw new Error("count failed");
-          return store.submissions.countActiveByUsers(ids);
+        admitMany: async (requests, max) => {
+          if (fail) throw databaseUnavailable(new Error("database gone"));
+          return store.submissions.admitMany(requests, max);
         },
       },
     };
@@ -125,7 +143,7 @@ describe("admission batcher on PGlite", () => {
     const failed = await Promise.allSettled([batcher.admit(user(sub), input(sub)), batcher.admit(user(sub), input(sub))]);
     assert.deepEqual(failed.map((o) => o.status), ["rejected", "rejected"]);
     assert.equal(await store.submissions.countActiveByUser(sub), 0);
-    failCount = false;
+    fail = false;
     assert.equal((await batcher.admit(user(sub), input(sub))).inFlight, 0);
   });
 });
@@ -184,11 +202,11 @@ describe("POST over a PostgreSQL server that fails mid-batch", () => {
     assert.deepEqual(stored.items.map((s) => s._id).sort(), [...ids].sort());
   });
 
-  test("the server stopped between a batch's count and its insert: each POST is 201 with its row and job, or 503 with neither", async () => {
+  test("the server stopped just before a batch's admission: each POST is 201 with its row and job, or 503 with neither", async () => {
     const sub = `pg-down-${randomUUID()}`;
     let stopped = false;
     let restarted = false;
-    recorder.onCreateMany(async () => {
+    recorder.onAdmit(async () => {
       if (stopped) return;
       stopped = true;
       await server.stop();
@@ -212,7 +230,7 @@ describe("POST over a PostgreSQL server that fails mid-batch", () => {
       const jobs = (await queue.queue.getJobs(["waiting", "prioritized", "delayed", "active"])).filter((job) => job?.data.userId === sub);
       assert.deepEqual(jobs.map((job) => job.id).sort(), acceptedIds, "jobs are exactly the accepted POSTs'");
     } finally {
-      recorder.onCreateMany(undefined);
+      recorder.onAdmit(undefined);
       if (stopped && !restarted) await server.start().catch(() => undefined);
     }
     // Back up: accepted again.

@@ -1,5 +1,6 @@
 // What accepted POSTs cost the database (issue 9): the POSTs of one event-loop turn share
-// one in-flight count and one multi-row insert, and nothing is read back after it; and with
+// one statement (admitMany: the in-flight caps and the multi-row insert), and nothing is
+// read back after it; and with
 // the problem cache, no call to problem-service after the first.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -39,7 +40,7 @@ before(async () => {
       if (typeof value !== "function" || typeof property !== "string") return value;
       return (...args: unknown[]) => {
         calls.set(property, (calls.get(property) ?? 0) + 1);
-        if (property === "createMany") rowsInserted += (args[0] as unknown[]).length;
+        if (property === "admitMany") rowsInserted += (args[0] as unknown[]).length;
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -64,16 +65,16 @@ after(async () => {
   await store.close();
 });
 
-test("20 accepted POSTs: their rows in batched inserts (one in-flight count per batch), nothing read back, one problem-service call", async () => {
+test("20 accepted POSTs: one admission statement per batch (caps and insert), nothing read back, one problem-service call", async () => {
   const problem = await store.problems.create(sampleProblem());
   const headers = await bearer("cost-user");
   const responses = await Promise.all(
     Array.from({ length: 20 }, () => app.inject({ method: "POST", url: "/api/v1/submissions", headers, payload: { problemId: problem._id, language: "PYTHON", code: "print(1)" } })),
   );
   for (const response of responses) assert.equal(response.statusCode, 201, response.body);
-  // Group commit: one count and one multi-row insert per batch, never a statement per POST.
-  const batches = calls.get("createMany") ?? 0;
-  assert.deepEqual(Object.fromEntries(calls), { countActiveByUsers: batches, createMany: batches });
+  // Group commit: one statement per batch (caps and insert together), never one per POST.
+  const batches = calls.get("admitMany") ?? 0;
+  assert.deepEqual(Object.fromEntries(calls), { admitMany: batches });
   assert.equal(rowsInserted, 20);
   assert.ok(batches < 20, `${batches} batches for 20 concurrent POSTs`);
   assert.equal(problemCalls, 1);

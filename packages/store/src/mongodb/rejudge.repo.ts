@@ -1,7 +1,7 @@
 import { ACTIVE_STATUSES, type SubmissionStatus } from "@sonocode/contracts";
 import type { Collection, Filter } from "mongodb";
 import type { RejudgeRepository, Unverified } from "../ports.js";
-import type { SubmissionDoc } from "./mongo.store.js";
+import type { SubmissionDoc } from "./submissions.repo.js";
 
 const ACTIVE: SubmissionStatus[] = [...ACTIVE_STATUSES];
 

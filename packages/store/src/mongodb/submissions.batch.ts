@@ -3,7 +3,13 @@ import { databaseUnavailable } from "../outage.js";
 
 /**
  * The POST path's group commit on MongoDB (see postgres/submissions.batch.ts):
- * the documents of one batch go in one insertMany. MongoDB has no all-or-nothing
+ * admitMany counts the batch's users in one aggregation (countByUsers), decides with
+ * admissionPlaces (the rule admit_submissions applies in SQL) and writes the admitted
+ * documents in one insertMany. That is a count then an insert, not one statement: exact
+ * within a process (the batcher writes one batch at a time) but two replicas admitting
+ * the same user at the same moment can both count below the cap (a multi-document
+ * transaction would need a replica set; the POSTs of one user rarely reach two
+ * replicas in the same millisecond). MongoDB has no all-or-nothing
  * insertMany without a replica-set transaction, so a refused batch is undone:
  * ordered=false inserts every document it can, and when any was refused the ones
  * written are deleted again before the error is rethrown, so the caller sees

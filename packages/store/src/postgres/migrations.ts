@@ -1,3 +1,4 @@
+import { ADMIT_SUBMISSIONS_FUNCTION } from "./admission.sql.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
 /**
@@ -22,7 +23,8 @@ import type { SqlClient, SqlExecutor } from "./sql-client.js";
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  readonly sql: string;
+  /** Statements separated by semicolons that end a line, or (for bodies with semicolons) the statements themselves. */
+  readonly sql: string | readonly string[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -221,6 +223,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX submissions_rejudge_pending_idx ON submissions (rejudge_id) WHERE status IN ('Pending', 'Running') AND rejudge_generation > 0;
     `,
   },
+  {
+    version: 10,
+    name: "admission in one statement",
+    sql: [ADMIT_SUBMISSIONS_FUNCTION],
+  },
 ];
 
 /** Arbitrary constant key for pg_advisory_xact_lock, shared by every process migrating this database. */
@@ -259,7 +266,11 @@ export async function runMigrations(client: SqlClient, migrations: readonly Migr
  * accept one statement each, so a script is split on the semicolons that end a
  * line. Migrations are written to respect that: no semicolons inside bodies.
  */
-async function execScript(tx: SqlExecutor, script: string): Promise<void> {
+async function execScript(tx: SqlExecutor, script: string | readonly string[]): Promise<void> {
+  if (typeof script !== "string") {
+    for (const statement of script) await tx.query(statement);
+    return;
+  }
   const statements = script
     .split(/;\s*$/m)
     .map((statement) => statement.replace(/^\s*--.*$/gm, "").trim())

@@ -1,6 +1,6 @@
 import type { AuthClaims, NewSubmission, Submission } from "@sonocode/contracts";
 import { AppError } from "@sonocode/errors";
-import { isDatabaseUnavailable, type Store } from "@sonocode/store";
+import { isDatabaseUnavailable, type AdmissionOutcome, type AdmissionRequest, type Store } from "@sonocode/store";
 
 /** An accepted submission, and how many of its user's were in flight before it (its place in line). */
 export interface Admitted {
@@ -45,26 +45,23 @@ function tooMany(maxInFlight: number): AppError {
 
 /**
  * Group commit for the POST path (issue 9). The POSTs that reach this point
- * during one event-loop turn share one in-flight count query and one multi-row
- * insert instead of two statements each: on PGlite, which runs on this thread,
- * that is most of what a POST cost.
+ * during one event-loop turn share ONE statement (store.submissions.admitMany:
+ * the in-flight caps and the multi-row insert together) instead of two each.
  *
  * Batches are written one at a time (the next gathers while one is in the
- * database), so each batch counts with every earlier batch committed: within a
- * process the per-user cap is exact, a user's POSTs of one batch being admitted
- * in arrival order against the count plus the ones admitted before them. (Several
- * replicas still count concurrently, as before.)
+ * database). The store decides the cap: a user's POSTs of one batch are admitted
+ * in arrival order against the stored count plus the ones admitted before them,
+ * and on PostgreSQL a user's admissions are serialised across replicas, so the
+ * cap is exact there too (MongoDB: within a replica).
  *
  * Guarantees per POST, whatever its batch-mates do:
- * - the insert is one statement, so a batch is written whole or not at all;
+ * - admission is one statement, so a batch is written whole or not at all;
  * - when it fails for anything but an outage (one row the database refuses:
- *   NUL in the code), every row is retried alone, so only that row fails;
+ *   NUL in the code), every row is admitted again alone, one after another in
+ *   arrival order, so only that row fails and the cap stays exact;
  * - an outage fails every POST of the batch with DATABASE_UNAVAILABLE (a 503)
  *   and nothing of it was written; retrying singles against a database that is
  *   away would only hold every request for another connect timeout.
- * A POST refused by the cap behind an admitted batch-mate whose single insert
- * then fails was refused one early: the cap is never exceeded, it may be met
- * conservatively in that one case.
  */
 export function createAdmissionBatcher(options: AdmissionBatcherOptions): AdmissionBatcher {
   const { store, maxInFlight } = options;
@@ -73,50 +70,36 @@ export function createAdmissionBatcher(options: AdmissionBatcherOptions): Admiss
   let scheduled = false;
   let writing = false;
 
-  const capped = (caller: AuthClaims) => caller.role !== "admin" && maxInFlight > 0;
+  const request = (entry: Entry): AdmissionRequest => ({ input: entry.input, capped: entry.caller.role !== "admin" && maxInFlight > 0 });
 
-  const insertAlone = async (admitted: { entry: Entry; inFlight: number }[]) => {
-    await Promise.all(
-      admitted.map(({ entry, inFlight }) =>
-        store.submissions.create(entry.input).then(
-          (submission) => entry.resolve({ submission, inFlight }),
-          (error: unknown) => entry.reject(error),
-        ),
-      ),
-    );
+  const answer = (entry: Entry, outcome: AdmissionOutcome) => {
+    if (outcome.admitted) entry.resolve({ submission: outcome.submission, inFlight: outcome.inFlight });
+    else entry.reject(tooMany(maxInFlight));
+  };
+
+  const admitAlone = async (batch: Entry[]) => {
+    for (const entry of batch) {
+      try {
+        answer(entry, (await store.submissions.admitMany([request(entry)], maxInFlight))[0]!);
+      } catch (error) {
+        entry.reject(error);
+      }
+    }
   };
 
   const write = async (batch: Entry[]) => {
-    let counts: Map<string, number>;
+    let outcomes: AdmissionOutcome[];
     try {
-      counts = await store.submissions.countActiveByUsers(batch.map((entry) => entry.caller.sub));
+      outcomes = await store.submissions.admitMany(batch.map(request), maxInFlight);
     } catch (error) {
-      for (const entry of batch) entry.reject(error);
-      return;
-    }
-    const admitted: { entry: Entry; inFlight: number }[] = [];
-    for (const entry of batch) {
-      const inFlight = counts.get(entry.caller.sub) ?? 0;
-      if (capped(entry.caller) && inFlight >= maxInFlight) {
-        entry.reject(tooMany(maxInFlight));
-        continue;
-      }
-      admitted.push({ entry, inFlight });
-      counts.set(entry.caller.sub, inFlight + 1);
-    }
-    if (admitted.length === 0) return;
-    let submissions: Submission[];
-    try {
-      submissions = await store.submissions.createMany(admitted.map(({ entry }) => entry.input));
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) {
-        for (const { entry } of admitted) entry.reject(error);
+      if (isDatabaseUnavailable(error) || batch.length === 1) {
+        for (const entry of batch) entry.reject(error);
         return;
       }
-      await insertAlone(admitted);
+      await admitAlone(batch);
       return;
     }
-    admitted.forEach(({ entry, inFlight }, index) => entry.resolve({ submission: submissions[index]!, inFlight }));
+    batch.forEach((entry, index) => answer(entry, outcomes[index]!));
   };
 
   const drain = async () => {
