@@ -92,14 +92,20 @@ describe("problem-service CRUD over HTTP (PGlite)", () => {
     }
   });
 
-  it("a known path with a wrong method is 405 with Allow; an unknown route is 404 ROUTE_NOT_FOUND", async () => {
+  it("a known path with a wrong method is 405 with Allow, OPTIONS is 204 with Allow; an unknown route is 404 ROUTE_NOT_FOUND", async () => {
     const res = await call(server, "POST", "/api/v1/problems/0123456789abcdef01234567", { token: server.adminToken, json: {} });
     assert.equal(res.status, 405);
     assert.equal(res.body.error.code, "METHOD_NOT_ALLOWED");
     assert.equal(res.headers.get("allow"), "GET, HEAD, PUT, PATCH, DELETE");
 
-    const options = await call(server, "OPTIONS", "/api/v1/problems");
-    assert.equal(options.status, 405);
+    // OPTIONS says what a known path takes (204 + Allow, as submission-service answers it).
+    const options = await fetch(`${server.baseUrl}/api/v1/problems`, { method: "OPTIONS" });
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.get("allow"), "GET, HEAD, POST, OPTIONS");
+    assert.equal(await options.text(), "");
+    const itemOptions = await fetch(`${server.baseUrl}/api/v1/problems/0123456789abcdef01234567`, { method: "OPTIONS" });
+    assert.equal(itemOptions.status, 204);
+    assert.equal(itemOptions.headers.get("allow"), "GET, HEAD, PUT, PATCH, DELETE, OPTIONS");
 
     for (const path of ["/", "/api/v1/nope", "/api/v2/problems", "/api/v1/problems/a/b"]) {
       const notFound = await call(server, "GET", path);
