@@ -1,0 +1,42 @@
+#!/bin/bash
+# On-CPU profile of the burst's evaluator (issue 9): runs the two-slot burst with
+# --perf-basic-prof, attaches `perf record` to the burst platform's evaluator process (the
+# second sonocode-evaluator to appear: the first platform measures the languages) and writes
+# OUT/perf.data, OUT/bench.log and OUT/script.txt (`perf script`). V8's --cpu-prof samples wall
+# time (a pipe write that wakes a supervisor and is preempted by it looks like CPU there);
+# perf's cpu-clock counts only time on a CPU. Summarise with scripts/bench/perf-summary.ts.
+#
+#   flock /work/coord/bench.lock bash scripts/bench/perf-burst.sh /tmp/perf [extra bench:pipeline flags]
+#   npx tsx scripts/bench/perf-summary.ts /tmp/perf/script.txt --submissions 100
+set -euo pipefail
+out=${1:?usage: perf-burst.sh OUTDIR [bench flags]}
+shift
+command -v perf > /dev/null || { echo "perf is not installed (linux-perf)" >&2; exit 1; }
+rm -rf "$out"
+mkdir -p "$out"
+cd "$(dirname "$0")/../.."
+npm run bench:pipeline -- --languages c --runs 1 --warmup 1 --burst-slots 2 --skip-ingest \
+  --node-options=--perf-basic-prof --json "$out/bench.json" "$@" > "$out/bench.log" 2>&1 &
+bench=$!
+first=""
+evaluator=""
+while kill -0 "$bench" 2> /dev/null; do
+  current=$(pgrep -f '^sonocode-evaluator' | head -1 || true)
+  if [ -n "$current" ]; then
+    if [ -z "$first" ]; then first=$current; elif [ "$current" != "$first" ]; then evaluator=$current; break; fi
+  fi
+  sleep 0.05
+done
+if [ -z "$evaluator" ]; then
+  echo "no second evaluator appeared; see $out/bench.log" >&2
+  wait "$bench" || true
+  exit 1
+fi
+echo "evaluator pid $evaluator" > "$out/perf.txt"
+perf record -F 1999 -g -p "$evaluator" -o "$out/perf.data" >> "$out/perf.txt" 2>&1 &
+recorder=$!
+wait "$bench" || true
+wait "$recorder" || true
+perf script -i "$out/perf.data" -F tid,time,ip,sym --no-demangle > "$out/script.txt" 2> /dev/null
+grep -E "burst of|CPU per sub" "$out/bench.log" | cut -c1-400 || true
+echo "perf script: $out/script.txt (evaluator pid $evaluator)"
