@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Interactor, JudgeRequest } from "@sonocode/contracts";
 import { classifyRun, createBwrapEngine, createJudgeWithEngine, DEFAULT_ROOTFS, type Judge, type SandboxEngine } from "../src/index.js";
-import { kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts } from "./interactive.fixtures.js";
+import { BULK_COUNTER_C, bulkInteractor, kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts } from "./interactive.fixtures.js";
 
 const rootfs = process.env.SONOCODE_TEST_ROOTFS || DEFAULT_ROOTFS;
 
@@ -171,6 +171,12 @@ describe("interactive problems (bwrap)", { concurrency: 1 }, () => {
       } finally {
         await session.dispose();
       }
+    });
+
+    it("an interactor sending the program 1.2 MB (more than its own 1 MiB report limit) is not capped: Success", async () => {
+      const verdict = await judge.judge({ language: "C", source: BULK_COUNTER_C, tests: [{ input: "1\n", output: "", hidden: false }], timeLimitMs: 2_000, memoryLimitMb: 64, interactor: bulkInteractor });
+      assert.equal(verdict.status, "Success", JSON.stringify(verdict));
+      assert.equal(verdict.results[0]?.checkerMessage, "counted");
     });
 
     it("an honest program answering line by line is accepted", async () => {

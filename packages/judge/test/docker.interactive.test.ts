@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import type { Interactor, JudgeRequest } from "@sonocode/contracts";
 import { classifyRun, createDockerEngine, createJudgeWithEngine, type Judge, type SandboxEngine } from "../src/index.js";
 import { dockerSkipReason } from "./docker.availability.js";
-import { kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts } from "./interactive.fixtures.js";
+import { BULK_COUNTER_C, bulkInteractor, kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts } from "./interactive.fixtures.js";
 
 const unavailable = await dockerSkipReason(createDockerEngine({}));
 
@@ -75,6 +75,12 @@ describe("interactive problems (docker)", { skip: unavailable ?? false, concurre
     const honest = await judge.judge(linesRequest("doubles", 2_000));
     assert.equal(honest.status, "Success", JSON.stringify(honest));
     assert.equal(honest.results[0]?.checkerMessage, "2000 rounds");
+  });
+
+  it("an interactor sending the program 1.2 MB (more than its own 1 MiB report limit) is not capped: Success", async () => {
+    const verdict = await judge.judge({ language: "C", source: BULK_COUNTER_C, tests: [{ input: "1\n", output: "", hidden: false }], timeLimitMs: 2_000, memoryLimitMb: 64, interactor: bulkInteractor });
+    assert.equal(verdict.status, "Success", JSON.stringify(verdict));
+    assert.equal(verdict.results[0]?.checkerMessage, "counted");
   });
 
   it("the engine's facts: the program's stdout towards the helper is counted, not kept, and past the limit is an output kill", async () => {

@@ -186,6 +186,38 @@ while True:
   },
 } as const;
 
+// The other way round: an interactor that sends the program 1.2 MB (600,000 lines "1", then
+// "0") and expects the count back. The interactor's output towards the program is not the
+// program's and is not capped by the interactor's own 1 MiB report limit (Docker used to
+// count it there: IE).
+const BULK_C = `#include <stdio.h>
+int main(int argc, char **argv) {
+  if (argc != 3) return 3;
+  FILE *out = fopen(argv[2], "w");
+  if (!out) return 3;
+  for (int i = 0; i < 600000; i++) fputs("1\\n", stdout);
+  fputs("0\\n", stdout);
+  fflush(stdout);
+  long n;
+  if (scanf("%ld", &n) != 1) { fprintf(stderr, "no count"); return 1; }
+  if (n != 600000) { fprintf(stderr, "count %ld", n); return 1; }
+  fprintf(stderr, "counted");
+  return 0;
+}
+`;
+
+export const bulkInteractor: Interactor = { protocol: "testlib", language: "C", source: BULK_C };
+
+/** Counts the numbers before the 0 (bulkInteractor's program). */
+export const BULK_COUNTER_C = `#include <stdio.h>
+int main(void) {
+  long x, n = 0;
+  while (scanf("%ld", &x) == 1 && x != 0) n++;
+  printf("%ld\\n", n);
+  return 0;
+}
+`;
+
 /** Limits of the engine-level pairs below: 1 MiB of output. */
 export const PAIR_LIMITS: RunLimits = { cpuTimeMs: 5_000, wallTimeMs: 10_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 16, fileSizeBytes: 1 << 20 };
 

@@ -14,46 +14,82 @@
 //
 // The program's stdout is counted on its way to the helper, against the program's output
 // limit (the same limit, and the same fact, as a plain run's stdout and as the bwrap
-// engine's relay: its stdoutBytes, with the exec's "output" watchdog once past it): a program
-// flooding an interactor that reads one growing line is OLE, never the interactor's memory
-// limit and IE. Past the limit nothing more is handed on. Those bytes are the helper's, not
-// kept here: the program's outcome has an empty stdout.
+// engine's relay: its stdoutBytes, and one byte past the limit the exec's "output"
+// watchdog): a program flooding an interactor that reads one growing line is OLE, never the
+// interactor's memory limit and IE. The helper's stdout towards the program is not counted
+// (the problem's output; bounded by the program's memory limit as it reads it, as on bwrap).
+// Neither is kept here: those bytes are the other side's. Each direction holds back its
+// source while its target is full (backpressure), so the host never buffers more than a
+// stream's high-water mark of either.
 import { readFile } from "node:fs/promises";
 import { PassThrough } from "node:stream";
 import type { PairedRunOutcome, PairedRunSpec, RunOutcome, RunSpec } from "../../sandbox/sandbox.js";
-import type { ExecHooks } from "./exec-run.js";
+import type { ExecControl, ExecHooks } from "./exec-run.js";
 
 /** Moves the first $1 bytes of stdin to fd 3, then execs the helper (argv from $2 on). */
 const SIDE_SHIM = 'head -c "$1" > /tmp/.side-input || exit 120\nexec 3< /tmp/.side-input\nrm -f /tmp/.side-input\nshift\nexec "$@"';
 
 export type HookedRun = (spec: RunSpec, hooks: ExecHooks) => Promise<RunOutcome>;
 
-function forward(target: PassThrough): (chunk: Buffer) => void {
-  return (chunk) => {
-    if (!target.destroyed && !target.writableEnded) target.write(chunk);
-  };
-}
-
-/** The program's stdout towards the helper: counted, and cut one byte past its output limit (the exec's capture kills it there). */
-class CountedForward {
+/**
+ * One direction of the pair: a side's stdout into the other's stdin. With a limit, the bytes
+ * are counted and one byte past it the source is killed as its output watchdog (nothing more
+ * is handed on).
+ */
+class Link {
+  /** Bytes the source wrote this way. */
   bytes = 0;
+  private source: ExecControl | null = null;
+  private paused = false;
+  private killed = false;
 
   constructor(
     private readonly target: PassThrough,
-    private readonly limit: number,
-  ) {}
+    private readonly limit: number | null,
+  ) {
+    const resume = () => {
+      if (!this.paused) return;
+      this.paused = false;
+      this.source?.resume();
+    };
+    target.on("drain", resume);
+    // The other side is gone (its exec destroys its input): drop what comes, never hold the source.
+    target.on("close", resume);
+  }
 
-  readonly push = (chunk: Buffer): void => {
-    const room = this.limit + 1 - this.bytes;
-    this.bytes += chunk.length;
-    if (room > 0) forward(this.target)(chunk.length <= room ? chunk : chunk.subarray(0, room));
-  };
-}
+  private get open(): boolean {
+    return !this.target.destroyed && !this.target.writableEnded;
+  }
 
-function close(target: PassThrough): () => void {
-  return () => {
-    if (!target.destroyed && !target.writableEnded) target.end();
-  };
+  hooks(input: PassThrough, end: () => void): ExecHooks {
+    return { input, onStdout: (chunk) => this.push(chunk), onEnd: end, attach: (control) => (this.source = control) };
+  }
+
+  /** The source's stdout has ended: so does the target's input. */
+  end(): void {
+    if (this.open) this.target.end();
+  }
+
+  private push(chunk: Buffer): void {
+    let data = chunk;
+    if (this.limit !== null) {
+      const room = this.limit + 1 - this.bytes;
+      this.bytes += chunk.length;
+      if (this.bytes > this.limit && !this.killed) {
+        this.killed = true;
+        this.source?.killForOutput();
+      }
+      if (room <= 0) return;
+      if (chunk.length > room) data = chunk.subarray(0, room);
+    } else {
+      this.bytes += chunk.length;
+    }
+    if (!this.open) return;
+    if (!this.target.write(data) && !this.paused && this.source) {
+      this.paused = true;
+      this.source.pause();
+    }
+  }
 }
 
 export async function execPair(runProgram: HookedRun, runHelper: HookedRun, spec: PairedRunSpec): Promise<PairedRunOutcome> {
@@ -64,15 +100,15 @@ export async function execPair(runProgram: HookedRun, runHelper: HookedRun, spec
   // Before anything the program writes: the shim reads exactly these bytes first.
   toHelper.write(side);
   const helperSpec: RunSpec = { ...spec.helper, argv: ["/bin/sh", "-c", SIDE_SHIM, "side-input", String(side.length), ...spec.helper.argv], stdin: "" };
-  const towardsHelper = new CountedForward(toHelper, spec.program.limits.outputBytes);
+  const towardsHelper = new Link(toHelper, spec.program.limits.outputBytes);
+  const towardsProgram = new Link(toProgram, null);
   const [program, helper] = await Promise.allSettled([
-    runProgram({ ...spec.program, stdin: "" }, { input: toProgram, onStdout: towardsHelper.push, onEnd: close(toHelper) }),
-    runHelper(helperSpec, { input: toHelper, onStdout: forward(toProgram), onEnd: close(toProgram) }),
+    runProgram({ ...spec.program, stdin: "" }, towardsHelper.hooks(toProgram, () => towardsHelper.end())),
+    runHelper(helperSpec, towardsProgram.hooks(toHelper, () => towardsProgram.end())),
   ]);
   // Both sides have ended either way; a sandbox failure of either is the pair's.
   if (program.status === "rejected") throw program.reason;
   if (helper.status === "rejected") throw helper.reason;
-  // Facts: what the program wrote towards the helper (counted above; the exec's capture
-  // counted the same bytes and fired its output watchdog past the limit), none of it kept.
-  return { program: { ...program.value, stdout: Buffer.alloc(0), stdoutBytes: towardsHelper.bytes }, helper: helper.value };
+  // Facts: what the program wrote towards the helper (none of it kept); the helper's stdout is not counted.
+  return { program: { ...program.value, stdoutBytes: towardsHelper.bytes }, helper: helper.value };
 }

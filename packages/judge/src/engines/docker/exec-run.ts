@@ -37,15 +37,32 @@ export interface ExecContext {
   reap: () => Promise<void>;
 }
 
-/** A paired run's wiring (exec-pair.ts): the exec's stdin from a stream, its stdout also handed on, its end told. */
+/** A paired run's wiring (exec-pair.ts): the exec's stdin from a stream, its stdout handed on, its end told. */
 export interface ExecHooks {
   /** Piped into the exec's stdin instead of spec.stdin (its end half-closes it). */
   input: Readable;
-  /** Every stdout chunk, as it arrives (besides the capture, which bounds it). */
+  /**
+   * Every stdout chunk, as it arrives. A pair's stdout is the other side's input, not this
+   * run's output: it is neither kept nor counted here (the run's output limit bounds its
+   * stderr); exec-pair.ts counts the program's against its limit.
+   */
   onStdout(chunk: Buffer): void;
   /** The exec's output streams have ended (the program is gone). */
   onEnd(): void;
+  /** Once the exec is started: how the pair holds back its output (backpressure) and stops it (the output watchdog). */
+  attach(control: ExecControl): void;
 }
+
+export interface ExecControl {
+  /** Stops reading the exec's output (stdout and stderr share one stream) until resume(). */
+  pause(): void;
+  resume(): void;
+  /** Kills the run as its output watchdog. */
+  killForOutput(): void;
+}
+
+/** Bytes of a pair's stdout kept for the daemon's own start failure message (see below). */
+const START_FAILURE_BYTES = 300;
 
 export async function execRun(ctx: ExecContext, spec: RunSpec, hooks?: ExecHooks): Promise<RunOutcome> {
   const { limits } = spec;
@@ -120,17 +137,21 @@ export async function execRun(ctx: ExecContext, spec: RunSpec, hooks?: ExecHooks
   };
 
   const output = new OutputCapture(limits.outputBytes, STDERR_KEEP_BYTES, () => kill("output"));
+  // A pair's stdout only goes on; its first bytes are kept for the daemon's start failure message.
+  let startBytes = Buffer.alloc(0);
   const demux = new ExecDemuxer(
     hooks
       ? {
           push: (id, data) => {
-            output.push(id, data);
-            if (id === 1) hooks.onStdout(data);
+            if (id !== 1) return output.push(id, data);
+            if (startBytes.length < START_FAILURE_BYTES) startBytes = Buffer.concat([startBytes, data.subarray(0, START_FAILURE_BYTES - startBytes.length)]);
+            hooks.onStdout(data);
           },
         }
       : output,
   );
   stream.on("data", (chunk: Buffer) => demux.push(chunk));
+  hooks?.attach({ pause: () => stream.pause(), resume: () => stream.resume(), killForOutput: () => kill("output") });
 
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
@@ -230,7 +251,7 @@ export async function execRun(ctx: ExecContext, spec: RunSpec, hooks?: ExecHooks
   if (failure) throw failure;
 
   const code = await waitExecExit(exec);
-  const stdout = output.bytes(1);
+  const stdout = hooks ? startBytes : output.bytes(1);
   // The daemon reports its own failure to start the process as exit 126 with the
   // reason on stdout: that is a sandbox failure, not the program's outcome.
   if (code === 126 && phase === "starting" && stdout.toString("latin1", 0, 64).startsWith("OCI runtime exec failed")) {
@@ -244,7 +265,8 @@ export async function execRun(ctx: ExecContext, spec: RunSpec, hooks?: ExecHooks
   return {
     exitCode,
     signal,
-    stdout,
+    // A pair's stdout went to the other side (exec-pair.ts reports the program's count).
+    stdout: hooks ? Buffer.alloc(0) : stdout,
     stderr: output.bytes(2),
     stdoutBytes: output.written(1),
     stderrBytes: output.written(2),
