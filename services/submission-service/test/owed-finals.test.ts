@@ -221,6 +221,32 @@ describe("final events whose append failed are sent later, once", () => {
   });
 });
 
+describe("replays racing each other", () => {
+  // Two replays of one final at once (an owed retry and a results-consumer replay of a late
+  // result, or two replicas' reconcilers): the went-out mark must be checked in the append
+  // itself, or both see no mark and both append.
+  test("two concurrent replays of a submission's final append it once", async () => {
+    const notifier = createSubmissionNotifier(redis, h.prefix);
+    const created = await h.store.submissions.create({ userId: "gil", problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
+    const outcome = await h.store.submissions.finalize(created._id, { status: "IE", passed: 0, total: 2, timeMs: null, memoryKb: null, results: [], compileOutput: null, failedTest: null, message: "internal error: test" }, 0);
+    assert.ok(outcome?.applied);
+    const sent = await Promise.all([notifier.final(outcome.submission, { replay: true }), notifier.final(outcome.submission, { replay: true })]);
+    assert.deepEqual(sent.sort(), ["already-emitted", "emitted"]);
+    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "appended once");
+  });
+
+  test("two concurrent replays of a run's run:result append it once", async () => {
+    const { createRunNotifier } = await import("../src/notifications/run.notifier.js");
+    const notifier = createRunNotifier(redis, h.prefix);
+    const run = await h.store.runs.create({ userId: "hal", problemId: h.problem._id, language: "PYTHON", deadlineAt: new Date(Date.now() + 60_000).toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const outcome = await h.store.runs.finalize(run._id, { status: "IE", compileOutput: null, results: [], message: "internal error: test" });
+    assert.ok(outcome?.applied);
+    const sent = await Promise.all([notifier.final(outcome.run, { replay: true }), notifier.final(outcome.run, { replay: true })]);
+    assert.deepEqual(sent.sort(), ["already-emitted", "emitted"]);
+    assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "IE" }], "appended once");
+  });
+});
+
 describe("owed finals (the list itself)", () => {
   test("oldest first; a failure stops the pass and keeps the rest; bounded, the oldest dropped", async () => {
     const { createOwedFinals } = await import("../src/notifications/owed-finals.js");

@@ -21,10 +21,15 @@ export function createRunNotifier(redis: Redis, prefix: string): RunNotifier {
   const markKey = (run: Run) => `${prefix}:run-notified:${run._id}`;
   return {
     async final(run, options) {
-      if (options?.replay && (await redis.exists(markKey(run))) === 1) return "already-emitted";
-      // For the stored owner, never for a user named by a job payload.
-      await appendUserEvent(redis, prefix, run.userId, SOCKET_EVENTS.runResult, run, { mode: "marked", markKey: markKey(run), markTtlSeconds: RUN_MARK_TTL_SECONDS });
-      return "emitted";
+      // For the stored owner, never for a user named by a job payload. A replay's mark check is
+      // inside the append script: two replays at once append once.
+      const id = await appendUserEvent(redis, prefix, run.userId, SOCKET_EVENTS.runResult, run, {
+        mode: "marked",
+        markKey: markKey(run),
+        markTtlSeconds: RUN_MARK_TTL_SECONDS,
+        replay: options?.replay === true,
+      });
+      return id === null ? "already-emitted" : "emitted";
     },
   };
 }

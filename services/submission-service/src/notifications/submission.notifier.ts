@@ -14,9 +14,9 @@ import { appendUserEvent } from "./user-events.js";
  *
  * The final event is at-least-once: it is appended after the database write, and a replayed
  * result (a consumer that died between the write and the append) appends it again unless a
- * short-lived mark says it already went out. A duplicate is therefore possible only when a
- * process dies between the append and the mark (one script: not at all while Redis runs it);
- * clients dedupe by submission id.
+ * short-lived mark says it already went out (checked inside the append script, so two replays
+ * at once append once). A duplicate is therefore possible only when the mark is gone (its TTL,
+ * or Redis lost it); clients dedupe by submission id and generation.
  */
 export interface SubmissionNotifier {
   progress(submission: Submission): Promise<void>;
@@ -68,18 +68,19 @@ export function createSubmissionNotifier(redis: Redis, prefix: string): Submissi
       );
     },
     async final(submission, { replay }) {
-      if (replay && (await redis.exists(markKey(submission))) === 1) return "already-emitted";
-      // One script, in this order: the gate closes (from here on no progress event of this
+      // One script, in this order: a replay stops if the mark is there (checked in the script, so
+      // two replays at once append once), the gate closes (from here on no progress event of this
       // submission is appended), the event is appended for the stored owner (the database is
       // the truth, not a job payload), without its code, and the mark records that it went out.
-      await appendUserEvent(redis, prefix, submission.userId, SOCKET_EVENTS.result, finalEventPayload(submission), {
+      const id = await appendUserEvent(redis, prefix, submission.userId, SOCKET_EVENTS.result, finalEventPayload(submission), {
         mode: "final",
         gateKey: gateKey(submission),
         gateTtlSeconds: FINAL_GATE_TTL_SECONDS,
         markKey: markKey(submission),
         markTtlSeconds: FINAL_MARK_TTL_SECONDS,
+        replay,
       });
-      return "emitted";
+      return id === null ? "already-emitted" : "emitted";
     },
   };
 }
