@@ -108,6 +108,10 @@ static void start_current(const char *seq, const unsigned char *marker, int out0
   memcpy(current.marker, marker, MARKER_BYTES);
 }
 
+static void pin_to_run(pid_t init);
+static void pin(void);
+static void unpin(void);
+
 /* Parses one spec from f (for an init to parse again); its bytes are f->buf[*at, *at + *len). */
 static int take_spec(struct fields *f, size_t *at, size_t *len) {
   static struct spec probe;
@@ -229,6 +233,7 @@ void pair_command(struct fields *f) {
   current.cross.from = prog_out[0];
   current.cross.to = help_in[1];
   current.cross.limit = limit;
+  pin_to_run(in.pid);
 }
 
 /* One init answered or died: wait for its whole pid namespace (every writer of its pipes). */
@@ -260,6 +265,32 @@ static void relay(int i) {
     close(current.out[i]);
     current.out[i] = -1;
   }
+}
+
+/*
+ * While a paired run is in flight the supervisor runs on the run's CPUs (the slot's cpuset, as
+ * the program's init has it): it is on the path of every message from the program to the
+ * helper, and a wakeup sent to another CPU, idle in a VM, cost 50+ us per message instead of
+ * ~3 us (the kernel prefers an idle CPU for the woken relay; the sender pays the IPI in its
+ * own CPU time). Unpinned slots change nothing (the init's CPUs are ours). Undone before any
+ * fork (a prepared init must not inherit it) and when the pair answers.
+ */
+static cpu_set_t own_cpus, run_cpus;
+static int pin_wanted, pinned;
+
+static void pin(void) {
+  if (pin_wanted && !pinned && sched_setaffinity(0, sizeof run_cpus, &run_cpus) == 0) pinned = 1;
+}
+
+static void unpin(void) {
+  if (pinned && sched_setaffinity(0, sizeof own_cpus, &own_cpus) == 0) pinned = 0;
+}
+
+static void pin_to_run(pid_t init) {
+  pin_wanted = 0;
+  if (pinned || sched_getaffinity(0, sizeof own_cpus, &own_cpus) != 0 || sched_getaffinity(init, sizeof run_cpus, &run_cpus) != 0) return;
+  pin_wanted = !CPU_EQUAL(&own_cpus, &run_cpus);
+  pin();
 }
 
 static void end_cross(void) {
@@ -338,6 +369,8 @@ static void side_answer(const struct side *side, char *why, size_t size) {
 static void maybe_answer(void) {
   if (!current.active || !current.main.ended || !current.aux.ended) return;
   drain_after_end();
+  unpin();
+  pin_wanted = 0;
   current.active = 0;
   char why[160];
   end_markers(current.marker);
@@ -352,7 +385,10 @@ static void maybe_answer(void) {
 
 
 void prep_command(struct fields *f, int helper) {
+  /* The next init is a fork of ours: never with a paired run's CPUs (pin_to_run()). */
+  unpin();
   prepare(f, helper ? &prepared_aux : &prepared, helper);
+  pin();
 }
 
 void runs_poll_fds(struct pollfd *p) {

@@ -15,7 +15,8 @@
  *     |  `- program (rlimits, slot uid, no_new_privs; then execve)
  *     `- helper init (paired runs only, see pair_command(): the same, in a cgroup of its own)
  *        `- helper (an interactor: the slot's helper uid, never the program's; its
- *                   stdin/stdout crossed with the program's, work dir its own /tmp)
+ *                   stdin/stdout crossed with the program's (the program's stdout relayed
+ *                   by us, counted), work dir its own /tmp)
  *
  * The run init is forked one run ahead ("prep"), into the next run's cgroup: on cgroup
  * v2 with clone3(CLONE_INTO_CGROUP), so it never runs outside it; on v1 it writes
@@ -56,8 +57,9 @@
  *                       | "<seq> killed 0 0 0" (the init died: the host killed the group)
  *                       | "<seq> execfail <errno> 0 0" | "<seq> error <stage> <errno>"
  *                       (stage child-<step>: the program's own setup failed before exec)
- *   pair <seq> <marker-hex> <program spec> <helper spec> <helper's fd 3: "-" bytes | "@" path>
- *       a paired run (see pair_command()): markers, then "<seq>a <helper's answer>", then "<seq> <program's answer>"
+ *   pair <seq> <marker-hex> <program's output limit> <program spec> <helper spec> <helper's fd 3: "-" bytes | "@" path>
+ *       a paired run (see pair_command() in runs.c: the program's stdout reaches the helper through
+ *       us, counted): markers, then "<seq>a <helper's answer>", then "<seq> <program's answer> <bytes crossed>"
  * An unprivileged judge sends "uconfig" instead of "config" (userns-view.c: the same view
  * from a user namespace, "userns" -> the judge maps it -> "mapped" -> "ready").
  * EOF on fd 0, or the judge's death (PR_SET_PDEATHSIG), kills everything and exits.
