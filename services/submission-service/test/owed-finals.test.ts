@@ -235,6 +235,19 @@ describe("replays racing each other", () => {
     assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "appended once");
   });
 
+  test("a replay that lands between the finalizer's write and its own append: the event goes out once", async () => {
+    // The finalizer (reconciler, feeder, results consumer) commits the verdict; before its own
+    // append runs, a replay that read the committed row (a late result, another replica's tick)
+    // appends it and sets the mark. The finalizer's append must then add nothing.
+    const notifier = createSubmissionNotifier(redis, h.prefix);
+    const created = await h.store.submissions.create({ userId: "ike", problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
+    const outcome = await h.store.submissions.finalize(created._id, { status: "IE", passed: 0, total: 2, timeMs: null, memoryKb: null, results: [], compileOutput: null, failedTest: null, message: "internal error: test" }, 0);
+    assert.ok(outcome?.applied);
+    assert.equal(await notifier.final(outcome.submission, { replay: true }), "emitted");
+    assert.equal(await notifier.final(outcome.submission, { replay: false }), "already-emitted");
+    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "appended once");
+  });
+
   test("two concurrent replays of a run's run:result append it once", async () => {
     const { createRunNotifier } = await import("../src/notifications/run.notifier.js");
     const notifier = createRunNotifier(redis, h.prefix);

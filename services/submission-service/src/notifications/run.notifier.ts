@@ -4,7 +4,7 @@ import { appendUserEvent } from "./user-events.js";
 
 /** The final event of a run (run:result) to every tab of its owner: the body GET /api/v1/runs/:id returns. */
 export interface RunNotifier {
-  /** Appends run:result; on a replay (or a retry), only when no earlier append was recorded. */
+  /** Appends run:result unless an earlier append was recorded (checked in the append script; `replay` is for the caller's logs). */
   final(run: Run, options?: { replay?: boolean }): Promise<"emitted" | "already-emitted">;
 }
 
@@ -20,14 +20,13 @@ const RUN_MARK_TTL_SECONDS = 3_600;
 export function createRunNotifier(redis: Redis, prefix: string): RunNotifier {
   const markKey = (run: Run) => `${prefix}:run-notified:${run._id}`;
   return {
-    async final(run, options) {
-      // For the stored owner, never for a user named by a job payload. A replay's mark check is
-      // inside the append script: two replays at once append once.
+    async final(run) {
+      // For the stored owner, never for a user named by a job payload. The mark check is inside
+      // the append script: two appends of one run:result at once add one.
       const id = await appendUserEvent(redis, prefix, run.userId, SOCKET_EVENTS.runResult, run, {
         mode: "marked",
         markKey: markKey(run),
         markTtlSeconds: RUN_MARK_TTL_SECONDS,
-        replay: options?.replay === true,
       });
       return id === null ? "already-emitted" : "emitted";
     },

@@ -14,13 +14,17 @@ import { appendUserEvent } from "./user-events.js";
  *
  * The final event is at-least-once: it is appended after the database write, and a replayed
  * result (a consumer that died between the write and the append) appends it again unless a
- * short-lived mark says it already went out (checked inside the append script, so two replays
- * at once append once). A duplicate is therefore possible only when the mark is gone (its TTL,
+ * short-lived mark says it already went out (checked inside the append script by every append,
+ * so two at once add one). A duplicate is therefore possible only when the mark is gone (its TTL,
  * or Redis lost it); clients dedupe by submission id and generation.
  */
 export interface SubmissionNotifier {
   progress(submission: Submission): Promise<void>;
-  /** Appends the final event; on a replay, only when no earlier append was recorded. */
+  /**
+   * Appends the final event unless an earlier append of it was recorded (the mark, checked in
+   * the same script, first appends included); `replay` only says, for the logs, whether this
+   * comes from a replayed result.
+   */
   final(submission: Submission, options: { replay: boolean }): Promise<"emitted" | "already-emitted">;
 }
 
@@ -67,18 +71,18 @@ export function createSubmissionNotifier(redis: Redis, prefix: string): Submissi
         { mode: "progress", gateKey: gateKey(submission) },
       );
     },
-    async final(submission, { replay }) {
-      // One script, in this order: a replay stops if the mark is there (checked in the script, so
-      // two replays at once append once), the gate closes (from here on no progress event of this
-      // submission is appended), the event is appended for the stored owner (the database is
-      // the truth, not a job payload), without its code, and the mark records that it went out.
+    async final(submission) {
+      // One script, in this order: nothing if the mark is there (checked in the script, so two
+      // appends of one final at once, a replay and its finalizer's included, add one), the gate
+      // closes (from here on no progress event of this submission is appended), the event is
+      // appended for the stored owner (the database is the truth, not a job payload), without
+      // its code, and the mark records that it went out.
       const id = await appendUserEvent(redis, prefix, submission.userId, SOCKET_EVENTS.result, finalEventPayload(submission), {
         mode: "final",
         gateKey: gateKey(submission),
         gateTtlSeconds: FINAL_GATE_TTL_SECONDS,
         markKey: markKey(submission),
         markTtlSeconds: FINAL_MARK_TTL_SECONDS,
-        replay,
       });
       return id === null ? "already-emitted" : "emitted";
     },

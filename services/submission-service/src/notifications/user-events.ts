@@ -14,16 +14,18 @@ import type { Redis } from "ioredis";
  *     replayed result checks), in that order;
  *   - "marked": appends and records that it went out (run results: no progress, so no gate);
  *   - "plain": appends.
- * A replay ("final" or "marked" with replay) appends nothing when the mark is already there. The
- * check is in the script, not a separate EXISTS before it: two replays of one final at once (an
- * owed retry and a results-consumer replay of a late result, two replicas' reconcilers) would
- * both see no mark and both append.
+ * A "final" or "marked" append adds nothing when the mark is already there: a judging (a run)
+ * has one final state, so its mark means that state went out. The check is in the script, not
+ * a separate EXISTS before it, and is made by first appends too: two replays of one final at
+ * once (an owed retry and a results-consumer replay of a late result, two replicas'
+ * reconcilers), or a replay that reads the committed row and appends before the finalizer's
+ * own append, would otherwise both append.
  * Retention: entries older than the window are trimmed by the append itself, by Redis's clock
  * (the ids are Redis's time), and never more than USER_EVENTS_MAX_ENTRIES are kept.
  */
 const APPEND = `
 if ARGV[1] == 'progress' and redis.call('EXISTS', KEYS[2]) == 1 then return false end
-if ARGV[9] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return false end
+if (ARGV[1] == 'final' or ARGV[1] == 'marked') and redis.call('EXISTS', KEYS[3]) == 1 then return false end
 if redis.replicate_commands then redis.replicate_commands() end
 if ARGV[1] == 'final' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[7]) end
 local now = redis.call('TIME')
@@ -37,13 +39,13 @@ return id
 export type AppendMode =
   | { mode: "plain" }
   | { mode: "progress"; gateKey: string }
-  | { mode: "final"; gateKey: string; gateTtlSeconds: number; markKey: string; markTtlSeconds: number; replay?: boolean }
-  | { mode: "marked"; markKey: string; markTtlSeconds: number; replay?: boolean };
+  | { mode: "final"; gateKey: string; gateTtlSeconds: number; markKey: string; markTtlSeconds: number }
+  | { mode: "marked"; markKey: string; markTtlSeconds: number };
 
 /**
  * Appends one event for `userId`'s tabs. Resolves with the entry's id, or null when nothing was
- * appended: a progress event whose submission's final event already was, or a replay whose
- * final event already went out (its mark is there).
+ * appended: a progress event whose submission's final event already was, or a final event
+ * that already went out (its mark is there).
  */
 export async function appendUserEvent<E extends UserEventEntry["event"] & keyof ServerToClientEvents>(
   redis: Redis,
@@ -69,7 +71,6 @@ export async function appendUserEvent<E extends UserEventEntry["event"] & keyof 
     String(USER_EVENTS_MAX_ENTRIES),
     String(how.mode === "final" ? how.gateTtlSeconds : 0),
     String(how.mode === "final" || how.mode === "marked" ? how.markTtlSeconds : 0),
-    (how.mode === "final" || how.mode === "marked") && how.replay === true ? "1" : "0",
   );
   return typeof reply === "string" ? reply : null;
 }
