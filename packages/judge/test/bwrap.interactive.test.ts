@@ -179,6 +179,11 @@ describe("interactive problems (bwrap)", { concurrency: 1 }, () => {
       assert.equal(verdict.results[0]?.checkerMessage, "counted");
     });
 
+    it("an interactor sending 1.2 MB to a program that never reads blocks (held back, not buffered by the host) until the wall limit: TLE, not IE", async () => {
+      const verdict = await judge.judge({ language: "PYTHON", source: PROGRAMS.idle, tests: [{ input: "1\n", output: "", hidden: false }], timeLimitMs: 500, memoryLimitMb: 64, interactor: bulkInteractor });
+      assert.equal(verdict.status, "TLE", JSON.stringify(verdict));
+    });
+
     it("an honest program answering line by line is accepted", async () => {
       const verdict = await judge.judge(linesRequest("doubles", 2_000));
       assert.equal(verdict.status, "Success", JSON.stringify(verdict));

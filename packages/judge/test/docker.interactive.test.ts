@@ -83,6 +83,11 @@ describe("interactive problems (docker)", { skip: unavailable ?? false, concurre
     assert.equal(verdict.results[0]?.checkerMessage, "counted");
   });
 
+  it("an interactor sending 1.2 MB to a program that never reads blocks (held back, not buffered by the host) until the wall limit: TLE, not IE", async () => {
+    const verdict = await judge.judge({ language: "PYTHON", source: PROGRAMS.idle, tests: [{ input: "1\n", output: "", hidden: false }], timeLimitMs: 500, memoryLimitMb: 64, interactor: bulkInteractor });
+    assert.equal(verdict.status, "TLE", JSON.stringify(verdict));
+  });
+
   it("the engine's facts: the program's stdout towards the helper is counted, not kept, and past the limit is an output kill", async () => {
     const session = await engine.open();
     try {
