@@ -1,4 +1,4 @@
-import { ADMIT_SUBMISSIONS_FUNCTION } from "./admission.sql.js";
+import { ADMIT_SUBMISSIONS_FUNCTION, ADMIT_SUBMISSIONS_FUNCTION_V11 } from "./admission.sql.js";
 import type { SqlClient, SqlExecutor } from "./sql-client.js";
 
 /**
@@ -227,6 +227,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 10,
     name: "admission in one statement",
     sql: [ADMIT_SUBMISSIONS_FUNCTION],
+  },
+  {
+    version: 11,
+    name: "admission: the per-user locks in one statement",
+    sql: [ADMIT_SUBMISSIONS_FUNCTION_V11],
   },
 ];
 
