@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Interactor, JudgeRequest } from "@sonocode/contracts";
 import { classifyRun, createBwrapEngine, createJudgeWithEngine, DEFAULT_ROOTFS, type Judge, type SandboxEngine } from "../src/index.js";
-import { BULK_COUNTER_C, bulkInteractor, kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts } from "./interactive.fixtures.js";
+import { BULK_COUNTER_C, bulkInteractor, kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts, WRITES_BEFORE_READING_PY } from "./interactive.fixtures.js";
 
 const rootfs = process.env.SONOCODE_TEST_ROOTFS || DEFAULT_ROOTFS;
 
@@ -182,6 +182,13 @@ describe("interactive problems (bwrap)", { concurrency: 1 }, () => {
     it("an interactor sending 1.2 MB to a program that never reads blocks (held back, not buffered by the host) until the wall limit: TLE, not IE", async () => {
       const verdict = await judge.judge({ language: "PYTHON", source: PROGRAMS.idle, tests: [{ input: "1\n", output: "", hidden: false }], timeLimitMs: 500, memoryLimitMb: 64, interactor: bulkInteractor });
       assert.equal(verdict.status, "TLE", JSON.stringify(verdict));
+    });
+
+    it("a program writing 4 MB before reading, against an interactor sending 1.2 MB before reading: both block until the wall limit: TLE, not IE", async () => {
+      const started = Date.now();
+      const verdict = await judge.judge({ language: "PYTHON", source: WRITES_BEFORE_READING_PY, tests: [{ input: "1\n", output: "", hidden: false }], timeLimitMs: 500, memoryLimitMb: 64, interactor: bulkInteractor });
+      assert.equal(verdict.status, "TLE", JSON.stringify(verdict));
+      assert.ok(Date.now() - started < 8_000, `${Date.now() - started} ms`);
     });
 
     it("an honest program answering line by line is accepted", async () => {

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import type { Interactor, JudgeRequest } from "@sonocode/contracts";
 import { classifyRun, createDockerEngine, createJudgeWithEngine, type Judge, type SandboxEngine } from "../src/index.js";
 import { dockerSkipReason } from "./docker.availability.js";
-import { BULK_COUNTER_C, bulkInteractor, kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts } from "./interactive.fixtures.js";
+import { BULK_COUNTER_C, bulkInteractor, kattisInteractor, LINE_PROGRAMS, linesInteractor, PAIR_LIMITS, PROGRAMS, testlibInteractor, towardsHelperFacts, WRITES_BEFORE_READING_PY } from "./interactive.fixtures.js";
 
 const unavailable = await dockerSkipReason(createDockerEngine({}));
 
@@ -86,6 +86,13 @@ describe("interactive problems (docker)", { skip: unavailable ?? false, concurre
   it("an interactor sending 1.2 MB to a program that never reads blocks (held back, not buffered by the host) until the wall limit: TLE, not IE", async () => {
     const verdict = await judge.judge({ language: "PYTHON", source: PROGRAMS.idle, tests: [{ input: "1\n", output: "", hidden: false }], timeLimitMs: 500, memoryLimitMb: 64, interactor: bulkInteractor });
     assert.equal(verdict.status, "TLE", JSON.stringify(verdict));
+  });
+
+  it("a program writing 4 MB before reading, against an interactor sending 1.2 MB before reading: both block until the wall limit: TLE, not IE", async () => {
+    const started = Date.now();
+    const verdict = await judge.judge({ language: "PYTHON", source: WRITES_BEFORE_READING_PY, tests: [{ input: "1\n", output: "", hidden: false }], timeLimitMs: 500, memoryLimitMb: 64, interactor: bulkInteractor });
+    assert.equal(verdict.status, "TLE", JSON.stringify(verdict));
+    assert.ok(Date.now() - started < 8_000, `${Date.now() - started} ms`);
   });
 
   it("the engine's facts: the program's stdout towards the helper is counted, not kept, and past the limit is an output kill", async () => {

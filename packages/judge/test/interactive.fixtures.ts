@@ -218,6 +218,16 @@ int main(void) {
 }
 `;
 
+/**
+ * A program that writes 4 MB before it reads anything: against bulkInteractor (which sends
+ * 1.2 MB before it reads) both sides block on full pipes, and the pair ends at its wall limit.
+ */
+export const WRITES_BEFORE_READING_PY = `import sys, time
+sys.stdout.write("1\\n" * 2000000)
+sys.stdout.flush()
+time.sleep(60)
+`;
+
 /** Limits of the engine-level pairs below: 1 MiB of output. */
 export const PAIR_LIMITS: RunLimits = { cpuTimeMs: 5_000, wallTimeMs: 10_000, memoryBytes: 64 << 20, outputBytes: 1 << 20, processes: 16, fileSizeBytes: 1 << 20 };
 

@@ -123,8 +123,18 @@ export async function execRun(ctx: ExecContext, spec: RunSpec, hooks?: ExecHooks
   let reaping: Promise<void> | null = null;
   let finished = false;
 
+  // A pair's stream held back by its target (exec-pair.ts: backpressure) flows again from the
+  // moment the run is killed, and is never held back after: the daemon ends an exec's stream
+  // only once it has written the process's last output, so two sides both full and both
+  // held back (each waiting for the other's end to release it) never ended: the grace below
+  // then failed the pair (IE) instead of its wall limit (TLE).
+  let released = false;
   const kill = (why: Watchdog | null) => {
     if (why && watchdog === null) watchdog = why;
+    if (hooks && !released) {
+      released = true;
+      stream.resume();
+    }
     if (reaping) return;
     reaping = ctx
       .reap()
@@ -151,7 +161,13 @@ export async function execRun(ctx: ExecContext, spec: RunSpec, hooks?: ExecHooks
       : output,
   );
   stream.on("data", (chunk: Buffer) => demux.push(chunk));
-  hooks?.attach({ pause: () => stream.pause(), resume: () => stream.resume(), killForOutput: () => kill("output") });
+  hooks?.attach({
+    pause: () => {
+      if (!released) stream.pause();
+    },
+    resume: () => stream.resume(),
+    killForOutput: () => kill("output"),
+  });
 
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
