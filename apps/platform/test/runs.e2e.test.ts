@@ -1,10 +1,12 @@
 // "Run code" end to end: the four services on real Redis, PGlite and the bwrap sandbox. A user
 // runs code on the visible tests and on a custom input (expected output from the problem's
-// reference solution, or null without one) and receives run:result over socket.io; hidden
-// tests and the reference's code never appear; runs are served ahead of queued submissions.
+// reference solution, or null without one) and receives run:result over socket.io (the run
+// without its texts, which come from GET /api/v1/runs/:id); hidden tests and the reference's
+// code never appear; runs are served ahead of queued submissions.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { signToken } from "@sonocode/auth";
+import { runResultEventSchema } from "@sonocode/contracts";
 import { eventually, uniqueName } from "@sonocode/testkit";
 import type { Platform } from "../src/platform.js";
 import { AB_PROBLEM, PYTHON_AB_OK, PYTHON_AB_WRONG, TEST_JWT_SECRET, call, connectSocket, startTestPlatform, type ClientSocket } from "./helpers.js";
@@ -34,6 +36,16 @@ describe("run code end to end (embedded wiring)", () => {
     return seen;
   }
 
+  /** The run as its owner reads it (texts included) after its run:result event, checked to be that event plus the texts. */
+  async function readAfterEvent(userToken: string, pushed: any): Promise<any> {
+    const read = await call(platform.urls.submission, "GET", `/api/v1/runs/${pushed._id}`, { token: userToken });
+    assert.equal(read.status, 200);
+    assert.deepEqual(runResultEventSchema.parse(pushed), pushed, "the event has no texts (strict contract)");
+    const { compileOutput: _compileOutput, results, ...fields } = read.body.data;
+    assert.deepEqual({ ...fields, results: results.map(({ input: _i, output: _o, expected: _e, ...kept }: any) => kept) }, pushed, "the event is the read without its texts");
+    return read.body.data;
+  }
+
   before(async () => {
     // One evaluator slot, so queue order is observable; no in-flight cap (the priority test queues several).
     platform = await startTestPlatform(uniqueName("runs-e2e"), { limits: { perMinute: 5, maxInFlight: 0 } });
@@ -51,7 +63,7 @@ describe("run code end to end (embedded wiring)", () => {
     await platform?.close();
   });
 
-  test("a run on the visible tests: every visible test's output over the socket and from GET, never a hidden test", async () => {
+  test("a run on the visible tests: every visible test's status over the socket, its output from GET, never a hidden test", async () => {
     const alice = await token("alice");
     const [aliceTab, bobTab] = [await socketFor(alice), await socketFor(await token("bob"))];
     const created = await call(platform.urls.submission, "POST", "/api/v1/runs", { token: alice, body: { problemId: withReference, language: "python", code: PYTHON_AB_WRONG } });
@@ -63,19 +75,19 @@ describe("run code end to end (embedded wiring)", () => {
     await eventually(() => aliceTab.runs.find((run) => run._id === runId), "run:result", 60_000);
     const pushed = aliceTab.runs.find((run) => run._id === runId);
     assert.equal(pushed.status, "WA");
-    assert.equal(pushed.compileOutput, null);
+    assert.deepEqual(pushed.results.map(({ index, status }: any) => ({ index, status })), [{ index: 0, status: "WA" }, { index: 1, status: "WA" }]);
+    assert.ok(!JSON.stringify(pushed).includes("1 2"), "no input in the event");
+
+    const own = await readAfterEvent(alice, pushed);
+    assert.equal(own.compileOutput, null);
     assert.deepEqual(
-      pushed.results.map(({ index, input, output, expected, status }: any) => ({ index, input, output, expected, status })),
+      own.results.map(({ index, input, output, expected, status }: any) => ({ index, input, output, expected, status })),
       [
         { index: 0, input: "1 2\n", output: "-1\n", expected: "3\n", status: "WA" },
         { index: 1, input: "5 7\n", output: "-2\n", expected: "12\n", status: "WA" },
       ],
     );
-    assert.ok(!JSON.stringify(pushed).includes("100 -1"), "the hidden test's input never appears");
-
-    const own = await call(platform.urls.submission, "GET", `/api/v1/runs/${runId}`, { token: alice });
-    assert.equal(own.status, 200);
-    assert.deepEqual(own.body.data, pushed);
+    assert.ok(!JSON.stringify(own).includes("100 -1"), "the hidden test's input never appears");
     assert.equal((await call(platform.urls.submission, "GET", `/api/v1/runs/${runId}`, { token: admin })).status, 200);
     const other = await call(platform.urls.submission, "GET", `/api/v1/runs/${runId}`, { token: await token("bob") });
     assert.equal(other.status, 404);
@@ -94,7 +106,7 @@ describe("run code end to end (embedded wiring)", () => {
     assert.equal(right.status, 202);
     const ids = [wrong.body.data.run._id, right.body.data.run._id];
     await eventually(() => ids.every((id) => tab.runs.some((run) => run._id === id)), "both run results", 90_000);
-    const [wa, ok] = ids.map((id) => tab.runs.find((run) => run._id === id));
+    const [wa, ok] = await Promise.all(ids.map((id) => readAfterEvent(carol, tab.runs.find((run) => run._id === id))));
     assert.equal(wa.status, "WA");
     assert.deepEqual(wa.results.map(({ input, output, expected, status }: any) => ({ input, output, expected, status })), [{ input: "10 20\n", output: "-10\n", expected: "30\n", status: "WA" }]);
     assert.equal(ok.status, "Success");
@@ -112,7 +124,7 @@ describe("run code end to end (embedded wiring)", () => {
     assert.equal(created.status, 202);
     const runId = created.body.data.run._id;
     await eventually(() => tab.runs.find((run) => run._id === runId), "run:result", 60_000);
-    const run = tab.runs.find((r) => r._id === runId);
+    const run = await readAfterEvent(dave, tab.runs.find((r) => r._id === runId));
     assert.equal(run.status, "Success");
     assert.deepEqual(run.results.map(({ output, expected, status }: any) => ({ output, expected, status })), [{ output: "-10\n", expected: null, status: "Success" }]);
   });

@@ -36,12 +36,31 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
   const CSP_BLOCK = /violates the following Content Security Policy directive 'script-src 'self''.*The action has been blocked/;
   let step = 0;
   let runsExist = false;
+  /**
+   * What the page's socket received as run:result (Socket.IO frames `42["run:result",{...}]`) and
+   * the page's GETs of a run, with when Node saw them: the event has no texts, so the page reads
+   * the run on it.
+   */
+  const runTraffic: Array<
+    | { kind: "event"; at: number; payload: { _id: string; results: Array<Record<string, unknown>> } }
+    | { kind: "get"; at: number; id: string }
+    | { kind: "read"; at: number; id: string; status: string }
+  > = [];
 
   const shot = async (name: string) => {
     step += 1;
     await page.screenshot({ path: join(ARTIFACTS, `${String(step).padStart(2, "0")}-${name}.png`), fullPage: true });
   };
   const byTestId = (id: string) => page.getByTestId(id);
+  /** The run:result frame (it may be seen a moment after the page showed the run, by a poll). */
+  const waitForRunEvent = async () => {
+    for (let waited = 0; waited < 10_000; waited += 50) {
+      const event = runTraffic.find((t) => t.kind === "event");
+      if (event?.kind === "event") return event;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error("no run:result frame reached the page");
+  };
 
   /** Types into CodeMirror as a user pasting would (one input event, no auto-closed brackets). */
   const setCode = async (code: string) => {
@@ -88,6 +107,24 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
     // Generous: npm test runs this beside every other suite on two cores.
     context.setDefaultTimeout(60_000);
     page = await context.newPage();
+    page.on("websocket", (socket) =>
+      socket.on("framereceived", ({ payload }) => {
+        if (typeof payload === "string" && payload.startsWith('42["run:result",')) runTraffic.push({ kind: "event", at: Date.now(), payload: (JSON.parse(payload.slice(2)) as [string, never])[1] });
+      }),
+    );
+    page.on("request", (request) => {
+      const id = /^\/api\/v1\/runs\/([0-9a-f]{24})$/.exec(new URL(request.url()).pathname)?.[1];
+      if (request.method() === "GET" && id) runTraffic.push({ kind: "get", at: Date.now(), id });
+    });
+    page.on("response", (response) => {
+      const id = /^\/api\/v1\/runs\/([0-9a-f]{24})$/.exec(new URL(response.url()).pathname)?.[1];
+      if (response.request().method() !== "GET" || !id) return;
+      const at = Date.now();
+      response.json().then(
+        (body: { data?: { status?: string } }) => runTraffic.push({ kind: "read", at, id, status: body.data?.status ?? "?" }),
+        () => {},
+      );
+    });
     page.on("console", (message) => {
       if (message.type() !== "error") return;
       if (CSP_BLOCK.test(message.text())) cspBlocked.push(page.url());
@@ -161,9 +198,19 @@ describe("web playground in a real browser", { skip: browserMissing ? `${CHROMIU
     }
     await byTestId("language-select").selectOption("PYTHON");
     await byTestId("custom-input").fill("20 22\n");
+    runTraffic.length = 0;
     await byTestId("run-button").click();
     await byTestId("run-result").filter({ hasText: "42" }).waitFor({ timeout: VERDICT_MS });
     await shot("run-custom-input");
+    // The output shown came from GET /api/v1/runs/:id: the run:result event has no texts. The page
+    // reads the run as soon as the event comes (its poll is every 3 s; 1 s is slack for the browser).
+    const event = await waitForRunEvent();
+    assert.deepEqual(event.payload.results.map((result) => ["input", "output", "expected"].filter((text) => text in result)), [[]], "no texts in the event");
+    const timeline = JSON.stringify(runTraffic.map(({ kind, at, ...rest }) => ({ kind, ms: at - event.at, ...("status" in rest ? { status: rest.status } : {}) })));
+    // Unless a poll happened to read the final run before the event came (a few ms of window).
+    const polledFirst = runTraffic.some((t) => t.kind === "read" && t.id === event.payload._id && t.status !== "Pending" && t.status !== "Running" && t.at <= event.at);
+    if (polledFirst) console.log(`[web] a poll read the final run before its event: ${timeline}`);
+    else assert.ok(runTraffic.some((t) => t.kind === "get" && t.id === event.payload._id && t.at >= event.at && t.at - event.at < 1_000), `a GET of the run right after its event: ${timeline}`);
   });
 
   test("code is kept per problem and language across a reload", async () => {

@@ -78,6 +78,20 @@ export const runSchema = z.object({
 });
 export type Run = z.infer<typeof runSchema>;
 
+/**
+ * The run:result socket event: the stored run without its texts (each test's input, output and
+ * expected, and the compiler output: each up to RUN_TEXT_CAP_BYTES, so a run on many visible
+ * tests made one user-events stream entry of several MB, and the stream caps entries, not
+ * bytes). Kept: ids, status, the run's message and per test its status, time, memory and
+ * checker message. A tab that shows the texts reads GET /api/v1/runs/:id (owner only) on the
+ * event. Strict, so a producer that puts a text back is refused.
+ */
+export const runResultEventSchema = runSchema
+  .omit({ compileOutput: true, results: true })
+  .extend({ results: z.array(runTestResultSchema.omit({ input: true, output: true, expected: true }).strict()) })
+  .strict();
+export type RunResultEvent = z.infer<typeof runResultEventSchema>;
+
 /** What the store needs to create a Pending run. */
 export type NewRun = Pick<Run, "userId" | "problemId" | "language" | "deadlineAt" | "expiresAt">;
 

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { objectIdSchema } from "./common.js";
 import { submissionSchema } from "./submission.js";
-import type { Run } from "./runs.js";
+import type { RunResultEvent } from "./runs.js";
 
 /** Socket.IO event names sent to clients. Do not rename (submissionPayloadResponse is the original system's name). */
 export const SOCKET_EVENTS = {
   result: "submissionPayloadResponse",
   progress: "submission:progress",
-  /** The final state of a run (POST /api/v1/runs): the same body as GET /api/v1/runs/:id. */
+  /** The final state of a run (POST /api/v1/runs) without its texts (runResultEventSchema); GET /api/v1/runs/:id has them. */
   runResult: "run:result",
 } as const;
 
@@ -28,8 +28,8 @@ export function userEventsStreamKey(prefix: string): string {
 }
 export const USER_EVENTS_RETENTION_MS = 10 * 60_000;
 /**
- * Entries carry final submissions without their code (a few KB with the per-test results) and
- * runs; the cap bounds Redis memory whatever their size.
+ * Entries carry final submissions without their code and final runs without their texts (a few
+ * KB each with the per-test results); the cap bounds Redis memory whatever their size.
  */
 export const USER_EVENTS_MAX_ENTRIES = 5_000;
 
@@ -67,7 +67,7 @@ export type SocketProgressPayload = z.infer<typeof socketProgressPayloadSchema>;
 export interface ServerToClientEvents {
   submissionPayloadResponse: (payload: SocketResultPayload) => void;
   "submission:progress": (payload: SocketProgressPayload) => void;
-  "run:result": (payload: Run) => void;
+  "run:result": (payload: RunResultEvent) => void;
 }
 // Clients send nothing the server acts on: identity comes from the handshake token only.
 export type ClientToServerEvents = Record<string, never>;

@@ -7,7 +7,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { MAX_RUN_INPUT_BYTES, QUEUES, RUN_JOB, RUN_RESULT_JOB, SOCKET_EVENTS, runJobId, runJobSchema, type Run, type RunResult } from "@sonocode/contracts";
+import { MAX_RUN_INPUT_BYTES, QUEUES, RUN_JOB, RUN_RESULT_JOB, SOCKET_EVENTS, runJobId, runJobSchema, runResultEventSchema, type RunResult, type RunResultEvent } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
 import { createSocketServer, type SocketServer } from "@sonocode/socket-service";
 import { eventually } from "@sonocode/testkit";
@@ -24,11 +24,11 @@ let sockets: SocketServer;
 let socketUrl: string;
 const clients: Socket[] = [];
 
-async function inboxOf(userId: string): Promise<Run[]> {
+async function inboxOf(userId: string): Promise<RunResultEvent[]> {
   const client = connectClient(socketUrl, { auth: { token: await tokenFor(userId) }, transports: ["websocket"], reconnection: false });
   clients.push(client);
-  const inbox: Run[] = [];
-  client.on(SOCKET_EVENTS.runResult, (payload: Run) => inbox.push(payload));
+  const inbox: RunResultEvent[] = [];
+  client.on(SOCKET_EVENTS.runResult, (payload: RunResultEvent) => inbox.push(payload));
   await new Promise<void>((resolve, reject) => {
     client.once("connect", () => resolve());
     client.once("connect_error", reject);
@@ -259,15 +259,21 @@ describe("runs are served ahead of submissions", () => {
 });
 
 describe("run results", () => {
-  test("a result finalizes the run once and reaches only its owner's tabs as run:result; GET agrees", async () => {
+  test("a result finalizes the run once and reaches only its owner's tabs as run:result (without its texts); GET agrees and has them", async () => {
     const [tab1, tab2, stranger] = await Promise.all([inboxOf("jo"), inboxOf("jo"), inboxOf("kim")]);
     const run = await h.store.runs.create({ userId: "jo", problemId: h.problem._id, language: "PYTHON", deadlineAt: new Date(Date.now() + 60_000).toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
     assert.equal(await settled(await evaluationQueue.add(RUN_RESULT_JOB, result(run))), "completed");
     await eventually(() => tab1.length === 1 && tab2.length === 1, "run:result on both tabs");
     assert.equal(tab1[0]!.status, "WA");
-    assert.deepEqual(tab1[0]!.results[0], result(run).results[0]);
+    assert.deepEqual(tab1[0]!.results, [{ index: 0, status: "WA", timeMs: 10, memoryKb: 9_000 }], "per test: status and figures, no input, output or expected");
+    assert.equal("compileOutput" in tab1[0]!, false);
+    assert.deepEqual(runResultEventSchema.parse(tab1[0]), tab1[0], "the event is what the contract allows");
+    // The texts come from the read: the event is the read minus them.
     const read = await h.app.inject({ method: "GET", url: `/api/v1/runs/${run._id}`, headers: await bearer("jo") });
-    assert.deepEqual(read.json().data, tab1[0]);
+    const { compileOutput, results, ...fields } = read.json().data;
+    assert.equal(compileOutput, null);
+    assert.deepEqual(results, result(run).results);
+    assert.deepEqual({ ...fields, results: results.map(({ input: _i, output: _o, expected: _e, ...kept }: Record<string, unknown>) => kept) }, tab1[0]);
 
     // A replayed (or late) result changes nothing.
     assert.equal(await settled(await evaluationQueue.add(RUN_RESULT_JOB, result(run, { status: "Success" }))), "completed");

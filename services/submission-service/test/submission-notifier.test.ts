@@ -4,7 +4,7 @@
 // replay whose mark exists appends nothing; old entries are trimmed by the appends.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { DEFAULT_MAX_CODE_BYTES, SOCKET_EVENTS, socketResultPayloadSchema, userEventEntrySchema, userEventsStreamKey, type Run, type Submission } from "@sonocode/contracts";
+import { DEFAULT_MAX_CODE_BYTES, RUN_TEXT_CAP_BYTES, SOCKET_EVENTS, runResultEventSchema, socketResultPayloadSchema, userEventEntrySchema, userEventsStreamKey, type Run, type Submission } from "@sonocode/contracts";
 import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { Redis } from "ioredis";
 import { createSubmissionNotifier } from "../src/notifications/submission.notifier.js";
@@ -149,6 +149,55 @@ test("a run's result is appended for its owner", async () => {
   };
   await createRunNotifier(redis, prefix).final(run);
   assert.deepEqual((await entriesFor(runId)).map(([event]) => event), [SOCKET_EVENTS.runResult]);
+});
+
+test("run:result carries the run without its texts: a few KB for a run of 10 tests with 64 KiB texts", async () => {
+  const runId = "6b0fb84e628954100bdcfb07";
+  const now = new Date().toISOString();
+  // Texts at the cap; the output of control bytes (6 bytes each as JSON) is the worst case: this
+  // run was one entry of ~5 MB.
+  const run: Run = {
+    _id: runId,
+    userId: "ida",
+    problemId: "6b0fb84e628954100bdcfbe7",
+    language: "C",
+    status: "WA",
+    compileOutput: "w".repeat(RUN_TEXT_CAP_BYTES),
+    results: Array.from({ length: 10 }, (_, index) => ({
+      index,
+      input: "x".repeat(RUN_TEXT_CAP_BYTES),
+      output: "\u0001".repeat(RUN_TEXT_CAP_BYTES),
+      expected: index === 9 ? null : "y".repeat(RUN_TEXT_CAP_BYTES),
+      status: index === 3 ? ("WA" as const) : ("Success" as const),
+      timeMs: 10 + index,
+      memoryKb: 9_000,
+      ...(index === 3 ? { checkerMessage: "wrong answer 1st numbers differ" } : {}),
+    })),
+    message: null,
+    deadlineAt: now,
+    expiresAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
+  assert.equal(await createRunNotifier(redis, prefix).final(run), "emitted");
+  const entries = (await redis.xrange(stream, "-", "+")) as Array<[string, string[]]>;
+  const mine = entries.filter(([, fields]) => fields[fields.indexOf("data") + 1]!.includes(runId));
+  assert.equal(mine.length, 1);
+  const fields = mine[0]![1];
+  const entryBytes = fields.reduce((sum, field) => sum + Buffer.byteLength(field), 0);
+  assert.ok(entryBytes < 4_000, `entry of ${entryBytes} bytes`);
+  const payload = JSON.parse(fields[fields.indexOf("data") + 1]!) as Record<string, unknown>;
+  assert.equal("compileOutput" in payload, false);
+  for (const test of payload.results as Array<Record<string, unknown>>) for (const text of ["input", "output", "expected"]) assert.equal(text in test, false, `no ${text}`);
+  // Everything else of the stored run: ids, status, message, per test status, figures, checker message.
+  const { compileOutput: _compileOutput, ...rest } = run;
+  assert.deepEqual(runResultEventSchema.parse(payload), {
+    ...rest,
+    results: run.results.map(({ index, status, timeMs, memoryKb, checkerMessage }) => ({ index, status, timeMs, memoryKb, ...(checkerMessage === undefined ? {} : { checkerMessage }) })),
+  });
+  // The contract refuses a payload with texts, so no producer can put them back unnoticed.
+  assert.equal(runResultEventSchema.safeParse(run).success, false);
+  assert.equal(runResultEventSchema.safeParse({ ...payload, results: [{ index: 0, status: "Success", timeMs: 1, memoryKb: 1, output: "3\n" }] }).success, false, "one text is enough to refuse it");
 });
 
 test("entries older than the retention window are trimmed by later appends", async () => {

@@ -11,6 +11,7 @@ export type {
   PageInfo,
   ProblemInput,
   Run as RunView,
+  RunResultEvent,
   RunTestResult,
   SocketProgressPayload as ProgressEvent,
   Submission as SubmissionView,

@@ -1,11 +1,27 @@
-import { SOCKET_EVENTS, type Run } from "@sonocode/contracts";
+import { SOCKET_EVENTS, type Run, type RunResultEvent } from "@sonocode/contracts";
 import type { Redis } from "ioredis";
 import { appendUserEvent } from "./user-events.js";
 
-/** The final event of a run (run:result) to every tab of its owner: the body GET /api/v1/runs/:id returns. */
+/**
+ * The final event of a run (run:result) to every tab of its owner: the stored run without its
+ * texts (contracts: runResultEventSchema); GET /api/v1/runs/:id returns them.
+ */
 export interface RunNotifier {
   /** Appends run:result unless an earlier append was recorded (checked in the append script; `replay` is for the caller's logs). */
   final(run: Run, options?: { replay?: boolean }): Promise<"emitted" | "already-emitted">;
+}
+
+/**
+ * The run:result payload: the run without each test's input, output and expected and without the
+ * compiler output (each up to RUN_TEXT_CAP_BYTES: a run on many visible tests made one stream
+ * entry of several MB, kept 10 minutes). Ids, statuses, figures and messages stay.
+ */
+export function runResultEventPayload(run: Run): RunResultEvent {
+  const { compileOutput: _compileOutput, results, ...rest } = run;
+  return {
+    ...rest,
+    results: results.map(({ input: _input, output: _output, expected: _expected, ...kept }) => kept),
+  };
 }
 
 /** How long "run:result went out" is remembered: replays and retries come within minutes. */
@@ -22,8 +38,8 @@ export function createRunNotifier(redis: Redis, prefix: string): RunNotifier {
   return {
     async final(run) {
       // For the stored owner, never for a user named by a job payload. The mark check is inside
-      // the append script: two appends of one run:result at once add one.
-      const id = await appendUserEvent(redis, prefix, run.userId, SOCKET_EVENTS.runResult, run, {
+      // the append script: two appends of one run:result at once add one. Without the texts.
+      const id = await appendUserEvent(redis, prefix, run.userId, SOCKET_EVENTS.runResult, runResultEventPayload(run), {
         mode: "marked",
         markKey: markKey(run),
         markTtlSeconds: RUN_MARK_TTL_SECONDS,

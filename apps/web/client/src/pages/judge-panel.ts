@@ -1,5 +1,5 @@
 import { ApiError, api, describeError } from "../api.js";
-import type { Language, ProgressEvent, RunView, SubmissionView, VerdictSource } from "../api.types.js";
+import type { Language, ProgressEvent, RunResultEvent, RunView, SubmissionView, VerdictSource } from "../api.types.js";
 import { field, h, notice, replaceChildren } from "../dom.js";
 import { onLive, onReconnect } from "../live.js";
 import { token } from "../session.js";
@@ -35,7 +35,7 @@ export function judgePanel(source: Source): JudgePanel {
   let runTimer: ReturnType<typeof setTimeout> | undefined;
   // Events can beat the POST's answer (a fast judge): the latest one per id waits here until
   // the id is known. Bounded: a tab only ever waits for its own few submissions.
-  type Early = { kind: "progress"; event: ProgressEvent } | { kind: "result"; event: VerdictSource } | { kind: "run"; event: RunView };
+  type Early = { kind: "progress"; event: ProgressEvent } | { kind: "result"; event: VerdictSource } | { kind: "run"; event: RunResultEvent };
   const early = new Map<string, Early>();
   const keepEarly = (id: string, event: Early) => {
     if (early.size >= 20) early.delete(early.keys().next().value ?? "");
@@ -113,12 +113,22 @@ export function judgePanel(source: Source): JudgePanel {
   const pollRun = async () => {
     const id = runWatching;
     if (!id) return;
+    clearTimeout(runTimer);
     try {
       finishRun(await api<RunView>("GET", `/api/v1/runs/${id}`));
     } catch {
       // Retried below.
     }
-    if (runWatching === id) runTimer = setTimeout(() => void pollRun(), POLL_MS);
+    if (runWatching === id) {
+      clearTimeout(runTimer);
+      runTimer = setTimeout(() => void pollRun(), POLL_MS);
+    }
+  };
+
+  // run:result has no texts (no input, output or expected: they made each event up to MB), so
+  // its final state is the cue to read the run now rather than at the next poll.
+  const runEnded = (event: RunResultEvent) => {
+    if (event._id === runWatching && !ACTIVE.has(event.status)) void pollRun();
   };
 
   const run = async () => {
@@ -134,7 +144,8 @@ export function judgePanel(source: Source): JudgePanel {
       runWatching = created._id;
       runTimer = setTimeout(() => void pollRun(), POLL_MS);
       const before = early.get(created._id);
-      if (before?.kind === "run") finishRun(before.event);
+      early.delete(created._id);
+      if (before?.kind === "run") runEnded(before.event);
     } catch (error) {
       runButton.disabled = false;
       const missing = error instanceof ApiError && error.status === 404 && error.code !== "PROBLEM_NOT_FOUND";
@@ -151,9 +162,9 @@ export function judgePanel(source: Source): JudgePanel {
       if (submission._id === watching) finish(submission);
       else if (!watching) keepEarly(submission._id, { kind: "result", event: submission });
     }),
-    onLive("run:result", (run) => {
-      if (run._id === runWatching) finishRun(run);
-      else if (!runWatching) keepEarly(run._id, { kind: "run", event: run });
+    onLive("run:result", (event) => {
+      if (event._id === runWatching) runEnded(event);
+      else if (!runWatching) keepEarly(event._id, { kind: "run", event });
     }),
     // Events sent while disconnected are gone: re-read what is still due.
     onReconnect(() => {
