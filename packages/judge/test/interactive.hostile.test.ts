@@ -128,5 +128,12 @@ for (const name of ["bwrap", "docker"] as const) {
       const r = await pair(session, "yes", "cat > /dev/null");
       assert.equal(r.prog.wd, "output");
     });
+    it("the supervisor holds no more descriptors after ten pairs than after one", async () => {
+      const fdCount = () => [...childCpuTicks()].filter(([, v]) => v.comm === "supervisor").map(([pid]) => readdirSync(`/proc/${pid}/fd`).length);
+      await pair(session, "yes | head -c 100000", "sleep 0.1; cat > /dev/null");
+      const first = fdCount();
+      for (let i = 0; i < 10; i++) await pair(session, i % 2 ? "yes" : "yes | head -c 100000", i % 3 ? "cat > /dev/null" : "exec <&-; sleep 0.1");
+      assert.deepEqual(fdCount(), first);
+    });
   });
 }
