@@ -23,9 +23,17 @@ cd "$(dirname "$0")/../.."
 npm run bench:pipeline -- --languages c --runs 1 --warmup 1 --burst-slots 2 --skip-ingest \
   --node-options=--perf-basic-prof --json "$out/bench.json" "$@" > "$out/bench.log" 2>&1 &
 bench=$!
-# The burst's evaluator is the first one whose launcher (parent) is not the first platform's:
-# pids wrap, and the first launcher may start a new evaluator of its own while it stops.
+# The burst's evaluator is the first of this bench's evaluators (another platform on the machine,
+# a test's, has its own) whose launcher is not the first platform's; pids wrap, so no pid order.
 parent() { awk '{print $4}' "/proc/$1/stat" 2> /dev/null || true; }
+ours() {
+  local pid=$1
+  while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
+    [ "$pid" = "$bench" ] && return 0
+    pid=$(parent "$pid")
+  done
+  return 1
+}
 first_launcher=""
 evaluator=""
 while kill -0 "$bench" 2> /dev/null; do
@@ -33,6 +41,7 @@ while kill -0 "$bench" 2> /dev/null; do
     launcher=$(parent "$current")
     # Not a fork of an evaluator on its way to exec (it shows the evaluator's command line).
     tr '\0' ' ' < "/proc/$launcher/cmdline" 2> /dev/null | grep -q 'apps/platform/src/main.ts' || continue
+    ours "$launcher" || continue
     if [ -z "$first_launcher" ]; then first_launcher=$launcher; elif [ "$launcher" != "$first_launcher" ]; then evaluator=$current; break 2; fi
   done
   sleep 0.05
