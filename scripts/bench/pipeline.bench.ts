@@ -4,7 +4,9 @@
 //   - per language: POST -> final socket event (one submission at a time, median of --runs)
 //     vs native compile + 10 runs, the ratio, and the sum of the reported per-test times;
 //   - burst: --burst C + Python submissions at once, submissions/s end to end, vs native
-//     serial (with --burst-slots 1,2: one burst per EVALUATOR_CONCURRENCY, fresh platforms);
+//     serial (with --burst-slots 1,2: one burst per EVALUATOR_CONCURRENCY, fresh platforms;
+//     each after --burst-warmup unmeasured submissions, 20 by default, so a fresh platform's
+//     JIT warm-up is not counted);
 //   - ingest: accepted POST/s at --in-flight requests in flight while judging runs, p50/p99;
 //   - Redis bytes per queued submission (MEMORY USAGE of its keys, on real queued jobs);
 //   - the machine, and issue 9's goal with pass/FAIL per row.
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
     burst: { type: "string", default: "100" },
+    "burst-warmup": { type: "string", default: "20" },
     "burst-slots": { type: "string" },
     "skip-burst": { type: "boolean", default: false },
     "skip-ingest": { type: "boolean", default: false },
@@ -83,6 +86,7 @@ const options = {
   runs: wholeNumber("runs", args.runs, 1),
   warmup: wholeNumber("warmup", args.warmup, 0),
   burst: wholeNumber("burst", args.burst, 2),
+  burstWarmup: wholeNumber("burst-warmup", args["burst-warmup"], 0),
   burstSlots: args["burst-slots"] ? args["burst-slots"].split(",").map((v) => wholeNumber("burst-slots", v, 1)) : [],
   skipBurst: args["skip-burst"] === true,
   skipIngest: args["skip-ingest"] === true,
@@ -97,7 +101,7 @@ const options = {
   logLevel: args.breakdown === true && ["warn", "error", "fatal", "silent"].includes(args["log-level"]!) ? "info" : args["log-level"]!,
   keepData: args["keep-data"] === true,
 };
-const phaseOptions: PhaseOptions = { warmup: options.warmup, runs: options.runs, burst: options.burst, ingestSeconds: options.ingestSeconds, inFlight: options.inFlight };
+const phaseOptions: PhaseOptions = { warmup: options.warmup, runs: options.runs, burst: options.burst, burstWarmup: options.burstWarmup, ingestSeconds: options.ingestSeconds, inFlight: options.inFlight };
 const platformOptions = (slots: number | undefined) => ({ repoRoot: REPO, rootfs: options.rootfs, slots, logLevel: options.logLevel, keepData: options.keepData, cpuProfileDir: options.cpuProfileDir, nodeOptions: options.nodeOptions });
 
 /** The platform's log once it holds every measured submission's stage lines (they reach the file a moment after the event), or after 3 s. */
