@@ -3,7 +3,7 @@
  * keep the next run's inits (forked by init-prep.c), "run" and "pair" hand them their
  * spec, stdin and fresh output pipes, and the main loop's events relay the runs' output
  * to the session's fds 1 and 2 (and a paired run's program -> helper stream, counted:
- * cross()) and answer once every init of the run, and its whole pid namespace, has ended.
+ * cross.c) and answer once every init of the run, and its whole pid namespace, has ended.
  */
 #include "supervisor.h"
 
@@ -49,17 +49,8 @@ static struct {
   unsigned char marker[MARKER_BYTES];
   /* A run was handed out and is not answered yet. */
   int active;
-  /*
-   * A paired run's program -> helper stream, relayed here (cross()) so that it is counted:
-   * from: the read end of the program's stdout pipe; to: the write end of the helper's stdin
-   * pipe (both ours only, non-blocking; -1 once closed); blocked: the helper's pipe was full,
-   * wait until it can take more; crossed: bytes moved; limit: the program's output limit,
-   * which it passes by writing one byte more (the pair is then ended here).
-   */
-  struct {
-    int from, to, blocked;
-    unsigned long long crossed, limit;
-  } cross;
+  /* A paired run's program -> helper stream (cross.c); from and to are -1 otherwise. */
+  struct crossing cross;
 } current = {{{-1, -1}, 0, "", 0}, {{-1, -1}, 0, "", 0}, 0, {-1, -1}, "", {0}, 0, {-1, -1, 0, 0, 0}};
 
 static int in_flight(void) {
@@ -169,7 +160,7 @@ void run_command(struct fields *f) {
  * the prepared init runs the program and the prepared helper init (prepaux) the helper, side
  * by side with their standard streams crossed: the helper's stdout is the program's stdin (a
  * plain pipe, made here, held by nobody else), and the program's stdout reaches the helper's
- * stdin through us: two pipes, spliced from one to the other as bytes arrive (cross()), so
+ * stdin through us: two pipes, spliced from one to the other as bytes arrive (cross.c), so
  * the program's output is counted like a plain run's. Once the program has written more than
  * its output limit the pair is ended (both inits killed); its answer line carries the count
  * as a last field ("<seq> <answer> <crossed>"). The helper's output towards the program is
@@ -293,49 +284,6 @@ static void pin_to_run(pid_t init) {
   pin();
 }
 
-static void end_cross(void) {
-  if (current.cross.from >= 0) close(current.cross.from);
-  if (current.cross.to >= 0) close(current.cross.to);
-  current.cross.from = current.cross.to = -1;
-  current.cross.blocked = 0;
-}
-
-/*
- * Moves what the program wrote towards the helper, as it arrives (no batching: interactive
- * runs exchange many small messages, and each is passed on the moment it is readable), and
- * counts it. splice() moves the pipe's pages from one pipe to the other without a copy. When
- * the helper's pipe is full we stop reading (the program then blocks on its own full pipe, as
- * it did when both ends were one pipe) until it has room. The program's EOF becomes the
- * helper's; a helper that closed its stdin (or is gone) makes us close the program's pipe, so
- * the program's writes fail with EPIPE as before. One byte past the program's output limit
- * ends the pair: the engine's output watchdog, here because only we see those bytes.
- */
-static void cross(void) {
-  /* At most one byte past the limit: enough to know it was passed. */
-  unsigned long long left = current.cross.limit - current.cross.crossed;
-  size_t len = left < (1u << 20) ? (size_t)left + 1 : (1u << 20);
-  ssize_t n;
-  do n = splice(current.cross.from, NULL, current.cross.to, NULL, len, SPLICE_F_NONBLOCK); while (n < 0 && errno == EINTR);
-  if (n > 0) {
-    current.cross.blocked = 0;
-    current.cross.crossed += (unsigned long long)n;
-    if (current.cross.crossed > current.cross.limit) {
-      if (current.main.in.pid > 0) kill(current.main.in.pid, SIGKILL);
-      if (current.aux.in.pid > 0) kill(current.aux.in.pid, SIGKILL);
-      end_cross();
-    }
-    return;
-  }
-  if (n < 0 && errno == EAGAIN) {
-    /* Nothing to read (a spurious wakeup), or no room in the helper's pipe: then wait for room. */
-    int queued = 0;
-    current.cross.blocked = ioctl(current.cross.from, FIONREAD, &queued) == 0 && queued > 0;
-    return;
-  }
-  /* EOF from the program, EPIPE from the helper, or any other failure: the stream is over. */
-  end_cross();
-}
-
 /*
  * After the init's pid namespace is gone nothing can write any more, yet a write end may
  * outlive every process: a program can park its stdout in the queue of a unix socket it
@@ -404,8 +352,8 @@ void runs_poll_fds(struct pollfd *p) {
 
 void runs_events(const struct pollfd *p) {
   if (p[4].revents || p[5].revents) {
-    if (current.cross.to >= 0 && (p[5].revents & POLLERR)) end_cross();
-    else if (current.cross.from >= 0) cross();
+    if (current.cross.to >= 0 && (p[5].revents & POLLERR)) end_cross(&current.cross);
+    else if (current.cross.from >= 0) cross(&current.cross, current.main.in.pid, current.aux.in.pid);
   }
   if (p[1].revents) relay(0);
   if (p[2].revents) relay(1);
@@ -418,9 +366,9 @@ void runs_events(const struct pollfd *p) {
    */
   if (current.cross.from >= 0 && current.main.ended && !current.cross.blocked) {
     int queued = 0;
-    if (ioctl(current.cross.from, FIONREAD, &queued) != 0 || queued <= 0) end_cross();
+    if (ioctl(current.cross.from, FIONREAD, &queued) != 0 || queued <= 0) end_cross(&current.cross);
   }
-  if (current.aux.ended) end_cross();
+  if (current.aux.ended) end_cross(&current.cross);
   maybe_answer();
 }
 

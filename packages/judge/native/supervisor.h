@@ -1,9 +1,10 @@
 /*
  * The bwrap engine's persistent executor, shared by its two halves: supervisor.c (the
- * session's supervisor: protocol and main loop; runs.c its runs and output relay;
- * session-view.c, userns-view.c and session-box.c the session's view; init-prep.c the run
- * inits before their run) and run-init.c (pid 1 of one run, and the program's last steps
- * before exec). See supervisor.c for the whole design.
+ * session's supervisor: protocol and main loop; runs.c its runs and output relay; cross.c
+ * a paired run's counted program -> helper stream; session-view.c, userns-view.c and
+ * session-box.c the session's view; init-prep.c the run inits before their run) and
+ * run-init.c (pid 1 of one run, and the program's last steps before exec). See
+ * supervisor.c for the whole design.
  */
 #ifndef SONOCODE_SUPERVISOR_H
 #define SONOCODE_SUPERVISOR_H
@@ -127,6 +128,21 @@ void runs_poll_fds(struct pollfd *p);
 void runs_events(const struct pollfd *p);
 /* At the session's end: every init killed and reaped. */
 void runs_end(void);
+/*
+ * A paired run's program -> helper stream, relayed by the supervisor so that it is counted
+ * (cross.c): from: the read end of the program's stdout pipe; to: the write end of the
+ * helper's stdin pipe (both ours only, non-blocking; -1 once closed); blocked: the helper's
+ * pipe was full, wait until it can take more; crossed: bytes moved; limit: the program's
+ * output limit, which it passes by writing one byte more (the pair is then ended there).
+ */
+struct crossing {
+  int from, to, blocked;
+  unsigned long long crossed, limit;
+};
+/* Moves what is readable from c->from to c->to and counts it; past the limit both inits are killed and the stream ended. */
+void cross(struct crossing *c, pid_t program_init, pid_t helper_init);
+/* Closes both ends (those still open): the stream is over. */
+void end_cross(struct crossing *c);
 /* The run's stdin ("-" then raw bytes, or "@" <host path>) as a sealed memfd; -errno on failure. */
 int make_stdin(struct fields *f);
 

@@ -21,7 +21,7 @@ const native = (file: string) => new URL(`../../native/${file}`, import.meta.url
 /** Each binary's sources (compiled together); headers only count for the cache key. */
 const SOURCES = {
   run: [native("run-helper.c")],
-  supervisor: [native("supervisor.c"), native("runs.c"), native("session-view.c"), native("session-box.c"), native("userns-view.c"), native("init-prep.c"), native("run-init.c"), native("supervisor.h")],
+  supervisor: [native("supervisor.c"), native("runs.c"), native("cross.c"), native("session-view.c"), native("session-box.c"), native("userns-view.c"), native("init-prep.c"), native("run-init.c"), native("supervisor.h")],
 };
 export const SECCOMP_FILE = "seccomp.bpf";
 
