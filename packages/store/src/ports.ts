@@ -70,6 +70,14 @@ export interface AdmissionRequest {
  */
 export type AdmissionOutcome = { admitted: true; submission: Submission; inFlight: number } | { admitted: false; inFlight: number };
 
+/**
+ * What markRunning returns: only what the progress notification needs (owner, counters, which
+ * judging). Its one caller, the results consumer, runs it for every progress event; reading back
+ * and re-parsing the whole row (code, results) cost more than the UPDATE itself. absent
+ * rejudgeGeneration: never rejudged (0), as in Submission.
+ */
+export type SubmissionProgress = Pick<Submission, "_id" | "userId" | "passed" | "total" | "rejudgeGeneration"> & { status: "Running" };
+
 export interface SubmissionRepository {
   /** Inserts a Pending submission with a fresh ObjectId. */
   create(input: NewSubmission): Promise<Submission>;
@@ -77,11 +85,11 @@ export interface SubmissionRepository {
   /** The caller's own submissions, newest first. */
   listByUser(userId: string, query: SubmissionListQuery): Promise<Page<Submission>>;
   /**
-   * Pending/Running -> Running with the progress counters. Returns the updated
-   * submission, or null when it is absent, already final, or already further
-   * along (passed greater than this event's): progress never goes backwards.
+   * Pending/Running -> Running with the progress counters. Returns the updated row's
+   * progress view (SubmissionProgress), or null when it is absent, already final, or already
+   * further along (passed greater than this event's): progress never goes backwards.
    */
-  markRunning(id: string, progress: { passed: number; total: number }, generation?: number): Promise<Submission | null>;
+  markRunning(id: string, progress: { passed: number; total: number }, generation?: number): Promise<SubmissionProgress | null>;
   /**
    * Writes the final verdict once. `applied` is false when the submission was
    * already final (a replayed result): the stored state is returned unchanged.

@@ -1,11 +1,11 @@
-import { ACTIVE_STATUSES, isoDateSchema, objectIdSchema, type Problem, type Submission } from "@sonocode/contracts";
+import { ACTIVE_STATUSES, isoDateSchema, objectIdSchema, submissionSchema, type Problem, type Submission } from "@sonocode/contracts";
 import { z } from "zod";
 import { checkWrite, toProblem, toSubmission } from "./documents.js";
 import { normalizeId } from "./object-id.js";
 import { toPublicProblemView } from "./public-problems.js";
 import { validatedRejudgeRequests } from "./rejudge-requests.validated.js";
 import { validatedRuns } from "./runs.validated.js";
-import type { ActiveSubmissionRef, Page, ProblemRepository, RejudgeRepository, RejudgingRef, Store, StoreAdapter, SubmissionRepository } from "./ports.js";
+import type { ActiveSubmissionRef, Page, ProblemRepository, RejudgeRepository, RejudgingRef, Store, StoreAdapter, SubmissionProgress, SubmissionRepository } from "./ports.js";
 
 /**
  * The one validation layer every adapter leaves through (createStore applies it
@@ -34,6 +34,8 @@ export function validated(adapter: StoreAdapter): Store {
 }
 
 const pageSchema = z.object({ items: z.array(z.unknown()), total: z.number().int().min(0) });
+/** markRunning's narrow answer (SubmissionProgress), checked like a whole row would be. */
+const progressSchema = submissionSchema.pick({ _id: true, userId: true, passed: true, total: true, rejudgeGeneration: true }).extend({ status: z.literal("Running") });
 const finalizeSchema = z.object({ submission: z.unknown(), applied: z.boolean() }).nullable();
 const activeRefSchema = z.object({
   _id: objectIdSchema,
@@ -105,7 +107,8 @@ function validatedSubmissions(inner: StoreAdapter["submissions"]): SubmissionRep
     },
     markRunning: async (id, progress, generation) => {
       const key = normalizeId(id);
-      return key === null ? null : read(await inner.markRunning(key, checkWrite.progress(progress), checkWrite.generation(generation)));
+      if (key === null) return null;
+      return nullable(await inner.markRunning(key, checkWrite.progress(progress), checkWrite.generation(generation)), (raw): SubmissionProgress => progressSchema.parse(raw));
     },
     finalize: async (id, verdict, generation) => {
       const key = normalizeId(id);

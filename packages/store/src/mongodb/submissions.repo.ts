@@ -134,9 +134,12 @@ export class MongoSubmissions implements Unverified<SubmissionRepository> {
     const doc = await this.collection.findOneAndUpdate(
       { _id, status: { $in: ACTIVE }, $or: [{ status: "Pending" }, { passed: { $lte: progress.passed } }], ...(generation === undefined ? {} : generationFilter(generation)) },
       { $set: { status: "Running", passed: progress.passed, total: progress.total, updatedAt: new Date() } },
-      { returnDocument: "after" },
+      // Only the progress view comes back (SubmissionProgress): not the code and results.
+      { returnDocument: "after", projection: { userId: 1, passed: 1, total: 1, rejudgeGeneration: 1 } },
     );
-    return doc ? submissionFromDoc(doc) : null;
+    if (!doc) return null;
+    const generationField = doc.rejudgeGeneration === undefined ? {} : { rejudgeGeneration: doc.rejudgeGeneration };
+    return { _id: doc._id.toHexString(), userId: doc.userId, status: "Running", passed: doc.passed, total: doc.total, ...generationField };
   }
 
   async finalize(key: string, v: VerdictFields, generation?: number): Promise<{ submission: Record<string, unknown>; applied: boolean } | null> {

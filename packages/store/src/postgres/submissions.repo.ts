@@ -99,12 +99,17 @@ export class PostgresSubmissions implements Unverified<SubmissionRepository> {
     // The status guard is in the WHERE clause, so a late progress event racing a
     // final result can never move a final submission back to Running; the passed
     // guard drops a progress event overtaken by a newer one (consumed concurrently).
-    const { rows } = await this.db.query<SubmissionRow>(
+    // Only the progress view comes back (SubmissionProgress): not the code and results.
+    const { rows } = await this.db.query<Pick<SubmissionRow, "id" | "user_id" | "passed" | "total" | "rejudge_generation">>(
       `UPDATE submissions SET status = 'Running', passed = $2, total = $3, updated_at = $4::timestamptz
-       WHERE id = $1 AND status IN ${ACTIVE} AND (status = 'Pending' OR passed <= $2) AND ($5::int IS NULL OR rejudge_generation = $5) RETURNING *`,
+       WHERE id = $1 AND status IN ${ACTIVE} AND (status = 'Pending' OR passed <= $2) AND ($5::int IS NULL OR rejudge_generation = $5)
+       RETURNING id, user_id, passed, total, rejudge_generation`,
       [key, progress.passed, progress.total, new Date().toISOString(), generation ?? null],
     );
-    return rows[0] ? submissionFromRow(rows[0]) : null;
+    const row = rows[0];
+    if (!row) return null;
+    // As submissionFromRow: the generation only on rows that were rejudged.
+    return { _id: row.id, userId: row.user_id, status: "Running", passed: row.passed, total: row.total, ...(row.rejudge_generation > 0 ? { rejudgeGeneration: row.rejudge_generation } : {}) };
   }
 
   async finalize(key: string, v: VerdictFields, generation?: number): Promise<{ submission: Record<string, unknown>; applied: boolean } | null> {

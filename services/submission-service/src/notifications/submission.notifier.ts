@@ -18,8 +18,11 @@ import { appendUserEvent } from "./user-events.js";
  * so two at once add one). A duplicate is therefore possible only when the mark is gone (its TTL,
  * or Redis lost it); clients dedupe by submission id and generation.
  */
+/** What a progress event is built from: markRunning's answer (the store's SubmissionProgress) or a whole submission. */
+export type ProgressSource = Pick<Submission, "_id" | "userId" | "status" | "passed" | "total" | "rejudgeGeneration">;
+
 export interface SubmissionNotifier {
-  progress(submission: Submission): Promise<void>;
+  progress(submission: ProgressSource): Promise<void>;
   /**
    * Appends the final event unless an earlier append of it was recorded (the mark, checked in
    * the same script, first appends included); `replay` only says, for the logs, whether this
@@ -58,7 +61,7 @@ export function finalEventPayload(submission: Submission): SocketResultPayload {
 
 export function createSubmissionNotifier(redis: Redis, prefix: string): SubmissionNotifier {
   const markKey = (submission: Submission) => `${prefix}:notified:${generationKey(submission)}`;
-  const gateKey = (submission: Submission) => `${prefix}:final-gate:${generationKey(submission)}`;
+  const gateKey = (submission: Pick<Submission, "_id" | "rejudgeGeneration">) => `${prefix}:final-gate:${generationKey(submission)}`;
 
   return {
     async progress(submission) {

@@ -151,7 +151,7 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
     if (!parsed.success) throw new UnrecoverableError(`invalid progress payload: ${describe(parsed.error)}`);
     const event = parsed.data;
     const eventLog = jobLog.child({ submissionId: event.submissionId });
-    let updated: Submission | null;
+    let updated: Awaited<ReturnType<Store["submissions"]["markRunning"]>>;
     try {
       updated = await deps.store.submissions.markRunning(event.submissionId, { passed: event.passed, total: event.total }, event.generation);
     } catch (error) {
