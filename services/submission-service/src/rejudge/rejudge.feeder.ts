@@ -23,9 +23,10 @@ export const REJUDGE_PRIORITY = 1_000_000;
  * window: rejudges judged or queued at once (the rest wait in the database, not in Redis, so a
  * rejudge of 100,000 submissions costs Redis 32 jobs); periodMs: top-up tick (also the lock's
  * period); reensureMs: how long a job once added is trusted to exist before it is added again
- * (a no-op while it does: same jobId), which recovers a job Redis lost.
+ * (a no-op while it does: same jobId), which recovers a job Redis lost; maxIdlePeriods: while
+ * ticks find nothing to do, the gap between them doubles up to this many periods (see schedule).
  */
-export const REJUDGE_FEEDER_DEFAULTS = { window: 32, periodMs: 1_000, reensureMs: 60_000, maxAttempts: 3 } as const;
+export const REJUDGE_FEEDER_DEFAULTS = { window: 32, periodMs: 1_000, reensureMs: 60_000, maxAttempts: 3, maxIdlePeriods: 4 } as const;
 
 /**
  * What the submitter reads when a rejudge's job kept finishing without its result reaching the
@@ -53,6 +54,8 @@ export interface RejudgeFeederDeps {
   maxAttempts?: number;
   /** The background marking of rejudge requests, run at the start of each tick (REJUDGE_MARKER_DEFAULTS). */
   marking?: { pageSize?: number; budgetMs?: number };
+  /** Back-off cap while idle, in periods (REJUDGE_FEEDER_DEFAULTS.maxIdlePeriods; 1: no back-off). */
+  maxIdlePeriods?: number;
   /** false: no timer, only runOnce() and wake() (tests). */
   autoStart?: boolean;
 }
@@ -106,6 +109,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
   const periodMs = deps.periodMs ?? REJUDGE_FEEDER_DEFAULTS.periodMs;
   const reensureMs = deps.reensureMs ?? REJUDGE_FEEDER_DEFAULTS.reensureMs;
   const maxAttempts = Math.max(1, deps.maxAttempts ?? REJUDGE_FEEDER_DEFAULTS.maxAttempts);
+  const maxIdlePeriods = Math.max(1, deps.maxIdlePeriods ?? REJUDGE_FEEDER_DEFAULTS.maxIdlePeriods);
   const mark = createRejudgeMarker({ store: deps.store, logger: deps.logger, ...deps.marking });
   const stats: RejudgeFeederStats = { gaveUp: 0 };
   const log = deps.logger.child({ component: "rejudge-feeder" });
@@ -243,7 +247,18 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     return report;
   }
 
+  /**
+   * Nothing to do anywhere: no rejudge marking or in the window, nothing owed, no step failed.
+   * A tick that lost the lock (null) or threw says nothing about that, and is not idle.
+   */
+  function idle(report: RejudgeFeedReport | null): boolean {
+    if (report === null || report.marking === null) return false;
+    return report.inWindow === 0 && report.owedSent === 0 && owed.size() === 0 && report.marking.marking === 0 && report.marking.moved === 0 && report.marking.finished === 0;
+  }
+
   let timer: NodeJS.Timeout | undefined;
+  /** Idle ticks in a row: the next gap is periodMs * 2^idleTicks, at most maxIdlePeriods periods. */
+  let idleTicks = 0;
   let running: Promise<unknown> = Promise.resolve();
   let ticking = false;
   let again = false;
@@ -258,7 +273,11 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     ticking = true;
     clearTimeout(timer);
     running = runOnce()
+      .then((report) => {
+        idleTicks = idle(report) ? idleTicks + 1 : 0;
+      })
       .catch((error: unknown) => {
+        idleTicks = 0;
         const level = isAppError(error) && error.status === 503 ? "debug" : "warn";
         log[level]({ err: error }, "rejudge feeder tick skipped");
       })
@@ -266,13 +285,21 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
         ticking = false;
         if (again) {
           again = false;
+          idleTicks = 0;
           // A wake during the tick: the lock of this period is ours or another replica's; try after it.
           schedule(periodMs);
         } else schedule();
       });
   }
 
-  function schedule(delayMs = Math.round(periodMs * (0.9 + Math.random() * 0.2))): void {
+  /**
+   * The next tick in about one period, or later while idle: an idle tick still costs a lock round
+   * trip and two database reads (marking requests, the window), which a busy platform pays every
+   * second for nothing. A rejudge requested on this replica wakes it at once (wake), so the
+   * back-off only delays one that another replica recorded and then left unmarked or unqueued
+   * (it crashed): by at most maxIdlePeriods periods. Any tick with work resets it.
+   */
+  function schedule(delayMs = Math.round(periodMs * Math.min(2 ** idleTicks, maxIdlePeriods) * (0.9 + Math.random() * 0.2))): void {
     if (closed || deps.autoStart === false) return;
     clearTimeout(timer);
     timer = setTimeout(tick, delayMs);
@@ -284,6 +311,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     runOnce,
     wake() {
       if (deps.autoStart === false) return;
+      idleTicks = 0;
       tick();
     },
     stats: () => ({ ...stats }),
