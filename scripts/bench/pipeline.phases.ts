@@ -7,6 +7,7 @@ import { PROGRAMS } from "../../packages/judge/test/solutions.js";
 import type { ClientTimes } from "./breakdown.js";
 import type { NativeRunner } from "./native.js";
 import { startBenchPlatform, type BenchPlatform, type BenchPlatformOptions } from "./platform.child.js";
+import { postRequest, RawConnection } from "../../services/submission-service/bench/raw-http.client.js";
 import { accepted, createdSubmissionId, watchFinalEvents, type FinalEvents, type HttpClient } from "./pipeline.client.js";
 import { cpuPerSubmission, sampleCpu } from "./process-cpu.js";
 import { measureQueuedBytes, usedMemory, type RedisBytes } from "./redis-bytes.js";
@@ -199,34 +200,49 @@ export async function burst(ctx: Context, nativeSerial: number, slots: number | 
 export async function ingest(ctx: Context, redisSamples: RedisBytes[]): Promise<IngestFigures> {
   const { inFlight, ingestSeconds } = ctx.options;
   const tokens = await Promise.all(Array.from({ length: inFlight }, (_, i) => ctx.platform.token(`bench-ingest-${i}`, "user")));
-  const url = `${ctx.platform.urls.submission}/api/v1/submissions`;
-  const body = { problemId: ctx.problemId, language: "C", code: PROGRAMS.C.ok };
+  const url = new URL(`${ctx.platform.urls.submission}/api/v1/submissions`);
+  const body = JSON.stringify({ problemId: ctx.problemId, language: "C", code: PROGRAMS.C.ok });
   let measuring = false;
   let stop = false;
   const latencies: number[] = [];
   const statuses: string[] = [];
   const acceptedIds: string[] = [];
+  // The load generator shares the machine's cores with the platform: a bare keep-alive socket per
+  // connection (the ingest bench's client) costs a fraction of node:http's client per request.
   const loop = async (token: string) => {
-    while (!stop) {
-      const answer = await ctx.http.call("POST", url, token, body).catch((error: unknown) => ({ status: 0, body: String(error), ms: 0 }));
-      const id = accepted(answer) ? createdSubmissionId(answer) : undefined;
-      if (id) ctx.owners.set(id, token);
-      if (!measuring) continue;
-      statuses.push(String(answer.status));
-      if (id) {
-        latencies.push(answer.ms);
-        acceptedIds.push(id);
+    const connection = new RawConnection(url);
+    const request = postRequest(url, token, body);
+    try {
+      while (!stop) {
+        const started = performance.now();
+        const reply = await connection.send(request).catch((error: unknown) => ({ status: 0, body: String(error) }));
+        const ms = performance.now() - started;
+        const answer = { ...reply, ms };
+        const id = accepted(answer) ? createdSubmissionId(answer) : undefined;
+        if (id) ctx.owners.set(id, token);
+        if (!measuring) continue;
+        statuses.push(String(answer.status));
+        if (id) {
+          latencies.push(ms);
+          acceptedIds.push(id);
+        }
       }
+    } finally {
+      connection.close();
     }
   };
   const loops = tokens.map(loop);
   await new Promise((resolve) => setTimeout(resolve, INGEST_WARMUP_MS));
   const memoryBefore = await usedMemory(ctx.platform.redisUrl);
+  const judgedBefore = await judgedSoFar(ctx.platform.urls.evaluator);
+  const cpuBefore = sampleCpu(ctx.platform.pids());
   measuring = true;
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, ingestSeconds * 1000));
   measuring = false;
   const seconds = (performance.now() - started) / 1000;
+  const judgedAfter = await judgedSoFar(ctx.platform.urls.evaluator);
+  const cpuAfter = sampleCpu(ctx.platform.pids());
   const memoryAfter = await usedMemory(ctx.platform.redisUrl);
   stop = true;
   await Promise.all(loops);
@@ -242,7 +258,16 @@ export async function ingest(ctx: Context, redisSamples: RedisBytes[]): Promise<
     maxMs: latencies.length > 0 ? Math.max(...latencies) : Number.NaN,
     statuses: count(statuses),
     redisGrowthBytesPerAccepted: (memoryAfter - memoryBefore) / Math.max(1, acceptedIds.length),
+    judgedPerSecond: judgedBefore === null || judgedAfter === null ? null : (judgedAfter - judgedBefore) / seconds,
+    cpuMsPerAccepted: cpuPerSubmission(cpuBefore, cpuAfter, Math.max(1, acceptedIds.length)),
   };
   log(`ingest: ${figures.perSecond.toFixed(0)}/s, p99 ${figures.p99Ms.toFixed(1)} ms`);
   return figures;
+}
+
+/** Submissions the evaluator judged so far (its judge-duration histogram's count), or null without it. */
+async function judgedSoFar(evaluatorUrl: string): Promise<number | null> {
+  const text = await fetch(`${evaluatorUrl}/metrics`).then((r) => r.text(), () => "");
+  const line = /^sonocode_evaluator_judge_duration_seconds_count (\d+)$/m.exec(text);
+  return line ? Number(line[1]) : null;
 }

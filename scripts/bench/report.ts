@@ -82,6 +82,10 @@ export interface IngestFigures {
   statuses: Record<string, number>;
   /** Growth of Redis used_memory over the window divided by accepted POSTs (queues, streams, everything). */
   redisGrowthBytesPerAccepted: number;
+  /** Submissions the evaluator finished judging per second during the window (null: no metrics; absent in older JSON). */
+  judgedPerSecond?: number | null;
+  /** CPU per accepted POST over the window, judging included (absent in older JSON). */
+  cpuMsPerAccepted?: CpuPerSubmission;
 }
 
 /** The run's options the report needs to describe itself (the JSON holds them all). */
@@ -146,7 +150,8 @@ export function markdownTable(header: readonly string[], rows: ReadonlyArray<rea
   return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-export const fmtMs = (ms: number) => (!Number.isFinite(ms) ? "n/a" : ms >= 1_000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
+export const fmtMs = (ms: number) =>
+  !Number.isFinite(ms) ? "n/a" : ms >= 1_000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 100 ? `${Math.round(ms)} ms` : ms >= 1 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`;
 const fmtRate = (perSecond: number) => `${perSecond >= 100 ? Math.round(perSecond) : perSecond.toFixed(2)}/s`;
 const fmtReported = (reported: BurstFigures["reportedMs"]) =>
   reported.map((r) => `${r.language} ${fmtMs(r.cpuMs)} / ${r.wallMs === null ? "n/a" : fmtMs(r.wallMs)}`).join(", ");
@@ -204,6 +209,8 @@ export function summaryTable(report: PipelineReport): string {
       `≥ ${GOALS.ingestPerSecond.toLocaleString("en-US")}/s, p99 ≤ ${GOALS.ingestP99Ms} ms`,
       ingestVerdict(i),
     ]);
+    if (i.judgedPerSecond !== undefined && i.judgedPerSecond !== null) rows.push([`  judged meanwhile`, `${fmtRate(i.judgedPerSecond)}`, "—", "—"]);
+    if (i.cpuMsPerAccepted) rows.push([`  CPU per accepted POST in that window`, fmtCpu(i.cpuMsPerAccepted), "—", "—"]);
   }
   if (report.redis) {
     const r = report.redis;

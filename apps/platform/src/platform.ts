@@ -1,6 +1,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
+import { DEFAULT_EVALUATOR_NICE } from "@sonocode/config";
 import { closeInReverse, listenHttp, type Closer } from "@sonocode/lifecycle";
 import type { Logger } from "@sonocode/logger";
 import { createStore, type Store, type StoreConfig } from "@sonocode/store";
@@ -37,6 +38,8 @@ export interface PlatformOptions {
   /** The evaluator child's reliability knobs (EVALUATOR_* variables; unset: the evaluator's defaults). */
   sandboxRetry?: { attempts?: number | undefined; backoffMs?: number | undefined } | undefined;
   engineHealth?: { failureThreshold?: number | undefined; selfTestIntervalMs?: number | undefined } | undefined;
+  /** The evaluator child's CPU priority, nice 0-19 (EVALUATOR_NICE; default DEFAULT_EVALUATOR_NICE). */
+  evaluatorNice?: number | undefined;
   /** How long the evaluator child may finish its running jobs on shutdown (default 8 s). */
   evaluatorDrainMs?: number | undefined;
   /** Restart back-off of a crashed evaluator child (default DEFAULT_RESTART_POLICY), and how long a silent one lives (default 30 s). */
@@ -168,6 +171,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         ...(options.sandboxRetry ? { sandboxRetry: options.sandboxRetry } : {}),
         ...(options.engineHealth ? { engineHealth: options.engineHealth } : {}),
         logLevel: options.logLevel,
+        nice: options.evaluatorNice ?? DEFAULT_EVALUATOR_NICE,
         drainTimeoutMs: options.evaluatorDrainMs ?? DEFAULT_EVALUATOR_DRAIN_MS,
       },
       ...(options.evaluatorSupervision?.restart ? { restart: options.evaluatorSupervision.restart } : {}),

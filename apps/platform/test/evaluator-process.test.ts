@@ -1,13 +1,15 @@
 // Embedded mode's evaluator is a real child process: killed for real mid-judge it is restarted
 // and the submission is still judged right; the launcher's own SIGKILL leaves no orphan behind;
-// SIGTERM stops both in order; a bad config is refused by the child's schema.
+// SIGTERM stops both in order; a bad config is refused by the child's schema; judging runs at a lower CPU priority.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signToken } from "@sonocode/auth";
+import { DEFAULT_EVALUATOR_NICE } from "@sonocode/config";
 import { silentLogger } from "@sonocode/logger";
 import { eventually, testRedisUrl, uniqueName } from "@sonocode/testkit";
 import { startEvaluatorProcess } from "../src/evaluator/evaluator.supervisor.js";
@@ -28,6 +30,8 @@ function alive(pid: number): boolean {
 }
 
 let platform: Platform;
+/** This process's nice value before the platform started: the launcher must keep it. */
+const launcherNice = niceOf(readFileSync("/proc/self/stat", "utf8"));
 let socket: ClientSocket | undefined;
 
 /** Short enough for a test, long enough that a loaded machine's scheduling stalls (~1 s seen) never trip it. */
@@ -101,6 +105,34 @@ test("a wedged evaluator process (SIGSTOP: alive, silent) is killed and replaced
   assert.ok(alive(replacement));
 });
 
+/** Field 19 of /proc/<pid>/task/<tid>/stat (the command name before it may hold spaces). */
+function niceOf(statText: string): number {
+  return Number(statText.slice(statText.lastIndexOf(")") + 2).split(" ")[16]);
+}
+
+test("judging runs at EVALUATOR_NICE: every thread of the (restarted) evaluator, its autogroup and the judged program; the launcher keeps its priority", async () => {
+  const pid = platform.evaluator.pid!;
+  const tids = readdirSync(`/proc/${pid}/task`);
+  assert.ok(tids.length > 1, "a Node process has several threads");
+  for (const tid of tids) assert.equal(niceOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8")), DEFAULT_EVALUATOR_NICE, `thread ${tid}`);
+  if (existsSync(`/proc/${pid}/autogroup`)) assert.match(readFileSync(`/proc/${pid}/autogroup`, "utf8"), new RegExp(`nice ${DEFAULT_EVALUATOR_NICE}\\b`));
+  assert.equal(niceOf(readFileSync("/proc/self/stat", "utf8")), launcherNice, "the launcher (this process) is not reniced");
+
+  // The judged program reports its own nice value (its /proc is the sandbox's own) as its answer.
+  const [admin, user] = await Promise.all([signToken({ sub: "admin", role: "admin" }, TEST_JWT_SECRET), signToken({ sub: "kim", role: "user" }, TEST_JWT_SECRET)]);
+  const problem = { ...AB_PROBLEM, title: "Own nice value", testCases: [{ input: "\n", output: `${DEFAULT_EVALUATOR_NICE}\n` }] };
+  const created = await call(platform.urls.problem, "POST", "/api/v1/problems", { token: admin, body: problem });
+  assert.equal(created.status, 201);
+  const code = "stat = open('/proc/self/stat').read()\nprint(stat[stat.rindex(')') + 2:].split()[16])\n";
+  const submitted = await call(platform.urls.submission, "POST", "/api/v1/submissions", { token: user, body: { problemId: created.body.data._id, language: "python", code } });
+  assert.equal(submitted.status, 201);
+  const final = await eventually(async () => {
+    const got = await call(platform.urls.submission, "GET", `/api/v1/submissions/${submitted.body.data.submission._id}`, { token: user });
+    return ["Pending", "Running"].includes(got.body.data.status) ? null : got.body.data;
+  }, "a final state", 60_000);
+  assert.equal(final.status, "Success", JSON.stringify(final.failedTest ?? final.message));
+});
+
 test("a config the child's schema refuses fails the start with the reason", async () => {
   const bad = {
     host: "127.0.0.1",
@@ -113,6 +145,7 @@ test("a config the child's schema refuses fails the start with the reason", asyn
     concurrency: 1,
     testSetCache: { dir: "/tmp/unused-test-sets", maxBytes: 1 << 20 },
     logLevel: "silent" as const,
+    nice: 0,
     drainTimeoutMs: 1_000,
   };
   await assert.rejects(startEvaluatorProcess({ config: bad, logger: silentLogger() }), /exited during start-up \(code 1/);

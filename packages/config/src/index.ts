@@ -103,7 +103,10 @@ export const testSetEnvSchema = z.object({
   TEST_SET_CACHE_MAX_MB: z.coerce.number().int().min(1).max(1_048_576).default(1_024),
 });
 
-/** Evaluator reliability knobs: how a broken sandbox is retried and when an evaluator leaves rotation. */
+/** EVALUATOR_NICE's default: judging yields the CPU to the API on the same host (0 = unchanged). */
+export const DEFAULT_EVALUATOR_NICE = 10;
+
+/** Evaluator knobs: how a broken sandbox is retried, when an evaluator leaves rotation, its CPU priority. */
 export const evaluatorEnvSchema = z.object({
   /** Sandbox failures a job may have (on any evaluators) before it is IE; must exceed the threshold below. */
   EVALUATOR_SANDBOX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
@@ -113,4 +116,9 @@ export const evaluatorEnvSchema = z.object({
   EVALUATOR_ENGINE_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(100).default(3),
   /** /health caches the sandbox self-test this long; out of rotation, the evaluator retests this often. */
   EVALUATOR_SELF_TEST_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  /**
+   * The evaluator's CPU priority (nice, 0-19), inherited by its sandboxes: judging yields the CPU
+   * to the API on the same host. 0 keeps the priority it was started with.
+   */
+  EVALUATOR_NICE: z.coerce.number().int().min(0).max(19).default(DEFAULT_EVALUATOR_NICE),
 });

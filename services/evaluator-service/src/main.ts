@@ -4,6 +4,7 @@ import { createJudge } from "@sonocode/judge";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createDeferredJudge } from "./deferred-judge.js";
+import { lowerOwnPriority } from "./process-priority.js";
 import { createEvaluatorService } from "./service.js";
 import { createTestSetCache } from "./testsets/test-set.cache.js";
 import { createTestSetClient } from "./testsets/test-set.client.js";
@@ -19,6 +20,8 @@ const envSchema = baseEnvSchema
 runMain(async () => {
   const config = loadConfig(envSchema);
   const logger = createLogger({ service: "evaluator-service", level: config.LOG_LEVEL });
+  // Before the judge starts anything: its sandboxes inherit the priority.
+  logger.info(lowerOwnPriority(config.EVALUATOR_NICE), "evaluator CPU priority");
 
   // Deferred: a sandbox that cannot start yet (rootfs missing, dockerd down) leaves this process
   // up, out of rotation and saying why on /health, until a periodic self-test succeeds.

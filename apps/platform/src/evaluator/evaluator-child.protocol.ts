@@ -29,6 +29,8 @@ export const evaluatorChildConfigSchema = z.object({
   sandboxRetry: z.object({ attempts: z.number().int().min(1), backoffMs: z.number().int().min(0) }).partial().optional(),
   engineHealth: z.object({ failureThreshold: z.number().int().min(1), selfTestIntervalMs: z.number().int().min(100) }).partial().optional(),
   logLevel: logLevelSchema,
+  /** The child's CPU priority (EVALUATOR_NICE), set before its judge starts: sandboxes inherit it. */
+  nice: z.number().int().min(0).max(19),
   /** How long the child may drain its running jobs when told to stop; past it, it exits and their locks lapse. */
   drainTimeoutMs: z.number().int().positive(),
 });
