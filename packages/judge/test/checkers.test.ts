@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { readFileSync } from "node:fs";
 import { checkExact, checkFloat, checkOutput, checkTokens, floatsEqual } from "../src/checkers.js";
 
 describe("exact checker", () => {
@@ -106,7 +107,7 @@ describe("adversarial outputs", () => {
 });
 
 describe("checker pool (worker threads)", () => {
-  it("checks off the main thread, expected from text or a file, and closes", async () => {
+  it("checks, expected from text or a file, and closes", async () => {
     const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
@@ -130,6 +131,49 @@ describe("checker pool (worker threads)", () => {
       await rm(dir, { recursive: true, force: true });
     }
     await assert.rejects(pool.check({ type: "exact" }, { text: "" }, Buffer.from("")), /closed/);
+  });
+
+  it("small checks run on the calling thread (no worker started), big ones in a worker, with the same answers and errors", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createCheckPool, INLINE_CHECK_BYTES } = await import("../src/check/check-pool.js");
+    const threads = () => Number(/Threads:\s*(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]);
+    const dir = await mkdtemp(join(tmpdir(), "sonocode-check-"));
+    const pool = createCheckPool({ size: 1 });
+    try {
+      // Answers of both sizes, each as text and as a file; outputs just under, at and over the limit.
+      const line = (n: number) => `${"7 ".repeat(n / 2 - 1)}7\n`;
+      const small = line(INLINE_CHECK_BYTES - 2);
+      const big = line(INLINE_CHECK_BYTES + 2);
+      await writeFile(join(dir, "small"), small);
+      await writeFile(join(dir, "big"), big);
+      const before = threads();
+      const inline = await Promise.all([
+        pool.check({ type: "exact" }, { path: join(dir, "small") }, Buffer.from(small)),
+        pool.check({ type: "tokens" }, { text: small }, Buffer.from(small.replace("7 7", "7\n7"))),
+        pool.check({ type: "exact" }, { path: join(dir, "small") }, Buffer.from(small.replace("7", "8"))),
+        pool.check({ type: "float", epsilon: 1e-3 }, { text: "0.5" }, Buffer.from("0.5004")),
+      ]);
+      assert.deepEqual(inline, [true, true, false, true]);
+      await assert.rejects(pool.check({ type: "exact" }, { path: join(dir, "missing") }, Buffer.from("x")), /checker failed: ENOENT/);
+      assert.equal(threads(), before, "no worker thread for small checks");
+      const pooled = await Promise.all([
+        pool.check({ type: "exact" }, { path: join(dir, "big") }, Buffer.from(big)),
+        pool.check({ type: "exact" }, { text: big }, Buffer.from(big.replace("7", "8"))),
+        pool.check({ type: "tokens" }, { path: join(dir, "big") }, Buffer.from(big.replace("7 7", "7\n7"))),
+        // A small output against a big answer, a big output against a small one: a worker too.
+        pool.check({ type: "exact" }, { path: join(dir, "big") }, Buffer.from(small)),
+        pool.check({ type: "tokens" }, { path: join(dir, "small") }, Buffer.from(big)),
+      ]);
+      assert.deepEqual(pooled, [true, false, true, false, false]);
+      assert.ok(threads() > before, "big checks ran in a worker thread");
+      await assert.rejects(pool.check({ type: "exact" }, { path: join(dir, "missing") }, Buffer.from(big)), /checker failed: ENOENT/);
+      await assert.rejects(pool.check({ type: "custom", protocol: "testlib", language: "PYTHON", source: "" } as never, { text: "" }, Buffer.from("")), /checker failed/);
+    } finally {
+      await pool.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

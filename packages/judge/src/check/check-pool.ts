@@ -1,9 +1,12 @@
 // A small pool of checker worker threads. Checking a 64 MiB output is linear but still
 // tens of milliseconds of CPU; on the judge's thread that would delay HTTP, sockets and
 // queue-lock renewal. Here the judge only posts a message (the output's memory is
-// transferred, not copied) and awaits the answer.
+// transferred, not copied) and awaits the answer. Small outputs against small answers, the
+// common case, are compared on the judge's thread instead (INLINE_CHECK_BYTES).
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Checker } from "@sonocode/contracts";
+import { checkOutput } from "../checkers.js";
 import type { CheckReply, CheckTask, ExpectedSource } from "./check-protocol.js";
 
 export type { ExpectedSource } from "./check-protocol.js";
@@ -50,6 +53,44 @@ function startWorker(): Worker {
 function transferable(bytes: Uint8Array): Uint8Array {
   const movable = bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength > Buffer.poolSize;
   return movable ? bytes : new Uint8Array(bytes);
+}
+
+/**
+ * An output and an answer both at most this big are compared on the judge's thread, by the
+ * same checkOutput() a worker runs: that takes microseconds, less than the hop to a worker and
+ * back (a message each way, two thread wake-ups), which was most of the checking CPU of a
+ * small test (issue 9: ~0.25 ms per test in the burst, worker and judge threads together).
+ */
+export const INLINE_CHECK_BYTES = 16 * 1024;
+
+/** The expected answer when it is small enough to check inline, else null. Throws as the worker's read would (a missing file). */
+function smallExpected(expected: ExpectedSource): string | Buffer | null {
+  // UTF-16 units: at most 3 UTF-8 bytes each, so still a few tens of KiB at most.
+  if ("text" in expected) return expected.text.length <= INLINE_CHECK_BYTES ? expected.text : null;
+  const fd = openSync(expected.path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    if (size > INLINE_CHECK_BYTES) return null;
+    // One byte more than its size: a file that grew since fstat goes to a worker, which reads it whole.
+    const buf = Buffer.allocUnsafe(size + 1);
+    let length = 0;
+    for (let n; length < buf.length && (n = readSync(fd, buf, length, buf.length - length, length)) > 0; ) length += n;
+    return length > size ? null : buf.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The worker's answer for a small check, computed here: accepted, or its "checker failed" error. */
+function checkInline(checker: Checker, expected: ExpectedSource, actual: Uint8Array): Promise<boolean> | null {
+  if (actual.byteLength > INLINE_CHECK_BYTES) return null;
+  try {
+    const text = smallExpected(expected);
+    if (text === null) return null;
+    return Promise.resolve(checkOutput(checker, text, actual));
+  } catch (error) {
+    return Promise.reject(new Error(`checker failed: ${error instanceof Error ? error.message : String(error)}`));
+  }
 }
 
 export function createCheckPool(options: CheckPoolOptions = {}): CheckPool {
@@ -102,6 +143,8 @@ export function createCheckPool(options: CheckPoolOptions = {}): CheckPool {
   return {
     check(checker, expected, actual) {
       if (closed) return Promise.reject(new Error("check pool is closed"));
+      const inline = checkInline(checker, expected, actual);
+      if (inline) return inline;
       return new Promise<boolean>((resolve, reject) => {
         queue.push({ task: { id: nextId++, checker, expected, actual: transferable(actual) }, resolve, reject });
         pump();
