@@ -5,7 +5,7 @@
 // CPU; and both engines with two sessions open at once, seen from inside.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { formatCpuList, parseCpuList, slotCpus, usableCpus } from "../src/sandbox/cgroup/cpuset.js";
@@ -76,6 +76,7 @@ describe("run groups pinned through the cpuset controller", { skip: hierarchyWhy
   let manager: CgroupManager;
   after(async () => {
     await manager?.removeStale();
+    manager?.close();
   });
 
   it("the parent offers this process's CPUs; a run group gets cpuset.cpus before anyone joins; a joined process sees one CPU", async (t) => {
@@ -99,6 +100,57 @@ describe("run groups pinned through the cpuset controller", { skip: hierarchyWhy
         await run.destroy();
       }
     }
+  });
+
+  it("v1: runs on one CPU share one cpuset group that is no run's: one run's tasks, kill and removal leave the other's alone", async (t) => {
+    if (!manager?.cpuset.cpus) return t.skip("no cpuset here");
+    if (manager.version !== 1) return t.skip("v2: the cpuset is the run group's own");
+    const cpu = manager.cpuset.cpus[0]!;
+    const [a, b] = [manager.create(undefined, { cpus: [cpu] }), manager.create(undefined, { cpus: [cpu] })];
+    let sleeper: ReturnType<typeof spawn> | null = null;
+    try {
+      const pin = (run: typeof a) => run.cgroup.procsFiles().map(dirname).find((dir) => existsSync(join(dir, "cpuset.cpus")));
+      assert.ok(pin(a) && pin(a) === pin(b), `one pin group: ${pin(a)} ${pin(b)}`);
+      // Joined last, after the groups the run owns (run-init.c joins in this order; settle() reads the first).
+      assert.equal(a.cgroup.procsFiles().at(-1), join(pin(a)!, "cgroup.procs"));
+      assert.ok(!existsSync(join(dirname(a.cgroup.procsFiles()[0]!), "cpuset.cpus")));
+      assert.equal(readFileSync(join(pin(a)!, "cpuset.cpus"), "utf8").trim(), String(cpu));
+      // A process in b (and so in the pin) is not a's: a's tasks, settle and destroy do not see or kill it.
+      sleeper = spawn("/bin/sh", ["-c", `for f in "$@"; do echo 0 > "$f" || exit 9; done; exec sleep 30`, "sh", ...b.cgroup.procsFiles()], { stdio: "ignore" });
+      const pid = sleeper.pid!;
+      for (let i = 0; i < 200 && !b.cgroup.pids().includes(pid); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(b.cgroup.pids(), [pid]);
+      assert.deepEqual(a.cgroup.pids(), []);
+      await a.settle();
+      await a.destroy();
+      assert.equal(sleeper.exitCode, null);
+      assert.ok(readFileSync(join(pin(b)!, "cgroup.procs"), "utf8").split("\n").includes(String(pid)));
+      await b.killAll();
+      assert.deepEqual(b.cgroup.pids(), []);
+    } finally {
+      sleeper?.kill("SIGKILL");
+      await a.destroy();
+      await b.destroy();
+    }
+  });
+
+  it("v1: close() removes the shared cpuset groups; a dead judge's are removed by the next removeStale", async (t) => {
+    if (!manager?.cpuset.cpus) return t.skip("no cpuset here");
+    if (manager.version !== 1) return t.skip("v2: no shared cpuset groups");
+    const own = await createCgroupManager({ parent: PARENT });
+    const run = own.create(undefined, { cpus: [own.cpuset.cpus![0]!] });
+    const pin = dirname(run.cgroup.procsFiles().at(-1)!);
+    await run.destroy();
+    assert.ok(existsSync(pin));
+    own.close();
+    assert.ok(!existsSync(pin));
+    // A pin group whose owner is gone (a crashed judge's).
+    const dead = spawn("/bin/true");
+    await new Promise((r) => dead.once("exit", r));
+    const stale = join(dirname(pin), `pin-${dead.pid}-abc123-0`);
+    mkdirSync(stale);
+    assert.ok((await manager.removeStale()) >= 1);
+    assert.ok(!existsSync(stale));
   });
 
   it("a run group without a placement is not narrowed", async (t) => {

@@ -221,6 +221,8 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       const done = await wasReady?.catch(() => null);
       // Lazy unmounts: a session still open keeps its view until it is disposed.
       await done?.mounts.release().catch((error: unknown) => logger?.warn({ err: error }, "could not unmount the sandbox filesystems"));
+      // The manager's shared groups (v1 cpuset pins); one a session still uses stays until the next start's removeStale.
+      done?.cgroups.close();
     },
   };
 }

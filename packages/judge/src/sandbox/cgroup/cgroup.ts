@@ -68,6 +68,13 @@ export interface V1Dirs {
   freezer: string | null;
   /** Only where the runs are pinned (run-cgroups.ts); a Docker container is pinned by the daemon. */
   cpuset?: string | null;
+  /**
+   * A cpuset group shared by every run pinned to the same CPUs (run-cgroups.ts: one per CPU list,
+   * made once): joined last (procsFiles), never owned by the run: not read for its tasks, not
+   * removed with it. Pinning is all a v1 cpuset group does, and a run's tasks are all in its
+   * own memory/pids/cpuacct/freezer groups, which is where they are counted and killed.
+   */
+  pin?: string | null;
 }
 
 /**
@@ -114,7 +121,9 @@ export class CgroupV1 implements Cgroup {
     return [...found];
   }
   procsFiles(): string[] {
-    return this.all().map((dir) => join(dir, "cgroup.procs"));
+    const files = this.all().map((dir) => join(dir, "cgroup.procs"));
+    if (this.dirs.pin) files.push(join(this.dirs.pin, "cgroup.procs"));
+    return files;
   }
   cpuUsageNs(): number {
     return readNumber(join(this.dirs.cpuacct, "cpuacct.usage"));

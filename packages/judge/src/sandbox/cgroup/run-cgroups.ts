@@ -13,6 +13,7 @@ import { formatCpuList, parseCpuList, usableCpus } from "./cpuset.js";
 import { cgroupMounts, readPids, v1Mount, type CgroupMount } from "./files.js";
 import { killAll, killNow } from "./kill.js";
 import { prepareV2Parent } from "./v2-parent.js";
+import { V1Spares, type SpareDirs } from "./v1-spares.js";
 
 export interface CgroupLimits {
   memoryBytes: number;
@@ -70,9 +71,13 @@ export interface CgroupManager {
   create(limits?: CgroupLimits, placement?: RunPlacement): RunCgroup;
   /** Removes run groups left behind by judge processes that no longer exist (crash recovery). Returns how many. */
   removeStale(): Promise<number>;
+  /** Removes what it keeps between runs (v1: the shared cpuset groups, see pinFor) where no task is left in it; best effort. */
+  close(): void;
 }
 
 const RUN_NAME = /^run-(\d+)-[0-9a-f]+$/;
+/** v1: a shared cpuset group (pinFor): its owner's pid, the manager's prefix, an index. */
+const PIN_NAME = /^pin-(\d+)-[0-9a-f]+-\d+$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Unique per process (and unguessable across restarts): a random prefix once, then a counter. */
@@ -82,6 +87,9 @@ let runCount = 0;
 function runName(): string {
   return `run-${process.pid}-${RUN_PREFIX}${(runCount++).toString(16)}`;
 }
+
+/** Managers in this process (tests open several on one parent): each names its own pin groups. */
+let managerCount = 0;
 
 /**
  * One rmdir: true when the directory is gone, false when the group still holds tasks (EBUSY).
@@ -118,11 +126,15 @@ async function removeDir(dir: string): Promise<void> {
 
 class Run implements RunCgroup {
   private destroyed = false;
+  /** Killed through the cgroup (frozen, on v1): its groups are not kept for another run (v1-spares.ts). */
+  private killed = false;
   /** What setLimits() last wrote: the same limits again cost no write (a session's next group gets them ahead, supervised-session.ts). */
   private limits: CgroupLimits | null = null;
   constructor(
     readonly cgroup: Cgroup,
     private readonly dirs: string[],
+    /** v1: where its pids/cpuacct/freezer groups go once it is over and empty (v1-spares.ts); dirs[0] is its memory group. */
+    private readonly spare: { dirs: SpareDirs; keep: (dirs: SpareDirs) => void } | null = null,
   ) {}
 
   setLimits(limits: CgroupLimits): void {
@@ -146,6 +158,7 @@ class Run implements RunCgroup {
     };
   }
   killAll(): Promise<void> {
+    this.killed = true;
     return killAll(this.cgroup);
   }
   async settle(): Promise<void> {
@@ -155,6 +168,13 @@ class Run implements RunCgroup {
   }
   async destroy(): Promise<void> {
     if (this.destroyed) return;
+    // Its memory group removed at once: no task is left in any of its groups (every task joined memory first).
+    if (this.spare && !this.killed && this.dirs[0] !== undefined && tryRemoveDir(this.dirs[0])) {
+      this.destroyed = true;
+      this.cgroup.close();
+      this.spare.keep(this.spare.dirs);
+      return;
+    }
     // A run's group is normally empty here (the run ended with killAll): the kernel refuses to
     // remove a group that still holds a task (EBUSY), so that refusal is the check, and only
     // then are the tasks killed. An empty group costs its rmdirs and nothing else.
@@ -172,12 +192,20 @@ class Run implements RunCgroup {
 class Manager implements CgroupManager {
   /** v1: what every run group would otherwise read again (swap accounting, the parent's cpuset.mems); read at the first create. */
   private v1Known: V1Known | null = null;
+  /** v1: the shared cpuset group of each CPU list (pinFor), by formatCpuList. */
+  private pins = new Map<string, string>();
+  private pinCount = 0;
+  private readonly pinPrefix = `pin-${process.pid}-${RUN_PREFIX}${(managerCount++).toString(16)}-`;
 
   constructor(
     readonly version: 1 | 2,
     /** v2: { unified }; v1: one parent per controller. */
     private readonly parents: { v2: string } | { v1: V1Dirs },
     readonly cpuset: CpusetSupport,
+    /** v1: the cpuset hierarchy carries none of memory, pids, cpuacct, freezer (see tryV1). */
+    private readonly cpusetAlone = false,
+    /** v1: finished runs' pids/cpuacct/freezer groups, for later runs (v1-spares.ts); null where a hierarchy is co-mounted with memory's or the cpuset's. */
+    private readonly spares: V1Spares | null = null,
   ) {}
 
   private knownV1(p: V1Dirs): V1Known {
@@ -197,7 +225,36 @@ class Manager implements CgroupManager {
     return [...new Set([memory, pids, cpuacct, ...(freezer ? [freezer] : []), ...(cpuset ? [cpuset] : [])])];
   }
 
-  private open(name: string, fresh = false): { cgroup: Cgroup; dirs: string[] } {
+  /**
+   * v1: the cpuset group every run pinned to these CPUs joins, made at the first such run and kept
+   * (close() removes it). A v1 cpuset group only pins: the run's tasks are counted, limited,
+   * frozen and killed through its own memory/pids/cpuacct/freezer groups, and no task can leave
+   * those (cgroupfs is not in the sandbox, and the run's init joins them before the pin). A group
+   * of its own per run cost a mkdir, two writes and an rmdir, ~70 us of the judge's CPU per run
+   * here (the costliest of the five hierarchies; memory's ~50 us is next), and one more hierarchy
+   * to list on every kill. v2 is unchanged: there the cpuset is the run group's own (one tree).
+   */
+  private pinFor(p: V1Dirs & { cpuset: string }, cpus: readonly number[]): string {
+    const list = formatCpuList(cpus);
+    const known = this.pins.get(list);
+    if (known) return known;
+    // Never a name used before (close() may have left one still in use): a fresh group per index.
+    const dir = join(p.cpuset, `${this.pinPrefix}${this.pinCount++}`);
+    mkdirSync(dir);
+    // A v1 cpuset starts with empty cpus and mems, and a task cannot join it until both are set.
+    writeFileSync(join(dir, "cpuset.mems"), this.knownV1(p).parentMems ?? readFileSync(join(p.cpuset, "cpuset.mems"), "utf8").trim());
+    writeFileSync(join(dir, "cpuset.cpus"), list);
+    this.pins.set(list, dir);
+    return dir;
+  }
+
+  /** v1: runs share a pin group (pinFor) unless the cpuset hierarchy is co-mounted with a controller of theirs (tryV1). */
+  private pinnable(p: V1Dirs): p is V1Dirs & { cpuset: string } {
+    return p.cpuset != null && this.cpusetAlone;
+  }
+
+  /** fresh: a new run group (v1: joined to the pin group of `cpus`); else a stale one to remove, with a cpuset group of its own as runs had before the pin groups. */
+  private open(name: string, fresh = false, cpus?: readonly number[], spare?: SpareDirs | null): { cgroup: Cgroup; dirs: string[] } {
     if ("v2" in this.parents) {
       const dir = join(this.parents.v2, name);
       return { cgroup: new CgroupV2(dir), dirs: [dir] };
@@ -205,10 +262,11 @@ class Manager implements CgroupManager {
     const p = this.parents.v1;
     const dirs: V1Dirs = {
       memory: join(p.memory, name),
-      pids: join(p.pids, name),
-      cpuacct: join(p.cpuacct, name),
-      freezer: p.freezer ? join(p.freezer, name) : null,
-      cpuset: p.cpuset ? join(p.cpuset, name) : null,
+      pids: spare?.pids ?? join(p.pids, name),
+      cpuacct: spare?.cpuacct ?? join(p.cpuacct, name),
+      freezer: spare ? spare.freezer : p.freezer ? join(p.freezer, name) : null,
+      cpuset: p.cpuset && !(fresh && this.pinnable(p)) ? join(p.cpuset, name) : null,
+      pin: fresh && cpus && this.pinnable(p) ? this.pinFor(p, cpus) : null,
     };
     const cgroup = fresh ? new CgroupV1(dirs, { ...this.knownV1(p), fresh: true }) : new CgroupV1(dirs);
     return { cgroup, dirs: cgroup.all() };
@@ -221,21 +279,27 @@ class Manager implements CgroupManager {
       // What was read once may have changed since (an administrator moved the parent's memory nodes): read it again, once.
       if (!this.v1Known) throw error;
       this.v1Known = null;
+      this.pins = new Map();
       return this.createOnce(limits, placement);
     }
   }
 
   private createOnce(limits?: CgroupLimits, placement?: RunPlacement): RunCgroup {
-    const { cgroup, dirs } = this.open(runName(), true);
+    const cpus = this.cpuset.cpus ? (placement?.cpus && placement.cpus.length > 0 ? placement.cpus : this.cpuset.cpus) : undefined;
+    const spare = this.spares?.take(limits !== undefined) ?? null;
+    const { cgroup, dirs } = this.open(runName(), true, cpus, spare);
     const made: string[] = [];
     try {
       for (const dir of dirs) {
+        if (spare && (dir === spare.pids || dir === spare.cpuacct || dir === spare.freezer)) continue;
         mkdirSync(dir);
         made.push(dir);
       }
-      const run = new Run(cgroup, dirs);
-      // Always written where there is a cpuset: a v1 cpuset group starts empty and nothing could join it.
-      if (this.cpuset.cpus) cgroup.setCpus(placement?.cpus && placement.cpus.length > 0 ? placement.cpus : this.cpuset.cpus);
+      const spares = this.spares;
+      const keep = spares && cgroup instanceof CgroupV1 ? { dirs: { pids: cgroup.dirs.pids, cpuacct: cgroup.dirs.cpuacct, freezer: cgroup.dirs.freezer }, keep: (kept: SpareDirs) => spares.give(kept) } : null;
+      const run = new Run(cgroup, dirs, keep);
+      // The run group's own cpuset (v2; v1 where the cpuset is co-mounted), before anything joins; else the pin open() named, already pinned.
+      if (cpus && !(cgroup instanceof CgroupV1 && cgroup.dirs.pin)) cgroup.setCpus(cpus);
       if (limits) run.setLimits(limits);
       return run;
     } catch (error) {
@@ -246,15 +310,33 @@ class Manager implements CgroupManager {
           /* best effort */
         }
       }
+      // Empty still (nothing joined a group that was never handed out): kept.
+      if (spare) this.spares?.give(spare);
       throw error;
     }
   }
 
+  close(): void {
+    this.spares?.close();
+    for (const dir of this.pins.values()) {
+      try {
+        tryRemoveDir(dir);
+      } catch {
+        /* best effort: left for the next start's removeStale */
+      }
+    }
+    this.pins = new Map();
+  }
+
   async removeStale(): Promise<number> {
     const names = new Set<string>();
+    const pins: string[] = [];
     for (const parent of this.parentDirs()) {
       try {
-        for (const name of readdirSync(parent)) if (ownerGone(ownerPid(name, RUN_NAME))) names.add(name);
+        for (const name of readdirSync(parent)) {
+          if (ownerGone(ownerPid(name, RUN_NAME))) names.add(name);
+          else if (ownerGone(ownerPid(name, PIN_NAME))) pins.push(join(parent, name));
+        }
       } catch {
         /* no parent yet */
       }
@@ -265,6 +347,15 @@ class Manager implements CgroupManager {
       try {
         killNow(cgroup);
         for (const dir of dirs) if (existsSync(dir)) await removeDir(dir);
+        removed++;
+      } catch {
+        /* left for the next start */
+      }
+    }
+    // After the run groups: their tasks were the pin groups' only ones, and are killed now.
+    for (const dir of pins) {
+      try {
+        await removeDir(dir);
         removed++;
       } catch {
         /* left for the next start */
@@ -368,7 +459,14 @@ function tryV1(mounts: CgroupMount[], parent: string): CgroupManager | null {
   } catch {
     /* already inherited from the root, or not changeable once children exist */
   }
-  return new Manager(1, { v1: parents }, cpuset.support);
+  // Co-mounted (-o memory,cpuset), a shared pin group would move a run's tasks out of their own
+  // group of that controller (a task is in one group per hierarchy): then each run has its own cpuset group, as before.
+  const shares = (controller: string, others: string[]) => others.some((other) => (v1Mount(mounts, controller)?.options ?? []).includes(other));
+  const cpusetAlone = !shares("cpuset", ["memory", "pids", "cpuacct", "freezer"]);
+  // Kept pids/cpuacct/freezer groups (v1-spares.ts) are other groups than the run's own memory and
+  // cpuset ones: only where neither of those hierarchies carries one of them (the same reason).
+  const keepable = !shares("memory", ["pids", "cpuacct", "freezer"]) && (!cpuset.dir || cpusetAlone);
+  return new Manager(1, { v1: parents }, cpuset.support, cpusetAlone, keepable ? new V1Spares() : null);
 }
 
 /** Detects the usable cgroup hierarchy; throws a readable error when none is usable. */
