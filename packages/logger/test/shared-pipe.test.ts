@@ -1,7 +1,8 @@
 // Two real processes log through createLogger into one pipe (a FIFO: the semantics of the
-// pipe a shell, Docker or a supervisor gives the embedded launcher, which its evaluator
-// child inherits) that is read slowly: every line read back must be whole JSON, and none
-// may be missing, including the last ones, logged right before process.exit(). Node's own
+// pipe a shell or Docker gives the embedded launcher, which its evaluator child inherits)
+// that is read slowly: every line read back must be whole JSON, and none may be missing,
+// including the last ones, logged right before process.exit(). The lines are 1-3.8 KiB:
+// longer than PIPE_BUF, a single line can be split whatever the logger does. Node's own
 // stdio "pipe" is a unix socket, which would hide the problem: the FIFO is the real thing.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
