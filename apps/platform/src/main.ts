@@ -34,9 +34,8 @@ runMain(async () => {
     prefix: config.REDIS_PREFIX,
     store: storeConfigFromEnv(config),
     dataDir: config.DATA_DIR,
-    sandbox: { engine: config.SANDBOX_ENGINE, rootfs: config.SANDBOX_ROOTFS, dockerImage: config.SANDBOX_DOCKER_IMAGE },
+    sandbox: { engine: config.SANDBOX_ENGINE, rootfs: config.SANDBOX_ROOTFS, dockerImage: config.SANDBOX_DOCKER_IMAGE, nice: config.SANDBOX_NICE },
     evaluatorConcurrency: config.EVALUATOR_CONCURRENCY,
-    evaluatorNice: config.EVALUATOR_NICE,
     sandboxRetry: { attempts: config.EVALUATOR_SANDBOX_ATTEMPTS, backoffMs: config.EVALUATOR_SANDBOX_BACKOFF_MS },
     engineHealth: { failureThreshold: config.EVALUATOR_ENGINE_FAILURE_THRESHOLD, selfTestIntervalMs: config.EVALUATOR_SELF_TEST_INTERVAL_MS },
     // The child drains within the platform's own deadline, leaving time for the rest to close.

@@ -1,7 +1,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { DEFAULT_EVALUATOR_NICE } from "@sonocode/config";
+import { DEFAULT_SANDBOX_NICE } from "@sonocode/config";
 import { closeInReverse, listenHttp, type Closer } from "@sonocode/lifecycle";
 import type { Logger } from "@sonocode/logger";
 import { createStore, type Store, type StoreConfig } from "@sonocode/store";
@@ -33,13 +33,12 @@ export interface PlatformOptions {
   prefix: string;
   store: StoreConfig;
   dataDir: string;
-  sandbox: { engine: "bwrap" | "docker" | "auto"; rootfs?: string | undefined; dockerImage?: string | undefined };
+  /** `nice`: SANDBOX_NICE, the bwrap sandboxes' CPU priority (default DEFAULT_SANDBOX_NICE). */
+  sandbox: { engine: "bwrap" | "docker" | "auto"; rootfs?: string | undefined; dockerImage?: string | undefined; nice?: number | undefined };
   evaluatorConcurrency: number;
   /** The evaluator child's reliability knobs (EVALUATOR_* variables; unset: the evaluator's defaults). */
   sandboxRetry?: { attempts?: number | undefined; backoffMs?: number | undefined } | undefined;
   engineHealth?: { failureThreshold?: number | undefined; selfTestIntervalMs?: number | undefined } | undefined;
-  /** The evaluator child's CPU priority, nice 0-19 (EVALUATOR_NICE; default DEFAULT_EVALUATOR_NICE). */
-  evaluatorNice?: number | undefined;
   /** How long the evaluator child may finish its running jobs on shutdown (default 8 s). */
   evaluatorDrainMs?: number | undefined;
   /** Restart back-off of a crashed evaluator child (default DEFAULT_RESTART_POLICY), and how long a silent one lives (default 30 s). */
@@ -165,13 +164,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           engine: options.sandbox.engine,
           ...(options.sandbox.rootfs ? { rootfs: options.sandbox.rootfs } : {}),
           ...(options.sandbox.dockerImage ? { dockerImage: options.sandbox.dockerImage } : {}),
+          nice: options.sandbox.nice ?? DEFAULT_SANDBOX_NICE,
         },
         concurrency: options.evaluatorConcurrency,
         testSetCache: { dir: await testSetCacheDir(options), maxBytes: options.testSetCache?.maxBytes ?? DEFAULT_TEST_SET_CACHE_BYTES },
         ...(options.sandboxRetry ? { sandboxRetry: options.sandboxRetry } : {}),
         ...(options.engineHealth ? { engineHealth: options.engineHealth } : {}),
         logLevel: options.logLevel,
-        nice: options.evaluatorNice ?? DEFAULT_EVALUATOR_NICE,
         drainTimeoutMs: options.evaluatorDrainMs ?? DEFAULT_EVALUATOR_DRAIN_MS,
       },
       ...(options.evaluatorSupervision?.restart ? { restart: options.evaluatorSupervision.restart } : {}),

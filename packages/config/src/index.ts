@@ -73,12 +73,21 @@ export const portsEnvSchema = z.object({
 
 export { port as portSchema, optionalUrl as optionalUrlSchema };
 
+/** SANDBOX_NICE's default: judged programs yield the CPU to the API on the same host. */
+export const DEFAULT_SANDBOX_NICE = 10;
+
 export const sandboxEnvSchema = z.object({
   /** bwrap: namespaces (default on Linux); docker: one hardened container per submission; auto: bwrap, else docker, else refuse. */
   SANDBOX_ENGINE: z.enum(["bwrap", "docker", "auto"]).default("auto"),
   /** Unset: the judge's defaults (/var/lib/sonocode/runtime/rootfs, sonocode-runtime:latest). */
   SANDBOX_ROOTFS: z.string().trim().min(1).optional(),
   SANDBOX_DOCKER_IMAGE: z.string().trim().min(1).optional(),
+  /**
+   * CPU priority (nice, 0-19) of the bwrap engine's sandboxes: compiles and judged programs yield
+   * the CPU to the API and to other work of normal priority; the evaluator process keeps its own.
+   * The wall limit does not count the time a program waited for its CPU. 0: no change.
+   */
+  SANDBOX_NICE: z.coerce.number().int().min(0).max(19).default(DEFAULT_SANDBOX_NICE),
   /**
    * Submissions judged at once by this process. Default: the usable cores (this process's
    * CPU affinity, so a container's or unit's cpuset counts), each session slot pinned to a
@@ -103,10 +112,7 @@ export const testSetEnvSchema = z.object({
   TEST_SET_CACHE_MAX_MB: z.coerce.number().int().min(1).max(1_048_576).default(1_024),
 });
 
-/** EVALUATOR_NICE's default: judging yields the CPU to the API on the same host (0 = unchanged). */
-export const DEFAULT_EVALUATOR_NICE = 10;
-
-/** Evaluator knobs: how a broken sandbox is retried, when an evaluator leaves rotation, its CPU priority. */
+/** Evaluator reliability knobs: how a broken sandbox is retried and when an evaluator leaves rotation. */
 export const evaluatorEnvSchema = z.object({
   /** Sandbox failures a job may have (on any evaluators) before it is IE; must exceed the threshold below. */
   EVALUATOR_SANDBOX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
@@ -116,9 +122,4 @@ export const evaluatorEnvSchema = z.object({
   EVALUATOR_ENGINE_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(100).default(3),
   /** /health caches the sandbox self-test this long; out of rotation, the evaluator retests this often. */
   EVALUATOR_SELF_TEST_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
-  /**
-   * The evaluator's CPU priority (nice, 0-19), inherited by its sandboxes: judging yields the CPU
-   * to the API on the same host. 0 keeps the priority it was started with.
-   */
-  EVALUATOR_NICE: z.coerce.number().int().min(0).max(19).default(DEFAULT_EVALUATOR_NICE),
 });

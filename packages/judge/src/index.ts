@@ -34,6 +34,12 @@ export interface JudgeOptions {
   maxConcurrency?: number;
   /** Open each free slot's next session ahead (see JudgeCoreOptions.warmSessions; default false). */
   warmSessions?: boolean;
+  /**
+   * Nice value (0-19) of the bwrap engine's sandboxes (supervisors, compiles, programs), so judging
+   * yields the CPU to the API on the same host; default 0 (the judge's own). The Docker engine's
+   * containers are the Docker daemon's children and keep its priority.
+   */
+  sandboxNice?: number;
 }
 
 function errorText(error: unknown): string {
@@ -42,7 +48,7 @@ function errorText(error: unknown): string {
 
 async function selectEngine(options: JudgeOptions): Promise<SandboxEngine> {
   const bwrap = () =>
-    createBwrapEngine({ rootfs: options.rootfs ?? DEFAULT_ROOTFS, logger: options.logger, cgroupRoot: options.cgroupRoot });
+    createBwrapEngine({ rootfs: options.rootfs ?? DEFAULT_ROOTFS, logger: options.logger, cgroupRoot: options.cgroupRoot, nice: options.sandboxNice ?? 0 });
   const docker = () => createDockerEngine({ image: options.dockerImage ?? DEFAULT_DOCKER_IMAGE, logger: options.logger });
   if (options.engine === "bwrap" || options.engine === "docker") {
     const engine = options.engine === "bwrap" ? bwrap() : docker();

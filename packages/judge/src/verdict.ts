@@ -17,13 +17,16 @@ export function exitedCleanly(outcome: RunOutcome): boolean {
  *   (a runtime whose allocation was refused at the ceiling); never guessed from a signal;
  * - time: measured CPU time over the limit, or the CPU watchdog fired. A signal alone (a
  *   program raising SIGXCPU on itself) is not a time verdict: the RLIMIT_CPU backstop sits
- *   above the limit, so a real SIGXCPU always comes with measured time over it.
+ *   above the limit, so a real SIGXCPU always comes with measured time over it;
+ * - wall: the wall watchdog fired, or the wall time over the limit once the time the program
+ *   waited for a CPU held by other work (cpuWaitMs) is left out: the wall limit is for programs
+ *   that sleep or block, not for programs a busy machine starved.
  */
 export function classifyRun(outcome: RunOutcome, limits: RunLimits): LimitHit {
   if (outcome.oomKilled || (outcome.memoryLimitHit && !exitedCleanly(outcome))) return "memory";
   if (outcome.watchdog === "output" || outcome.stdoutBytes + outcome.stderrBytes > limits.outputBytes) return "output";
   if (outcome.watchdog === "cpu" || outcome.cpuTimeMs > limits.cpuTimeMs) return "time";
-  if (outcome.watchdog === "wall" || outcome.wallTimeMs > limits.wallTimeMs) return "wall";
+  if (outcome.watchdog === "wall" || outcome.wallTimeMs - (outcome.cpuWaitMs ?? 0) > limits.wallTimeMs) return "wall";
   return null;
 }
 

@@ -13,4 +13,3 @@ export { createTestSetClient, TestSetUnavailableError, type TestSetClient, type 
 export { createTestSetProvider, TestSetGoneError, type TestSetProvider, type ResolvedTestSet } from "./testsets/test-set.provider.js";
 export { TEST_SET_CHANGED_NOTE } from "./processors/evaluate.processor.js";
 export { createProgressCoalescer, DEFAULT_PROGRESS_INTERVAL_MS, type ProgressCoalescer } from "./processors/progress.coalescer.js";
-export { lowerOwnPriority, type PriorityOutcome } from "./process-priority.js";

@@ -4,7 +4,6 @@ import { createJudge } from "@sonocode/judge";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
 import { createDeferredJudge } from "./deferred-judge.js";
-import { lowerOwnPriority } from "./process-priority.js";
 import { createEvaluatorService } from "./service.js";
 import { createTestSetCache } from "./testsets/test-set.cache.js";
 import { createTestSetClient } from "./testsets/test-set.client.js";
@@ -20,8 +19,6 @@ const envSchema = baseEnvSchema
 runMain(async () => {
   const config = loadConfig(envSchema);
   const logger = createLogger({ service: "evaluator-service", level: config.LOG_LEVEL });
-  // Before the judge starts anything: its sandboxes inherit the priority.
-  logger.info(lowerOwnPriority(config.EVALUATOR_NICE), "evaluator CPU priority");
 
   // Deferred: a sandbox that cannot start yet (rootfs missing, dockerd down) leaves this process
   // up, out of rotation and saying why on /health, until a periodic self-test succeeds.
@@ -32,6 +29,8 @@ runMain(async () => {
       ...(config.SANDBOX_DOCKER_IMAGE ? { dockerImage: config.SANDBOX_DOCKER_IMAGE } : {}),
       // One judge slot (and pinned CPU) per submission the worker takes at once.
       maxConcurrency: config.EVALUATOR_CONCURRENCY,
+      // Judged programs yield the CPU to the API on this host; this process keeps its priority.
+      sandboxNice: config.SANDBOX_NICE,
       // Each free slot's next sandbox is opened ahead: a submission starts on a ready one.
       warmSessions: true,
       logger: logger.child({ component: "judge" }),

@@ -23,14 +23,14 @@ export const evaluatorChildConfigSchema = z.object({
     engine: z.enum(["bwrap", "docker", "auto"]),
     rootfs: z.string().min(1).optional(),
     dockerImage: z.string().min(1).optional(),
+    /** SANDBOX_NICE: the bwrap sandboxes' CPU priority. */
+    nice: z.number().int().min(0).max(19),
   }),
   concurrency: z.number().int().min(1).max(64),
   testSetCache: z.object({ dir: z.string().min(1), maxBytes: z.number().int().positive() }),
   sandboxRetry: z.object({ attempts: z.number().int().min(1), backoffMs: z.number().int().min(0) }).partial().optional(),
   engineHealth: z.object({ failureThreshold: z.number().int().min(1), selfTestIntervalMs: z.number().int().min(100) }).partial().optional(),
   logLevel: logLevelSchema,
-  /** The child's CPU priority (EVALUATOR_NICE), set before its judge starts: sandboxes inherit it. */
-  nice: z.number().int().min(0).max(19),
   /** How long the child may drain its running jobs when told to stop; past it, it exits and their locks lapse. */
   drainTimeoutMs: z.number().int().positive(),
 });

@@ -5,7 +5,7 @@
 import { createJudge } from "@sonocode/judge";
 import { listenHttp, onShutdownSignals, runMain } from "@sonocode/lifecycle";
 import { createLogger } from "@sonocode/logger";
-import { createDeferredJudge, createEvaluatorService, lowerOwnPriority, createTestSetCache, createTestSetClient, createTestSetProvider } from "@sonocode/evaluator-service";
+import { createDeferredJudge, createEvaluatorService, createTestSetCache, createTestSetClient, createTestSetProvider } from "@sonocode/evaluator-service";
 import { HEARTBEAT_MS, parentMessageSchema, type ChildMessage, type EvaluatorChildConfig } from "./evaluator-child.protocol.js";
 
 /** The launcher sends the config at once; a child that never gets it is an orphan of a failed start. */
@@ -40,9 +40,6 @@ runMain(async () => {
   const config = await receiveConfig();
   // Tagged so its lines are told from the launcher's in one stream: same service name as distributed mode.
   const logger = createLogger({ service: "evaluator-service", level: config.logLevel }).child({ embedded: true, pid: process.pid });
-  // Before the judge starts anything: its sandboxes inherit the priority, so judging yields the
-  // CPU to the launcher's API (this child leads its own session, hence its own autogroup).
-  logger.info(lowerOwnPriority(config.nice), "evaluator CPU priority");
 
   const judge = createDeferredJudge(async () => {
     const created = await createJudge({
@@ -51,6 +48,8 @@ runMain(async () => {
       maxConcurrency: config.concurrency,
       // Each free slot's next sandbox is opened ahead: a submission starts on a ready one.
       warmSessions: true,
+      // Judged programs yield the CPU to the launcher's API; this process keeps its priority.
+      sandboxNice: config.sandbox.nice,
       ...(config.sandbox.rootfs ? { rootfs: config.sandbox.rootfs } : {}),
       ...(config.sandbox.dockerImage ? { dockerImage: config.sandbox.dockerImage } : {}),
       logger: logger.child({ component: "judge" }),

@@ -151,6 +151,12 @@ export class Truth {
     return new Map(rows.map((row) => [row.id, row.status]));
   }
 
+  /** A submission's per-test results as stored (for an assertion's message). */
+  async results(id: string): Promise<unknown> {
+    const { rows } = await this.pool.query<{ results: unknown }>("SELECT results FROM submissions WHERE id = $1", [id]);
+    return rows[0]?.results ?? null;
+  }
+
   /** Every submission of these users (including those whose POST never got an answer). */
   async byUsers(userIds: readonly string[]): Promise<Map<string, string>> {
     const { rows } = await this.pool.query<{ id: string; status: string }>("SELECT id, status FROM submissions WHERE user_id = ANY($1)", [userIds]);

@@ -113,9 +113,10 @@ scenario("a 20 s honest judge on a saturated CPU keeps its lock and is judged ex
   const burners: ChildProcess[] = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
   let status: string;
   let judgeMs: number;
+  let id: string;
   try {
     const started = Date.now();
-    const id = await submit("pyLong", problems.ab10);
+    id = await submit("pyLong", problems.ab10);
     status = await tab.waitFinal(id, 120_000);
     judgeMs = Date.now() - started;
     await sleep(500);
@@ -127,7 +128,7 @@ scenario("a 20 s honest judge on a saturated CPU keeps its lock and is judged ex
   const lockFailures = await evaluatorSeries("sonocode_evaluator_lock_renewals_failed_total");
   const loopDelay = await evaluatorSeries("sonocode_evaluator_event_loop_delay_max_seconds");
   console.log(`[faults] long judge under CPU load: ${judgeMs} ms end to end, worst evaluator event-loop delay ${JSON.stringify(loopDelay)} s`);
-  assert.equal(status, "Success");
+  assert.equal(status, "Success", `per-test results: ${JSON.stringify(await truth.results(id))}`);
   assert.ok(judgeMs >= 18_000, `the judge really was long (${judgeMs} ms)`);
   const runs = cluster.evaluatorKeys.reduce((sum, key) => sum + (judged[key]! - before.judged[key]!), 0);
   assert.equal(runs, 1, "judged once: no evaluator lost the lock and no other re-ran it");

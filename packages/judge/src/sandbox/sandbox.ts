@@ -59,6 +59,12 @@ export interface RunOutcome {
   cpuTimeMs: number;
   /** Wall time from the program's start to its end (or kill), measured on the host. */
   wallTimeMs: number;
+  /**
+   * Of that wall time, how long the program was runnable but waited for a CPU held by other work
+   * (the kernel's run-queue delay), as far as the engine measured it: the wall limit does not
+   * count it. Engines measure it when the wall limit is reached; absent or 0 otherwise.
+   */
+  cpuWaitMs?: number;
   /** The program's peak memory as the engine measures it best (peak RSS, else the cgroup peak). */
   memoryKb: number;
   /** Peak charge of the run's cgroup (baseline of a shared container subtracted). */

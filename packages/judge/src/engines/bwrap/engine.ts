@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { SandboxError } from "../../errors.js";
+import { assertNice } from "../../sandbox/priority.js";
 import { slotCpus } from "../../sandbox/cgroup/cpuset.js";
 import { createCgroupManager, type CgroupManager } from "../../sandbox/cgroup/run-cgroups.js";
 import { createNetns, deleteNetns, netnsName, newNetnsToken, releaseNetnsToken, removeStaleNetns } from "../../sandbox/netns.js";
@@ -47,6 +48,8 @@ export interface BwrapEngineOptions {
   hostUidBase?: number;
   /** Size cap of each session's work dir (/box), a tmpfs of its own (in its supervisor's mount namespace). Default 512 MiB. */
   workDirBytes?: number;
+  /** Nice value (0-19) every session's supervisor and all it runs get (sandbox/priority.ts). Default 0: the judge's own. */
+  nice?: number;
 }
 
 /** A paired run's helper (an interactor) runs as uid hostUidBase + HELPER_UID_OFFSET + slot: never a program's uid. */
@@ -109,6 +112,8 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
   const workRoot = options.workRoot ?? defaultWorkRoot();
   const uidBase = options.hostUidBase ?? 61_000;
   const workDirBytes = options.workDirBytes ?? 512 << 20;
+  const nice = options.nice ?? 0;
+  assertNice(nice);
   const slots = createSlots();
   let ready: Promise<Ready> | null = null;
 
@@ -177,7 +182,7 @@ export function createBwrapEngine(options: BwrapEngineOptions = {}): SandboxEngi
       const helperUid = uidBase + HELPER_UID_OFFSET + slot;
       const ids = { slot, program: uid, helper: helperUid };
       const userns = identity && ctx.mounts.layers ? { layers: ctx.mounts.layers, map: (pid: number) => mapUserns(identity, pid, ids) } : undefined;
-      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, boxBytes: workDirBytes, userns };
+      const supervisor = { binary: ctx.helpers.supervisor, seccomp: ctx.helpers.seccomp, netns, uid, rootfs: ctx.mounts.rootfs, dev: ctx.mounts.dev, boxBytes: workDirBytes, userns, nice };
       return await SupervisedSession.open({ supervisor, helperUid, cgroups: ctx.cgroups, cpus, logger, release });
     } catch (error) {
       slots.release(slot);

@@ -21,11 +21,13 @@
 import type { Logger } from "pino";
 import { SandboxError } from "../../errors.js";
 import type { RunCgroup } from "../../sandbox/cgroup/run-cgroups.js";
+import { CpuWaitMeter } from "../../sandbox/cpu-wait.js";
 import { OutputCapture } from "../../sandbox/output.js";
 import type { PairedRunOutcome, PairedRunSpec, Watchdog } from "../../sandbox/sandbox.js";
-import { captured, runFacts, SETUP_GRACE_MS, STDERR_KEEP_BYTES, type RunSide } from "./run-facts.js";
+import { captured, runFacts, STDERR_KEEP_BYTES, type RunSide } from "./run-facts.js";
 import { runMessage } from "./run-spec.js";
 import type { PairReply, Supervisor } from "./supervisor.js";
+import { armWallWatchdog } from "./wall-watchdog.js";
 
 export interface PairContext {
   supervisor: Supervisor;
@@ -66,6 +68,7 @@ export async function supervisePair(ctx: PairContext): Promise<PairedRunOutcome>
   // Stream 2 of each capture is that side's stderr; the program's stdout went to the helper.
   const programOut = new OutputCapture(spec.program.limits.outputBytes, STDERR_KEEP_BYTES, () => kill("program", "output"));
   const helperOut = new OutputCapture(spec.helper.limits.outputBytes, STDERR_KEEP_BYTES, () => kill("helper", "output"));
+  const waits = new CpuWaitMeter(() => [...groups.program.cgroup.pids(), ...groups.helper.cgroup.pids()]);
   const startNs = process.hrtime.bigint();
   const replied = supervisor.runPair(
     runMessage(spec.program),
@@ -84,21 +87,22 @@ export async function supervisePair(ctx: PairContext): Promise<PairedRunOutcome>
       }
     }, Math.max(10, Math.min(100, Math.floor(limit / 20))));
   };
-  const wallMs = spec.program.limits.wallTimeMs;
-  const timers: NodeJS.Timeout[] = [
-    cpuWatch("program"),
-    cpuWatch("helper"),
-    setTimeout(() => {
+  const cpuWatches = [cpuWatch("program"), cpuWatch("helper")];
+  // One wall limit bounds the pair (the program's); time either side waited for the CPU is granted.
+  const wall = armWallWatchdog(
+    spec.program.limits.wallTimeMs,
+    waits,
+    () => {
       // Neither side is blamed here: the facts (who had ended by itself) decide.
       watchdogs.program ??= "wall";
       watchdogs.helper ??= "wall";
       kill(null, null);
-    }, wallMs),
-    setTimeout(() => {
+    },
+    () => {
       ctx.logger?.error("a paired sandbox run did not end after its wall limit and a grace period");
       supervisor.kill();
-    }, SETUP_GRACE_MS + wallMs),
-  ];
+    },
+  );
   let reply: PairReply;
   try {
     reply = await replied;
@@ -106,7 +110,8 @@ export async function supervisePair(ctx: PairContext): Promise<PairedRunOutcome>
     ctx.logger?.error({ err: error }, "the sandbox supervisor failed during a paired run");
     throw new SandboxError("sandbox setup failed");
   } finally {
-    for (const t of timers) clearTimeout(t);
+    for (const t of cpuWatches) clearInterval(t);
+    wall.clear();
     ctx.setAbort(null);
   }
   if (reply.program.kind === "error" || !reply.helper) {
@@ -126,6 +131,7 @@ export async function supervisePair(ctx: PairContext): Promise<PairedRunOutcome>
     watchdog: watchdogs[who],
     killed,
     hostWallMs,
+    cpuWaitMs: wall.creditedMs(),
     stats: groups[who].stats(),
     limits: spec[who].limits,
     argv0: spec[who].argv[0],

@@ -31,8 +31,8 @@ export function endedByItself(reply: RunReply): boolean {
  * busy event loop runs due timers before pending I/O). The init's own clock then shows a
  * wall time within the limit, and the run was not the watchdog's: it is ignored.
  */
-export function effectiveWatchdog(watchdog: Watchdog | null, reply: RunReply, limits: RunLimits): Watchdog | null {
-  if (watchdog === "wall" && endedByItself(reply) && reply.wallUs > 0 && reply.wallUs / 1000 <= limits.wallTimeMs) return null;
+export function effectiveWatchdog(watchdog: Watchdog | null, reply: RunReply, limits: RunLimits, cpuWaitMs = 0): Watchdog | null {
+  if (watchdog === "wall" && endedByItself(reply) && reply.wallUs > 0 && reply.wallUs / 1000 - cpuWaitMs <= limits.wallTimeMs) return null;
   return watchdog;
 }
 
@@ -44,6 +44,8 @@ export interface RunSide {
   killed: boolean;
   /** The host's wall time from sending the run to the kill (or to the answer). */
   hostWallMs: number;
+  /** Run-queue delay the wall watchdog granted (0 when the run ended within its wall limit). */
+  cpuWaitMs?: number;
   stats: CgroupStats;
   limits: RunLimits;
   argv0: string | undefined;
@@ -73,7 +75,8 @@ export function runFacts(side: RunSide, stdout: { bytes: Buffer; written: number
       logger?.error({ stage: reply.stage, errno: reply.value }, "sandbox run setup failed");
       throw new SandboxError("sandbox setup failed");
   }
-  const watchdog = effectiveWatchdog(side.watchdog, reply, side.limits);
+  const cpuWaitMs = side.cpuWaitMs ?? 0;
+  const watchdog = effectiveWatchdog(side.watchdog, reply, side.limits, cpuWaitMs);
   // The init's own clock when the program ended by itself; the host's when a watchdog ended it.
   const byInit = reply.wallUs > 0 && (!side.killed || watchdog === null);
   return {
@@ -85,6 +88,7 @@ export function runFacts(side: RunSide, stdout: { bytes: Buffer; written: number
     stderrBytes: stderr.written,
     cpuTimeMs: stats.cpuTimeMs,
     wallTimeMs: byInit ? reply.wallUs / 1000 : side.hostWallMs,
+    cpuWaitMs,
     // The program's peak RSS (stable across runs); the cgroup peak also counts page cache the run faulted in first.
     memoryKb: reply.maxRssKb || stats.memoryPeakKb,
     cgroupPeakKb: stats.memoryPeakKb,

@@ -16,11 +16,13 @@ import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { SandboxError } from "../../errors.js";
 import type { CgroupManager, RunCgroup } from "../../sandbox/cgroup/run-cgroups.js";
+import { CpuWaitMeter } from "../../sandbox/cpu-wait.js";
 import { OutputCapture } from "../../sandbox/output.js";
 import type { PairedRunOutcome, PairedRunSpec, RunOutcome, RunSpec, SandboxSession, Watchdog } from "../../sandbox/sandbox.js";
 import { supervisePair } from "./paired-run.js";
-import { captured, runFacts, SETUP_GRACE_MS, STDERR_KEEP_BYTES } from "./run-facts.js";
+import { captured, runFacts, STDERR_KEEP_BYTES } from "./run-facts.js";
 import { checkWorkFileName, runMessage } from "./run-spec.js";
+import { armWallWatchdog } from "./wall-watchdog.js";
 import { Supervisor, type RunReply, type SupervisorConfig } from "./supervisor.js";
 
 /** The run's init counts in its pids limit (the program's own processes are `limits.processes`). */
@@ -192,25 +194,23 @@ export class SupervisedSession implements SandboxSession {
     };
     this.abortRun = () => kill(null);
     const output = new OutputCapture(limits.outputBytes, STDERR_KEEP_BYTES, () => kill("output"));
+    const waits = new CpuWaitMeter(() => cgroup.cgroup.pids());
     const startNs = process.hrtime.bigint();
     const replied = supervisor.run({ ...runMessage(spec), stdin }, { stdout: (c) => output.push(1, c), stderr: (c) => output.push(2, c) });
     // The next run's init is forked (and on v1 joins its group) while this one runs.
     setImmediate(() => this.prepareNext(supervisor));
     const pollMs = Math.max(10, Math.min(100, Math.floor(limits.cpuTimeMs / 20)));
-    const timers: NodeJS.Timeout[] = [
-      setInterval(() => {
-        try {
-          if (cgroup.cpuTimeMs() > limits.cpuTimeMs) kill("cpu");
-        } catch {
-          /* the group is going away */
-        }
-      }, pollMs),
-      setTimeout(() => kill("wall"), limits.wallTimeMs),
-      setTimeout(() => {
-        this.ctx.logger?.error("a sandbox run did not end after its wall limit and a grace period");
-        supervisor.kill();
-      }, SETUP_GRACE_MS + limits.wallTimeMs),
-    ];
+    const cpuPoll = setInterval(() => {
+      try {
+        if (cgroup.cpuTimeMs() > limits.cpuTimeMs) kill("cpu");
+      } catch {
+        /* the group is going away */
+      }
+    }, pollMs);
+    const wall = armWallWatchdog(limits.wallTimeMs, waits, () => kill("wall"), () => {
+      this.ctx.logger?.error("a sandbox run did not end after its wall limit and a grace period");
+      supervisor.kill();
+    });
     let reply: RunReply;
     try {
       reply = await replied;
@@ -218,12 +218,13 @@ export class SupervisedSession implements SandboxSession {
       this.ctx.logger?.error({ err: error }, "the sandbox supervisor failed during a run");
       throw new SandboxError("sandbox setup failed");
     } finally {
-      for (const t of timers) clearTimeout(t);
+      clearInterval(cpuPoll);
+      wall.clear();
       this.abortRun = null;
     }
     const hostWallMs = Number(((endNs || process.hrtime.bigint()) - startNs) / 1000n) / 1000;
     await cgroup.settle();
-    const side = { reply, watchdog, killed, hostWallMs, stats: cgroup.stats(), limits, argv0: spec.argv[0] };
+    const side = { reply, watchdog, killed, hostWallMs, cpuWaitMs: wall.creditedMs(), stats: cgroup.stats(), limits, argv0: spec.argv[0] };
     return runFacts(side, captured(output, 1), captured(output, 2), this.ctx.logger);
   }
 

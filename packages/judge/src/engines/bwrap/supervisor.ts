@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import type { Logger } from "pino";
 import { SandboxError } from "../../errors.js";
+import { lowerPriority } from "../../sandbox/priority.js";
 
 const MARKER_BYTES = 24;
 const STATUS_FD = 3;
@@ -34,6 +35,8 @@ export interface SupervisorConfig {
    * mounts the overlay of `layers` on.
    */
   userns?: { layers: string; map(pid: number): Promise<void> } | undefined;
+  /** Nice value (0-19) of the supervisor and all it runs (sandbox/priority.ts); 0 or absent: the judge's own. */
+  nice?: number | undefined;
   logger: Logger | undefined;
 }
 
@@ -170,7 +173,21 @@ export class Supervisor {
   /** Starts the supervisor and has it build the session's view; resolves once it is ready. */
   static async start(config: SupervisorConfig): Promise<Supervisor> {
     // argv0 is what /proc/1/cmdline shows inside (the run init is a fork of this process): no host path.
-    const child = spawn(config.binary, [], { argv0: "sonocode-supervisor", stdio: ["pipe", "pipe", "pipe", "pipe"], env: {} });
+    // A session of its own (setsid; it still dies with the judge: PR_SET_PDEATHSIG): a terminal's
+    // Ctrl-C reaches the judge only, never a program mid-run, and the session's autogroup is the
+    // sandboxes' alone, so lowering its priority leaves the judge's event loop at its own.
+    const child = spawn(config.binary, [], { argv0: "sonocode-supervisor", stdio: ["pipe", "pipe", "pipe", "pipe"], env: {}, detached: true });
+    if (config.nice && child.pid !== undefined) {
+      // Before it is sent its config, so before it forks anything: all it starts inherits the priority.
+      // Per session, so at debug: "refused" (an unprivileged supervisor made itself non-dumpable
+      // first) still leaves the process's own nice value lowered.
+      try {
+        const outcome = lowerPriority(child.pid, config.nice);
+        config.logger?.debug(outcome, "sandbox session priority");
+      } catch (error) {
+        config.logger?.debug({ err: error }, "could not lower the sandbox supervisor's priority");
+      }
+    }
     const supervisor = new Supervisor(child, config.logger);
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new SandboxError("sandbox supervisor start timed out")), START_TIMEOUT_MS);
