@@ -1,5 +1,5 @@
 // Hostile programs and helpers on paired runs, straight on each engine's session (review of the
-// supervisor's relay, runs.c cross(), and Docker's backpressure, exec-pair.ts): every pair ends
+// supervisor's relay, cross.c cross(), and Docker's backpressure, exec-pair.ts): every pair ends
 // by itself or at its wall limit, the supervisor does not spin (its CPU time per pair), every
 // byte reaches a helper that reads late before its EOF, no descriptor of ours or of the other
 // side reaches either program, and the session still runs a plain run after each.

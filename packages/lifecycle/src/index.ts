@@ -3,7 +3,7 @@
 // when start-up fails. Factories never use this; only entry points do.
 import type { Server } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
-import type { Logger } from "@sonocode/logger";
+import { flushLogs, type Logger } from "@sonocode/logger";
 
 /** Listens and resolves with the bound address (port 0 picks a free one); rejects on EADDRINUSE and the like. */
 export function listenHttp(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -84,10 +84,13 @@ export function onShutdownSignals(options: ShutdownOptions): (reason: string, ex
       await stop();
     } catch (error) {
       logger.error({ err: error }, "shutdown failed");
+      await flushLogs();
       process.exit(1);
     }
     clearTimeout(timer);
     logger.info("stopped");
+    // A line still being written into a full pipe would be dropped by process.exit(): wait for it (2 s at most).
+    await flushLogs();
     process.exit(exitCode);
   }
   process.once("SIGINT", () => void shutdown("SIGINT"));
