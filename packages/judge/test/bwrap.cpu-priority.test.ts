@@ -17,6 +17,8 @@ import { textSession, type TextSession } from "./run-text.js";
 const LIMITS: RunLimits = { cpuTimeMs: 5_000, wallTimeMs: 800, memoryBytes: 256 << 20, outputBytes: 1 << 20, processes: 8, fileSizeBytes: 1 << 20 };
 /** ~90 ms of CPU with Python's start: ~1.4 s of wall time at a sixteenth of a CPU, past the 800 ms limit, well within its 3.2 s of grant (a loaded machine slows it further). */
 const BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.06:\n    pass\nprint('done')\n";
+/** The same work in a second thread while the main thread waits in join() (a JVM runs main() so, Go's runtime on threads of its own): the thread that waited for the CPU is not the process's main one. */
+const THREADED_BURN = "import threading, time\ndef burn():\n    t = time.thread_time()\n    while time.thread_time() - t < 0.06:\n        pass\nw = threading.Thread(target=burn)\nw.start()\nw.join()\nprint('done')\n";
 
 /** Against a busy process of nice 0 on its CPU (weight 1024) a program at nice 12 (weight 70) gets ~6% of it. */
 const NICE = 12;
@@ -85,6 +87,11 @@ describe("bwrap: sandboxes at a lower CPU priority; the wall limit does not coun
     assert.equal(starved.limit, null);
     assert.ok(starved.wallTimeMs > LIMITS.wallTimeMs, `it really ran past the wall limit (${starved.wallTimeMs} ms)`);
     assert.ok((starved.cpuWaitMs ?? 0) > 0 && starved.wallTimeMs - (starved.cpuWaitMs ?? 0) <= LIMITS.wallTimeMs, `waited ${starved.cpuWaitMs} ms of ${starved.wallTimeMs} ms`);
+
+    // The waiting thread is not the main one: its wait counts the same.
+    const threaded = await py(THREADED_BURN);
+    assert.equal(threaded.stdout, "done\n", JSON.stringify({ watchdog: threaded.watchdog, wall: threaded.wallTimeMs, cpu: threaded.cpuTimeMs, waited: threaded.cpuWaitMs }));
+    assert.equal(threaded.limit, null);
 
     // The same neighbour, a program that sleeps: it waits for nothing, so nothing is granted.
     const sleeper = await py("import time\ntime.sleep(5)\n");
