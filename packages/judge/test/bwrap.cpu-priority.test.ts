@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { createBwrapEngine, type RunLimits, type SandboxEngine, type SandboxSession } from "../src/index.js";
-import { runQueueDelayMs } from "../src/sandbox/cpu-wait.js";
+import { CpuWaitMeter, runQueueDelayMs } from "../src/sandbox/cpu-wait.js";
 import { textSession, type TextSession } from "./run-text.js";
 
 /** The wall limit is what is tested: the CPU limit stays far away. */
@@ -71,6 +71,46 @@ describe("bwrap: sandboxes at a lower CPU priority; the wall limit does not coun
     assert.equal(Number(fields[16]), NICE);
     if (existsSync(`/proc/${supervisor}/autogroup`)) assert.match(readFileSync(`/proc/${supervisor}/autogroup`, "utf8"), new RegExp(`nice ${NICE}\\s*$`));
     assert.equal(Number(statFields("self")[16]), own, "the judge's own priority is unchanged");
+  });
+
+  it("the meter: threads waiting side by side count once (never more than the time that passed), what waited before it was made not at all", async () => {
+    // Four busy processes on one CPU: each waits ~3/4 of the time, at the same time as the others.
+    const busy = [0, 1, 2, 3].map(() => spawn("taskset", ["-c", "0", "sh", "-c", "while :; do :; done"], { stdio: "ignore" }));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const pids = () => busy.map((child) => child.pid ?? 0);
+      const meter = new CpuWaitMeter(pids);
+      const start = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const first = meter.waitedMs();
+      const firstElapsed = performance.now() - start;
+      assert.ok(first > 100 && first <= firstElapsed, `waited ${first} ms of ${firstElapsed} ms (the 300 ms before the meter not counted)`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const second = meter.waitedMs();
+      const elapsed = performance.now() - start;
+      assert.ok(second > first + 100 && second <= elapsed, `waited ${second} ms of ${elapsed} ms`);
+    } finally {
+      for (const child of busy) child.kill("SIGKILL");
+    }
+  });
+
+  it("a program cannot leave its session's lowered autogroup: setsid() is refused (a new session is a new autogroup at nice 0, equal to the API's)", async (t) => {
+    if (!existsSync("/proc/self/autogroup")) return t.skip("no autogroups in this kernel");
+    const code = [
+      "import os",
+      "pid = os.fork()",
+      "if pid == 0:",
+      "    try:",
+      "        os.setsid()",
+      "        out = 'setsid ok'",
+      "    except OSError as e:",
+      "        out = 'setsid errno %d' % e.errno",
+      "    print(out, open('/proc/self/autogroup').read().split()[-1], flush=True)",
+      "    os._exit(0)",
+      "os.waitpid(pid, 0)",
+    ].join("\n");
+    const run = await py(code);
+    assert.equal(run.stdout, `setsid errno 1 ${NICE}\n`, JSON.stringify({ stderr: run.stderr, exit: run.exitCode }));
   });
 
   it("starved by a busy process on its CPU: past the wall limit, not a wall verdict; a sleeper is still stopped at it", async (t) => {

@@ -4,6 +4,7 @@
 // that was runnable and starved (a busy machine, the API at a higher priority than the judge)
 // is not one of them, so the wall watchdog does not count this time (supervised-session.ts).
 import { readdirSync, readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 
 /** Run-queue delay of one process's main thread in ms, or null (gone, or no schedstat in this kernel). */
 export function runQueueDelayMs(pid: number): number | null {
@@ -17,46 +18,65 @@ export function runQueueDelayMs(pid: number): number | null {
 }
 
 /**
- * The largest run-queue delay among the threads of one process (/proc/<pid>/task/<tid>), or null
- * when it is gone. Every thread: /proc/<pid>/schedstat is the main thread's alone, and a JVM runs
- * main() in a thread of its own, Go's runtime on threads of its own, while the main thread waits.
+ * Run-queue delay of each thread of one process (/proc/<pid>/task/<tid>), by tid; empty when it
+ * is gone. Every thread: /proc/<pid>/schedstat is the main thread's alone, and a JVM runs main()
+ * in a thread of its own, Go's runtime on threads of its own, while the main thread waits.
  */
-export function processRunQueueDelayMs(pid: number): number | null {
+export function threadRunQueueDelaysMs(pid: number): Map<number, number> {
+  const delays = new Map<number, number>();
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return runQueueDelayMs(pid);
+    return delays;
   }
-  let most: number | null = null;
   for (const tid of tids) {
     const ms = runQueueDelayMs(Number(tid));
-    if (ms !== null) most = Math.max(most ?? 0, ms);
+    if (ms !== null) delays.set(Number(tid), ms);
   }
-  return most;
+  return delays;
 }
 
 /**
- * The largest run-queue delay among the threads of the processes the run started: what the
- * longest-waiting of them lost to other work, each counted from its own start, so never more
- * than the time that passed. Processes already in the group when the meter is made (the run's init, forked ahead
- * and mostly asleep) are not the program's and are left out.
+ * How long the run's program waited for its CPU, as the sum over the meter's readings of the
+ * largest growth of one thread's run-queue delay since the reading before (a new thread: its
+ * whole delay). One thread's delay grows by no more than the time between two readings, so the
+ * sum never exceeds the time that passed however many threads wait side by side; and a wait
+ * that moves from thread to thread (a runtime's start on the main thread, then the work on a
+ * thread of its own; a script's commands one after another) still counts from one reading to the
+ * next. What a thread that ended between two readings waited is lost (never more granted).
+ * Threads already in the group when the meter is made (the run's init, forked ahead) count from
+ * their delay then: what the init waited for during the previous run is not this run's, what it
+ * waits for while it starts the program is. And no reading counts more than the time since the
+ * one before (a thread that joined unseen counts from its own start).
  */
 export class CpuWaitMeter {
-  private readonly before: ReadonlySet<number>;
+  /** Each thread's delay at the last reading. */
+  private last = new Map<number, number>();
+  private lastAt = performance.now();
+  private total = 0;
 
   /** `pids` lists the run's processes at the time it is called. */
   constructor(private readonly pids: () => readonly number[]) {
-    this.before = new Set(this.safePids());
+    for (const pid of this.safePids()) for (const [tid, ms] of threadRunQueueDelaysMs(pid)) this.last.set(tid, ms);
   }
 
+  /** Reads the delays again; the waiting counted so far (never decreases). */
   waitedMs(): number {
+    const now = new Map<number, number>();
     let most = 0;
     for (const pid of this.safePids()) {
-      if (this.before.has(pid)) continue;
-      most = Math.max(most, processRunQueueDelayMs(pid) ?? 0);
+      for (const [tid, ms] of threadRunQueueDelaysMs(pid)) {
+        now.set(tid, ms);
+        // A reused tid reads less than its predecessor did: no growth, never a negative one.
+        most = Math.max(most, ms - (this.last.get(tid) ?? 0));
+      }
     }
-    return most;
+    const at = performance.now();
+    this.total += Math.min(most, at - this.lastAt);
+    this.last = now;
+    this.lastAt = at;
+    return this.total;
   }
 
   private safePids(): readonly number[] {
