@@ -24,6 +24,8 @@ export const PROBES: Probe[] = [
   deny("namespaces", "unshare_user", "unshare(CLONE_NEWUSER)"),
   deny("namespaces", "unshare_net", "unshare(CLONE_NEWNET)"),
   deny("namespaces", "setns", "syscall(SYS_setns, 0, 0)"),
+  // The probe does not lead a process group (a leader's setsid() fails with EPERM anyway): only the policy's EPERM passes.
+  deny("sessions", "setsid", "syscall(SYS_setsid)"),
   deny("mount", "mount", 'mount("none", "/tmp", "tmpfs", 0, 0)'),
   deny("mount", "umount2", 'umount2("/tmp", 0)'),
   deny("mount", "pivot_root", 'syscall(SYS_pivot_root, "/tmp", "/tmp")'),

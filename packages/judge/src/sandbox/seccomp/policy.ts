@@ -33,7 +33,7 @@ export interface SeccompRule {
   group: DenyGroup;
 }
 
-export type DenyGroup = "namespaces" | "sockets" | "debug" | "subsystems" | "mount" | "admin" | "personality";
+export type DenyGroup = "namespaces" | "sockets" | "debug" | "subsystems" | "mount" | "admin" | "personality" | "sessions";
 
 export const ERRNO: Record<DenyErrno, number> = { EPERM: 1, ENOSYS: 38, EAFNOSUPPORT: 97 };
 
@@ -70,6 +70,10 @@ const DENIED: Array<[DenyGroup, SyscallRef[]]> = [
     ],
   ],
   ["namespaces", [sys("unshare", 272), sys("setns", 308)]],
+  // A new session is a new autogroup (kernel.sched_autogroup_enabled), and a new autogroup starts
+  // at nice 0: a program calling setsid() would leave the lowered priority of its supervisor's
+  // session (SANDBOX_NICE, priority.ts) and take a CPU share equal to the API's. setpgid stays.
+  ["sessions", [sys("setsid", 112)]],
   [
     "mount",
     [
