@@ -121,7 +121,10 @@ _Noreturn void run_init(int sock, const int *procs, int nprocs, int helper) {
   const char *at = view_root ? view_root : "";
   char path[4096];
   snprintf(path, sizeof path, "%s/proc", at);
-  if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) _exit(113);
+  /* Read-only: the programs only read it, and a writable /proc/self/autogroup let any program set its
+   * session's autogroup back to nice 0 (no privilege is needed for a nice value >= 0), undoing SANDBOX_NICE
+   * for the session's later runs too. */
+  if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0) _exit(113);
   char opts[64];
   snprintf(opts, sizeof opts, "size=%u,mode=1777", SHM_BYTES);
   snprintf(path, sizeof path, "%s/dev/shm", at);

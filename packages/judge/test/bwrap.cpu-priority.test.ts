@@ -79,8 +79,8 @@ describe("bwrap: sandboxes at a lower CPU priority; the wall limit does not coun
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const pids = () => busy.map((child) => child.pid ?? 0);
-      const meter = new CpuWaitMeter(pids);
       const start = performance.now();
+      const meter = new CpuWaitMeter(pids);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const first = meter.waitedMs();
       const firstElapsed = performance.now() - start;
@@ -113,6 +113,20 @@ describe("bwrap: sandboxes at a lower CPU priority; the wall limit does not coun
     assert.equal(run.stdout, `setsid errno 1 ${NICE}\n`, JSON.stringify({ stderr: run.stderr, exit: run.exitCode }));
   });
 
+  it("a program cannot raise its session's autogroup back to nice 0 through /proc/self/autogroup", async (t) => {
+    if (!existsSync("/proc/self/autogroup")) return t.skip("no autogroups in this kernel");
+    const code = [
+      "try:",
+      "    open('/proc/self/autogroup', 'w').write('0')",
+      "    out = 'written'",
+      "except OSError as e:",
+      "    out = 'errno %d' % e.errno",
+      "print(out, open('/proc/self/autogroup').read().split()[-1])",
+    ].join("\n");
+    const run = await py(code);
+    assert.match(run.stdout, new RegExp(` ${NICE}\n$`), JSON.stringify({ stdout: run.stdout, stderr: run.stderr, exit: run.exitCode }));
+  });
+
   it("starved by a busy process on its CPU: past the wall limit, not a wall verdict; a sleeper is still stopped at it", async (t) => {
     const cpu = raw.cpus?.[0];
     if (cpu === undefined) return t.skip("this session is not pinned: no CPU to share on purpose");
@@ -131,7 +145,7 @@ describe("bwrap: sandboxes at a lower CPU priority; the wall limit does not coun
     // The waiting thread is not the main one: its wait counts the same.
     const threaded = await py(THREADED_BURN);
     assert.equal(threaded.stdout, "done\n", JSON.stringify({ watchdog: threaded.watchdog, wall: threaded.wallTimeMs, cpu: threaded.cpuTimeMs, waited: threaded.cpuWaitMs }));
-    assert.equal(threaded.limit, null);
+    assert.equal(threaded.limit, null, JSON.stringify({ watchdog: threaded.watchdog, wall: threaded.wallTimeMs, cpu: threaded.cpuTimeMs, waited: threaded.cpuWaitMs }));
 
     // The same neighbour, a program that sleeps: it waits for nothing, so nothing is granted.
     const sleeper = await py("import time\ntime.sleep(5)\n");

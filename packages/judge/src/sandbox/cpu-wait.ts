@@ -38,17 +38,16 @@ export function threadRunQueueDelaysMs(pid: number): Map<number, number> {
 }
 
 /**
- * How long the run's program waited for its CPU, as the sum over the meter's readings of the
- * largest growth of one thread's run-queue delay since the reading before (a new thread: its
- * whole delay). One thread's delay grows by no more than the time between two readings, so the
- * sum never exceeds the time that passed however many threads wait side by side; and a wait
- * that moves from thread to thread (a runtime's start on the main thread, then the work on a
- * thread of its own; a script's commands one after another) still counts from one reading to the
- * next. What a thread that ended between two readings waited is lost (never more granted).
- * Threads already in the group when the meter is made (the run's init, forked ahead) count from
- * their delay then: what the init waited for during the previous run is not this run's, what it
- * waits for while it starts the program is. And no reading counts more than the time since the
- * one before (a thread that joined unseen counts from its own start).
+ * How long the run's program waited for its CPU: at each reading, the growth of every thread's
+ * run-queue delay since the reading before (a new thread: its whole delay), added up, and at
+ * most the time since that reading. Added up, so a wait that moves from thread to thread (the
+ * run's init starting the program, a runtime's start on the main thread, then the work on a
+ * thread of its own; a script's commands one after another) counts whole; capped, so threads
+ * waiting side by side count once and the total never exceeds the time that passed. A program
+ * that sleeps or blocks waits in no run queue: it gets nothing. What a thread that ended between
+ * two readings waited is lost (less granted, never more). Threads already in the group when the
+ * meter is made (the run's init, forked ahead) count from their delay then: what the init waited
+ * during the previous run is not this run's, what it waits while it starts the program is.
  */
 export class CpuWaitMeter {
   /** Each thread's delay at the last reading. */
@@ -64,16 +63,16 @@ export class CpuWaitMeter {
   /** Reads the delays again; the waiting counted so far (never decreases). */
   waitedMs(): number {
     const now = new Map<number, number>();
-    let most = 0;
+    let grown = 0;
     for (const pid of this.safePids()) {
       for (const [tid, ms] of threadRunQueueDelaysMs(pid)) {
         now.set(tid, ms);
         // A reused tid reads less than its predecessor did: no growth, never a negative one.
-        most = Math.max(most, ms - (this.last.get(tid) ?? 0));
+        grown += Math.max(0, ms - (this.last.get(tid) ?? 0));
       }
     }
     const at = performance.now();
-    this.total += Math.min(most, at - this.lastAt);
+    this.total += Math.min(grown, at - this.lastAt);
     this.last = now;
     this.lastAt = at;
     return this.total;
