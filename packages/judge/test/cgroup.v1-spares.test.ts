@@ -69,6 +69,16 @@ describe("v1: kept pids/cpuacct/freezer groups", { skip: !isRoot ? "needs root" 
     assert.ok(!existsSync(cpuacct) && !existsSync(pids), "close() removed the kept groups");
   });
 
+  it("a run that ends after close() (a session still open when its engine closed) removes its groups, none is kept", async (t) => {
+    const late = await createCgroupManager({ parent: PARENT });
+    if (late.version !== 1) return t.skip("cgroup v2");
+    const run = late.create();
+    const cpuacct = groupWith(run, "cpuacct.usage")!;
+    late.close();
+    await run.destroy();
+    assert.ok(!existsSync(cpuacct), "removed with its run, not left kept by a closed manager");
+  });
+
   it("a run killed through its groups (frozen on the way) leaves none to keep", async (t) => {
     if (manager?.version !== 1) return t.skip("cgroup v2");
     const run = manager.create();

@@ -25,6 +25,8 @@ const MAX_SPARES = 16;
 
 export class V1Spares {
   private readonly spares: SpareDirs[] = [];
+  /** After close(): a run that ends later (a session still open when its engine closed) removes its set. */
+  private closed = false;
 
   /** An empty set for a new run, its counters reset, or null (make new ones). Without limits its pids.max is unlimited, as a new group's. */
   take(limited: boolean): SpareDirs | null {
@@ -43,12 +45,13 @@ export class V1Spares {
 
   /** A finished run's set: empty and thawed (see the file comment). */
   give(spare: SpareDirs): void {
-    if (this.spares.length >= MAX_SPARES) this.remove(spare);
+    if (this.closed || this.spares.length >= MAX_SPARES) this.remove(spare);
     else this.spares.push(spare);
   }
 
   /** Removes every kept set; best effort (a leftover goes with the next start's removeStale: its name is a run's). */
   close(): void {
+    this.closed = true;
     for (const spare of this.spares.splice(0)) this.remove(spare);
   }
 
