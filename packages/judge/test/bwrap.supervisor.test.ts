@@ -108,7 +108,8 @@ describe("bwrap persistent executor", { concurrency: false }, () => {
     const first = await py(
       [
         "import ctypes, os, subprocess",
-        `subprocess.Popen(['/bin/sleep', '${marker}'], start_new_session=True)`,
+        // A process group of its own (a session of its own is refused: seccomp denies setsid, policy.ts).
+        `subprocess.Popen(['/bin/sleep', '${marker}'], process_group=0)`,
         "open('/tmp/left', 'w').write('x')",
         "open('/dev/shm/left', 'w').write('x')",
         "libc = ctypes.CDLL(None, use_errno=True)",
