@@ -233,7 +233,11 @@ export const ATTACKS: AttackCase[] = [
       source: [
         "import os",
         "if os.fork() == 0:",
-        "    os.setsid()",
+        // seccomp denies setsid (a new session would be a new autogroup at nice 0): a process group of its own then.
+        "    try:",
+        "        os.setsid()",
+        "    except PermissionError:",
+        "        os.setpgid(0, 0)",
         "    if os.fork() == 0:",
         "        os.closerange(0, 3)",
         `        os.execv('/bin/sleep', ['sleep', '${ctx.marker}'])`,
