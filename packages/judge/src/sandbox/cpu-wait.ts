@@ -86,3 +86,29 @@ export class CpuWaitMeter {
     }
   }
 }
+
+/**
+ * Whether a thread of these processes is runnable now (state R: running, or waiting for a CPU).
+ * The kernel adds a wait to a thread's run-queue delay only once the thread gets its CPU, so a
+ * thread starved right now shows none of its current wait there; this is what the watchdog
+ * looks at besides (wall-watchdog.ts).
+ */
+export function anyRunnable(pids: readonly number[]): boolean {
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        if (stat.charAt(stat.lastIndexOf(")") + 2) === "R") return true;
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+  return false;
+}

@@ -21,7 +21,8 @@
 import type { Logger } from "pino";
 import { SandboxError } from "../../errors.js";
 import type { RunCgroup } from "../../sandbox/cgroup/run-cgroups.js";
-import { CpuWaitMeter } from "../../sandbox/cpu-wait.js";
+import { anyRunnable, CpuWaitMeter } from "../../sandbox/cpu-wait.js";
+import { withSupervisor } from "./wall-watchdog.js";
 import { OutputCapture } from "../../sandbox/output.js";
 import type { PairedRunOutcome, PairedRunSpec, Watchdog } from "../../sandbox/sandbox.js";
 import { captured, runFacts, STDERR_KEEP_BYTES, type RunSide } from "./run-facts.js";
@@ -68,7 +69,8 @@ export async function supervisePair(ctx: PairContext): Promise<PairedRunOutcome>
   // Stream 2 of each capture is that side's stderr; the program's stdout went to the helper.
   const programOut = new OutputCapture(spec.program.limits.outputBytes, STDERR_KEEP_BYTES, () => kill("program", "output"));
   const helperOut = new OutputCapture(spec.helper.limits.outputBytes, STDERR_KEEP_BYTES, () => kill("helper", "output"));
-  const waits = new CpuWaitMeter(() => [...groups.program.cgroup.pids(), ...groups.helper.cgroup.pids()]);
+  // The supervisor too: it starts both sides and relays the program's output to the helper.
+  const waits = new CpuWaitMeter(() => withSupervisor(supervisor, [...groups.program.cgroup.pids(), ...groups.helper.cgroup.pids()]));
   const startNs = process.hrtime.bigint();
   const replied = supervisor.runPair(
     runMessage(spec.program),
@@ -89,9 +91,13 @@ export async function supervisePair(ctx: PairContext): Promise<PairedRunOutcome>
   };
   const cpuWatches = [cpuWatch("program"), cpuWatch("helper")];
   // One wall limit bounds the pair (the program's); time either side waited for the CPU is granted.
+  const sides = () => [...groups.program.cgroup.pids(), ...groups.helper.cgroup.pids()];
+  // The two sides take turns on the pair's CPU: their CPU time together is what the pair got.
+  const probe = { cpuMs: () => groups.program.cpuTimeMs() + groups.helper.cpuTimeMs(), runnable: () => anyRunnable(sides()) };
   const wall = armWallWatchdog(
     spec.program.limits.wallTimeMs,
     waits,
+    probe,
     () => {
       // Neither side is blamed here: the facts (who had ended by itself) decide.
       watchdogs.program ??= "wall";

@@ -16,13 +16,13 @@ import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { SandboxError } from "../../errors.js";
 import type { CgroupManager, RunCgroup } from "../../sandbox/cgroup/run-cgroups.js";
-import { CpuWaitMeter } from "../../sandbox/cpu-wait.js";
+import { anyRunnable, CpuWaitMeter } from "../../sandbox/cpu-wait.js";
 import { OutputCapture } from "../../sandbox/output.js";
 import type { PairedRunOutcome, PairedRunSpec, RunOutcome, RunSpec, SandboxSession, Watchdog } from "../../sandbox/sandbox.js";
 import { supervisePair } from "./paired-run.js";
 import { captured, runFacts, STDERR_KEEP_BYTES } from "./run-facts.js";
 import { checkWorkFileName, runMessage } from "./run-spec.js";
-import { armWallWatchdog } from "./wall-watchdog.js";
+import { armWallWatchdog, withSupervisor } from "./wall-watchdog.js";
 import { Supervisor, type RunReply, type SupervisorConfig } from "./supervisor.js";
 
 /** The run's init counts in its pids limit (the program's own processes are `limits.processes`). */
@@ -194,7 +194,8 @@ export class SupervisedSession implements SandboxSession {
     };
     this.abortRun = () => kill(null);
     const output = new OutputCapture(limits.outputBytes, STDERR_KEEP_BYTES, () => kill("output"));
-    const waits = new CpuWaitMeter(() => cgroup.cgroup.pids());
+    // The supervisor too: a run it has not started yet (starved at its nice value) waits in it.
+    const waits = new CpuWaitMeter(() => withSupervisor(supervisor, cgroup.cgroup.pids()));
     const startNs = process.hrtime.bigint();
     const replied = supervisor.run({ ...runMessage(spec), stdin }, { stdout: (c) => output.push(1, c), stderr: (c) => output.push(2, c) });
     // The next run's init is forked (and on v1 joins its group) while this one runs.
@@ -207,7 +208,8 @@ export class SupervisedSession implements SandboxSession {
         /* the group is going away */
       }
     }, pollMs);
-    const wall = armWallWatchdog(limits.wallTimeMs, waits, () => kill("wall"), () => {
+    const probe = { cpuMs: () => cgroup.cpuTimeMs(), runnable: () => anyRunnable(cgroup.cgroup.pids()) };
+    const wall = armWallWatchdog(limits.wallTimeMs, waits, probe, () => kill("wall"), () => {
       this.ctx.logger?.error("a sandbox run did not end after its wall limit and a grace period");
       supervisor.kill();
     });

@@ -219,6 +219,11 @@ export class Supervisor {
     return !this.exited;
   }
 
+  /** The supervisor's host pid (null once it is gone): it forks and starts every run, so its waits for a CPU are the runs' too. */
+  get pid(): number | null {
+    return this.exited ? null : (this.child.pid ?? null);
+  }
+
   /** Forks the next run's init into the run cgroup at these (resolved) directories. */
   prepare(version: 1 | 2, dirs: readonly string[]): void {
     this.send(["prep", String(version), ...dirs]);
