@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from "nod
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { formatCpuList, parseCpuList, slotCpus, usableCpus } from "../src/sandbox/cgroup/cpuset.js";
-import { createCgroupManager, type CgroupManager } from "../src/sandbox/cgroup/run-cgroups.js";
+import { createCgroupManager } from "../src/sandbox/cgroup/detect.js";
+import type { CgroupManager } from "../src/sandbox/cgroup/run-cgroups.js";
 import { createBwrapEngine } from "../src/engines/bwrap/engine.js";
 import { createDockerEngine } from "../src/engines/docker/engine.js";
 import type { SandboxEngine } from "../src/sandbox/sandbox.js";

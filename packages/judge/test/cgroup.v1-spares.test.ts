@@ -6,7 +6,8 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
-import { createCgroupManager, type CgroupManager, type RunCgroup } from "../src/sandbox/cgroup/run-cgroups.js";
+import { createCgroupManager } from "../src/sandbox/cgroup/detect.js";
+import type { CgroupManager, RunCgroup } from "../src/sandbox/cgroup/run-cgroups.js";
 import { createBwrapEngine } from "../src/engines/bwrap/engine.js";
 
 const PARENT = `sonocode-spares-${process.pid}`;

@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
-import { createCgroupManager, type CgroupManager, type RunCgroup } from "../src/sandbox/cgroup/run-cgroups.js";
+import { createCgroupManager } from "../src/sandbox/cgroup/detect.js";
+import type { CgroupManager, RunCgroup } from "../src/sandbox/cgroup/run-cgroups.js";
 import { JUDGE_LEAF, ownCgroupPath, prepareV2Parent } from "../src/sandbox/cgroup/v2-parent.js";
 
 const MOUNT = "/sys/fs/cgroup";
