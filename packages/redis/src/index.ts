@@ -3,6 +3,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "@sonocode/logger";
 
+export { luaScript, runLuaScript, type LuaScript } from "./lua-script.js";
 export { createPeriodLock, type PeriodLock } from "./period-lock.js";
 export { PROBLEM_CHANGES_ALL, problemChangesChannel } from "./problem-changes.js";
 

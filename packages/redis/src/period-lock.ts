@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { luaScript, runLuaScript } from "./lua-script.js";
 
 /**
  * "Act once per period across replicas": every replica calls acquire() on its
@@ -15,7 +16,7 @@ export interface PeriodLock {
   extend(): Promise<boolean>;
 }
 
-const EXTEND_IF_OWNER = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+const EXTEND_IF_OWNER = luaScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`);
 
 export function createPeriodLock(redis: Redis, key: string, periodMs: number): PeriodLock {
   let token = "";
@@ -26,7 +27,7 @@ export function createPeriodLock(redis: Redis, key: string, periodMs: number): P
     },
     async extend() {
       if (!token) return false;
-      return (await redis.eval(EXTEND_IF_OWNER, 1, key, token, String(periodMs))) === 1;
+      return (await runLuaScript(redis, EXTEND_IF_OWNER, [key], [token, String(periodMs)])) === 1;
     },
   };
 }

@@ -9,6 +9,10 @@ import type { RunRepository, StoreAdapter } from "./ports.js";
 
 const newRunSchema = z.object({ userId: z.string().min(1), problemId: objectIdSchema, language: languageSchema, deadlineAt: isoDateSchema, expiresAt: isoDateSchema });
 const finalizeSchema = z.object({ run: z.unknown(), applied: z.boolean() }).nullable();
+const deletedSchema = z.boolean();
+const countSchema = z.number().int().min(0);
+const rowsSchema = z.array(z.unknown());
+const limitSchema = z.number().int().min(1);
 
 function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
@@ -36,11 +40,11 @@ export function validatedRuns(inner: StoreAdapter["runs"]): RunRepository {
     },
     delete: async (id) => {
       const key = normalizeId(id);
-      return key === null ? false : z.boolean().parse(await inner.delete(key));
+      return key === null ? false : deletedSchema.parse(await inner.delete(key));
     },
-    countActiveByUser: async (userId) => z.number().int().min(0).parse(await inner.countActiveByUser(userId)),
+    countActiveByUser: async (userId) => countSchema.parse(await inner.countActiveByUser(userId)),
     expireOverdue: async (now, verdict, limit) =>
-      z.array(z.unknown()).parse(await inner.expireOverdue(checked(isoDateSchema, now, "instant"), checkVerdict(verdict), checked(z.number().int().min(1), limit, "limit"))).map(toRun),
-    deleteExpired: async (now) => z.number().int().min(0).parse(await inner.deleteExpired(checked(isoDateSchema, now, "instant"))),
+      rowsSchema.parse(await inner.expireOverdue(checked(isoDateSchema, now, "instant"), checkVerdict(verdict), checked(limitSchema, limit, "limit"))).map(toRun),
+    deleteExpired: async (now) => countSchema.parse(await inner.deleteExpired(checked(isoDateSchema, now, "instant"))),
   };
 }

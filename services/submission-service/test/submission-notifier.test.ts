@@ -74,10 +74,18 @@ after(async () => {
 test("the final event is one script: gate closed, appended for the stored owner, marked", async () => {
   const notifier = createSubmissionNotifier(redis, prefix);
   const id = "6b0fb84e628954100bdcfb01";
+  // The first append on a server that does not know the script yet sends its text (EVALSHA → NOSCRIPT → EVAL).
+  commands.length = 0;
+  assert.equal(await notifier.final(submission("6b0fb84e628954100bdcfb0f"), { replay: false }), "emitted");
+  await eventually(() => commands.some((c) => c[0] === "eval"), "the script's text to show in MONITOR", 5_000);
+  await redis.ping();
+  await eventually(() => commands.some((c) => c[0] === "ping"), "the ping to show in MONITOR", 5_000);
   commands.length = 0;
   assert.equal(await notifier.final(submission(id), { replay: false }), "emitted");
   await eventually(() => commands.length >= 1, "the script to show in MONITOR", 5_000);
-  assert.deepEqual(commands.map((c) => c[0]), ["eval"], "one round trip");
+  await redis.ping();
+  await eventually(() => commands.some((c) => c[0] === "ping"), "the ping to show in MONITOR", 5_000);
+  assert.deepEqual(commands.map((c) => c[0]), ["evalsha", "ping"], "one round trip, the script by its SHA");
   const entries = await entriesFor(id);
   assert.deepEqual(entries.map(([event]) => event), [SOCKET_EVENTS.result]);
   assert.equal(entries[0]![1]._id, id);

@@ -1,4 +1,5 @@
 import { USER_EVENTS_MAX_ENTRIES, USER_EVENTS_RETENTION_MS, userEventsStreamKey, type ServerToClientEvents, type UserEventEntry } from "@sonocode/contracts";
+import { luaScript, runLuaScript } from "@sonocode/redis";
 import type { Redis } from "ioredis";
 
 /**
@@ -23,7 +24,7 @@ import type { Redis } from "ioredis";
  * Retention: entries older than the window are trimmed by the append itself, by Redis's clock
  * (the ids are Redis's time), and never more than USER_EVENTS_MAX_ENTRIES are kept.
  */
-const APPEND = `
+const APPEND = luaScript(`
 if ARGV[1] == 'progress' and redis.call('EXISTS', KEYS[2]) == 1 then return false end
 if (ARGV[1] == 'final' or ARGV[1] == 'marked') and redis.call('EXISTS', KEYS[3]) == 1 then return false end
 if redis.replicate_commands then redis.replicate_commands() end
@@ -34,7 +35,7 @@ local id = redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', 'user', ARGV[2]
 redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[6])
 if ARGV[1] == 'final' or ARGV[1] == 'marked' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[8]) end
 return id
-`;
+`);
 
 export type AppendMode =
   | { mode: "plain" }
@@ -57,20 +58,20 @@ export async function appendUserEvent<E extends UserEventEntry["event"] & keyof 
 ): Promise<string | null> {
   const gate = how.mode === "progress" || how.mode === "final" ? how.gateKey : "";
   const mark = how.mode === "final" || how.mode === "marked" ? how.markKey : "";
-  const reply = await redis.eval(
+  const reply = await runLuaScript(
+    redis,
     APPEND,
-    3,
-    userEventsStreamKey(prefix),
-    gate,
-    mark,
-    how.mode,
-    userId,
-    event,
-    JSON.stringify(payload),
-    String(USER_EVENTS_RETENTION_MS),
-    String(USER_EVENTS_MAX_ENTRIES),
-    String(how.mode === "final" ? how.gateTtlSeconds : 0),
-    String(how.mode === "final" || how.mode === "marked" ? how.markTtlSeconds : 0),
+    [userEventsStreamKey(prefix), gate, mark],
+    [
+      how.mode,
+      userId,
+      event,
+      JSON.stringify(payload),
+      String(USER_EVENTS_RETENTION_MS),
+      String(USER_EVENTS_MAX_ENTRIES),
+      String(how.mode === "final" ? how.gateTtlSeconds : 0),
+      String(how.mode === "final" || how.mode === "marked" ? how.markTtlSeconds : 0),
+    ],
   );
   return typeof reply === "string" ? reply : null;
 }
