@@ -98,6 +98,9 @@ describe("figures and goals", () => {
   test("burst and ingest goals flip at their thresholds", () => {
     assert.equal(burstVerdict(BURST), "pass");
     assert.equal(burstVerdict({ ...BURST, perSecond: 9.99 }), "FAIL");
+    // Fewer slots than usable cores: the scaling row, no goal; as many slots as cores: the goal.
+    assert.equal(burstVerdict({ ...BURST, slots: 1, perSecond: 5 }), "—");
+    assert.equal(burstVerdict({ ...BURST, slots: 2, perSecond: 9.99 }), "FAIL");
     assert.equal(ingestVerdict(INGEST), "pass");
     assert.equal(ingestVerdict({ ...INGEST, perSecond: GOALS.ingestPerSecond - 1 }), "FAIL");
     assert.equal(ingestVerdict({ ...INGEST, p99Ms: GOALS.ingestP99Ms + 0.1 }), "FAIL");
