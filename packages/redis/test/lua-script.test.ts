@@ -1,19 +1,23 @@
 import { strict as assert } from "node:assert";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { testRedisUrl, uniqueName } from "@sonocode/testkit";
+import { startPrivateRedis, uniqueName, type PrivateRedis } from "@sonocode/testkit";
 import { luaScript, runLuaScript } from "../src/lua-script.js";
 
 describe("runLuaScript (EVALSHA, EVAL on NOSCRIPT)", () => {
+  // A server of its own: SCRIPT FLUSH on the shared one would make other test files' next script a NOSCRIPT round trip.
+  let server: PrivateRedis;
   let redis: Redis;
   let monitor: Redis;
   before(async () => {
-    redis = new Redis(testRedisUrl());
-    monitor = new Redis(testRedisUrl());
+    server = await startPrivateRedis();
+    redis = new Redis(server.url);
+    monitor = new Redis(server.url);
   });
   after(async () => {
     redis.disconnect();
     monitor.disconnect();
+    await server.dispose();
   });
 
   test("the text is sent once, then the script goes by its SHA, and again after the server forgot it", async () => {
