@@ -21,6 +21,22 @@ export const EVALUATION_JOBS = {
   result: "result",
 } as const;
 
+/**
+ * BullMQ options of an EvaluationQueue "result" job, for every producer (the evaluator, and the
+ * reconciler and rejudge feeder when they give a submission up as IE). The result is the one
+ * message that must arrive: the consumer may retry it (its database may be briefly down), and
+ * failed ones are kept a week for inspection. No custom jobId on purpose: BullMQ silently drops
+ * an add whose id still exists, so `result-${submissionId}` would swallow a rejudge's result
+ * while the previous job is kept. Duplicates are harmless instead: the consumer's write is
+ * idempotent (a final verdict never changes, a superseded generation's result is dropped).
+ */
+export const RESULT_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1_000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
 /** Job name on SubmissionQueue (jobId = submissionId, so a submission is queued once). */
 export const SUBMISSION_JOB = "evaluate" as const;
 

@@ -21,6 +21,18 @@ export const RUN_JOB = "run" as const;
 /** Job name on EvaluationQueue for a run's final result. Do not rename. */
 export const RUN_RESULT_JOB = "run-result" as const;
 
+/**
+ * BullMQ options of a RUN_RESULT_JOB, for every producer (the evaluator, and the run sweep when it
+ * gives a run up as IE past its deadline): the result must arrive (the consumer may wait out a
+ * database outage); kept briefly after.
+ */
+export const RUN_RESULT_JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 1_000 },
+  removeOnFail: { age: 24 * 3_600 },
+} as const;
+
 /** BullMQ job id of a run (a run id alone could collide with nothing, but the prefix says what it is in tooling). */
 export function runJobId(runId: string): string {
   return `run-${runId}`;

@@ -1,4 +1,4 @@
-export type { ActiveSubmissionQuery, ActiveSubmissionRef, AdmissionOutcome, AdmissionRequest, Page, ProblemListQuery, ProblemRepository, RunRepository, Store, StoreConfig, StoreKind, SubmissionRepository } from "./ports.js";
+export type { ActiveSubmissionQuery, ActiveSubmissionRef, AdmissionOutcome, AdmissionRequest, Page, ProblemListQuery, ProblemRepository, RunCursor, RunRepository, Store, StoreConfig, StoreKind, SubmissionRepository } from "./ports.js";
 export { createStore, type StoreLogger, type StoreOptions } from "./create-store.js";
 export { storeConfigFromEnv, StoreConfigError, type StoreEnv } from "./config.js";
 export { newObjectId, normalizeId } from "./object-id.js";

@@ -191,10 +191,20 @@ export interface RunRepository {
   delete(id: string): Promise<boolean>;
   /** Pending/Running runs of a user (the in-flight cap). */
   countActiveByUser(userId: string): Promise<number>;
-  /** Makes at most `limit` runs whose deadline is before `now` final with `verdict`; returns the runs this call finished. */
-  expireOverdue(now: string, verdict: RunVerdict, limit: number): Promise<Run[]>;
+  /**
+   * Pending/Running runs whose deadline is before `now`, by deadline then id, at most `limit`,
+   * after `after` (the last run of the previous page). Read only: the sweep queues their IE as
+   * results, which the results consumer writes (finalize), so a run is finished once whoever wins.
+   */
+  listOverdue(now: string, limit: number, after?: RunCursor): Promise<Run[]>;
   /** Deletes the runs whose expiresAt is before `now`; how many. */
   deleteExpired(now: string): Promise<number>;
+}
+
+/** Where a listOverdue page ends: its last run's deadline and id. */
+export interface RunCursor {
+  deadlineAt: string;
+  id: string;
 }
 
 export type StoreKind = "pglite" | "postgres" | "mongodb";

@@ -5,7 +5,7 @@ import { isoDateSchema, languageSchema, objectIdSchema, runSchema, runVerdictSch
 import { validationError } from "@sonocode/errors";
 import { z } from "zod";
 import { normalizeId } from "./object-id.js";
-import type { RunRepository, StoreAdapter } from "./ports.js";
+import type { RunCursor, RunRepository, StoreAdapter } from "./ports.js";
 
 const newRunSchema = z.object({ userId: z.string().min(1), problemId: objectIdSchema, language: languageSchema, deadlineAt: isoDateSchema, expiresAt: isoDateSchema });
 const finalizeSchema = z.object({ run: z.unknown(), applied: z.boolean() }).nullable();
@@ -13,6 +13,7 @@ const deletedSchema = z.boolean();
 const countSchema = z.number().int().min(0);
 const rowsSchema = z.array(z.unknown());
 const limitSchema = z.number().int().min(1);
+const cursorSchema = z.object({ deadlineAt: isoDateSchema, id: objectIdSchema });
 
 function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
@@ -43,8 +44,10 @@ export function validatedRuns(inner: StoreAdapter["runs"]): RunRepository {
       return key === null ? false : deletedSchema.parse(await inner.delete(key));
     },
     countActiveByUser: async (userId) => countSchema.parse(await inner.countActiveByUser(userId)),
-    expireOverdue: async (now, verdict, limit) =>
-      rowsSchema.parse(await inner.expireOverdue(checked(isoDateSchema, now, "instant"), checkVerdict(verdict), checked(limitSchema, limit, "limit"))).map(toRun),
+    listOverdue: async (now, limit, after?: RunCursor) =>
+      rowsSchema
+        .parse(await inner.listOverdue(checked(isoDateSchema, now, "instant"), checked(limitSchema, limit, "limit"), after === undefined ? undefined : checked(cursorSchema, after, "cursor")))
+        .map(toRun),
     deleteExpired: async (now) => countSchema.parse(await inner.deleteExpired(checked(isoDateSchema, now, "instant"))),
   };
 }

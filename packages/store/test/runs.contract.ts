@@ -98,23 +98,33 @@ export function runsContract(name: string, makeDatabase: () => Promise<RunsHarne
       assert.equal(await store.runs.findById(run._id), null);
     });
 
-    it("expireOverdue finishes only active runs past their deadline, each once, at most `limit` per call", async () => {
-      const past = new Date(Date.now() - 60_000).toISOString();
-      const overdue = await Promise.all([1, 2, 3].map(() => store.runs.create(newRun({ deadlineAt: past }))));
-      const finished = await store.runs.create(newRun({ deadlineAt: past }));
-      await store.runs.finalize(finished._id, runVerdict({ status: "Success" }));
-      const onTime = await store.runs.create(newRun());
+    it("listOverdue pages the active runs past their deadline, by deadline then id, and writes nothing", async () => {
       const now = new Date().toISOString();
+      // Two share a deadline, so the page boundary falls between runs the id alone orders.
+      const deadlines = [-90_000, -60_000, -60_000, -30_000].map((ms) => new Date(Date.parse(now) + ms).toISOString());
+      const overdue = [];
+      for (const deadlineAt of deadlines) overdue.push(await store.runs.create(newRun({ deadlineAt })));
+      const finished = await store.runs.create(newRun({ deadlineAt: deadlines[0]! }));
+      await store.runs.finalize(finished._id, runVerdict({ status: "Success" }));
+      assert.ok((await store.runs.finalize(overdue[3]!._id, ie))?.applied === true, "made IE before the listing");
+      const stillActive = overdue.slice(0, 3);
+      const onTime = await store.runs.create(newRun());
 
-      const first = await store.runs.expireOverdue(now, ie, 2);
-      const second = await store.runs.expireOverdue(now, ie, 200);
-      const ids = [...first, ...second].map((run) => run._id).sort();
-      assert.equal(first.length, 2);
-      assert.deepEqual(ids, overdue.map((run) => run._id).sort());
-      assert.ok([...first, ...second].every((run) => run.status === "IE" && run.message === "lost"));
-      assert.deepEqual(await store.runs.expireOverdue(now, ie, 200), []);
-      assert.equal((await store.runs.findById(finished._id))?.status, "Success");
-      assert.equal((await store.runs.findById(onTime._id))?.status, "Pending");
+      // Other tests' runs may be overdue too: only this test's, in order, are compared.
+      const mine = new Set([...overdue, finished, onTime].map((run) => run._id));
+      const seen: string[] = [];
+      let after: { deadlineAt: string; id: string } | undefined;
+      for (let pages = 0; pages < 1_000; pages++) {
+        const page = await store.runs.listOverdue(now, 2, after);
+        assert.ok(page.length <= 2);
+        seen.push(...page.map((run) => run._id).filter((id) => mine.has(id)));
+        if (page.length < 2) break;
+        const last = page[page.length - 1]!;
+        after = { deadlineAt: last.deadlineAt, id: last._id };
+      }
+      const expected = [...stillActive].sort((x, y) => x.deadlineAt.localeCompare(y.deadlineAt) || x._id.localeCompare(y._id)).map((run) => run._id);
+      assert.deepEqual(seen, expected, "each active overdue run once, in order; final and on-time ones never");
+      for (const run of stillActive) assert.equal((await store.runs.findById(run._id))?.status, "Pending", "read only");
     });
 
     it("deleteExpired removes runs past their expiry and keeps the others", async () => {

@@ -11,18 +11,22 @@ import { databaseUnavailable, isDatabaseUnavailable, type Store } from "@sonocod
 import { eventually } from "@sonocode/testkit";
 import { Worker } from "bullmq";
 import { pino } from "pino";
-import { createProblemClient, createRejudgeFeeder, createRejudgeMarker, rejudgeGaveUpMessage, type RejudgeFeeder, type RejudgeFeederDeps } from "../src/index.js";
+import { createProblemClient, createRejudgeFeeder, createRejudgeMarker, createResultConsumer, rejudgeGaveUpMessage, type RejudgeFeeder, type RejudgeFeederDeps, type ResultConsumerHandle } from "../src/index.js";
 import { JWT_SECRET, startHarness, type Harness } from "./harness.js";
 
 let h: Harness;
+/** Writes the IE a feeder gives up with (queued as a result). */
+let consumer: ResultConsumerHandle;
 const feeders: RejudgeFeeder[] = [];
 
 before(async () => {
   h = await startHarness("rejudge-replicas");
+  consumer = createResultConsumer({ store: h.store, redisUrl: h.redisUrl, prefix: h.prefix, logger: silentLogger(), runSweep: { autoStart: false } });
 });
 
 after(async () => {
   for (const feeder of feeders) await feeder.close();
+  await consumer.close();
   await h.close();
 });
 
@@ -119,11 +123,15 @@ describe("rejudge faults (submission-service)", () => {
     const requeued = await h.queue.queue.getJob(jobId);
     assert.ok(requeued && requeued.finishedOn === undefined, "judged again (attempt 2 of 2)");
 
-    // Attempt 2 lost too: now the count reaches maxAttempts and the rejudge is made IE.
+    // Attempt 2 lost too: now the count reaches maxAttempts and the rejudge is given up as IE.
     await finishWithoutResult(jobId, judgings);
     await pause(150);
-    await eventually(() => b.runOnce(), "feeder b's tick");
-    const final = await h.store.submissions.findById(submission._id);
+    const last = await eventually(() => b.runOnce(), "feeder b's tick");
+    assert.equal(last.gaveUp, 1, JSON.stringify(last));
+    const final = await eventually(async () => {
+      const row = await h.store.submissions.findById(submission._id);
+      return row?.status === "IE" ? row : null;
+    }, "the results consumer to write the IE");
     assert.deepEqual([final?.status, final?.message, final?.previousStatus], ["IE", rejudgeGaveUpMessage(2), "WA"]);
     assert.deepEqual(judgings, [jobId, jobId], "judged exactly maxAttempts times");
     assert.equal(await h.queue.queue.getJob(jobId), undefined);

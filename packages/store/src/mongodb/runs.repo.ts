@@ -3,7 +3,7 @@
 // deleteExpired() does the same on demand so both adapters behave alike in the sweep.
 import type { NewRun, RunVerdict } from "@sonocode/contracts";
 import { ObjectId, type Collection, type Db, type WithId } from "mongodb";
-import type { RunRepository, Unverified } from "../ports.js";
+import type { RunCursor, RunRepository, Unverified } from "../ports.js";
 
 const ACTIVE = ["Pending", "Running"];
 
@@ -95,16 +95,10 @@ export class MongoRuns implements Unverified<RunRepository> {
     return this.collection.countDocuments({ userId, status: { $in: ACTIVE } });
   }
 
-  async expireOverdue(now: string, verdict: RunVerdict, limit: number): Promise<Record<string, unknown>[]> {
-    const at = new Date(now);
-    const candidates = await this.collection.find({ status: { $in: ACTIVE }, deadlineAt: { $lt: at } }, { projection: { _id: 1 } }).sort({ deadlineAt: 1 }).limit(limit).toArray();
-    const finished: Record<string, unknown>[] = [];
-    for (const { _id } of candidates) {
-      // One conditional update each: a run a result (or another replica) finished meanwhile is left alone.
-      const doc = await this.collection.findOneAndUpdate({ _id, status: { $in: ACTIVE } }, { $set: verdictSet(verdict, at) }, { returnDocument: "after" });
-      if (doc) finished.push(runFromDoc(doc));
-    }
-    return finished;
+  async listOverdue(now: string, limit: number, after?: RunCursor): Promise<Record<string, unknown>[]> {
+    const page = after === undefined ? {} : { $or: [{ deadlineAt: { $gt: new Date(after.deadlineAt) } }, { deadlineAt: new Date(after.deadlineAt), _id: { $gt: new ObjectId(after.id) } }] };
+    const docs = await this.collection.find({ status: { $in: ACTIVE }, deadlineAt: { $lt: new Date(now) }, ...page }).sort({ deadlineAt: 1, _id: 1 }).limit(limit).toArray();
+    return docs.map(runFromDoc);
   }
 
   async deleteExpired(now: string): Promise<number> {

@@ -4,7 +4,7 @@
 import type { NewRun, RunVerdict } from "@sonocode/contracts";
 import { isoDate } from "../documents.js";
 import { newObjectId } from "../object-id.js";
-import type { RunRepository, Unverified } from "../ports.js";
+import type { RunCursor, RunRepository, Unverified } from "../ports.js";
 import type { SqlExecutor } from "./sql-client.js";
 
 const ACTIVE = "('Pending', 'Running')";
@@ -82,14 +82,14 @@ export class PostgresRuns implements Unverified<RunRepository> {
     return rows[0]?.total ?? 0;
   }
 
-  async expireOverdue(now: string, verdict: RunVerdict, limit: number): Promise<Record<string, unknown>[]> {
-    // The outer status guard is re-checked on the locked row: of two replicas sweeping at once, one finishes each run.
+  async listOverdue(now: string, limit: number, after?: RunCursor): Promise<Record<string, unknown>[]> {
+    // runs_overdue_idx (deadline_at, partial on the active statuses): empty when nothing is late.
     const { rows } = await this.db.query<RunRow>(
-      `UPDATE runs SET status = $2, compile_output = $3, results = $4::jsonb, message = $5, updated_at = $1::timestamptz
-        WHERE id IN (SELECT id FROM runs WHERE status IN ${ACTIVE} AND deadline_at < $1::timestamptz ORDER BY deadline_at LIMIT $6)
-          AND status IN ${ACTIVE}
-        RETURNING *`,
-      [now, verdict.status, verdict.compileOutput, JSON.stringify(verdict.results), verdict.message, limit],
+      `SELECT * FROM runs
+        WHERE status IN ${ACTIVE} AND deadline_at < $1::timestamptz
+          AND ($3::timestamptz IS NULL OR (deadline_at, id) > ($3::timestamptz, $4::text))
+        ORDER BY deadline_at, id LIMIT $2`,
+      [now, limit, after?.deadlineAt ?? null, after?.id ?? null],
     );
     return rows.map(runFromRow);
   }

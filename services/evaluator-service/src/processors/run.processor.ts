@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job, type Queue } from "bullmq";
 import { z } from "zod";
-import { RUN_RESULT_JOB, objectIdSchema, runJobSchema, runResultSchema, type RunJob, type RunJudgeTest, type RunResult, type RunVerdict } from "@sonocode/contracts";
+import { RUN_RESULT_JOB, RUN_RESULT_JOB_OPTIONS, objectIdSchema, runJobSchema, runResultSchema, type RunJob, type RunJudgeTest, type RunResult, type RunVerdict } from "@sonocode/contracts";
 import { isSandboxError } from "@sonocode/judge";
 import type { Logger } from "@sonocode/logger";
 import type { EngineHealth } from "../engine-health.js";
@@ -25,14 +25,6 @@ export class InvalidRunPayloadError extends UnrecoverableError {
 
 /** Just enough of a run job to tell its owner that it failed. */
 const runIdsSchema = z.object({ runId: objectIdSchema, userId: z.string().min(1) });
-
-// The result must arrive (the consumer may wait out a database outage); kept briefly after.
-const RUN_RESULT_JOB_OPTIONS = {
-  attempts: 5,
-  backoff: { type: "exponential", delay: 1_000 },
-  removeOnComplete: { age: 3_600, count: 1_000 },
-  removeOnFail: { age: 24 * 3_600 },
-} as const;
 
 export interface RunPublisher {
   result(result: RunResult): Promise<void>;

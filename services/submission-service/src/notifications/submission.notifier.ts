@@ -1,8 +1,5 @@
-import { SOCKET_EVENTS, isFinalStatus, type SocketResultPayload, type Submission } from "@sonocode/contracts";
-import type { Logger } from "@sonocode/logger";
-import type { Store } from "@sonocode/store";
+import { SOCKET_EVENTS, type SocketResultPayload, type Submission } from "@sonocode/contracts";
 import type { Redis } from "ioredis";
-import { createOwedFinals, type OwedFinals } from "./owed-finals.js";
 import { appendUserEvent } from "./user-events.js";
 
 /**
@@ -90,32 +87,4 @@ export function createSubmissionNotifier(redis: Redis, prefix: string): Submissi
       return id === null ? "already-emitted" : "emitted";
     },
   };
-}
-
-/** One owed submission final: which judging's verdict it announces. */
-export interface OwedSubmissionFinal {
-  submissionId: string;
-  generation: number;
-}
-
-/**
- * The owed final events of a component that finalizes submissions in its ticks (the reconciler,
- * the rejudge feeder): see owed-finals.ts. A retry re-reads the row (the database is the truth)
- * and announces it only while it is still that judging's final state; a rejudge since then is a
- * new judging whose own verdict is announced by whoever writes it. The replay path checks the
- * mark, so an append that landed although its reply was lost is not repeated.
- */
-export function createOwedSubmissionFinals(deps: { store: Store; notifier: SubmissionNotifier; logger: Logger }): OwedFinals<OwedSubmissionFinal> & {
-  oweFor(submission: Submission): void;
-} {
-  const owed = createOwedFinals<OwedSubmissionFinal>({
-    keyOf: (item) => `${item.submissionId}:${item.generation}`,
-    send: async ({ submissionId, generation }) => {
-      const stored = await deps.store.submissions.findById(submissionId);
-      if (!stored || !isFinalStatus(stored.status) || (stored.rejudgeGeneration ?? 0) !== generation) return;
-      await deps.notifier.final(stored, { replay: true });
-    },
-    logger: deps.logger,
-  });
-  return { ...owed, oweFor: (submission) => owed.owe({ submissionId: submission._id, generation: submission.rejudgeGeneration ?? 0 }) };
 }

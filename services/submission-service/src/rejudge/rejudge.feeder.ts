@@ -1,14 +1,14 @@
-import { submissionJobId, type JudgingProblem, type Submission } from "@sonocode/contracts";
+import { QUEUES, submissionJobId, type JudgingProblem, type Submission } from "@sonocode/contracts";
 import { isAppError } from "@sonocode/errors";
 import type { Logger } from "@sonocode/logger";
 import { createPeriodLock, quitRedis, withTimeout } from "@sonocode/redis";
 import type { Store } from "@sonocode/store";
-import type { Queue } from "bullmq";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { ProblemClient } from "../clients/problem.client.js";
-import { IE_REASONS, internalErrorVerdict } from "../domain/internal-error.verdict.js";
+import { IE_REASONS } from "../domain/internal-error.verdict.js";
 import { buildSubmissionJob } from "../domain/submission-job.builder.js";
-import { createOwedSubmissionFinals, createSubmissionNotifier } from "../notifications/submission.notifier.js";
+import { queueInternalError } from "../queues/internal-error.result.js";
 import { enqueueSubmission } from "../queues/submission.queue.js";
 import { createRejudgeMarker, type RejudgeMarkReport } from "./rejudge.marker.js";
 
@@ -65,20 +65,18 @@ export interface RejudgeFeedReport {
   inWindow: number;
   /** Jobs added this tick (first adds and re-ensured ones). */
   enqueued: number;
-  /** Made IE: the problem is gone. */
+  /** Given up as IE (queued for the results consumer): the problem is gone. */
   failed: number;
   /** Left for the next tick (problem-service or Redis away). */
   deferred: number;
-  /** Made IE: judged maxAttempts times, the result never stored. */
+  /** Given up as IE (queued for the results consumer): judged maxAttempts times, the result never stored. */
   gaveUp: number;
   /** The marking step of this tick (null: it failed, and is retried next tick). */
   marking: RejudgeMarkReport | null;
-  /** IE events of earlier ticks sent at the start of this one (their first append failed). */
-  owedSent: number;
 }
 
 export interface RejudgeFeederStats {
-  /** Rejudges made IE after maxAttempts judgings without a stored result, since this process started. */
+  /** IE give-ups this process queued for rejudges judged maxAttempts times without a stored result (one may be queued again while its IE waits). */
   gaveUp: number;
 }
 
@@ -101,7 +99,8 @@ export interface RejudgeFeeder {
  * enter the window. So a large rejudge never floods Redis, never delays a fresh submission by
  * more than the judging in progress, and survives restarts: the database says what is left.
  * A job that finishes without its result reaching the database is queued again, up to
- * maxAttempts judgings per generation; then the submission is made IE, so a poison job cannot
+ * maxAttempts judgings per generation; then the submission is given up as IE (queued as the
+ * judging's result for the results consumer, internal-error.result.ts), so a poison job cannot
  * keep a window slot (with 32 of them, the whole rejudge) forever.
  */
 export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
@@ -124,15 +123,9 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
   // Not exclusive for a whole tick (a slow one overlaps the next replica's): everything a tick does is
   // safe twice (same jobIds, generation-guarded finalize, marking under row locks, the attempt set below).
   const lock = createPeriodLock(redis, `${deps.prefix}:rejudge-feeder:lock`, Math.max(1, Math.round(periodMs / 2)));
-  const notifier = createSubmissionNotifier(redis, deps.prefix);
-  // IE events whose append failed: the row is final then, so no later window would see it again.
-  const owed = createOwedSubmissionFinals({ store: deps.store, notifier, logger: log });
-  async function announce(submission: Submission, itemLog: Logger): Promise<void> {
-    await notifier.final(submission, { replay: false }).catch((error: unknown) => {
-      itemLog.warn({ err: error }, "IE notification failed; sent again at the next tick");
-      owed.oweFor(submission);
-    });
-  }
+  // Give-ups go to the results consumer as the judging's result (internal-error.result.ts).
+  const evaluationQueue = new Queue(QUEUES.evaluation, { connection: redis, prefix: deps.prefix });
+  evaluationQueue.on("error", () => undefined);
   /** jobId -> when this process last added it. */
   const ensured = new Map<string, number>();
   /**
@@ -163,28 +156,20 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
   }
 
   async function problemGone(submission: Submission, itemLog: Logger): Promise<void> {
-    const outcome = await deps.store.submissions.finalize(submission._id, internalErrorVerdict(submission.total, IE_REASONS.problemGone), submission.rejudgeGeneration ?? 0);
-    if (!outcome?.applied) return;
-    itemLog.warn("rejudged submission made IE: its problem is gone");
-    await announce(outcome.submission, itemLog);
+    await queueInternalError(evaluationQueue, submission, IE_REASONS.problemGone);
+    itemLog.warn("rejudged submission given up: its problem is gone; IE queued for the results consumer");
   }
 
-  /** false: its result (or a newer rejudge) came first, and that stands. */
-  async function gaveUp(submission: Submission, attempts: number, itemLog: Logger): Promise<boolean> {
-    const outcome = await deps.store.submissions.finalize(submission._id, internalErrorVerdict(submission.total, rejudgeGaveUpMessage(attempts)), submission.rejudgeGeneration ?? 0);
-    if (!outcome?.applied) return false;
+  async function gaveUp(submission: Submission, attempts: number, itemLog: Logger): Promise<void> {
+    await queueInternalError(evaluationQueue, submission, rejudgeGaveUpMessage(attempts));
     stats.gaveUp++;
-    itemLog.error({ attempts }, "rejudge given up: its job finished every time without its result reaching the database; made IE");
-    await announce(outcome.submission, itemLog);
-    return true;
+    itemLog.error({ attempts }, "rejudge given up: its job finished every time without its result reaching the database; IE queued for the results consumer");
   }
 
   async function runOnce(): Promise<RejudgeFeedReport | null> {
     await connected();
-    // This process's own debts, lock or not: no other replica knows of them.
-    const { sent: owedSent } = await owed.settle();
     if (!(await lock.acquire())) return null;
-    const report: RejudgeFeedReport = { inWindow: 0, enqueued: 0, failed: 0, deferred: 0, gaveUp: 0, marking: null, owedSent };
+    const report: RejudgeFeedReport = { inWindow: 0, enqueued: 0, failed: 0, deferred: 0, gaveUp: 0, marking: null };
     // Marking first: rejudges it moves back to Pending can enter this tick's window.
     try {
       report.marking = await mark();
@@ -214,12 +199,24 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
         if (previous?.finishedOn !== undefined) {
           const finished = await countFinished(jobId, previous);
           if (finished >= maxAttempts) {
-            if (await gaveUp(submission, finished, itemLog)) report.gaveUp++;
+            await gaveUp(submission, finished, itemLog);
+            report.gaveUp++;
             await previous.remove();
+            ensured.set(jobId, Date.now());
             continue;
           }
           await previous.remove();
           itemLog.warn({ attempt: finished + 1, maxAttempts }, "rejudge job finished without its result reaching the database; queued again");
+        } else if (previous === undefined) {
+          // Given up already (by this replica or another) and its IE not written yet (the consumer
+          // is behind, or the database away): the IE is queued again, not one more judging.
+          const judged = await redis.scard(finishedKey(jobId));
+          if (judged >= maxAttempts) {
+            await gaveUp(submission, judged, itemLog);
+            report.gaveUp++;
+            ensured.set(jobId, Date.now());
+            continue;
+          }
         }
         let problem = problems.get(ref.problemId);
         if (!problem) {
@@ -230,6 +227,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
         if (!judging) {
           await problemGone(submission, itemLog);
           report.failed++;
+          ensured.set(jobId, Date.now());
           continue;
         }
         await enqueueSubmission(deps.submissionQueue, buildSubmissionJob(judging, submission), { priority: REJUDGE_PRIORITY });
@@ -248,12 +246,12 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
   }
 
   /**
-   * Nothing to do anywhere: no rejudge marking or in the window, nothing owed, no step failed.
+   * Nothing to do anywhere: no rejudge marking or in the window, no step failed.
    * A tick that lost the lock (null) or threw says nothing about that, and is not idle.
    */
   function idle(report: RejudgeFeedReport | null): boolean {
     if (report === null || report.marking === null) return false;
-    return report.inWindow === 0 && report.owedSent === 0 && owed.size() === 0 && report.marking.marking === 0 && report.marking.moved === 0 && report.marking.finished === 0;
+    return report.inWindow === 0 && report.marking.marking === 0 && report.marking.moved === 0 && report.marking.finished === 0;
   }
 
   let timer: NodeJS.Timeout | undefined;
@@ -319,9 +317,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
       closed = true;
       clearTimeout(timer);
       await running;
-      // A last try: a replica that stops would otherwise take what it owes with it.
-      await withTimeout(owed.settle(), 3_000, "owed IE events not sent in time").catch(() => undefined);
-      if (owed.size() > 0) log.warn({ owed: owed.size() }, "IE events still owed at shutdown are lost (the database has the verdicts)");
+      await evaluationQueue.close().catch(() => undefined);
       await quitRedis(redis);
     },
   };

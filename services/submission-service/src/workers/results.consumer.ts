@@ -1,7 +1,7 @@
 import { EVALUATION_JOBS, QUEUES, evaluationResultSchema, generationSchema, objectIdSchema, progressEventSchema, type Submission, type VerdictFields } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
 import { isDatabaseUnavailable, type Store } from "@sonocode/store";
-import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { IE_REASONS, internalErrorVerdict } from "../domain/internal-error.verdict.js";
@@ -21,7 +21,7 @@ export interface ResultConsumerDeps {
   concurrency?: number;
   /** Back-off while the database is away: first wait and cap (tests shorten them). */
   outageBackoff?: { initialMs: number; maxMs: number };
-  /** The run sweep (lost runs made IE, expired ones deleted): its period, or no timer (tests). */
+  /** The run sweep (lost runs given up as IE, expired ones deleted): its period, or no timer (tests). */
   runSweep?: { periodMs?: number; autoStart?: boolean };
 }
 
@@ -66,8 +66,11 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
   const notifier = createSubmissionNotifier(publisher, deps.prefix);
   const runNotifier = createRunNotifier(publisher, deps.prefix);
   const runResults = createRunResultHandler({ store: deps.store, notifier: runNotifier });
-  // Runs end by their deadline instead of being reconciled: whatever consumes results also sweeps runs.
-  const runSweeper = createRunSweeper({ store: deps.store, notifier: runNotifier, logger: deps.logger, ...deps.runSweep });
+  // Runs end by their deadline instead of being reconciled: whatever consumes results also sweeps
+  // runs, queuing a lost run's IE here as its result.
+  const evaluationQueue = new Queue(QUEUES.evaluation, { connection: publisher, prefix: deps.prefix });
+  evaluationQueue.on("error", () => undefined);
+  const runSweeper = createRunSweeper({ store: deps.store, evaluationQueue, logger: deps.logger, ...deps.runSweep });
 
   let lastOutageLog = 0;
   function logOutage(error: unknown, what: string, cause = "database unavailable"): void {
@@ -230,6 +233,7 @@ export function createResultConsumer(deps: ResultConsumerDeps): ResultConsumerHa
       // Finish the jobs in hand (their database writes matter), then drop the connections.
       await runSweeper.close();
       await worker.close().catch((error: unknown) => log.warn({ err: error }, "results consumer close failed"));
+      await evaluationQueue.close().catch(() => undefined);
       connection.disconnect();
       await publisher.quit().catch(() => publisher.disconnect());
     },

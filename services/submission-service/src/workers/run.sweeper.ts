@@ -1,9 +1,7 @@
+import { RUN_RESULT_JOB, RUN_RESULT_JOB_OPTIONS, runResultSchema, type Run } from "@sonocode/contracts";
 import type { Logger } from "@sonocode/logger";
-import { withTimeout } from "@sonocode/redis";
-import type { Store } from "@sonocode/store";
-import type { Run } from "@sonocode/contracts";
-import { createOwedFinals } from "../notifications/owed-finals.js";
-import type { RunNotifier } from "../notifications/run.notifier.js";
+import type { RunCursor, Store } from "@sonocode/store";
+import type { Queue } from "bullmq";
 import { RUN_IE_REASONS, runInternalError } from "./run-results.handler.js";
 
 /** A sweep every 30 s: a lost run ends IE at most this long after its deadline. */
@@ -11,7 +9,8 @@ export const RUN_SWEEP_DEFAULTS = { periodMs: 30_000, batch: 200 } as const;
 
 export interface RunSweeperDeps {
   store: Store;
-  notifier: RunNotifier;
+  /** EvaluationQueue: where a lost run's IE is queued, as its result. */
+  evaluationQueue: Queue;
   logger: Logger;
   periodMs?: number;
   /** false: no timer, only runOnce() (tests). */
@@ -19,50 +18,45 @@ export interface RunSweeperDeps {
 }
 
 export interface RunSweeperHandle {
-  /** One sweep: owed run:result events sent again, overdue runs made IE (and announced), expired runs deleted. */
+  /** One sweep: overdue runs given up (their IE queued as results), expired runs deleted. */
   runOnce(): Promise<{ failed: number; deleted: number }>;
-  /** run:result events of runs this sweeper made IE whose append failed, still to be sent. */
-  owed(): number;
   close(): Promise<void>;
 }
 
 /**
  * Runs have a bounded lifetime instead of a reconciler: a run is disposable (the user clicks
  * Run again), so a lost one is not re-driven, it is ended. Past its deadline a run still
- * Pending/Running becomes IE and its owner gets run:result; past its expiry (24 h) it is
- * deleted (MongoDB's TTL index does that too). Every replica sweeps: the conditional update
- * finishes each run once, and only the replica that finished it emits. An IE whose run:result
- * could not be appended (Redis away at that moment) is owed and sent at the next sweep (the run
- * is final by then, so no later sweep would find it); the notifier's mark keeps a retry whose
- * first append did land from appending twice.
+ * Pending/Running is given up as IE: the IE is queued on EvaluationQueue as the run's result,
+ * and the results consumer writes it and sends run:result like any run's result (parking the
+ * job while the database is away or the append fails), so nothing is owed by the sweeping
+ * process. A sweep that cannot queue leaves the run active for the next one. Every replica
+ * sweeps; the conditional finalize finishes each run once (an IE queued twice, or one racing a
+ * late real result, changes nothing the second time). Past its expiry (24 h) a run is deleted
+ * (MongoDB's TTL index does that too).
  */
 export function createRunSweeper(deps: RunSweeperDeps): RunSweeperHandle {
   const periodMs = deps.periodMs ?? RUN_SWEEP_DEFAULTS.periodMs;
   const log = deps.logger.child({ component: "run-sweeper" });
-  const owed = createOwedFinals<Run>({
-    keyOf: (run) => run._id,
-    send: async (run) => {
-      await deps.notifier.final(run, { replay: true });
-    },
-    logger: log,
-  });
+
+  async function giveUp(run: Run): Promise<void> {
+    const result = runResultSchema.parse({ runId: run._id, userId: run.userId, ...runInternalError(RUN_IE_REASONS.lost) });
+    await deps.evaluationQueue.add(RUN_RESULT_JOB, result, RUN_RESULT_JOB_OPTIONS);
+    log.warn({ runId: run._id }, "run given up: not finished by its deadline; IE queued for the results consumer");
+  }
 
   async function runOnce(): Promise<{ failed: number; deleted: number }> {
-    // First what earlier sweeps owe; a failure here leaves them owed and does not stop the sweep.
-    await owed.settle();
     const now = new Date().toISOString();
     let failed = 0;
+    let after: RunCursor | undefined;
     for (;;) {
-      const overdue = await deps.store.runs.expireOverdue(now, runInternalError(RUN_IE_REASONS.lost), RUN_SWEEP_DEFAULTS.batch);
-      failed += overdue.length;
+      const overdue = await deps.store.runs.listOverdue(now, RUN_SWEEP_DEFAULTS.batch, after);
       for (const run of overdue) {
-        log.warn({ runId: run._id }, "run made IE: not finished by its deadline");
-        await deps.notifier.final(run).catch((error: unknown) => {
-          log.warn({ err: error, runId: run._id }, "run IE notification failed; sent again at the next sweep");
-          owed.owe(run);
-        });
+        await giveUp(run);
+        failed++;
       }
       if (overdue.length < RUN_SWEEP_DEFAULTS.batch) break;
+      const last = overdue[overdue.length - 1]!;
+      after = { deadlineAt: last.deadlineAt, id: last._id };
     }
     const deleted = await deps.store.runs.deleteExpired(now);
     if (deleted > 0) log.info({ deleted }, "expired runs deleted");
@@ -85,14 +79,10 @@ export function createRunSweeper(deps: RunSweeperDeps): RunSweeperHandle {
 
   return {
     runOnce,
-    owed: () => owed.size(),
     async close() {
       closed = true;
       clearTimeout(timer);
       await running;
-      // A last try: a replica that stops would otherwise take what it owes with it.
-      const left = await withTimeout(owed.settle(), 3_000, "owed run:result events not sent in time").catch(() => ({ owed: owed.size() }));
-      if (left.owed > 0) log.warn({ owed: left.owed }, "run:result events still owed at shutdown are lost (the database has the runs)");
     },
   };
 }

@@ -6,9 +6,9 @@ import type { ActiveSubmissionRef, Store } from "@sonocode/store";
 import { Queue, type Job, type JobState } from "bullmq";
 import { Redis } from "ioredis";
 import type { ProblemClient } from "../clients/problem.client.js";
-import { IE_REASONS, internalErrorVerdict } from "../domain/internal-error.verdict.js";
+import { IE_REASONS } from "../domain/internal-error.verdict.js";
 import { buildSubmissionJob } from "../domain/submission-job.builder.js";
-import { createOwedSubmissionFinals, createSubmissionNotifier } from "../notifications/submission.notifier.js";
+import { queueInternalError } from "../queues/internal-error.result.js";
 import { enqueueSubmission } from "../queues/submission.queue.js";
 
 /**
@@ -43,12 +43,10 @@ export interface ReconcileReport {
   awaitingResult: number;
   /** Enqueued again with the same jobId (a lost hand-off or a lost job). */
   redriven: number;
-  /** Made final IE: attempts used up, or the problem is gone. */
+  /** Given up as IE (attempts used up, or the problem is gone): the IE was queued for the results consumer. */
   failed: number;
   /** Left for the next tick (problem-service or Redis unavailable, lost the lock). */
   deferred: number;
-  /** IE events of earlier ticks sent at the start of this one (their first append failed). */
-  owedSent: number;
 }
 
 export interface ReconcilerHandle {
@@ -82,10 +80,11 @@ interface Observation {
  * - otherwise the hand-off or the result was lost: rebuild the payload from the
  *   problem (loaded again) and enqueue it with the same jobId, so at most one
  *   judging is queued, counting re-drives per submission in Redis;
- * - after maxRedrives, or when the problem is gone, finalize IE with a clear
- *   message and emit the final event. An IE whose event could not be appended
- *   (Redis blip at that moment) is owed and sent at the start of the next tick:
- *   the row is final by then, so no scan would find it again (owed-finals.ts).
+ * - after maxRedrives, or when the problem is gone, give it up as IE with a clear
+ *   message: the IE is queued as the judging's result, and the results consumer
+ *   writes and announces it like any verdict (durably: internal-error.result.ts).
+ *   Until it is written the row is still active, and its result is in
+ *   EvaluationQueue, so the next tick waits for it (step 2 below).
  */
 export function createSubmissionReconciler(deps: ReconcilerDeps): ReconcilerHandle {
   const periodMs = deps.periodMs ?? RECONCILER_DEFAULTS.periodMs;
@@ -104,8 +103,6 @@ export function createSubmissionReconciler(deps: ReconcilerDeps): ReconcilerHand
   const evaluationQueue = new Queue(QUEUES.evaluation, { connection: redis, prefix: deps.prefix });
   evaluationQueue.on("error", () => undefined);
   const lock = createPeriodLock(redis, `${deps.prefix}:submission-reconciler:lock`, periodMs);
-  const notifier = createSubmissionNotifier(redis, deps.prefix);
-  const owed = createOwedSubmissionFinals({ store: deps.store, notifier, logger: log });
   const redriveKey = (id: string) => `${deps.prefix}:submission-reconciler:redrives:${id}`;
 
   async function observe(ref: ActiveSubmissionRef): Promise<Observation> {
@@ -125,13 +122,8 @@ export function createSubmissionReconciler(deps: ReconcilerDeps): ReconcilerHand
   }
 
   async function giveUp(submission: Submission, message: string, reportLog: Logger): Promise<void> {
-    const outcome = await deps.store.submissions.finalize(submission._id, internalErrorVerdict(submission.total, message));
-    if (!outcome) return;
-    reportLog.warn({ message }, outcome.applied ? "submission made IE by the reconciler" : "submission was already final");
-    await notifier.final(outcome.submission, { replay: !outcome.applied }).catch((error: unknown) => {
-      reportLog.warn({ err: error }, "IE notification failed; sent again at the next tick");
-      owed.oweFor(outcome.submission);
-    });
+    await queueInternalError(evaluationQueue, submission, message);
+    reportLog.warn({ message }, "submission given up by the reconciler: IE queued for the results consumer");
   }
 
   async function redrive(observation: Observation, report: ReconcileReport): Promise<void> {
@@ -178,11 +170,9 @@ export function createSubmissionReconciler(deps: ReconcilerDeps): ReconcilerHand
 
   async function runOnce(): Promise<ReconcileReport | null> {
     await connected();
-    // What this process owes is its own to send, lock or not (another replica never knew of it).
-    const { sent: owedSent } = await owed.settle();
     if (!(await lock.acquire())) return null;
     const startedAt = Date.now();
-    const report: ReconcileReport = { scanned: 0, live: 0, awaitingResult: 0, redriven: 0, failed: 0, deferred: 0, owedSent };
+    const report: ReconcileReport = { scanned: 0, live: 0, awaitingResult: 0, redriven: 0, failed: 0, deferred: 0 };
     const createdBefore = new Date(startedAt - graceMs).toISOString();
 
     // 1. Observe every candidate's job first, so the backlog check below happens after all observations.
@@ -252,9 +242,6 @@ export function createSubmissionReconciler(deps: ReconcilerDeps): ReconcilerHand
       closed = true;
       clearTimeout(timer);
       await running;
-      // A last try: a replica that stops would otherwise take what it owes with it.
-      await withTimeout(owed.settle(), 3_000, "owed IE events not sent in time").catch(() => undefined);
-      if (owed.size() > 0) log.warn({ owed: owed.size() }, "IE events still owed at shutdown are lost (the database has the verdicts)");
       await evaluationQueue.close().catch(() => undefined);
       await quitRedis(redis);
     },

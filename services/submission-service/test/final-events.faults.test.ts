@@ -1,18 +1,21 @@
-// Final events written by ticks (the reconciler's and the rejudge feeder's IE, the run sweep's IE)
-// and by run results, when Redis refuses the append at that moment. Real PGlite, real
-// problem-service, real Redis: the append is made to fail by making the user-events stream key
-// a string (XADD answers WRONGTYPE, inside the same script), which touches nothing else the tick
-// does (locks, BullMQ). Before the fix each of these finals was logged and dropped: the database
-// said IE, the stream never got the event, so a tab that stayed connected showed Pending for good.
+// Final events of verdicts written without an evaluator's result (the reconciler's and the rejudge
+// feeder's IE, the run sweep's IE) and of results, when Redis refuses the append at that moment.
+// Real PGlite, real problem-service, real Redis: the append is made to fail by making the
+// user-events stream key a string (XADD answers WRONGTYPE, inside the same script), which touches
+// nothing else (locks, BullMQ). Each of these finals must reach the stream once appends work
+// again, even after the process that gave the verdict up is gone: before, the tick owners wrote
+// the IE themselves and kept a failed event in memory, so a process that died first left a tab
+// that stayed connected showing Pending for good while the database said IE.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { EVALUATION_JOBS, QUEUES, RUN_RESULT_JOB, SOCKET_EVENTS, userEventEntrySchema, userEventsStreamKey, type RunResult, type Submission } from "@sonocode/contracts";
+import { EVALUATION_JOBS, QUEUES, RUN_RESULT_JOB, SOCKET_EVENTS, userEventEntrySchema, userEventsStreamKey, type RunResult } from "@sonocode/contracts";
 import { silentLogger } from "@sonocode/logger";
 import { eventually } from "@sonocode/testkit";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { createOwedSubmissionFinals, createSubmissionNotifier } from "../src/notifications/submission.notifier.js";
+import { createSubmissionNotifier } from "../src/notifications/submission.notifier.js";
 import { createProblemClient, createRejudgeFeeder, createResultConsumer, createSubmissionReconciler, type ResultConsumerHandle } from "../src/index.js";
+import { createRunSweeper } from "../src/workers/run.sweeper.js";
 import { JWT_SECRET, startHarness, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -52,7 +55,7 @@ function problemClient() {
 }
 
 before(async () => {
-  h = await startHarness("owed-finals");
+  h = await startHarness("final-events");
   redis = new Redis(h.redisUrl);
   consumer = createResultConsumer({
     store: h.store,
@@ -78,7 +81,88 @@ after(async () => {
 });
 
 describe("final events whose append failed are sent later, once", () => {
-  test("reconciler: the IE of a submission whose problem is gone reaches the stream at the next tick", async () => {
+  // The reconciler and the rejudge feeder give a submission up by queuing its IE as a result:
+  // the results consumer writes it and parks the job while the append fails, so the event goes
+  // out once Redis takes appends again, even though the process that gave up is gone by then.
+  test("reconciler: the IE of a submission whose problem is gone reaches the stream after its reconciler exited", async () => {
+    const reconciler = createSubmissionReconciler({
+      store: h.store,
+      problems: problemClient(),
+      submissionQueue: h.queue.queue,
+      redisUrl: h.redisUrl,
+      prefix: h.prefix,
+      logger: silentLogger(),
+      graceMs: 100,
+      periodMs: 200,
+      autoStart: false,
+    });
+    const doomed = await h.store.problems.create({ ...h.problem, title: "Deleted soon" });
+    const submission = await h.store.submissions.create({ userId: "ann", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
+    await h.store.problems.delete(doomed._id);
+    await pause(150);
+
+    await breakAppends();
+    try {
+      const first = await reconciler.runOnce();
+      assert.equal(first?.failed, 1, JSON.stringify(first));
+    } finally {
+      await reconciler.close();
+    }
+    const stored = await eventually(async () => {
+      const row = await h.store.submissions.findById(submission._id);
+      return row?.status === "IE" ? row : null;
+    }, "the results consumer to write the IE");
+    assert.match(stored.message ?? "", /problem no longer exists/);
+    await pause(300);
+    assert.deepEqual(await finalsFor(submission._id), [], "nothing appended while Redis refused");
+    await heal();
+    await eventually(async () => (await finalsFor(submission._id)).length > 0, "the parked result's replay to append the event");
+    await pause(300);
+    assert.deepEqual(await finalsFor(submission._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "sent once");
+  });
+
+  test("rejudge feeder: the IE of a rejudge whose problem is gone reaches the stream after its feeder exited", async () => {
+    const feeder = createRejudgeFeeder({
+      store: h.store,
+      problems: problemClient(),
+      submissionQueue: h.queue.queue,
+      redisUrl: h.redisUrl,
+      prefix: h.prefix,
+      logger: silentLogger(),
+      periodMs: 50,
+      autoStart: false,
+    });
+    const doomed = await h.store.problems.create({ ...h.problem, title: "Rejudged then deleted" });
+    const created = await h.store.submissions.create({ userId: "bo", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
+    const judged = await h.store.submissions.finalize(created._id, { status: "WA", passed: 0, total: 2, timeMs: 5, memoryKb: 1_000, results: [], compileOutput: null, failedTest: null, message: null, score: 0 }, 0);
+    assert.ok(judged?.applied);
+    const { rejudge } = await h.store.rejudgeRequests.request(doomed._id, { at: new Date().toISOString(), requestedBy: null });
+    while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
+    await h.store.problems.delete(doomed._id);
+
+    await breakAppends();
+    try {
+      const first = await feeder.runOnce();
+      assert.equal(first?.failed, 1, JSON.stringify(first));
+    } finally {
+      await feeder.close();
+    }
+    const stored = await eventually(async () => {
+      const row = await h.store.submissions.findById(created._id);
+      return row?.status === "IE" ? row : null;
+    }, "the results consumer to write the rejudge's IE");
+    assert.deepEqual([stored.rejudgeGeneration, stored.previousStatus], [1, "WA"]);
+    await pause(300);
+    assert.deepEqual(await finalsFor(created._id), []);
+    await heal();
+    await eventually(async () => (await finalsFor(created._id)).length > 0, "the parked result's replay to append the event");
+    await pause(300);
+    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "sent once");
+  });
+
+  test("reconciler: a give-up that cannot be queued writes nothing; a later tick gives up again", async () => {
+    // The IE is only ever written by the consumer: a give-up that could not be queued leaves the
+    // row active (its owner sees Pending), never final without its event.
     const reconciler = createSubmissionReconciler({
       store: h.store,
       problems: problemClient(),
@@ -91,78 +175,59 @@ describe("final events whose append failed are sent later, once", () => {
       autoStart: false,
     });
     closers.push(() => reconciler.close());
-    const doomed = await h.store.problems.create({ ...h.problem, title: "Deleted soon" });
-    const submission = await h.store.submissions.create({ userId: "ann", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
+    const doomed = await h.store.problems.create({ ...h.problem, title: "Deleted while Redis refuses writes" });
+    const submission = await h.store.submissions.create({ userId: "cal", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
     await h.store.problems.delete(doomed._id);
     await pause(150);
 
-    await breakAppends();
-    const first = await reconciler.runOnce();
-    assert.equal(first?.failed, 1, JSON.stringify(first));
-    assert.equal((await h.store.submissions.findById(submission._id))?.status, "IE", "the database has the verdict");
-    await heal();
-    assert.deepEqual(await finalsFor(submission._id), [], "nothing appended while Redis refused");
+    // EvaluationQueue refuses adds (its job counter holds a string: the add script's INCR fails),
+    // as it would with Redis out of memory; nothing else of the tick is touched.
+    const idKey = `${h.prefix}:${QUEUES.evaluation}:id`;
+    const counter = await redis.get(idKey);
+    await redis.set(idKey, "not a number");
+    let first;
+    try {
+      first = await reconciler.runOnce();
+    } finally {
+      if (counter === null) await redis.del(idKey);
+      else await redis.set(idKey, counter);
+    }
+    assert.deepEqual([first?.failed, first?.deferred], [0, 1], JSON.stringify(first));
+    await pause(300);
+    assert.equal((await h.store.submissions.findById(submission._id))?.status, "Pending", "not final without its event");
 
-    await pause(250); // the period lock lapses
-    const second = await reconciler.runOnce();
-    assert.equal(second?.owedSent, 1, JSON.stringify(second));
+    const second = await eventually(async () => {
+      await pause(250); // the period lock lapses
+      const report = await reconciler.runOnce();
+      return report && report.failed === 1 ? report : null;
+    }, "a tick that gives it up");
+    assert.equal(second.failed, 1);
+    await eventually(async () => (await finalsFor(submission._id)).length > 0, "the IE's event");
+    assert.equal((await h.store.submissions.findById(submission._id))?.status, "IE");
     assert.deepEqual(await finalsFor(submission._id), [{ event: SOCKET_EVENTS.result, status: "IE" }]);
-    await pause(250);
-    await reconciler.runOnce();
-    assert.deepEqual(await finalsFor(submission._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "sent once");
   });
 
-  test("rejudge feeder: the IE of a rejudge whose problem is gone reaches the stream at the next tick", async () => {
-    const feeder = createRejudgeFeeder({
-      store: h.store,
-      problems: problemClient(),
-      submissionQueue: h.queue.queue,
-      redisUrl: h.redisUrl,
-      prefix: h.prefix,
-      logger: silentLogger(),
-      periodMs: 50,
-      autoStart: false,
-    });
-    closers.push(() => feeder.close());
-    const doomed = await h.store.problems.create({ ...h.problem, title: "Rejudged then deleted" });
-    const created = await h.store.submissions.create({ userId: "bo", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
-    const judged = await h.store.submissions.finalize(created._id, { status: "WA", passed: 0, total: 2, timeMs: 5, memoryKb: 1_000, results: [], compileOutput: null, failedTest: null, message: null, score: 0 }, 0);
-    assert.ok(judged?.applied);
-    const { rejudge } = await h.store.rejudgeRequests.request(doomed._id, { at: new Date().toISOString(), requestedBy: null });
-    while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
-    await h.store.problems.delete(doomed._id);
-
-    await breakAppends();
-    const first = await feeder.runOnce();
-    assert.equal(first?.failed, 1, JSON.stringify(first));
-    const stored = await h.store.submissions.findById(created._id);
-    assert.deepEqual([stored?.status, stored?.rejudgeGeneration], ["IE", 1]);
-    await heal();
-    assert.deepEqual(await finalsFor(created._id), []);
-
-    await pause(60);
-    const second = await feeder.runOnce();
-    assert.equal(second?.owedSent, 1, JSON.stringify(second));
-    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }]);
-    await pause(60);
-    await feeder.runOnce();
-    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "sent once");
-  });
-
-  test("run sweep: the IE of an overdue run reaches the stream at the next sweep", async () => {
+  test("run sweep: the IE of an overdue run reaches the stream once appends work again, the sweeper gone", async () => {
     const run = await h.store.runs.create({ userId: "cy", problemId: h.problem._id, language: "PYTHON", deadlineAt: new Date(Date.now() - 1_000).toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    // A sweeper of its own (the consumer's has no timer here), closed right after its sweep.
+    const sweeper = createRunSweeper({ store: h.store, evaluationQueue, logger: silentLogger(), autoStart: false });
     await breakAppends();
-    const first = await consumer.runSweeper.runOnce();
-    assert.ok(first.failed >= 1, JSON.stringify(first));
-    assert.equal((await h.store.runs.findById(run._id))?.status, "IE");
-    assert.equal(consumer.runSweeper.owed(), 1);
-    await heal();
+    try {
+      const first = await sweeper.runOnce();
+      assert.ok(first.failed >= 1, JSON.stringify(first));
+    } finally {
+      await sweeper.close();
+    }
+    const stored = await eventually(async () => {
+      const row = await h.store.runs.findById(run._id);
+      return row?.status === "IE" ? row : null;
+    }, "the results consumer to write the run's IE");
+    assert.match(stored.message ?? "", /did not finish in time/);
+    await pause(300);
     assert.deepEqual(await finalsFor(run._id), []);
-
-    await consumer.runSweeper.runOnce();
-    assert.equal(consumer.runSweeper.owed(), 0);
-    assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "IE" }]);
-    await consumer.runSweeper.runOnce();
+    await heal();
+    await eventually(async () => (await finalsFor(run._id)).length > 0, "the parked result's replay to append run:result");
+    await pause(300);
     assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "IE" }], "sent once");
   });
 
@@ -197,27 +262,6 @@ describe("final events whose append failed are sent later, once", () => {
     await heal();
     await eventually(async () => (await job.getState()) === "completed", "the replay to complete the job");
     assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "Success" }]);
-  });
-
-  test("an owed event whose first append did land (its reply lost) is not appended again; a rejudged one is not sent", async () => {
-    const notifier = createSubmissionNotifier(redis, h.prefix);
-    const owed = createOwedSubmissionFinals({ store: h.store, notifier, logger: silentLogger() });
-    const created = await h.store.submissions.create({ userId: "ed", problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
-    const outcome = await h.store.submissions.finalize(created._id, { status: "IE", passed: 0, total: 2, timeMs: null, memoryKb: null, results: [], compileOutput: null, failedTest: null, message: "internal error: test" }, 0);
-    assert.ok(outcome?.applied);
-    const final: Submission = outcome.submission;
-    assert.equal(await notifier.final(final, { replay: false }), "emitted");
-    owed.oweFor(final);
-    assert.deepEqual(await owed.settle(), { sent: 1, owed: 0 });
-    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "once");
-
-    // Owed for generation 0, but rejudged since: the newer judging announces its own verdict.
-    owed.oweFor({ ...final, _id: created._id, rejudgeGeneration: 0 });
-    const { rejudge } = await h.store.rejudgeRequests.request(h.problem._id, { at: new Date().toISOString(), requestedBy: null });
-    while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
-    await redis.del(`${h.prefix}:notified:${created._id}`);
-    assert.equal((await owed.settle()).owed, 0);
-    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "no stale event after a rejudge");
   });
 });
 
@@ -257,32 +301,5 @@ describe("replays racing each other", () => {
     const sent = await Promise.all([notifier.final(outcome.run, { replay: true }), notifier.final(outcome.run, { replay: true })]);
     assert.deepEqual(sent.sort(), ["already-emitted", "emitted"]);
     assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "IE" }], "appended once");
-  });
-});
-
-describe("owed finals (the list itself)", () => {
-  test("oldest first; a failure stops the pass and keeps the rest; bounded, the oldest dropped", async () => {
-    const { createOwedFinals } = await import("../src/notifications/owed-finals.js");
-    const sent: string[] = [];
-    let failOn: string | null = "b";
-    const owed = createOwedFinals<string>({
-      keyOf: (item) => item,
-      send: async (item) => {
-        if (item === failOn) throw new Error("redis away");
-        sent.push(item);
-      },
-      logger: silentLogger(),
-      max: 3,
-    });
-    for (const item of ["a", "b", "c"]) owed.owe(item);
-    assert.deepEqual(await owed.settle(), { sent: 1, owed: 2 });
-    assert.deepEqual(sent, ["a"], "stopped at the first failure: c was not tried");
-    failOn = null;
-    assert.deepEqual(await owed.settle(), { sent: 2, owed: 0 });
-    assert.deepEqual(sent, ["a", "b", "c"]);
-    for (const item of ["w", "x", "y", "z"]) owed.owe(item);
-    assert.equal(owed.size(), 3);
-    await owed.settle();
-    assert.deepEqual(sent.slice(3), ["x", "y", "z"], "w, the oldest, was dropped past the bound");
   });
 });
