@@ -54,6 +54,39 @@ function problemClient() {
   return createProblemClient({ baseUrl: h.problemServiceUrl, jwtSecret: JWT_SECRET, timeoutMs: 2_000 });
 }
 
+/** A reconciler over this file's harness, ticked by the test only, with a short grace and period. */
+function reconcilerForTest() {
+  return createSubmissionReconciler({
+    store: h.store,
+    problems: problemClient(),
+    submissionQueue: h.queue.queue,
+    redisUrl: h.redisUrl,
+    prefix: h.prefix,
+    logger: silentLogger(),
+    graceMs: 100,
+    periodMs: 200,
+    autoStart: false,
+  });
+}
+
+/** The row (submission or run) once the results consumer has written its IE. */
+function writtenIE<T extends { status: string }>(read: () => Promise<T | null>, what: string): Promise<T> {
+  return eventually(async () => {
+    const row = await read();
+    return row?.status === "IE" ? row : null;
+  }, `the results consumer to write ${what}`);
+}
+
+/** Nothing appended while appends fail; once healed, the parked result's replay appends `event` (IE) once. */
+async function sentOnceAfterHeal(id: string, event: string): Promise<void> {
+  await pause(300);
+  assert.deepEqual(await finalsFor(id), [], "nothing appended while Redis refused");
+  await heal();
+  await eventually(async () => (await finalsFor(id)).length > 0, "the parked result's replay to append the event");
+  await pause(300);
+  assert.deepEqual(await finalsFor(id), [{ event, status: "IE" }], "sent once");
+}
+
 before(async () => {
   h = await startHarness("final-events");
   redis = new Redis(h.redisUrl);
@@ -85,17 +118,7 @@ describe("final events whose append failed are sent later, once", () => {
   // the results consumer writes it and parks the job while the append fails, so the event goes
   // out once Redis takes appends again, even though the process that gave up is gone by then.
   test("reconciler: the IE of a submission whose problem is gone reaches the stream after its reconciler exited", async () => {
-    const reconciler = createSubmissionReconciler({
-      store: h.store,
-      problems: problemClient(),
-      submissionQueue: h.queue.queue,
-      redisUrl: h.redisUrl,
-      prefix: h.prefix,
-      logger: silentLogger(),
-      graceMs: 100,
-      periodMs: 200,
-      autoStart: false,
-    });
+    const reconciler = reconcilerForTest();
     const doomed = await h.store.problems.create({ ...h.problem, title: "Deleted soon" });
     const submission = await h.store.submissions.create({ userId: "ann", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
     await h.store.problems.delete(doomed._id);
@@ -108,17 +131,9 @@ describe("final events whose append failed are sent later, once", () => {
     } finally {
       await reconciler.close();
     }
-    const stored = await eventually(async () => {
-      const row = await h.store.submissions.findById(submission._id);
-      return row?.status === "IE" ? row : null;
-    }, "the results consumer to write the IE");
+    const stored = await writtenIE(() => h.store.submissions.findById(submission._id), "the IE");
     assert.match(stored.message ?? "", /problem no longer exists/);
-    await pause(300);
-    assert.deepEqual(await finalsFor(submission._id), [], "nothing appended while Redis refused");
-    await heal();
-    await eventually(async () => (await finalsFor(submission._id)).length > 0, "the parked result's replay to append the event");
-    await pause(300);
-    assert.deepEqual(await finalsFor(submission._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "sent once");
+    await sentOnceAfterHeal(submission._id, SOCKET_EVENTS.result);
   });
 
   test("rejudge feeder: the IE of a rejudge whose problem is gone reaches the stream after its feeder exited", async () => {
@@ -147,33 +162,15 @@ describe("final events whose append failed are sent later, once", () => {
     } finally {
       await feeder.close();
     }
-    const stored = await eventually(async () => {
-      const row = await h.store.submissions.findById(created._id);
-      return row?.status === "IE" ? row : null;
-    }, "the results consumer to write the rejudge's IE");
+    const stored = await writtenIE(() => h.store.submissions.findById(created._id), "the rejudge's IE");
     assert.deepEqual([stored.rejudgeGeneration, stored.previousStatus], [1, "WA"]);
-    await pause(300);
-    assert.deepEqual(await finalsFor(created._id), []);
-    await heal();
-    await eventually(async () => (await finalsFor(created._id)).length > 0, "the parked result's replay to append the event");
-    await pause(300);
-    assert.deepEqual(await finalsFor(created._id), [{ event: SOCKET_EVENTS.result, status: "IE" }], "sent once");
+    await sentOnceAfterHeal(created._id, SOCKET_EVENTS.result);
   });
 
   test("reconciler: a give-up that cannot be queued writes nothing; a later tick gives up again", async () => {
     // The IE is only ever written by the consumer: a give-up that could not be queued leaves the
     // row active (its owner sees Pending), never final without its event.
-    const reconciler = createSubmissionReconciler({
-      store: h.store,
-      problems: problemClient(),
-      submissionQueue: h.queue.queue,
-      redisUrl: h.redisUrl,
-      prefix: h.prefix,
-      logger: silentLogger(),
-      graceMs: 100,
-      periodMs: 200,
-      autoStart: false,
-    });
+    const reconciler = reconcilerForTest();
     closers.push(() => reconciler.close());
     const doomed = await h.store.problems.create({ ...h.problem, title: "Deleted while Redis refuses writes" });
     const submission = await h.store.submissions.create({ userId: "cal", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
@@ -218,17 +215,9 @@ describe("final events whose append failed are sent later, once", () => {
     } finally {
       await sweeper.close();
     }
-    const stored = await eventually(async () => {
-      const row = await h.store.runs.findById(run._id);
-      return row?.status === "IE" ? row : null;
-    }, "the results consumer to write the run's IE");
+    const stored = await writtenIE(() => h.store.runs.findById(run._id), "the run's IE");
     assert.match(stored.message ?? "", /did not finish in time/);
-    await pause(300);
-    assert.deepEqual(await finalsFor(run._id), []);
-    await heal();
-    await eventually(async () => (await finalsFor(run._id)).length > 0, "the parked result's replay to append run:result");
-    await pause(300);
-    assert.deepEqual(await finalsFor(run._id), [{ event: SOCKET_EVENTS.runResult, status: "IE" }], "sent once");
+    await sentOnceAfterHeal(run._id, SOCKET_EVENTS.runResult);
   });
 
   test("run result: a run:result that cannot be appended parks the result job; its replay appends it once", async () => {

@@ -155,15 +155,22 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
     await withTimeout(new Promise<void>((resolve) => redis.once("ready", () => resolve())), 3_000, "rejudge feeder: redis not ready");
   }
 
-  async function problemGone(submission: Submission, itemLog: Logger): Promise<void> {
-    await queueInternalError(evaluationQueue, submission, IE_REASONS.problemGone);
-    itemLog.warn("rejudged submission given up: its problem is gone; IE queued for the results consumer");
-  }
-
-  async function gaveUp(submission: Submission, attempts: number, itemLog: Logger): Promise<void> {
-    await queueInternalError(evaluationQueue, submission, rejudgeGaveUpMessage(attempts));
-    stats.gaveUp++;
-    itemLog.error({ attempts }, "rejudge given up: its job finished every time without its result reaching the database; IE queued for the results consumer");
+  /**
+   * Queues the IE of a rejudge given up (its problem gone, or judged `attempts` times without a
+   * stored result) and keeps this replica from queuing it again while the consumer writes it.
+   */
+  async function giveUp(submission: Submission, jobId: string, why: { problemGone: true } | { attempts: number }, report: RejudgeFeedReport, itemLog: Logger): Promise<void> {
+    if ("problemGone" in why) {
+      await queueInternalError(evaluationQueue, submission, IE_REASONS.problemGone);
+      report.failed++;
+      itemLog.warn("rejudged submission given up: its problem is gone; IE queued for the results consumer");
+    } else {
+      await queueInternalError(evaluationQueue, submission, rejudgeGaveUpMessage(why.attempts));
+      report.gaveUp++;
+      stats.gaveUp++;
+      itemLog.error({ attempts: why.attempts }, "rejudge given up: its job finished every time without its result reaching the database; IE queued for the results consumer");
+    }
+    ensured.set(jobId, Date.now());
   }
 
   async function runOnce(): Promise<RejudgeFeedReport | null> {
@@ -199,10 +206,8 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
         if (previous?.finishedOn !== undefined) {
           const finished = await countFinished(jobId, previous);
           if (finished >= maxAttempts) {
-            await gaveUp(submission, finished, itemLog);
-            report.gaveUp++;
+            await giveUp(submission, jobId, { attempts: finished }, report, itemLog);
             await previous.remove();
-            ensured.set(jobId, Date.now());
             continue;
           }
           await previous.remove();
@@ -212,9 +217,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
           // is behind, or the database away): the IE is queued again, not one more judging.
           const judged = await redis.scard(finishedKey(jobId));
           if (judged >= maxAttempts) {
-            await gaveUp(submission, judged, itemLog);
-            report.gaveUp++;
-            ensured.set(jobId, Date.now());
+            await giveUp(submission, jobId, { attempts: judged }, report, itemLog);
             continue;
           }
         }
@@ -225,9 +228,7 @@ export function createRejudgeFeeder(deps: RejudgeFeederDeps): RejudgeFeeder {
         }
         const judging = await problem;
         if (!judging) {
-          await problemGone(submission, itemLog);
-          report.failed++;
-          ensured.set(jobId, Date.now());
+          await giveUp(submission, jobId, { problemGone: true }, report, itemLog);
           continue;
         }
         await enqueueSubmission(deps.submissionQueue, buildSubmissionJob(judging, submission), { priority: REJUDGE_PRIORITY });
