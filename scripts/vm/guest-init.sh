@@ -122,26 +122,39 @@ run_node_once() {
   )
 }
 
-# run_node: run_node_once, run again once (and said so) only when the run died of the one
-# crash seen under TCG that no test caused: tsx's WebAssembly module lexer failing with
-# "memory access out of bounds" while loading a module (not understood; suspected to be QEMU's
-# multi-threaded TCG), in a test file or in a judge process a test spawned (Node prints it as
-# "RuntimeError: ..." or "Error [RuntimeError]: ..."); or a test file whose process ended
-# without reporting any test (TAP names the failure after the file itself: seen under TCG with
-# nothing printed). Any other failure stands, and a crash that comes back fails the second run.
+# kernel_notes: what the kernel said about crashed or killed processes since the last call
+# (the console shows errors only): a test file whose process died says nothing itself.
+kernel_seen=0
+kernel_notes() {
+  local lines
+  lines=$(dmesg 2>/dev/null | grep -Ei 'segfault|traps:|general protection|invalid opcode|out of memory|killed process|oom-kill' | tail -n +$((kernel_seen + 1)))
+  [ -n "$lines" ] || return 0
+  kernel_seen=$((kernel_seen + $(printf '%s\n' "$lines" | wc -l)))
+  printf '%s\n' "$lines" | tail -20 | sed 's/^/SONOCODE-VM-KERNEL /'
+}
+
+# run_node: run_node_once, run again once (and said so) only when the run died of a crash seen
+# under TCG that no test caused: a Node process's SIGSEGV. In tsx's WebAssembly module lexer
+# it shows as "memory access out of bounds" while loading a module, in a test file or in a judge
+# process a test spawned (Node prints it as "RuntimeError: ..." or "Error [RuntimeError]: ...");
+# elsewhere as a test file whose process ended without reporting any test (TAP names the failure
+# after the file itself, with its signal). Multi-threaded TCG is the suspect: run-vm.mjs now runs
+# the guest's vCPUs on one host thread. Any other failure stands, and a crash that comes back
+# fails the second run.
 run_node() {
   local log="/tmp/run-node.$BASHPID.log" tap=$4 run_rc attempt
   for attempt in 1 2; do
     run_node_once "$@" 2>&1 | tee "$log"
     run_rc=${PIPESTATUS[0]}
     [ "$run_rc" = 0 ] && return 0
+    kernel_notes
     [ "$attempt" = 2 ] && break
     if grep -Eq 'RuntimeError\]?: memory access out of bounds' "$log" && grep -q 'tsx/dist/lexer' "$log"; then
       echo "SONOCODE-VM-RETRY $1 ${*:6}: tsx's wasm lexer crashed while loading a module; running again once"
       continue
     fi
     if [ -f "$tap" ] && grep -Eq '^not ok [0-9]+ - /.*\.test\.ts$' "$tap"; then
-      echo "SONOCODE-VM-RETRY $1 ${*:6}: a test file's process ended without reporting a test ($(grep -E '^not ok [0-9]+ - /.*\.test\.ts$' "$tap" | sed 's/^not ok [0-9]* - //' | tr '\n' ' ')); running again once"
+      echo "SONOCODE-VM-RETRY $1 ${*:6}: a test file's process ended without reporting a test ($(grep -A9 -E '^not ok [0-9]+ - /.*\.test\.ts$' "$tap" | grep -E '^not ok|^ +(exitCode|signal):' | sed 's/^not ok [0-9]* - //; s/^ *//' | tr '\n' ' ')); running again once"
       continue
     fi
     return "$run_rc"

@@ -11,7 +11,8 @@
 //                                                       judging real BullMQ jobs (alone; guest-systemd.sh, systemd-units.test.ts)
 //   node scripts/vm/run-vm.mjs --root a.test.ts,b.test.ts@^name$ --user c.test.ts
 // Env: SONOCODE_VM_ACCEL=kvm|tcg (skip the probe), SONOCODE_VM_CPUS (2), SONOCODE_VM_MEMORY (4G),
-//      SONOCODE_VM_TIMEOUT_S (2400), SONOCODE_VM_DIR (/var/lib/sonocode/vm).
+//      SONOCODE_VM_TIMEOUT_S (2400), SONOCODE_VM_DIR (/var/lib/sonocode/vm),
+//      SONOCODE_VM_TCG_THREAD (single; multi: one host thread per vCPU), SONOCODE_VM_TCG_CPU (max).
 import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, createWriteStream, mkdirSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -22,6 +23,14 @@ const vmDir = process.env.SONOCODE_VM_DIR ?? "/var/lib/sonocode/vm";
 const cpus = process.env.SONOCODE_VM_CPUS ?? "2";
 const memory = process.env.SONOCODE_VM_MEMORY ?? "4G";
 const timeoutS = Number(process.env.SONOCODE_VM_TIMEOUT_S ?? 2400);
+// TCG runs the guest's vCPUs on one host thread (thread=single), not one thread each: with
+// multi-threaded TCG (QEMU 7.2) Node processes in the guest died of SIGSEGV now and then (2 of 90
+// tsx start-ups; a test file's process or a judge it spawned in 5 of the last 7 default-plan runs, 2026-12-03/04), and inside tsx's
+// wasm lexer the same fault is its "memory access out of bounds" (on tsx's hooks thread it left a
+// judge process hanging). A fixed CPU model (qemu64, no AVX) did not help; thread=single costs
+// ~20% of guest time here. Both stay settable.
+const tcgThread = process.env.SONOCODE_VM_TCG_THREAD ?? "single";
+const tcgCpu = process.env.SONOCODE_VM_TCG_CPU ?? "max";
 
 const judgeTests = join(root, "packages/judge/test");
 const sandboxTests = readdirSync(judgeTests)
@@ -127,8 +136,8 @@ function qemuArgs(guest, accel, append) {
   ];
   return [
     "-machine", "q35",
-    "-accel", accel === "kvm" ? "kvm" : "tcg,thread=multi",
-    "-cpu", "max",
+    "-accel", accel === "kvm" ? "kvm" : `tcg,thread=${tcgThread}`,
+    "-cpu", accel === "kvm" ? "max" : tcgCpu,
     "-smp", cpus,
     "-m", memory,
     "-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio", "-monitor", "none",
@@ -244,7 +253,7 @@ async function main() {
   const totalMs = Date.now() - started;
 
   console.log("\n[vm] ---- summary ----");
-  console.log(`[vm] accel=${accel}; boot to init ${bootedMs === null ? "?" : seconds(bootedMs)} s; guest run ${seconds(totalMs)} s`);
+  console.log(`[vm] accel=${accel}${accel === "kvm" ? "" : ` (thread=${tcgThread}, cpu ${tcgCpu})`}; boot to init ${bootedMs === null ? "?" : seconds(bootedMs)} s; guest run ${seconds(totalMs)} s`);
   for (const s of suites) console.log(`[vm] suite ${s.name}: ${s.pass} passed, ${s.fail} failed, rc=${s.rc}, ${s.seconds} s`);
   for (const f of failed) console.log(`[vm]   not ok: ${f}`);
   for (const r of retried) console.log(`[vm]   retried: ${r}`);

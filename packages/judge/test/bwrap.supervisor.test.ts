@@ -197,16 +197,23 @@ describe("bwrap persistent executor", { concurrency: false }, () => {
 
   it("the supervisor dies with the judge, and its runs with it", { timeout: 180_000 }, async () => {
     const marker = `9.${randomBytes(4).readUInt32BE(0)}`;
+    // The judge reports how far it got on its stdout, so a judge that never starts the run
+    // says where it stopped (loading the engine, opening the session, or the run itself).
     const script = [
-      `import { createBwrapEngine } from ${JSON.stringify(new URL("../src/index.js", import.meta.url).pathname)};`,
+      "process.stdout.write('started ');",
+      `const { createBwrapEngine } = await import(${JSON.stringify(new URL("../src/index.js", import.meta.url).pathname)});`,
+      "process.stdout.write('loaded ');",
       "const engine = createBwrapEngine({});",
       "const session = await engine.open();",
+      "process.stdout.write('opened ');",
       // The marker comes through the environment: this process's own command line must not carry it.
       `void session.run({ argv: ["/bin/sleep", process.env.MARKER], stdin: "", limits: ${JSON.stringify(LIMITS)}, writableWorkDir: false });`,
       "setInterval(() => {}, 1000);",
     ].join("\n");
     let supervisor: number | undefined;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, MARKER: marker } });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, MARKER: marker } });
+    let progress = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (progress += chunk));
     try {
       // Starting a judge process (tsx, engine init) takes seconds on a slow guest (the v2 VM under TCG).
       let seen: number[] = [];
@@ -215,7 +222,7 @@ describe("bwrap persistent executor", { concurrency: false }, () => {
         await new Promise((r) => setTimeout(r, 100));
         seen = hostProcessesWith(marker);
       }
-      assert.equal(seen.length, 1, "the run started");
+      assert.equal(seen.length, 1, `the run started (the judge got as far as: ${progress.trim() || "nothing"}; exit ${child.exitCode ?? child.signalCode ?? "none"})`);
       [supervisor] = supervisors(child.pid);
       assert.ok(supervisor, "the judge started a supervisor");
     } finally {
