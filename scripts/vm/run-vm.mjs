@@ -24,11 +24,11 @@ const cpus = process.env.SONOCODE_VM_CPUS ?? "2";
 const memory = process.env.SONOCODE_VM_MEMORY ?? "4G";
 const timeoutS = Number(process.env.SONOCODE_VM_TIMEOUT_S ?? 2400);
 // TCG runs the guest's vCPUs on one host thread (thread=single), not one thread each: with
-// multi-threaded TCG (QEMU 7.2) Node processes in the guest died of SIGSEGV now and then (2 of 90
-// tsx start-ups; a test file's process or a judge it spawned in 5 of the last 7 default-plan runs, 2026-12-03/04), and inside tsx's
-// wasm lexer the same fault is its "memory access out of bounds" (on tsx's hooks thread it left a
-// judge process hanging). A fixed CPU model (qemu64, no AVX) did not help; thread=single costs
-// ~20% of guest time here. Both stay settable.
+// multi-threaded TCG (QEMU 7.2) Node processes in the guest died of SIGSEGV now and then (2 of
+// 90 tsx start-ups; a test file's process or a judge it spawned in 5 of the last 7 default-plan
+// runs, 2026-12-03/04), and inside tsx's wasm lexer the same fault is its "memory access out of
+// bounds" (on tsx's hooks thread, we think, it left a judge process hanging). A fixed CPU model
+// (qemu64, no AVX) did not help. thread=single: 3 of 3 runs clean, 10-20% more guest time.
 const tcgThread = process.env.SONOCODE_VM_TCG_THREAD ?? "single";
 const tcgCpu = process.env.SONOCODE_VM_TCG_CPU ?? "max";
 
