@@ -3,7 +3,7 @@
 // (The route end to end, with the real submission-service, is apps/platform/test/rejudge.test.ts.)
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createStore, type Store } from "@sonocode/store";
 import { createRejudgeClient } from "../src/index.js";
@@ -18,17 +18,20 @@ describe("rejudge route without a reachable submission-service", () => {
   const servers: TestServer[] = [];
   let unreachableUrl: string;
   let store: Store;
+  // A port held for the whole file, every connection to it cut at once: a service as good as
+  // down. (A port merely freed again could be taken by another test file's server, which then
+  // answered: seen in CI.)
+  const cutter = createNetServer((socket) => socket.destroy());
   before(async () => {
     // One PGlite for both servers: its start-up is most of this file's time.
     store = await createStore({ kind: "pglite", dataDir: null });
-    // A port that was just free: nothing listens there any more.
-    const probe = createServer().listen(0, "127.0.0.1");
-    await new Promise((resolve) => probe.once("listening", resolve));
-    unreachableUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
-    await new Promise((resolve) => probe.close(resolve));
+    cutter.listen(0, "127.0.0.1");
+    await new Promise((resolve) => cutter.once("listening", resolve));
+    unreachableUrl = `http://127.0.0.1:${(cutter.address() as AddressInfo).port}`;
   });
   after(async () => {
     await Promise.all(servers.map((server) => server.close()));
+    await new Promise((resolve) => cutter.close(resolve));
     await store.close();
   });
 

@@ -16,7 +16,7 @@ import { Redis } from "ioredis";
 import { createSubmissionNotifier } from "../src/notifications/submission.notifier.js";
 import { createProblemClient, createRejudgeFeeder, createResultConsumer, createSubmissionReconciler, type ResultConsumerHandle } from "../src/index.js";
 import { createRunSweeper } from "../src/workers/run.sweeper.js";
-import { JWT_SECRET, startHarness, type Harness } from "./harness.js";
+import { JWT_SECRET, recordAndMarkRejudge, startHarness, type Harness } from "./harness.js";
 
 let h: Harness;
 let redis: Redis;
@@ -151,8 +151,7 @@ describe("final events whose append failed are sent later, once", () => {
     const created = await h.store.submissions.create({ userId: "bo", problemId: doomed._id, language: "PYTHON", code: "print(3)", total: 2 });
     const judged = await h.store.submissions.finalize(created._id, { status: "WA", passed: 0, total: 2, timeMs: 5, memoryKb: 1_000, results: [], compileOutput: null, failedTest: null, message: null, score: 0 }, 0);
     assert.ok(judged?.applied);
-    const { rejudge } = await h.store.rejudgeRequests.request(doomed._id, { at: new Date().toISOString(), requestedBy: null });
-    while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
+    await recordAndMarkRejudge(h.store, doomed._id);
     await h.store.problems.delete(doomed._id);
 
     await breakAppends();

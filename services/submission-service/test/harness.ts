@@ -114,6 +114,20 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   };
 }
 
+/**
+ * Records a rejudge of the problem and walks its marking to the end, as the marker would over a
+ * few ticks. A feeder running in the test marks too (its ticks run the marker) and may finish
+ * the walk first: markNext is then null, which ends the walk as well (looping on `?.done` alone
+ * spun forever when that happened: a CI run's 300 s timeout).
+ */
+export async function recordAndMarkRejudge(store: Store, problemId: string): Promise<string> {
+  const { rejudge } = await store.rejudgeRequests.request(problemId, { at: new Date().toISOString(), requestedBy: null });
+  for (;;) {
+    const step = await store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString());
+    if (step === null || step.done) return rejudge._id;
+  }
+}
+
 /** True when the body has the platform envelope's shape: { success, message, error: {...}, data }. */
 export function isEnvelope(body: unknown): boolean {
   if (typeof body !== "object" || body === null) return false;

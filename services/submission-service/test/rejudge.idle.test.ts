@@ -10,7 +10,7 @@ import { silentLogger } from "@sonocode/logger";
 import type { Store } from "@sonocode/store";
 import { eventually } from "@sonocode/testkit";
 import { createProblemClient, createRejudgeFeeder, type RejudgeFeeder } from "../src/index.js";
-import { JWT_SECRET, startHarness, type Harness } from "./harness.js";
+import { JWT_SECRET, recordAndMarkRejudge, startHarness, type Harness } from "./harness.js";
 
 const PERIOD_MS = 50;
 const MAX_IDLE_PERIODS = 4;
@@ -56,8 +56,7 @@ after(async () => {
 async function rejudgedElsewhere(userId: string): Promise<Submission> {
   const created = await h.store.submissions.create({ userId, problemId: h.problem._id, language: "PYTHON", code: "print(3)", total: 2 });
   await h.store.submissions.finalize(created._id, { status: "WA", passed: 0, total: 2, timeMs: 5, memoryKb: 1_000, results: [], compileOutput: null, failedTest: null, message: null }, 0);
-  const { rejudge } = await h.store.rejudgeRequests.request(h.problem._id, { at: new Date().toISOString(), requestedBy: null });
-  while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
+  await recordAndMarkRejudge(h.store, h.problem._id);
   return created;
 }
 

@@ -12,7 +12,7 @@ import { eventually } from "@sonocode/testkit";
 import { Worker } from "bullmq";
 import { pino } from "pino";
 import { createProblemClient, createRejudgeFeeder, createRejudgeMarker, createResultConsumer, rejudgeGaveUpMessage, type RejudgeFeeder, type RejudgeFeederDeps, type ResultConsumerHandle } from "../src/index.js";
-import { JWT_SECRET, startHarness, type Harness } from "./harness.js";
+import { JWT_SECRET, recordAndMarkRejudge, startHarness, type Harness } from "./harness.js";
 
 let h: Harness;
 /** Writes the IE a feeder gives up with (queued as a result). */
@@ -59,8 +59,7 @@ async function rejudged(title: string, userId: string): Promise<Submission> {
   const problem = await h.store.problems.create({ ...h.problem, title });
   const created = await h.store.submissions.create({ userId, problemId: problem._id, language: "PYTHON", code: "print(3)", total: 2 });
   await h.store.submissions.finalize(created._id, { status: "WA", passed: 0, total: 2, timeMs: 5, memoryKb: 1_000, results: [], compileOutput: null, failedTest: null, message: null }, 0);
-  const { rejudge } = await h.store.rejudgeRequests.request(problem._id, { at: new Date().toISOString(), requestedBy: null });
-  while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
+  await recordAndMarkRejudge(h.store, problem._id);
   return created;
 }
 

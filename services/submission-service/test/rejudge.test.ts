@@ -24,7 +24,7 @@ import {
   type RejudgeFeederDeps,
   type ResultConsumerHandle,
 } from "../src/index.js";
-import { JWT_SECRET, bearer, startHarness, tokenFor, type Harness } from "./harness.js";
+import { JWT_SECRET, bearer, recordAndMarkRejudge, startHarness, tokenFor, type Harness } from "./harness.js";
 
 let h: Harness;
 let consumer: ResultConsumerHandle;
@@ -118,8 +118,7 @@ after(async () => {
 
 /** A problem's rejudge recorded and marked at once, as the marker would over a few ticks (the feeder under test only queues). */
 async function markAll(problemId: string): Promise<void> {
-  const { rejudge } = await h.store.rejudgeRequests.request(problemId, { at: new Date().toISOString(), requestedBy: null });
-  while (!(await h.store.rejudgeRequests.markNext(rejudge._id, 100, new Date().toISOString()))?.done);
+  await recordAndMarkRejudge(h.store, problemId);
 }
 
 /** A feeder over this file's harness, ticked by the test only (runOnce), with a short period lock. */
