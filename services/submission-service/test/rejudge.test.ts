@@ -116,11 +116,6 @@ after(async () => {
   await h.close();
 });
 
-/** A problem's rejudge recorded and marked at once, as the marker would over a few ticks (the feeder under test only queues). */
-async function markAll(problemId: string): Promise<void> {
-  await recordAndMarkRejudge(h.store, problemId);
-}
-
 /** A feeder over this file's harness, ticked by the test only (runOnce), with a short period lock. */
 function feederWith(options: Pick<RejudgeFeederDeps, "window" | "reensureMs" | "maxAttempts" | "marking">): RejudgeFeeder {
   return createRejudgeFeeder({
@@ -221,7 +216,7 @@ describe("rejudge (submission-service)", () => {
     const created = await h.store.submissions.create({ userId: "una", problemId: problem._id, language: "PYTHON", code: "print(3)", total: 2 });
     const { submissionId: _s, userId: _u, generation: _g, ...fields } = verdict(created, "WA");
     await h.store.submissions.finalize(created._id, fields, 0);
-    await markAll(problem._id);
+    await recordAndMarkRejudge(h.store, problem._id);
     const jobId = submissionJobId(created._id, 1);
     const eager = feederWith({ window: 100, reensureMs: 100 });
     try {
@@ -314,7 +309,7 @@ describe("rejudge (submission-service)", () => {
     const created = await h.store.submissions.create({ userId: "vera", problemId: problem._id, language: "PYTHON", code: "print(3)", total: 2 });
     const { submissionId: _s, userId: _u, generation: _g, ...fields } = verdict(created, "WA");
     await h.store.submissions.finalize(created._id, fields, 0);
-    await markAll(problem._id);
+    await recordAndMarkRejudge(h.store, problem._id);
     const jobId = submissionJobId(created._id, 1);
     const poisoned = feederWith({ window: 100, reensureMs: 100, maxAttempts: 3 });
     // An evaluator that "finishes" every job and never publishes a result.
